@@ -1,0 +1,55 @@
+/**
+ * The backup manifest: the durable record of one finished backup, stored as JSON at
+ * `manifestKey(snapshotId)` in the backup bucket. Its existence is what makes "recorded once"
+ * true across invocations; validation and `latest` resolution read it.
+ */
+import { z } from 'zod';
+
+export const MANIFEST_VERSION = 1;
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const BackupManifestSchema = z.strictObject({
+  version: z.literal(MANIFEST_VERSION),
+  snapshotId: z.string().min(1),
+  snapshotArn: z.string().optional(),
+  dbInstanceId: z.string().min(1),
+  trigger: z.enum(['scheduled', 'on-demand']),
+  status: z.enum(['SUCCEEDED', 'FAILED']),
+  requestedAt: isoTime,
+  snapshotAvailableAt: isoTime.optional(),
+  exportStartedAt: isoTime.optional(),
+  exportCompletedAt: isoTime.optional(),
+  /** Seconds from snapshot requested to snapshot available. */
+  backupDurationSeconds: z.number().nonnegative().optional(),
+  /** Seconds from export started to export completed. */
+  exportDurationSeconds: z.number().nonnegative().optional(),
+  /** Allocated storage of the snapshot, in bytes. */
+  snapshotAllocatedBytes: z.number().nonnegative().optional(),
+  /** Bytes the export wrote to S3 (sum of the exported objects, or the task's report). */
+  exportSizeBytes: z.number().nonnegative().optional(),
+  exportTaskId: z.string().optional(),
+  exportLocation: z.strictObject({ bucket: z.string(), prefix: z.string() }).optional(),
+  kmsKeyId: z.string().optional(),
+  failure: z
+    .strictObject({ stage: z.string(), code: z.string(), message: z.string(), hint: z.string().optional() })
+    .optional(),
+  recordedAt: isoTime,
+});
+
+export type BackupManifest = z.infer<typeof BackupManifestSchema>;
+
+/** Parse a manifest's JSON text, with an error that names the snapshot when it is malformed. */
+export function parseManifest(text: string, source: string): BackupManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new Error(`manifest ${source} is not valid JSON`, { cause });
+  }
+  const result = BackupManifestSchema.safeParse(json);
+  if (!result.success) {
+    throw new Error(`manifest ${source} is malformed: ${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}

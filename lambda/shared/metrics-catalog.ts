@@ -1,0 +1,79 @@
+/**
+ * The one definition of every CloudWatch metric kb-dr emits.
+ *
+ * Imported by the Lambda functions (which emit through Powertools EMF) and by the CDK stacks
+ * (alarms, dashboard), so an alarm can never watch a name, unit or dimension nobody emits.
+ * This module must stay free of AWS SDK and CDK imports: both sides load it.
+ */
+
+/** CloudWatch namespace of every kb-dr metric. */
+export const METRIC_NAMESPACE = 'KB';
+
+/** The single dimension every kb-dr metric carries: the protected RDS instance. */
+export const INSTANCE_DIMENSION = 'DBInstanceIdentifier';
+
+/** CloudWatch units used by kb-dr (a subset of both Powertools' MetricUnit and CDK's Unit). */
+export type KbMetricUnit = 'Count' | 'Seconds' | 'Bytes' | 'None';
+
+export interface KbMetricDefinition {
+  readonly name: string;
+  readonly unit: KbMetricUnit;
+  /** What the value means, for dashboards and docs. */
+  readonly description: string;
+}
+
+function define<T extends Record<string, Omit<KbMetricDefinition, 'name'>>>(
+  defs: T,
+): { readonly [K in keyof T]: KbMetricDefinition & { readonly name: K } } {
+  const out = {} as { [K in keyof T]: KbMetricDefinition & { name: K } };
+  for (const key of Object.keys(defs) as (keyof T & string)[]) {
+    out[key] = { name: key, ...defs[key] } as KbMetricDefinition & { name: typeof key };
+  }
+  return out;
+}
+
+export const KbMetrics = define({
+  BackupSuccess: {
+    unit: 'Count',
+    description: '1 when a backup (snapshot available and export completed) succeeded, 0 when it failed',
+  },
+  BackupFailure: {
+    unit: 'Count',
+    description: '1 when a backup run failed at any stage, 0 when it succeeded',
+  },
+  BackupDuration: { unit: 'Seconds', description: 'snapshot requested to snapshot available' },
+  ExportDuration: { unit: 'Seconds', description: 'export task started to export completed' },
+  TimeSinceLastBackup: {
+    unit: 'None',
+    description: 'hours since the newest successful backup completed (emitted on every periodic pass)',
+  },
+  BackupSizeBytes: { unit: 'Bytes', description: 'size of the exported backup' },
+  AutomatedBackupRetentionDays: {
+    unit: 'None',
+    description: 'automated backup retention of the protected instance (PITR window), in days',
+  },
+  BackupValidation: { unit: 'Count', description: '1 when a backup validation passed, 0 when it failed' },
+  RestoreStarted: { unit: 'Count', description: 'a restore to a new instance was started' },
+  RestoreDuration: {
+    unit: 'Seconds',
+    description: 'restore started to restored instance available (the measured RTO of the restore)',
+  },
+});
+
+export type KbMetricName = keyof typeof KbMetrics;
+
+/** Alarm names, shared by the stacks, the docs tests and the operator CLI. */
+export const ALARM_NAMES = {
+  backupFailure: 'KB-BackupFailure',
+  backupStale: 'KB-BackupFailure-NoRecentSuccess',
+  backupRunFailed: 'KB-BackupFailure-LastRunFailed',
+  backupDurationHigh: 'KB-BackupDurationHigh',
+} as const;
+
+/** Thresholds the alarms use; named here so tests and docs quote the same numbers. */
+export const ALARM_THRESHOLDS = {
+  /** No successful backup within this many hours trips KB-BackupFailure. */
+  maxHoursSinceLastBackup: 25,
+  /** A backup (request to snapshot available) longer than this trips KB-BackupDurationHigh. */
+  maxBackupDurationSeconds: 30 * 60,
+} as const;

@@ -1,0 +1,95 @@
+/**
+ * Every name kb-dr gives to an AWS resource or S3 key, built in one place.
+ * Tests call these functions rather than copying the strings.
+ */
+
+export const SNAPSHOT_PREFIX = 'kb-snapshot-';
+export const EXPORT_TASK_PREFIX = 'kb-export-';
+export const EXPORTS_S3_PREFIX = 'exports';
+export const MANIFESTS_S3_PREFIX = 'manifests';
+
+/** Tag every resource kb-dr creates carries; retention deletes only snapshots with it. */
+export const MANAGED_BY_TAG = { key: 'kb-dr:managed-by', value: 'kb-dr' } as const;
+/** Tag recording why a snapshot was taken: `scheduled` or `on-demand`. */
+export const TRIGGER_TAG_KEY = 'kb-dr:trigger';
+/** Tags a restored instance carries, saying where it came from. */
+export const RESTORED_FROM_SNAPSHOT_TAG_KEY = 'kb-dr:restored-from-snapshot';
+export const RESTORED_FROM_INSTANCE_TAG_KEY = 'kb-dr:restored-from-instance';
+export const RESTORED_TO_TIME_TAG_KEY = 'kb-dr:restored-to-time';
+export const RESTORE_STARTED_AT_TAG_KEY = 'kb-dr:restore-started-at';
+
+const SNAPSHOT_ID_RE = /^kb-snapshot-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/;
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** `YYYYMMDD-HHMMSS` in UTC. */
+export function compactUtcTimestamp(date: Date): string {
+  if (Number.isNaN(date.getTime())) throw new RangeError('compactUtcTimestamp: invalid date');
+  return (
+    `${pad(date.getUTCFullYear(), 4)}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}-` +
+    `${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`
+  );
+}
+
+/** The snapshot id for a backup scheduled (or requested) at `date`: `kb-snapshot-YYYYMMDD-HHMMSS` (UTC). */
+export function snapshotIdFor(date: Date): string {
+  return `${SNAPSHOT_PREFIX}${compactUtcTimestamp(date)}`;
+}
+
+/** True when `id` has the exact kb-dr snapshot name format. */
+export function isKbSnapshotId(id: string): boolean {
+  return parseSnapshotTime(id) !== undefined;
+}
+
+/** The UTC time encoded in a kb-dr snapshot id, or undefined when `id` is not one. */
+export function parseSnapshotTime(id: string): Date | undefined {
+  const m = SNAPSHOT_ID_RE.exec(id);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  // Reject ids like kb-snapshot-20261332-250000 that Date.UTC would silently roll over.
+  return compactUtcTimestamp(date) === id.slice(SNAPSHOT_PREFIX.length) ? date : undefined;
+}
+
+/**
+ * The export task id for a snapshot: starts with a letter, only letters, digits and single
+ * hyphens, at most 60 characters, as StartExportTask requires. `attempt` > 1 gives a distinct
+ * id for a retried export (RDS rejects a reused id with ExportTaskAlreadyExists).
+ */
+export function exportTaskIdFor(snapshotId: string, attempt = 1): string {
+  const time = parseSnapshotTime(snapshotId);
+  if (!time) throw new RangeError(`not a kb-dr snapshot id: ${snapshotId}`);
+  if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be >= 1, got ${attempt}`);
+  const base = `${EXPORT_TASK_PREFIX}${compactUtcTimestamp(time)}`;
+  return attempt === 1 ? base : `${base}-r${attempt}`;
+}
+
+/** The snapshot id an export task id was derived from, or undefined when it is not ours. */
+export function snapshotIdForExportTask(exportTaskId: string): string | undefined {
+  const m = /^kb-export-(\d{8}-\d{6})(?:-r\d+)?$/.exec(exportTaskId);
+  if (!m) return undefined;
+  const id = `${SNAPSHOT_PREFIX}${m[1]}`;
+  return isKbSnapshotId(id) ? id : undefined;
+}
+
+/** S3 prefix StartExportTask writes under (RDS appends `/<task-id>/...`). */
+export function exportS3Prefix(): string {
+  return EXPORTS_S3_PREFIX;
+}
+
+/** S3 prefix holding one export task's objects. */
+export function exportObjectsPrefix(exportTaskId: string): string {
+  return `${EXPORTS_S3_PREFIX}/${exportTaskId}/`;
+}
+
+/** S3 key of a backup's manifest. */
+export function manifestKey(snapshotId: string): string {
+  return `${MANIFESTS_S3_PREFIX}/${snapshotId}.json`;
+}
+
+/** RDS DB instance identifier rules: 1-63 letters, digits, hyphens; starts with a letter; no double or trailing hyphen. */
+export function isValidDbInstanceId(id: string): boolean {
+  return /^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){0,62}$/.test(id) && !id.endsWith('-');
+}

@@ -1,0 +1,260 @@
+/**
+ * kb-dr configuration: one typed, validated object built from cdk.json context (`kb:*` keys),
+ * each setting overridable by an environment variable. Invalid values fail synth with a sentence
+ * naming the setting and an example of a valid value.
+ */
+import { ConfigurationError } from '../lambda/shared/errors';
+import { isValidDbInstanceId } from '../lambda/shared/naming';
+
+export interface KbDrConfig {
+  /** RDS instance the backups protect. */
+  readonly dbInstanceId: string;
+  /** Days exports and kb-dr manual snapshots are kept. @default 30 */
+  readonly backupRetentionDays: number;
+  /** Nightly schedule as a 5-field cron (minute hour day-of-month month day-of-week). @default '0 2 * * *' */
+  readonly backupSchedule: string;
+  /** The same schedule as an EventBridge Scheduler expression, `cron(m h dom mon dow year)`. */
+  readonly scheduleExpression: string;
+  /** IANA time zone the schedule runs in. @default 'UTC' */
+  readonly backupTimezone: string;
+  /** E-mail addresses subscribed to the on-call topic. @default [] */
+  readonly alarmEmails: readonly string[];
+  /** Instance ids no restore may target. @default [dbInstanceId] */
+  readonly productionInstanceIds: readonly string[];
+  /** Prefix every restored instance id must carry. @default 'kb-restore-' */
+  readonly restoreInstancePrefix: string;
+}
+
+/** One setting: its cdk.json context key and environment variable. */
+interface Setting {
+  readonly context: string;
+  readonly env: string;
+  readonly example: string;
+}
+
+export const SETTINGS = {
+  dbInstanceId: { context: 'kb:dbInstanceId', env: 'KB_DB_INSTANCE_ID', example: 'kb-prod' },
+  backupRetentionDays: { context: 'kb:backupRetentionDays', env: 'KB_BACKUP_RETENTION_DAYS', example: '30' },
+  backupSchedule: { context: 'kb:backupSchedule', env: 'KB_BACKUP_SCHEDULE', example: '0 2 * * *' },
+  backupTimezone: { context: 'kb:backupTimezone', env: 'KB_BACKUP_TIMEZONE', example: 'Europe/London' },
+  alarmEmails: {
+    context: 'kb:alarmEmails',
+    env: 'KB_ALARM_EMAILS',
+    example: 'oncall@example.com,dba@example.com',
+  },
+  productionInstanceIds: {
+    context: 'kb:productionInstanceIds',
+    env: 'KB_PRODUCTION_INSTANCE_IDS',
+    example: 'kb-prod,kb-prod-replica',
+  },
+  restoreInstancePrefix: {
+    context: 'kb:restoreInstancePrefix',
+    env: 'KB_RESTORE_INSTANCE_PREFIX',
+    example: 'kb-restore-',
+  },
+} as const satisfies Record<string, Setting>;
+
+export const DEFAULTS = {
+  backupRetentionDays: 30,
+  backupSchedule: '0 2 * * *',
+  backupTimezone: 'UTC',
+  restoreInstancePrefix: 'kb-restore-',
+} as const;
+
+/** Reads a context value (e.g. `app.node.tryGetContext`). */
+export type ContextReader = (key: string) => unknown;
+
+function invalid(setting: Setting, value: unknown, why: string): ConfigurationError {
+  return new ConfigurationError(
+    `${setting.env} (context ${setting.context}) = ${JSON.stringify(value)} ${why}`,
+    {
+      hint: `set a valid value, e.g. ${setting.env}=${JSON.stringify(setting.example)} or -c ${setting.context}=${setting.example}`,
+    },
+  );
+}
+
+function raw(setting: Setting, ctx: ContextReader, env: NodeJS.ProcessEnv): unknown {
+  const fromEnv = env[setting.env];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
+  return ctx(setting.context);
+}
+
+function asString(setting: Setting, value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number') return String(value);
+  throw invalid(setting, value, 'must be a string');
+}
+
+function asList(setting: Setting, value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  if (Array.isArray(value)) return value.map((v) => asString(setting, v) ?? '').filter(Boolean);
+  const s = asString(setting, value) ?? '';
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+const EMAIL_RE = /^[^\s@,;<>]+@[^\s@,;<>]+\.[a-zA-Z]{2,}$/;
+
+/**
+ * Cron field grammar: `*`, numbers, names, ranges `a-b`, steps `/n`, and lists `a,b`.
+ * Ranges are checked per field; names are three-letter English abbreviations.
+ */
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+interface FieldSpec {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly names?: readonly string[];
+}
+
+const FIELDS: readonly FieldSpec[] = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: MONTHS },
+  { name: 'day-of-week', min: 0, max: 7, names: DAYS },
+];
+
+function checkCronField(field: string, spec: FieldSpec): string | undefined {
+  for (const part of field.split(',')) {
+    const m = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d+))?$/.exec(part);
+    if (!m) return `${spec.name} field "${field}" is not a number, range, list or step`;
+    const [, base = '', step] = m;
+    if (step !== undefined && Number(step) < 1) return `${spec.name} step must be at least 1`;
+    if (base === '*') continue;
+    for (const token of base.split('-')) {
+      const upper = token.toUpperCase();
+      const n = /^\d+$/.test(token) ? Number(token) : (spec.names?.indexOf(upper) ?? -1);
+      const value = /^\d+$/.test(token) ? n : spec.names === MONTHS ? n + 1 : n;
+      if (!/^\d+$/.test(token) && n < 0) return `${spec.name} value "${token}" is not recognised`;
+      if (value < spec.min || value > spec.max) {
+        return `${spec.name} value ${token} is outside ${spec.min}-${spec.max}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Standard cron day-of-week (0 or 7 = Sunday) to EventBridge's (1 = Sunday). */
+function toEventBridgeDayOfWeek(field: string): string {
+  return field.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
+}
+
+/**
+ * Validate a 5-field cron and return the EventBridge Scheduler expression, or throw with the
+ * reason. EventBridge needs `?` in one of day-of-month/day-of-week, so both cannot be restricted.
+ */
+export function toScheduleExpression(cron: string): string {
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length !== 5)
+    throw new Error(`has ${fields.length} fields; a cron needs 5 (minute hour day month weekday)`);
+  fields.forEach((f, i) => {
+    const problem = checkCronField(f, FIELDS[i] as FieldSpec);
+    if (problem) throw new Error(problem);
+  });
+  const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
+  if (dom !== '*' && dow !== '*') {
+    throw new Error('restricts both day-of-month and day-of-week, which EventBridge cannot schedule');
+  }
+  const ebDom = dow !== '*' ? '?' : dom;
+  const ebDow = dow !== '*' ? toEventBridgeDayOfWeek(dow) : '?';
+  return `cron(${minute} ${hour} ${ebDom} ${month} ${ebDow} *)`;
+}
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Build and validate the configuration. Throws ConfigurationError on the first invalid setting. */
+export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.env): KbDrConfig {
+  const s = SETTINGS;
+
+  const dbInstanceId = asString(s.dbInstanceId, raw(s.dbInstanceId, ctx, env));
+  if (!dbInstanceId) {
+    throw new ConfigurationError(`the RDS instance to protect is not set`, {
+      hint: `set ${s.dbInstanceId.env}=kb-prod or pass -c ${s.dbInstanceId.context}=kb-prod to cdk`,
+    });
+  }
+  if (!isValidDbInstanceId(dbInstanceId)) {
+    throw invalid(
+      s.dbInstanceId,
+      dbInstanceId,
+      'is not an identifier RDS accepts (1-63 letters, digits and single hyphens, starting with a letter)',
+    );
+  }
+
+  const retentionRaw = raw(s.backupRetentionDays, ctx, env) ?? DEFAULTS.backupRetentionDays;
+  const backupRetentionDays =
+    typeof retentionRaw === 'number' ? retentionRaw : Number(asString(s.backupRetentionDays, retentionRaw));
+  if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 3650) {
+    throw invalid(s.backupRetentionDays, retentionRaw, 'must be a whole number of days from 1 to 3650');
+  }
+
+  const backupSchedule =
+    asString(s.backupSchedule, raw(s.backupSchedule, ctx, env)) ?? DEFAULTS.backupSchedule;
+  let scheduleExpression: string;
+  try {
+    scheduleExpression = toScheduleExpression(backupSchedule);
+  } catch (e) {
+    throw invalid(s.backupSchedule, backupSchedule, `is not a valid 5-field cron: ${(e as Error).message}`);
+  }
+
+  const backupTimezone =
+    asString(s.backupTimezone, raw(s.backupTimezone, ctx, env)) ?? DEFAULTS.backupTimezone;
+  if (!isValidTimeZone(backupTimezone)) {
+    throw invalid(s.backupTimezone, backupTimezone, 'is not an IANA time zone');
+  }
+
+  const alarmEmails = asList(s.alarmEmails, raw(s.alarmEmails, ctx, env));
+  for (const email of alarmEmails) {
+    if (!EMAIL_RE.test(email)) throw invalid(s.alarmEmails, email, 'is not an e-mail address');
+  }
+
+  const restoreInstancePrefix =
+    asString(s.restoreInstancePrefix, raw(s.restoreInstancePrefix, ctx, env)) ??
+    DEFAULTS.restoreInstancePrefix;
+  if (!/^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){1,39}$/.test(restoreInstancePrefix)) {
+    throw invalid(
+      s.restoreInstancePrefix,
+      restoreInstancePrefix,
+      'must be 2-40 letters, digits and single hyphens starting with a letter',
+    );
+  }
+
+  const listed = asList(s.productionInstanceIds, raw(s.productionInstanceIds, ctx, env));
+  for (const id of listed) {
+    if (!isValidDbInstanceId(id))
+      throw invalid(s.productionInstanceIds, id, 'is not an RDS instance identifier');
+  }
+  const productionInstanceIds = [...new Set([dbInstanceId, ...listed])];
+  for (const id of productionInstanceIds) {
+    if (id.toLowerCase().startsWith(restoreInstancePrefix.toLowerCase())) {
+      throw invalid(
+        s.restoreInstancePrefix,
+        restoreInstancePrefix,
+        `would let a restore target the production instance ${id}; choose a prefix no production id starts with`,
+      );
+    }
+  }
+
+  return {
+    dbInstanceId,
+    backupRetentionDays,
+    backupSchedule,
+    scheduleExpression,
+    backupTimezone,
+    alarmEmails,
+    productionInstanceIds,
+    restoreInstancePrefix,
+  };
+}

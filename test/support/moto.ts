@@ -1,0 +1,101 @@
+/**
+ * Start and stop a real moto_server on a free loopback port for integration tests (and the drill).
+ * Each caller gets its own server process, stopped by PID, so suites can run in parallel.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export interface MotoServer {
+  /** e.g. http://127.0.0.1:45123 */
+  readonly endpoint: string;
+  readonly pid: number;
+  /** Environment for the AWS SDK to reach this server (region, dummy credentials, endpoint). */
+  readonly env: Record<string, string>;
+  /** Wipe all emulated state (POST /moto-api/reset). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`moto_server exited with code ${child.exitCode} before it was ready`);
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`);
+      if (res.ok) return;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`moto_server did not answer at ${endpoint} within ${timeoutMs} ms`, { cause: lastError });
+}
+
+/**
+ * Start moto_server. Requires `moto_server` on PATH (moto 5; `.ci/run` checks for it).
+ * Pass `applyToProcessEnv: true` to point this process's SDK clients at it.
+ */
+export async function startMoto(options: { applyToProcessEnv?: boolean } = {}): Promise<MotoServer> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: false,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (e) =>
+      reject(new Error(`could not start moto_server: ${e.message}; is moto 5 installed?`)),
+    ),
+  );
+  try {
+    await Promise.race([waitUntilUp(endpoint, child, 30_000), spawnError]);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}\nmoto_server stderr:\n${stderr}`, { cause: e });
+  }
+  const env = {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_SESSION_TOKEN: 'testing',
+  };
+  if (options.applyToProcessEnv) Object.assign(process.env, env);
+  const pid = child.pid ?? -1;
+  return {
+    endpoint,
+    pid,
+    env,
+    async reset() {
+      await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
