@@ -1,0 +1,103 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ALARM_NAMES, ALARM_THRESHOLDS, KbMetrics } from '../../lambda/shared/metrics-catalog';
+import { kbMetric } from './kb-metric';
+
+export interface BackupAlarmsProps {
+  /** The protected instance: the DBInstanceIdentifier dimension the functions emit. */
+  readonly dbInstanceId: string;
+  /** Topic notified on ALARM and on OK. */
+  readonly topic: sns.ITopic;
+  /** Hours without a successful backup before KB-BackupFailure fires. @default 25 */
+  readonly maxHoursSinceLastBackup?: number;
+  /** Backup duration (request to snapshot available) that trips KB-BackupDurationHigh. @default Duration.minutes(30) */
+  readonly maxBackupDuration?: Duration;
+}
+
+/**
+ * The backup alarms.
+ *
+ * `KB-BackupFailure` is a composite of two alarms because it answers two questions with different
+ * missing-data semantics:
+ * - no successful backup within 25 h (TimeSinceLastBackup, emitted every 15 min by the periodic
+ *   pass; missing data is *breaching*, so total silence alarms too);
+ * - the last backup run failed (BackupFailure is emitted as 1 on failure and 0 on success; missing
+ *   data is *ignore*, so the alarm holds its state between runs and clears only on the next success).
+ */
+export class BackupAlarms extends Construct {
+  readonly backupFailure: cloudwatch.CompositeAlarm;
+  readonly noRecentSuccess: cloudwatch.Alarm;
+  readonly lastRunFailed: cloudwatch.Alarm;
+  readonly backupDurationHigh: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: BackupAlarmsProps) {
+    super(scope, id);
+    const maxHours = props.maxHoursSinceLastBackup ?? ALARM_THRESHOLDS.maxHoursSinceLastBackup;
+    const maxDuration =
+      props.maxBackupDuration ?? Duration.seconds(ALARM_THRESHOLDS.maxBackupDurationSeconds);
+    if (!(maxHours > 0 && maxHours <= 24 * 7)) {
+      throw new Error(
+        `BackupAlarms: maxHoursSinceLastBackup must be between 0 and 168 hours, got ${maxHours}`,
+      );
+    }
+    if (maxDuration.toSeconds() < 60) {
+      throw new Error(
+        `BackupAlarms: maxBackupDuration must be at least 1 minute, got ${maxDuration.toSeconds()} s`,
+      );
+    }
+    const hourly = Duration.hours(1);
+    const id_ = props.dbInstanceId;
+
+    this.noRecentSuccess = new cloudwatch.Alarm(this, 'NoRecentSuccess', {
+      alarmName: ALARM_NAMES.backupStale,
+      alarmDescription: `No successful Knowledge Base backup of ${id_} has completed in the last ${maxHours} hours (or nothing reports at all). See docs/DISASTER-RECOVERY-RUNBOOK.md#kb-backupfailure`,
+      metric: kbMetric(KbMetrics.TimeSinceLastBackup, id_, { statistic: 'Maximum', period: hourly }),
+      threshold: maxHours,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+
+    this.lastRunFailed = new cloudwatch.Alarm(this, 'LastRunFailed', {
+      alarmName: ALARM_NAMES.backupRunFailed,
+      alarmDescription: `The last Knowledge Base backup run of ${id_} failed; clears on the next successful backup. See docs/DISASTER-RECOVERY-RUNBOOK.md#kb-backupfailure`,
+      metric: kbMetric(KbMetrics.BackupFailure, id_, { statistic: 'Maximum', period: hourly }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+
+    this.backupFailure = new cloudwatch.CompositeAlarm(this, 'BackupFailure', {
+      compositeAlarmName: ALARM_NAMES.backupFailure,
+      alarmDescription: `Knowledge Base backups of ${id_} are failing or have stopped: no success within ${maxHours} h, or the last run failed. Runbook: docs/DISASTER-RECOVERY-RUNBOOK.md#kb-backupfailure`,
+      alarmRule: cloudwatch.AlarmRule.anyOf(
+        cloudwatch.AlarmRule.fromAlarm(this.noRecentSuccess, cloudwatch.AlarmState.ALARM),
+        cloudwatch.AlarmRule.fromAlarm(this.lastRunFailed, cloudwatch.AlarmState.ALARM),
+      ),
+    });
+
+    this.backupDurationHigh = new cloudwatch.Alarm(this, 'BackupDurationHigh', {
+      alarmName: ALARM_NAMES.backupDurationHigh,
+      alarmDescription: `A Knowledge Base backup of ${id_} took longer than ${maxDuration.toMinutes()} minutes from request to snapshot available. Runbook: docs/DISASTER-RECOVERY-RUNBOOK.md#kb-backupdurationhigh`,
+      metric: kbMetric(KbMetrics.BackupDuration, id_, { statistic: 'Maximum', period: hourly }),
+      threshold: maxDuration.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // Only the alarms on-call acts on notify; the two children are parts of KB-BackupFailure.
+    const notify = new actions.SnsAction(props.topic);
+    for (const alarm of [this.backupFailure, this.backupDurationHigh]) {
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
+    }
+  }
+}

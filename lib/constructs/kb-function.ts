@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeWildcard, nagArnPrefix } from '../nag';
+import { METRIC_NAMESPACE } from '../../lambda/shared/metrics-catalog';
+
+/** Repository root: lambda entries and the lock file are resolved from here. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+export interface KbFunctionProps {
+  /**
+   * Folder under `lambda/` holding the function's `index.ts` (which exports `handler`),
+   * e.g. `backup` for `lambda/backup/index.ts`.
+   */
+  readonly functionDir: string;
+  /** What the function does, shown in the Lambda console. */
+  readonly description: string;
+  /** Log group the function writes to (e.g. `/aws/knowledgebase/backup`). */
+  readonly logGroup: logs.ILogGroup;
+  /** Powertools service name. @default `kb-${functionDir}` */
+  readonly serviceName?: string;
+  /** Extra environment variables (configuration names come from `lambda/shared/env.ts`). @default {} */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+}
+
+/**
+ * The one Lambda construct every kb-dr function uses: NodejsFunction bundled by the local esbuild
+ * (minified, tree-shaken, source maps; the AWS SDK bundled so its version is the lockfile's),
+ * the latest Node.js runtime on ARM64, Powertools settings, its log group, and a role that may
+ * write only to that log group. Callers grant everything else explicitly.
+ */
+export class KbFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: KbFunctionProps) {
+    super(scope, id);
+    if (!/^[a-z][a-z0-9-]*$/.test(props.functionDir)) {
+      throw new Error(
+        `KbFunction ${id}: functionDir "${props.functionDir}" must be a kebab-case folder under lambda/, e.g. "backup"`,
+      );
+    }
+    const timeout = props.timeout ?? Duration.minutes(1);
+    if (timeout.toSeconds() > 900) {
+      throw new Error(`KbFunction ${id}: timeout ${timeout.toSeconds()} s exceeds Lambda's 900 s maximum`);
+    }
+
+    // An explicit role instead of AWSLambdaBasicExecutionRole: that managed policy may write to
+    // every log group in the account; this one writes to its own log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `kb-dr ${props.functionDir} function`,
+    });
+    // The ARN is built from the log group's name rather than imported from the storage stack, so
+    // the finding below has a stable id and this stack does not depend on an export for it.
+    const logStreams = Stack.of(this).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${props.logGroup.logGroupName}:log-stream:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogGroup',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logStreams],
+      }),
+    );
+    acknowledgeWildcard(
+      this.role,
+      { resource: `${nagArnPrefix(this, 'logs')}log-group:${props.logGroup.logGroupName}:log-stream:*` },
+      "Lambda creates one log stream per execution environment with a generated name; the wildcard covers only streams of this function's own log group",
+    );
+
+    const serviceName = props.serviceName ?? `kb-${props.functionDir}`;
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, 'lambda', props.functionDir, 'index.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description,
+      timeout,
+      memorySize: props.memorySize ?? 256,
+      role: this.role,
+      logGroup: props.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Bundle the SDK: the function runs the versions the lockfile pins and tests exercised.
+        externalModules: [],
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.CJS,
+        logLevel: nodejs.LogLevel.ERROR,
+      },
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { KbDrConfig } from '../config';
+import { BackupAlarms } from '../constructs/backup-alarms';
+import { BackupDashboard } from '../constructs/backup-dashboard';
+import { BackupPipeline } from '../constructs/backup-pipeline';
+import { RestoreFunctions } from '../constructs/restore-functions';
+import type { StorageResources } from '../constructs/storage-resources';
+
+export interface OperationsStackProps extends StackProps {
+  readonly config: KbDrConfig;
+  /** Stateful resources from the storage stack (log groups are found by name, see `logGroupNames`). */
+  readonly storage: Omit<StorageResources, 'backupLogGroup' | 'restoreLogGroup'>;
+  /** Names of the log groups the storage stack owns. */
+  readonly logGroupNames: { readonly backup: string; readonly restore: string };
+  /** Key encrypting the on-call topic; its policy must let CloudWatch alarms use it. */
+  readonly notificationKey: kms.IKey;
+}
+
+/**
+ * Stateless operations: functions, schedules, event rules, the on-call topic, alarms and the
+ * dashboard. Safe to destroy and redeploy; nothing here holds data.
+ */
+export class OperationsStack extends Stack {
+  readonly topic: sns.Topic;
+  readonly backup: BackupPipeline;
+  readonly restore: RestoreFunctions;
+  readonly alarms: BackupAlarms;
+  readonly dashboard: BackupDashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    // Log groups by literal name: IAM statements get stable ARNs and no cross-stack export is needed.
+    const storage: StorageResources = {
+      ...props.storage,
+      backupLogGroup: logs.LogGroup.fromLogGroupName(this, 'BackupLogGroup', props.logGroupNames.backup),
+      restoreLogGroup: logs.LogGroup.fromLogGroupName(this, 'RestoreLogGroup', props.logGroupNames.restore),
+    };
+
+    this.topic = new sns.Topic(this, 'OnCallTopic', {
+      displayName: 'kb-dr on-call: Knowledge Base backup alarms',
+      masterKey: props.notificationKey,
+      enforceSSL: true,
+    });
+    for (const email of config.alarmEmails) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    this.backup = new BackupPipeline(this, 'BackupPipeline', { config, storage });
+    this.restore = new RestoreFunctions(this, 'RestoreFunctions', { config, storage });
+    this.alarms = new BackupAlarms(this, 'Alarms', { dbInstanceId: config.dbInstanceId, topic: this.topic });
+    this.dashboard = new BackupDashboard(this, 'Dashboard', {
+      dbInstanceId: config.dbInstanceId,
+      alarms: this.alarms,
+    });
+
+    new CfnOutput(this, 'OnCallTopicArn', { value: this.topic.topicArn });
+    new CfnOutput(this, 'BackupFunctionName', { value: this.backup.backupFunction.function.functionName });
+    new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url });
+  }
+}
