@@ -54,8 +54,10 @@ export function buildApp(options: BuildAppOptions = {}): KbDrApp {
   // Log groups are referenced by name, not by export: deploy storage first.
   operations.addStackDependency(storage);
 
-  Tags.of(app).add('project', 'kb-dr');
-  Tags.of(app).add('kb-dr:protected-instance', config.dbInstanceId);
+  // CloudFormation's schema for dashboards (as cfn-lint knows it) has no Tags; leave them untagged.
+  const tagOptions = { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] };
+  Tags.of(app).add('project', 'kb-dr', tagOptions);
+  Tags.of(app).add('kb-dr:protected-instance', config.dbInstanceId, tagOptions);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, config, storage, operations };
 }
