@@ -65,11 +65,10 @@ export const DEFAULTS = {
 export type ContextReader = (key: string) => unknown;
 
 function invalid(setting: Setting, value: unknown, why: string): ConfigurationError {
+  // The example is part of the message itself: synth prints `message`, and so does any caller.
   return new ConfigurationError(
-    `${setting.env} (context ${setting.context}) = ${JSON.stringify(value)} ${why}`,
-    {
-      hint: `set a valid value, e.g. ${setting.env}=${JSON.stringify(setting.example)} or -c ${setting.context}=${setting.example}`,
-    },
+    `${setting.env} (context ${setting.context}) = ${JSON.stringify(value)} ${why}; ` +
+      `set a valid value, e.g. ${setting.env}=${JSON.stringify(setting.example)} or -c ${setting.context}=${setting.example}`,
   );
 }
 
@@ -181,9 +180,9 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
 
   const dbInstanceId = asString(s.dbInstanceId, raw(s.dbInstanceId, ctx, env));
   if (!dbInstanceId) {
-    throw new ConfigurationError(`the RDS instance to protect is not set`, {
-      hint: `set ${s.dbInstanceId.env}=kb-prod or pass -c ${s.dbInstanceId.context}=kb-prod to cdk`,
-    });
+    throw new ConfigurationError(
+      `the RDS instance to protect is not set; set ${s.dbInstanceId.env}=kb-prod or pass -c ${s.dbInstanceId.context}=kb-prod to cdk`,
+    );
   }
   if (!isValidDbInstanceId(dbInstanceId)) {
     throw invalid(

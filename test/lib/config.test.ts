@@ -1,0 +1,136 @@
+import { ConfigurationError } from '../../lambda/shared/errors';
+import { loadConfig, toScheduleExpression } from '../../lib/config';
+
+const ctx =
+  (values: Record<string, unknown>) =>
+  (key: string): unknown =>
+    values[key];
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when only the instance is set', () => {
+    // Act
+    const config = loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), {});
+    // Assess
+    expect(config).toEqual({
+      dbInstanceId: 'kb-prod',
+      backupRetentionDays: 30,
+      backupSchedule: '0 2 * * *',
+      scheduleExpression: 'cron(0 2 * * ? *)',
+      backupTimezone: 'UTC',
+      alarmEmails: [],
+      productionInstanceIds: ['kb-prod'],
+      restoreInstancePrefix: 'kb-restore-',
+    });
+  });
+
+  it('lets environment variables override context', () => {
+    const config = loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:backupRetentionDays': 30 }), {
+      KB_DB_INSTANCE_ID: 'kb-main',
+      KB_BACKUP_RETENTION_DAYS: '45',
+      KB_BACKUP_SCHEDULE: '30 1 * * 1-5',
+      KB_BACKUP_TIMEZONE: 'Europe/Berlin',
+      KB_ALARM_EMAILS: 'oncall@example.com, dba@example.org',
+      KB_PRODUCTION_INSTANCE_IDS: 'kb-main-replica',
+      KB_RESTORE_INSTANCE_PREFIX: 'dr-',
+    });
+    expect(config).toMatchObject({
+      dbInstanceId: 'kb-main',
+      backupRetentionDays: 45,
+      scheduleExpression: 'cron(30 1 ? * 2-6 *)',
+      backupTimezone: 'Europe/Berlin',
+      alarmEmails: ['oncall@example.com', 'dba@example.org'],
+      productionInstanceIds: ['kb-main', 'kb-main-replica'],
+      restoreInstancePrefix: 'dr-',
+    });
+  });
+
+  it('requires the protected instance and says how to set it', () => {
+    expect(() => loadConfig(ctx({}), {})).toThrow(ConfigurationError);
+    expect(() => loadConfig(ctx({}), {})).toThrow(
+      /KB_DB_INSTANCE_ID=kb-prod or pass -c kb:dbInstanceId=kb-prod/,
+    );
+  });
+
+  it.each(['1kb', 'kb--prod', 'kb_prod', 'kb-prod-', 'k'.repeat(64)])(
+    'rejects instance id %s that RDS would reject, naming the setting and an example',
+    (id) => {
+      expect(() => loadConfig(ctx({ 'kb:dbInstanceId': id }), {})).toThrow(
+        /KB_DB_INSTANCE_ID.*e\.g\. KB_DB_INSTANCE_ID="kb-prod"/s,
+      );
+    },
+  );
+
+  it.each(['0', '3651', '2.5', 'thirty', '-1'])('rejects retention of %s days', (days) => {
+    expect(() =>
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_BACKUP_RETENTION_DAYS: days }),
+    ).toThrow(
+      /KB_BACKUP_RETENTION_DAYS.*whole number of days from 1 to 3650.*e\.g\. KB_BACKUP_RETENTION_DAYS="30"/s,
+    );
+  });
+
+  it.each(['1', '3650'])('accepts retention at the bounds (%s days)', (days) => {
+    expect(
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_BACKUP_RETENTION_DAYS: days })
+        .backupRetentionDays,
+    ).toBe(Number(days));
+  });
+
+  it.each([
+    ['0 2 * *', /has 4 fields; a cron needs 5/],
+    ['61 2 * * *', /minute value 61 is outside 0-59/],
+    ['0 24 * * *', /hour value 24/],
+    ['0 2 1 * MON', /both day-of-month and day-of-week/],
+    ['0 2 * * FUNDAY', /not recognised/],
+    ['@daily', /has 1 fields; a cron needs 5/],
+  ])('rejects malformed cron %s', (cron, why) => {
+    expect(() => loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_BACKUP_SCHEDULE: cron })).toThrow(
+      why,
+    );
+    expect(() => loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_BACKUP_SCHEDULE: cron })).toThrow(
+      /KB_BACKUP_SCHEDULE.*e\.g\. KB_BACKUP_SCHEDULE="0 2 \* \* \*"/s,
+    );
+  });
+
+  it('rejects a time zone that is not IANA', () => {
+    expect(() =>
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_BACKUP_TIMEZONE: 'Mars/Olympus' }),
+    ).toThrow(/KB_BACKUP_TIMEZONE.*not an IANA time zone/);
+  });
+
+  it.each(['oncall', 'oncall@', 'on call@example.com', 'a@b'])('rejects alarm e-mail %s', (email) => {
+    expect(() =>
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_ALARM_EMAILS: `ok@example.com,${email}` }),
+    ).toThrow(/KB_ALARM_EMAILS.*not an e-mail address.*oncall@example.com/s);
+  });
+
+  it('rejects a production id RDS would reject', () => {
+    expect(() =>
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_PRODUCTION_INSTANCE_IDS: 'kb-prod,bad_id' }),
+    ).toThrow(/KB_PRODUCTION_INSTANCE_IDS.*"bad_id"/);
+  });
+
+  it('rejects a restore prefix a production instance id starts with', () => {
+    expect(() =>
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_RESTORE_INSTANCE_PREFIX: 'kb-' }),
+    ).toThrow(/KB_RESTORE_INSTANCE_PREFIX.*production instance kb-prod/);
+  });
+
+  it('rejects a malformed restore prefix', () => {
+    expect(() =>
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_RESTORE_INSTANCE_PREFIX: '9restore' }),
+    ).toThrow(/KB_RESTORE_INSTANCE_PREFIX/);
+  });
+});
+
+describe('toScheduleExpression', () => {
+  it.each([
+    ['0 2 * * *', 'cron(0 2 * * ? *)'],
+    ['15 3 1 * *', 'cron(15 3 1 * ? *)'],
+    ['0 2 * * 0', 'cron(0 2 ? * 1 *)'],
+    ['0 2 * * 7', 'cron(0 2 ? * 1 *)'],
+    ['0 2 * * MON-FRI', 'cron(0 2 ? * MON-FRI *)'],
+    ['*/30 * * JAN,JUL *', 'cron(*/30 * * JAN,JUL ? *)'],
+  ])('translates %s to the EventBridge form %s', (cron, expected) => {
+    expect(toScheduleExpression(cron)).toBe(expected);
+  });
+});

@@ -1,0 +1,241 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ALARM_NAMES, INSTANCE_DIMENSION, METRIC_NAMESPACE } from '../../../lambda/shared/metrics-catalog';
+import { ENV } from '../../../lambda/shared/env';
+import { buildTestApp } from '../../support/app';
+
+describe('OperationsStack', () => {
+  const { operations } = buildTestApp(
+    {
+      'kb:alarmEmails': 'oncall@example.com,dba@example.com',
+      'kb:backupSchedule': '30 3 * * *',
+      'kb:backupTimezone': 'Europe/London',
+    },
+    {},
+  );
+  const template = Template.fromStack(operations);
+
+  describe('on-call topic', () => {
+    it('is encrypted with the notification key and refuses non-TLS publishers', () => {
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('subscribes every configured e-mail address', () => {
+      for (const email of ['oncall@example.com', 'dba@example.com']) {
+        template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: email });
+      }
+      template.resourceCountIs('AWS::SNS::Subscription', 2);
+    });
+  });
+
+  describe('functions', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+
+    it('run on the latest Node.js runtime on ARM64 with Powertools settings and the KB namespace', () => {
+      expect(Object.keys(functions).length).toBeGreaterThan(0);
+      for (const fn of Object.values(functions)) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          Environment: {
+            Variables: expect.objectContaining({
+              POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+              POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^kb-/),
+              [ENV.dbInstanceId]: 'kb-prod',
+              NODE_OPTIONS: '--enable-source-maps',
+            }),
+          },
+          LoggingConfig: expect.objectContaining({
+            LogFormat: 'JSON',
+            LogGroup: expect.stringMatching(/^\/aws\/knowledgebase\//),
+          }),
+        });
+      }
+    });
+
+    it('write the backup function logs to /aws/knowledgebase/backup', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('nightly backup'),
+        LoggingConfig: { LogGroup: '/aws/knowledgebase/backup', LogFormat: 'JSON' },
+        Timeout: Match.anyValue(),
+      });
+    });
+
+    it('have roles with no managed policies, writing only to their own log group', () => {
+      const roles = template.findResources('AWS::IAM::Role');
+      for (const role of Object.values(roles)) {
+        expect((role.Properties as { ManagedPolicyArns?: unknown }).ManagedPolicyArns).toBeUndefined();
+      }
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'WriteOwnLogGroup',
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource:
+                'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/knowledgebase/backup:log-stream:*',
+            },
+          ]),
+        },
+      });
+    });
+
+    it('never grant an action on every resource', () => {
+      const policies = template.findResources('AWS::IAM::Policy');
+      for (const p of Object.values(policies)) {
+        for (const s of (p.Properties as { PolicyDocument: { Statement: { Resource: unknown }[] } })
+          .PolicyDocument.Statement) {
+          expect([s.Resource].flat()).not.toContain('*');
+        }
+      }
+    });
+  });
+
+  describe('nightly schedule', () => {
+    it('runs the configured cron in the configured time zone and passes the scheduled time', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'cron(30 3 * * ? *)',
+        ScheduleExpressionTimezone: 'Europe/London',
+        State: 'ENABLED',
+        Target: {
+          Arn: Match.anyValue(),
+          Input: Match.serializedJson({ source: 'kb-dr.schedule', time: '<aws.scheduler.scheduled-time>' }),
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 },
+        },
+      });
+    });
+  });
+
+  describe('alarms', () => {
+    const dims = [{ Name: INSTANCE_DIMENSION, Value: 'kb-prod' }];
+    const topicRef = { Ref: Match.stringLikeRegexp('^OnCallTopic') };
+
+    it('KB-BackupFailure is a composite of "no success in 25 h" OR "last run failed", notifying on ALARM and OK', () => {
+      template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+        AlarmName: ALARM_NAMES.backupFailure,
+        AlarmRule: {
+          'Fn::Join': [
+            '',
+            [
+              '(ALARM("',
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsNoRecentSuccess'), 'Arn'] },
+              '") OR ALARM("',
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsLastRunFailed'), 'Arn'] },
+              '"))',
+            ],
+          ],
+        },
+        AlarmActions: [topicRef],
+        OKActions: [topicRef],
+      });
+    });
+
+    it('"no success in 25 h" watches TimeSinceLastBackup and treats silence as breaching', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: ALARM_NAMES.backupStale,
+        Namespace: METRIC_NAMESPACE,
+        MetricName: 'TimeSinceLastBackup',
+        Dimensions: dims,
+        Statistic: 'Maximum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        Threshold: 25,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+    });
+
+    it('"last run failed" watches BackupFailure and holds its state between runs', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: ALARM_NAMES.backupRunFailed,
+        Namespace: METRIC_NAMESPACE,
+        MetricName: 'BackupFailure',
+        Dimensions: dims,
+        Statistic: 'Maximum',
+        Period: 3600,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'ignore',
+      });
+    });
+
+    it('the child alarms notify nobody themselves (the composite does)', () => {
+      const alarms = template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { AlarmName: Match.stringLikeRegexp('^KB-BackupFailure-') },
+      });
+      expect(Object.keys(alarms)).toHaveLength(2);
+      for (const a of Object.values(alarms))
+        expect((a.Properties as { AlarmActions?: unknown }).AlarmActions).toBeUndefined();
+    });
+
+    it('KB-BackupDurationHigh fires when a backup takes longer than 30 minutes, notifying on ALARM and OK', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: ALARM_NAMES.backupDurationHigh,
+        Namespace: METRIC_NAMESPACE,
+        MetricName: 'BackupDuration',
+        Dimensions: dims,
+        Statistic: 'Maximum',
+        Period: 3600,
+        Threshold: 1800,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topicRef],
+        OKActions: [topicRef],
+      });
+    });
+  });
+
+  describe('dashboard', () => {
+    const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(Object.values(dashboards)[0]?.Properties);
+
+    it('shows success/failure over 24 h, 7 d and 30 d', () => {
+      for (const title of ['Backups, last 24 hours', 'Backups, last 7 days', 'Backups, last 30 days']) {
+        expect(body).toContain(title);
+      }
+      for (const range of ['-PT24H', '-P7D', '-P30D']) expect(body).toContain(`\\"start\\":\\"${range}\\"`);
+    });
+
+    it.each([
+      'TimeSinceLastBackup',
+      'BackupDuration',
+      'ExportDuration',
+      'BackupSizeBytes',
+      'BackupValidation',
+      'RestoreDuration',
+      'AutomatedBackupRetentionDays',
+    ])('graphs %s with the instance dimension', (metric) => {
+      expect(body).toContain(`[\\"KB\\",\\"${metric}\\",\\"DBInstanceIdentifier\\",\\"kb-prod\\"`);
+    });
+
+    it("shows both alarms' states", () => {
+      const [composite] = Object.keys(template.findResources('AWS::CloudWatch::CompositeAlarm'));
+      const [duration] = Object.keys(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { AlarmName: ALARM_NAMES.backupDurationHigh },
+        }),
+      );
+      expect(body).toContain('\\"type\\":\\"alarm\\"');
+      expect(body).toContain(`{"Fn::GetAtt":["${composite}","Arn"]}`);
+      expect(body).toContain(`{"Fn::GetAtt":["${duration}","Arn"]}`);
+    });
+  });
+
+  it('outputs what an operator needs: topic, function names, dashboard URL', () => {
+    template.hasOutput('OnCallTopicArn', {});
+    template.hasOutput('BackupFunctionName', {});
+    template.hasOutput('DashboardUrl', {
+      Value:
+        'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=KB-Backup',
+    });
+  });
+});
