@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -47,6 +48,17 @@ export class OperationsStack extends Stack {
       masterKey: props.notificationKey,
       enforceSSL: true,
     });
+    // The TLS-only statement gives the topic a resource policy; say explicitly that CloudWatch
+    // alarms of this account may publish (and nothing else is opened).
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
     for (const email of config.alarmEmails) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }

@@ -26,6 +26,27 @@ describe('OperationsStack', () => {
       });
     });
 
+    it('lets CloudWatch alarms of this account publish, and nobody else', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'AllowCloudWatchAlarmsToPublish',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+            }),
+          ]),
+        },
+      });
+      const policy = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0];
+      const allows = (
+        policy?.Properties as { PolicyDocument: { Statement: { Effect: string }[] } }
+      ).PolicyDocument.Statement.filter((s) => s.Effect === 'Allow');
+      expect(allows).toHaveLength(1);
+    });
+
     it('subscribes every configured e-mail address', () => {
       for (const email of ['oncall@example.com', 'dba@example.com']) {
         template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: email });
