@@ -1,0 +1,68 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * kb-dr operator CLI. One module per command under cli/commands/; each takes a CliContext, so
+ * this file only wires process streams, signals and exit codes.
+ *
+ * Exit codes: 0 success, 1 failure (the error line says what to do next), 2 usage error,
+ * 130 interrupted.
+ */
+import { Command, CommanderError } from 'commander';
+import { KbDrError } from '../lambda/shared/errors';
+import { registerBackupCommand } from '../cli/commands/backup';
+import { registerRestoreCommand } from '../cli/commands/restore';
+import { registerValidateCommand } from '../cli/commands/validate';
+import type { CliContext } from '../cli/shared/context';
+import { createCliLogger } from '../cli/shared/logger';
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], ctx: CliContext): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('kb-dr')
+    .description('Knowledge Base backup and disaster recovery')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+  registerBackupCommand(program, ctx, setExit);
+  registerValidateCommand(program, ctx, setExit);
+  registerRestoreCommand(program, ctx, setExit);
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof KbDrError) {
+      ctx.stderr.write(`error: ${err.userMessage}\n`);
+      return ctx.signal.aborted ? 130 : 1;
+    }
+    const detail =
+      err instanceof Error ? (ctx.env.LOG_LEVEL === 'DEBUG' ? err.stack : err.message) : String(err);
+    ctx.stderr.write(`error: unexpected failure: ${detail}; re-run with LOG_LEVEL=DEBUG and report it\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  const ctx: CliContext = {
+    env: process.env,
+    logger: createCliLogger(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    signal: controller.signal,
+  };
+  void main(process.argv.slice(2), ctx).then((code) => {
+    process.exitCode = code;
+  });
+}

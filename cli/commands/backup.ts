@@ -1,0 +1,58 @@
+/** `kb-dr backup --local [--dir DIR] [--prune]`: a verified local backup, optionally followed by pruning. */
+import type { Command } from 'commander';
+import { createLocalBackup } from '../local/backup';
+import { LOCAL_ENV, resolveConnection } from '../local/connection';
+import { pruneBackups, retentionDaysFrom } from '../local/prune';
+import type { CliContext } from '../shared/context';
+import { formatBytes, formatDuration } from '../shared/format';
+import { rdsNotAvailable, resolveMode } from './mode';
+
+interface BackupFlags {
+  local?: boolean;
+  rds?: boolean;
+  dir?: string;
+  prune?: boolean;
+}
+
+export function backupDir(ctx: CliContext, flag: string | undefined): string {
+  return flag ?? (ctx.env[LOCAL_ENV.backupPath]?.trim() || './backups');
+}
+
+export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<number> {
+  if (resolveMode('backup', flags) === 'rds') rdsNotAvailable('backup');
+  const conn = resolveConnection(ctx.env);
+  const dir = backupDir(ctx, flags.dir);
+  const retentionDays = flags.prune ? retentionDaysFrom(ctx.env) : undefined;
+  const result = await createLocalBackup({ conn, dir, logger: ctx.logger, signal: ctx.signal });
+  ctx.stdout.write(
+    [
+      `backup:    ${result.path}`,
+      `checksum:  ${result.sha256}  (${result.checksumPath})`,
+      `size:      ${formatBytes(result.bytes)} compressed, ${formatBytes(result.sqlBytes)} SQL`,
+      `entries:   ${result.entryCount} knowledge_entries, ${result.embeddingCacheCount} embedding_cache rows`,
+      `duration:  ${formatDuration(result.durationMs)}`,
+      '',
+    ].join('\n'),
+  );
+  if (retentionDays !== undefined) {
+    const pruned = await pruneBackups({ dir, retentionDays, logger: ctx.logger });
+    ctx.stdout.write(
+      `pruned:    ${pruned.deleted.length} backup(s) older than ${retentionDays} days; ${pruned.kept.length} kept\n`,
+    );
+  }
+  return 0;
+}
+
+export function registerBackupCommand(program: Command, ctx: CliContext, exit: (code: number) => void): void {
+  program
+    .command('backup')
+    .description('back up the Knowledge Base database (pg_dump | gzip, SHA-256 checksum)')
+    .option('--local', 'back up a PostgreSQL reachable from here (KB_DB_* or PG* variables)')
+    .option('--rds', 'back up the RDS instance through the deployed automation (not available yet)')
+    .option('--dir <path>', `backup folder (default: $${LOCAL_ENV.backupPath} or ./backups)`)
+    .option(
+      '--prune',
+      `after the backup, delete backups older than $${LOCAL_ENV.retentionDays} days (default 30), never the newest valid one`,
+    )
+    .action(async (flags: BackupFlags) => exit(await runBackup(ctx, flags)));
+}

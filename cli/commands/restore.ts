@@ -1,0 +1,82 @@
+/** `kb-dr restore --local --backup-file=FILE [--yes]` and `kb-dr restore --local --rollback`. */
+import type { Command } from 'commander';
+import { ValidationError } from '../../lambda/shared/errors';
+import { LOCAL_ENV, resolveConnection } from '../local/connection';
+import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
+import { confirmer, type CliContext } from '../shared/context';
+import { formatDuration } from '../shared/format';
+import { rdsNotAvailable, resolveMode } from './mode';
+
+interface RestoreFlags {
+  local?: boolean;
+  rds?: boolean;
+  backupFile?: string;
+  rollback?: boolean;
+  yes?: boolean;
+  allowSmall?: boolean;
+}
+
+export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<number> {
+  if (resolveMode('restore', flags) === 'rds') rdsNotAvailable('restore');
+  if (Boolean(flags.backupFile) === Boolean(flags.rollback)) {
+    throw new ValidationError('restore: pass either --backup-file=FILE or --rollback', 'backupFile', {
+      hint: 'e.g. `scripts/restore-kb.sh --local --backup-file=backups/kb-backup-20261122-020000.sql.gz`',
+    });
+  }
+  const conn = resolveConnection(ctx.env);
+  const app = {
+    stop: ctx.env[LOCAL_ENV.appStopCommand] || undefined,
+    start: ctx.env[LOCAL_ENV.appStartCommand] || undefined,
+  };
+  const confirm = confirmer(ctx, flags.yes ?? false);
+  if (flags.rollback) {
+    const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app });
+    ctx.stdout.write(
+      [
+        `rolled back: ${result.database} is now the data kept as ${result.restoredFrom}`,
+        result.setAsideAs ? `kept:        the data it replaced is in ${result.setAsideAs}` : '',
+        '',
+      ]
+        .filter((l, i, a) => l !== '' || i === a.length - 1)
+        .join('\n'),
+    );
+    return 0;
+  }
+  const result = await restoreLocalBackup({
+    conn,
+    file: flags.backupFile!,
+    logger: ctx.logger,
+    confirm,
+    app,
+    allowSmall: flags.allowSmall ?? false,
+  });
+  ctx.stdout.write(
+    [
+      `restored:  ${result.database} from ${result.backupFile}`,
+      `entries:   ${result.entriesRestored} knowledge_entries, ${result.embeddingCacheRestored} embedding_cache rows`,
+      `duration:  ${formatDuration(result.durationMs)}`,
+      result.previousDatabase
+        ? `old data:  kept as database ${result.previousDatabase} (undo with \`scripts/restore-kb.sh --local --rollback\`)`
+        : 'old data:  none (the database did not exist)',
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+export function registerRestoreCommand(
+  program: Command,
+  ctx: CliContext,
+  exit: (code: number) => void,
+): void {
+  program
+    .command('restore')
+    .description('restore a backup into a new database, verify it, swap it in (keeps the old one)')
+    .option('--local', 'restore into a PostgreSQL reachable from here (KB_DB_* or PG* variables)')
+    .option('--rds', 'restore an RDS snapshot through the deployed automation (not available yet)')
+    .option('--backup-file <file>', 'the kb-backup-*.sql.gz file to restore')
+    .option('--rollback', 'put back the database the last restore replaced')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--allow-small', 'accept a backup much smaller than the previous ones')
+    .action(async (flags: RestoreFlags) => exit(await runRestore(ctx, flags)));
+}

@@ -1,0 +1,439 @@
+/**
+ * Safe local restore: validate the file (no database touched), confirm, restore into a NEW
+ * database, verify it against the dump's own row counts, then swap it in by rename and keep the
+ * previous database as `<name>_pre_restore_<timestamp>`. Until the swap, the original database
+ * is never written to; any failure drops the half-restored new database and leaves the original
+ * serving. `rollbackLocalRestore` swaps the newest kept database back.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { GuardRailError, KbDrError, NotFoundError, ValidationError } from '../../lambda/shared/errors';
+import type { CliLogger } from '../shared/logger';
+import { AppCommandError, runAppCommand } from './app-control';
+import {
+  LOCAL_ENV,
+  childEnv,
+  describeConnection,
+  describeServer,
+  pgBinary,
+  quoteIdent,
+  quoteLiteral,
+  type PgConnection,
+} from './connection';
+import { HashingStream, findKbTable } from './dump-scanner';
+import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
+import { psqlQuery, psqlScalar } from './psql';
+import { validateBackup, type ValidationReport } from './validate';
+
+const MAX_IDENTIFIER = 63;
+
+/** Asks the operator a yes/no question; resolves true only on an explicit yes. */
+export type ConfirmFn = (question: string) => Promise<boolean>;
+
+export interface AppCommands {
+  readonly stop?: string | undefined;
+  readonly start?: string | undefined;
+}
+
+export interface RestoreOptions {
+  readonly conn: PgConnection;
+  readonly file: string;
+  readonly logger: CliLogger;
+  readonly confirm: ConfirmFn;
+  readonly app?: AppCommands;
+  readonly allowSmall?: boolean;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Log progress this often. @default 5000 */
+  readonly progressIntervalMs?: number;
+}
+
+export interface RestoreResult {
+  readonly database: string;
+  readonly backupFile: string;
+  readonly entriesRestored: number;
+  readonly embeddingCacheRestored: number;
+  /** Where the data that was live before the restore is kept (undefined if there was none). */
+  readonly previousDatabase: string | undefined;
+  readonly durationMs: number;
+}
+
+export class RestoreVerificationError extends KbDrError {
+  override readonly name = 'RestoreVerificationError';
+}
+
+function stamp(date: Date): string {
+  // YYYYMMDD_HHMMSS_mmm: lower case, sorts chronologically, unique across quick successive restores.
+  const iso = date.toISOString();
+  return `${iso.slice(0, 10).replace(/-/g, '')}_${iso.slice(11, 19).replace(/:/g, '')}_${iso.slice(20, 23)}`;
+}
+
+/** The name the previous database is kept under. */
+export function preRestoreName(database: string, at: Date): string {
+  return `${database}_pre_restore_${stamp(at)}`;
+}
+
+function restoreWorkName(database: string, at: Date): string {
+  return `${database}_restoring_${stamp(at)}`;
+}
+
+function rolledBackName(database: string, at: Date): string {
+  return `${database}_rolled_back_${stamp(at)}`;
+}
+
+function checkIdentifierLength(names: readonly string[]): void {
+  const long = names.find((n) => Buffer.byteLength(n) > MAX_IDENTIFIER);
+  if (long) {
+    throw new ValidationError(`database name ${long} would exceed PostgreSQL's 63-byte limit`, 'database', {
+      hint: `restore into a database with a shorter name (${LOCAL_ENV.database})`,
+    });
+  }
+}
+
+async function databaseExists(conn: PgConnection, name: string): Promise<boolean> {
+  const found = await psqlScalar(conn, `SELECT 1 FROM pg_database WHERE datname = ${quoteLiteral(name)};`, {
+    database: conn.maintenanceDatabase,
+    operation: `look up database ${name}`,
+  });
+  return found === '1';
+}
+
+async function currentEntryCount(conn: PgConnection): Promise<string> {
+  const count = await psqlScalar(
+    conn,
+    "SELECT CASE WHEN to_regclass('public.knowledge_entries') IS NULL THEN 'no knowledge_entries table' " +
+      "ELSE (SELECT count(*) FROM public.knowledge_entries)::text || ' entries' END;",
+    { operation: 'count current entries' },
+  );
+  return count ?? 'unknown';
+}
+
+/** Rename `target` away (if it exists) and `replacement` into its place, in one transaction. */
+async function swapDatabases(
+  conn: PgConnection,
+  target: string,
+  replacement: string,
+  setAsideAs: string | undefined,
+  logger: CliLogger,
+): Promise<void> {
+  // ALTER DATABASE ... RENAME refuses while any other session is connected to the database, and
+  // application pools keep idle connections open. Terminating them inside the same transaction
+  // makes the swap atomic: the renames wait (up to 5 s, in PostgreSQL) for those sessions to exit,
+  // and clients that reconnect by name land on the restored database.
+  const sql = [
+    'BEGIN;',
+    ...(setAsideAs
+      ? [
+          `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname IN (${quoteLiteral(target)}, ${quoteLiteral(replacement)}) AND pid <> pg_backend_pid();`,
+          `ALTER DATABASE ${quoteIdent(target)} RENAME TO ${quoteIdent(setAsideAs)};`,
+        ]
+      : [
+          `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ${quoteLiteral(replacement)} AND pid <> pg_backend_pid();`,
+        ]),
+    `ALTER DATABASE ${quoteIdent(replacement)} RENAME TO ${quoteIdent(target)};`,
+    'COMMIT;',
+  ].join('\n');
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const rows = await psqlQuery(conn, sql, {
+        database: conn.maintenanceDatabase,
+        operation: `swap database ${replacement} into ${target}`,
+      });
+      logger.info('databases swapped', {
+        database: target,
+        from: replacement,
+        keptAs: setAsideAs,
+        terminatedSessions: rows[0]?.[0],
+      });
+      return;
+    } catch (err) {
+      // A client reconnecting between the terminate and the rename: try again a few times.
+      if (attempt < 3 && err instanceof KbDrError && /being accessed by other users/.test(err.message)) {
+        logger.warn('sessions reconnected during the swap; retrying', { attempt });
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+async function dropDatabase(conn: PgConnection, name: string): Promise<void> {
+  await psqlQuery(conn, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE);`, {
+    database: conn.maintenanceDatabase,
+    operation: `drop database ${name}`,
+  });
+}
+
+async function createLike(conn: PgConnection, name: string, like: string | undefined): Promise<void> {
+  let options = '';
+  if (like) {
+    const row = (
+      await psqlQuery(
+        conn,
+        `SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = ${quoteLiteral(like)};`,
+        { database: conn.maintenanceDatabase, operation: `read the settings of ${like}` },
+      )
+    )[0];
+    if (row && row.length === 3) {
+      options = ` ENCODING ${quoteLiteral(row[0]!)} LC_COLLATE ${quoteLiteral(row[1]!)} LC_CTYPE ${quoteLiteral(row[2]!)}`;
+    }
+  }
+  await psqlQuery(conn, `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0${options};`, {
+    database: conn.maintenanceDatabase,
+    operation: `create database ${name}`,
+  });
+}
+
+/** Stream the gzipped dump into psql connected to `database`; checks the file's hash on the way. */
+async function loadDump(
+  conn: PgConnection,
+  file: string,
+  database: string,
+  expectedSha256: string,
+  logger: CliLogger,
+  progressIntervalMs: number,
+): Promise<void> {
+  const binary = pgBinary(conn, 'psql');
+  const child = spawn(binary, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+    env: childEnv(conn, database),
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 65536) stderr += d;
+  });
+  const exited = new Promise<number | null>((resolveExit, reject) => {
+    child.on('error', (err) => reject(translateSpawnError(binary, err)));
+    child.on('close', (code) => resolveExit(code));
+  });
+  const hasher = new HashingStream();
+  const progress = setInterval(
+    () => logger.info('restore in progress', { readMegabytes: Math.round(hasher.bytes / 1e5) / 10 }),
+    progressIntervalMs,
+  );
+  progress.unref();
+  try {
+    const [fed, exit] = await Promise.allSettled([
+      pipeline(createReadStream(file), hasher, createGunzip(), child.stdin),
+      exited,
+    ]);
+    if (exit.status === 'rejected') throw exit.reason;
+    if (exit.value !== 0) throw translatePgFailure(conn, `loading the dump into ${database}`, stderr);
+    if (fed.status === 'rejected') {
+      throw new PgCommandError(`reading ${file} failed during the restore: ${String(fed.reason)}`, {
+        cause: fed.reason,
+        hint: 'validate the file with scripts/validate-backup.sh and retry',
+      });
+    }
+  } finally {
+    clearInterval(progress);
+  }
+  if (hasher.digest() !== expectedSha256) {
+    throw new RestoreVerificationError(`${file} changed after it was validated`, {
+      hint: 'make sure nothing writes to the backup file and retry',
+    });
+  }
+}
+
+async function verifyRestored(conn: PgConnection, database: string, report: ValidationReport): Promise<void> {
+  const summary = report.summary!;
+  const entries = findKbTable(summary, 'knowledge_entries')!;
+  const cache = findKbTable(summary, 'embedding_cache')!;
+  const rows = await psqlQuery(
+    conn,
+    `SELECT (SELECT count(*) FROM ${entries}), (SELECT count(*) FROM ${cache}), (SELECT count(*) FROM (SELECT * FROM ${entries} LIMIT 1) AS sample);`,
+    { database, operation: `verify the restored database ${database}` },
+  );
+  const [entryCount, cacheCount, sample] = (rows[0] ?? []).map(Number);
+  const expectedEntries = report.entryCount ?? 0;
+  const expectedCache = report.embeddingCacheCount ?? 0;
+  if (entryCount !== expectedEntries || cacheCount !== expectedCache) {
+    throw new RestoreVerificationError(
+      `the restored database has ${entryCount} entries and ${cacheCount} cache rows, the backup ${expectedEntries} and ${expectedCache}`,
+      { hint: 'the original database was not changed; validate the backup and retry' },
+    );
+  }
+  if (sample !== Math.min(1, expectedEntries)) {
+    throw new RestoreVerificationError('the sample query on the restored knowledge_entries returned no row', {
+      hint: 'the original database was not changed; validate the backup and retry',
+    });
+  }
+}
+
+/** Restore `options.file` over `options.conn.database`; see the module comment. */
+export async function restoreLocalBackup(options: RestoreOptions): Promise<RestoreResult> {
+  const { conn, logger } = options;
+  const started = Date.now();
+  const file = resolve(options.file);
+  const at = (options.now ?? (() => new Date()))();
+  const target = conn.database;
+  const work = restoreWorkName(target, at);
+  const keep = preRestoreName(target, at);
+  checkIdentifierLength([work, keep]);
+
+  // 1. The file, before any database.
+  const report = await validateBackup({ file, logger, allowSmall: options.allowSmall ?? false });
+  if (!report.valid) {
+    const failed = report.checks.filter((c) => !c.ok);
+    throw new ValidationError(
+      `refusing to restore ${file}: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
+      'backupFile',
+      {
+        hint: 'no database was touched; pick another backup (ls the backup folder) and check it with scripts/validate-backup.sh',
+      },
+    );
+  }
+
+  // 2. Read-only look at the server, then the operator's go-ahead.
+  if (target === conn.maintenanceDatabase) {
+    throw new ValidationError(`refusing to restore over the maintenance database ${target}`, 'database', {
+      hint: `set ${LOCAL_ENV.database} to the Knowledge Base database`,
+    });
+  }
+  const targetExists = await databaseExists(conn, target);
+  if (await databaseExists(conn, keep)) {
+    throw new GuardRailError(`database ${keep} already exists`, { hint: 'wait a second and retry' });
+  }
+  const now = targetExists ? await currentEntryCount(conn) : 'database does not exist yet';
+  const question =
+    `Replace database ${target} on ${describeServer(conn)} (${now}) with ${file} ` +
+    `(${report.entryCount} entries)? ` +
+    (targetExists ? `The current database will be kept as ${keep}.` : '');
+  if (!(await options.confirm(question))) {
+    throw new GuardRailError('restore cancelled; nothing was changed', {
+      hint: 'run it again and answer y to restore',
+    });
+  }
+
+  // 3. Restore into a new database; the original is not touched until the swap.
+  logger.info('restoring into a new database', { database: describeConnection(conn, work), file });
+  await createLike(conn, work, targetExists ? target : undefined);
+  let appStopped = false;
+  try {
+    await loadDump(conn, file, work, report.sha256!, logger, options.progressIntervalMs ?? 5000);
+    await verifyRestored(conn, work, report);
+    logger.info('restored database verified', { database: work, entries: report.entryCount });
+
+    // 4. Swap, with the application stopped only for the swap itself.
+    if (options.app?.stop) {
+      await runAppCommand(options.app.stop, 'stop', LOCAL_ENV.appStopCommand, logger);
+      appStopped = true;
+    }
+    await swapDatabases(conn, target, work, targetExists ? keep : undefined, logger);
+  } catch (err) {
+    logger.error('restore failed; dropping the new database, the original is untouched', {
+      database: work,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    await dropDatabase(conn, work).catch((dropErr: unknown) =>
+      logger.error('could not drop the half-restored database; drop it by hand', {
+        database: work,
+        error: dropErr instanceof Error ? dropErr.message : String(dropErr),
+      }),
+    );
+    if (appStopped && options.app?.start) {
+      await runAppCommand(options.app.start, 'start', LOCAL_ENV.appStartCommand, logger).catch(
+        () => undefined,
+      );
+    }
+    throw err;
+  }
+  if (options.app?.start) {
+    try {
+      await runAppCommand(options.app.start, 'start', LOCAL_ENV.appStartCommand, logger);
+    } catch (err) {
+      throw new AppCommandError(`the restore succeeded but ${(err as Error).message}`, {
+        cause: err,
+        hint: `start the application by hand; the previous data is kept as ${keep}`,
+      });
+    }
+  }
+
+  const result: RestoreResult = {
+    database: target,
+    backupFile: file,
+    entriesRestored: report.entryCount ?? 0,
+    embeddingCacheRestored: report.embeddingCacheCount ?? 0,
+    previousDatabase: targetExists ? keep : undefined,
+    durationMs: Date.now() - started,
+  };
+  logger.info('restore complete', { ...result });
+  return result;
+}
+
+export interface RollbackOptions {
+  readonly conn: PgConnection;
+  readonly logger: CliLogger;
+  readonly confirm: ConfirmFn;
+  readonly app?: AppCommands;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+export interface RollbackResult {
+  readonly database: string;
+  /** The kept database that is now live again. */
+  readonly restoredFrom: string;
+  /** Where the data that was live before the rollback is kept (undefined if there was none). */
+  readonly setAsideAs: string | undefined;
+}
+
+/** The kept pre-restore databases of `conn.database`, newest first. */
+export async function listPreRestoreDatabases(conn: PgConnection): Promise<string[]> {
+  const pattern = `${conn.database.replace(/[\\%_]/g, (c) => `\\${c}`)}\\_pre\\_restore\\_%`;
+  const rows = await psqlQuery(
+    conn,
+    `SELECT datname FROM pg_database WHERE datname LIKE ${quoteLiteral(pattern)} ORDER BY datname DESC;`,
+    { database: conn.maintenanceDatabase, operation: 'list kept pre-restore databases' },
+  );
+  return rows.map((r) => r[0]!).filter(Boolean);
+}
+
+/** Put the newest `<name>_pre_restore_*` database back; the current one is kept as `<name>_rolled_back_*`. */
+export async function rollbackLocalRestore(options: RollbackOptions): Promise<RollbackResult> {
+  const { conn, logger } = options;
+  const target = conn.database;
+  const at = (options.now ?? (() => new Date()))();
+  const setAside = rolledBackName(target, at);
+  checkIdentifierLength([setAside]);
+  const kept = (await listPreRestoreDatabases(conn))[0];
+  if (!kept) {
+    throw new NotFoundError(
+      `no ${target}_pre_restore_* database found on ${describeServer(conn)}; nothing to roll back`,
+      {
+        hint: 'a rollback needs a previous restore; to go back further, restore an older backup file',
+      },
+    );
+  }
+  const targetExists = await databaseExists(conn, target);
+  const question =
+    `Roll ${target} on ${describeServer(conn)} back to ${kept}? ` +
+    (targetExists ? `The current ${target} will be kept as ${setAside}.` : '');
+  if (!(await options.confirm(question))) {
+    throw new GuardRailError('rollback cancelled; nothing was changed', {
+      hint: 'run it again and answer y to roll back',
+    });
+  }
+  let appStopped = false;
+  try {
+    if (options.app?.stop) {
+      await runAppCommand(options.app.stop, 'stop', LOCAL_ENV.appStopCommand, logger);
+      appStopped = true;
+    }
+    await swapDatabases(conn, target, kept, targetExists ? setAside : undefined, logger);
+  } finally {
+    if (appStopped && options.app?.start) {
+      await runAppCommand(options.app.start, 'start', LOCAL_ENV.appStartCommand, logger);
+    }
+  }
+  const result: RollbackResult = {
+    database: target,
+    restoredFrom: kept,
+    setAsideAs: targetExists ? setAside : undefined,
+  };
+  logger.info('rollback complete', { ...result });
+  return result;
+}

@@ -1,0 +1,194 @@
+/**
+ * Validation of a local backup file, in one streaming pass: readable, checksum matches its
+ * `.sha256`, gzip stream complete, a complete pg_dump with both Knowledge Base tables, and a
+ * plausible size against the previous backups in the same folder. Reads only the file system:
+ * never connects to a database.
+ */
+import { createReadStream } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { CliLogger } from '../shared/logger';
+import { checksumPathFor, listLocalBackups, readChecksumFile, sha256File } from './backup-files';
+import {
+  DUMP_HEADER,
+  DUMP_TRAILER,
+  DumpScanner,
+  HashingStream,
+  KB_TABLES,
+  findKbTable,
+  kbRowCount,
+  type DumpSummary,
+} from './dump-scanner';
+
+/** A backup smaller than this fraction of the median of the previous ones fails the size check. */
+export const MIN_SIZE_RATIO = 0.5;
+/** How many previous backups the size check compares against. */
+export const SIZE_HISTORY = 5;
+
+export type CheckName = 'readable' | 'checksum' | 'gzip' | 'pg_dump' | 'size';
+
+export interface CheckResult {
+  readonly name: CheckName;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface ValidationReport {
+  readonly file: string;
+  readonly valid: boolean;
+  readonly checks: readonly CheckResult[];
+  readonly bytes: number;
+  /** SHA-256 of the file as read (undefined when unreadable). */
+  readonly sha256: string | undefined;
+  readonly summary: DumpSummary | undefined;
+  readonly entryCount: number | undefined;
+  readonly embeddingCacheCount: number | undefined;
+}
+
+export interface ValidateOptions {
+  readonly file: string;
+  readonly logger: CliLogger;
+  /** Pass the size check even when much smaller than the previous backups (the data really shrank). */
+  readonly allowSmall?: boolean;
+}
+
+function sinkStream(): Writable {
+  return new Writable({ write: (_chunk, _enc, cb) => cb() });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function sizeCheck(file: string, bytes: number, allowSmall: boolean): Promise<CheckResult> {
+  if (bytes === 0) return { name: 'size', ok: false, detail: 'the file is empty' };
+  const previous = (await listLocalBackups(dirname(file)))
+    .filter((b) => b.name < basename(file))
+    .slice(-SIZE_HISTORY);
+  const sizes: number[] = [];
+  for (const b of previous) {
+    const s = await stat(b.path).catch(() => undefined);
+    if (s && s.size > 0) sizes.push(s.size);
+  }
+  if (sizes.length === 0)
+    return { name: 'size', ok: true, detail: `${bytes} bytes (no previous backup to compare)` };
+  const typical = median(sizes);
+  const ratio = bytes / typical;
+  const text = `${bytes} bytes, ${Math.round(ratio * 100)}% of the median of the ${sizes.length} previous backup(s)`;
+  if (ratio >= MIN_SIZE_RATIO) return { name: 'size', ok: true, detail: text };
+  if (allowSmall) return { name: 'size', ok: true, detail: `${text} (accepted with --allow-small)` };
+  return {
+    name: 'size',
+    ok: false,
+    detail: `${text}: suspiciously small; if the database really shrank, re-run with --allow-small`,
+  };
+}
+
+/** Validate `options.file`; the report says PASS/FAIL per check and never throws for a bad file. */
+export async function validateBackup(options: ValidateOptions): Promise<ValidationReport> {
+  const file = resolve(options.file);
+  const checks: CheckResult[] = [];
+  const fail = (name: CheckName, detail: string) => checks.push({ name, ok: false, detail });
+  const pass = (name: CheckName, detail: string) => checks.push({ name, ok: true, detail });
+
+  let bytes = 0;
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    await access(file, constants.R_OK);
+    bytes = s.size;
+    pass('readable', `${bytes} bytes`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    fail('readable', `${file} cannot be read (${code})`);
+    for (const name of ['checksum', 'gzip', 'pg_dump', 'size'] as const)
+      fail(name, 'not checked: file unreadable');
+    return {
+      file,
+      valid: false,
+      checks,
+      bytes,
+      sha256: undefined,
+      summary: undefined,
+      entryCount: undefined,
+      embeddingCacheCount: undefined,
+    };
+  }
+
+  options.logger.info('validating backup', { file, bytes });
+  const hasher = new HashingStream();
+  const scanner = new DumpScanner();
+  let gzipError: Error | undefined;
+  try {
+    await pipeline(createReadStream(file), hasher, createGunzip(), scanner, sinkStream());
+  } catch (err) {
+    gzipError = err as Error;
+  }
+  // A broken gzip stream stops the pass early; finish the checksum with a plain read.
+  const sha256 = gzipError ? await sha256File(file) : hasher.digest();
+
+  const expected = await readChecksumFile(file);
+  const checksumFile = checksumPathFor(file);
+  if (expected === undefined) {
+    fail(
+      'checksum',
+      `${basename(checksumFile)} is missing; if you trust this file, regenerate it with \`cd ${dirname(file)} && sha256sum ${basename(file)} > ${basename(checksumFile)}\``,
+    );
+  } else if (expected === 'malformed') {
+    fail('checksum', `${basename(checksumFile)} is not in sha256sum format`);
+  } else if (expected.fileName !== basename(file)) {
+    fail('checksum', `${basename(checksumFile)} is for ${expected.fileName}, not ${basename(file)}`);
+  } else if (expected.sha256 !== sha256) {
+    fail('checksum', `SHA-256 ${sha256} does not match ${expected.sha256} in ${basename(checksumFile)}`);
+  } else {
+    pass('checksum', `SHA-256 ${sha256} matches ${basename(checksumFile)}`);
+  }
+
+  if (gzipError) {
+    fail('gzip', `the gzip stream is damaged or cut off (${gzipError.message})`);
+  } else {
+    pass('gzip', `complete, ${scanner.bytesSoFar} bytes of SQL`);
+  }
+
+  const summary = scanner.summary();
+  const problems: string[] = [];
+  if (!summary.header) problems.push(`no "${DUMP_HEADER}" header`);
+  if (!summary.trailer) problems.push(`no "${DUMP_TRAILER}" trailer`);
+  if (summary.unterminatedCopy) problems.push('a COPY block is cut off');
+  for (const t of KB_TABLES) if (!findKbTable(summary, t)) problems.push(`table ${t} missing`);
+  const entryCount = kbRowCount(summary, 'knowledge_entries');
+  const embeddingCacheCount = kbRowCount(summary, 'embedding_cache');
+  if (problems.length > 0) {
+    fail('pg_dump', `not a complete Knowledge Base dump: ${problems.join(', ')}`);
+  } else {
+    pass(
+      'pg_dump',
+      `complete dump: ${entryCount} knowledge_entries, ${embeddingCacheCount} embedding_cache rows`,
+    );
+  }
+
+  checks.push(await sizeCheck(file, bytes, options.allowSmall ?? false));
+
+  const valid = checks.every((c) => c.ok);
+  options.logger.info(valid ? 'backup is valid' : 'backup is NOT valid', {
+    file,
+    failed: checks.filter((c) => !c.ok).map((c) => c.name),
+  });
+  return { file, valid, checks, bytes, sha256, summary, entryCount, embeddingCacheCount };
+}
+
+/** The PASS/FAIL report, one line per check. */
+export function formatValidationReport(report: ValidationReport): string {
+  const width = Math.max(...report.checks.map((c) => c.name.length));
+  const lines = report.checks.map((c) => `${c.ok ? 'PASS' : 'FAIL'}  ${c.name.padEnd(width)}  ${c.detail}`);
+  const failed = report.checks.filter((c) => !c.ok).length;
+  lines.push(
+    report.valid ? `VALID    ${report.file}` : `INVALID  ${report.file} (${failed} check(s) failed)`,
+  );
+  return `${lines.join('\n')}\n`;
+}
