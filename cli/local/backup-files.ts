@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { compactUtcTimestamp } from '../../lambda/shared/naming';
 import { HashingStream } from './dump-scanner';
@@ -63,11 +64,7 @@ export async function readChecksumFile(backupPath: string): Promise<ChecksumEntr
 /** SHA-256 of a file, streamed. */
 export async function sha256File(path: string): Promise<string> {
   const hasher = new HashingStream();
-  await pipeline(createReadStream(path), hasher, async function* (source) {
-    for await (const _chunk of source) {
-      // drain
-    }
-  });
+  await pipeline(createReadStream(path), hasher, new Writable({ write: (_chunk, _enc, cb) => cb() }));
   return hasher.digest();
 }
 

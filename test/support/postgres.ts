@@ -1,0 +1,211 @@
+/**
+ * A throwaway PostgreSQL 15 cluster per test file: initdb into a temp dir, postgres listening on
+ * 127.0.0.1 on a free port (password auth, so the CLI's password handling is exercised) with its
+ * socket in the same temp dir, stopped by its postmaster PID in afterAll. Runs the server as the
+ * `postgres` user when we are root (initdb refuses root). fsync is off: test data is disposable.
+ *
+ * Also the Knowledge Base fixture: schema (`knowledge_entries` with text, tags text[],
+ * timestamps and a `real[]` embedding; `embedding_cache`) and N realistic entries seeded with
+ * generate_series in one statement.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './moto';
+
+const execFileAsync = promisify(execFile);
+export const PG_BIN = process.env.KB_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const SUPERUSER = 'postgres';
+export const TEST_PASSWORD = 'kb-test-Secr3t!';
+
+export interface TestPostgres {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** Temporary folder of this cluster; tests may create their own subfolders in it. */
+  readonly dir: string;
+  /** Environment for the CLI (KB_DB_*) pointing at `database`. */
+  env(database: string): Record<string, string>;
+  /** Run SQL on `database`; returns the unaligned, tuples-only output, trimmed. */
+  sql(database: string, sql: string): Promise<string>;
+  /** Names of all databases. */
+  databases(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+function asServerUser(cmd: string, args: string[]): { cmd: string; args: string[] } {
+  return process.getuid?.() === 0
+    ? { cmd: 'runuser', args: ['-u', SUPERUSER, '--', cmd, ...args] }
+    : { cmd, args };
+}
+
+function run(cmd: string, args: string[]): void {
+  const wrapped = asServerUser(cmd, args);
+  const res = spawnSync(wrapped.cmd, wrapped.args, { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`${cmd} failed (${res.status}): ${res.stderr}${res.stdout}`);
+}
+
+/** Start a new cluster. */
+export async function startPostgres(): Promise<TestPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'kb-pg-'));
+  const data = join(dir, 'data');
+  const pwfile = join(dir, 'pwfile');
+  writeFileSync(pwfile, `${TEST_PASSWORD}\n`);
+  if (process.getuid?.() === 0) {
+    const pw = spawnSync('id', ['-u', SUPERUSER], { encoding: 'utf8' });
+    const gid = spawnSync('id', ['-g', SUPERUSER], { encoding: 'utf8' });
+    chownSync(dir, Number(pw.stdout.trim()), Number(gid.stdout.trim()));
+    chownSync(pwfile, Number(pw.stdout.trim()), Number(gid.stdout.trim()));
+  }
+  chmodSync(dir, 0o755);
+  run(`${PG_BIN}/initdb`, [
+    '-D',
+    data,
+    '-U',
+    SUPERUSER,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    `--pwfile=${pwfile}`,
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+  ]);
+  let port = 0;
+  for (let attempt = 1; ; attempt += 1) {
+    port = await freePort();
+    try {
+      run(`${PG_BIN}/pg_ctl`, [
+        '-D',
+        data,
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+        'start',
+      ]);
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw err; // another process took the port between freePort() and start
+    }
+  }
+  const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const baseEnv = { PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: SUPERUSER, PGPASSWORD: TEST_PASSWORD };
+
+  const sql = async (database: string, text: string): Promise<string> => {
+    const { stdout } = await execFileAsync(
+      'psql',
+      ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', text],
+      { env: { ...process.env, ...baseEnv }, maxBuffer: 64 * 1024 * 1024 },
+    );
+    return stdout.trim();
+  };
+
+  return {
+    host: '127.0.0.1',
+    port,
+    user: SUPERUSER,
+    password: TEST_PASSWORD,
+    dir,
+    env: (database) => ({
+      KB_DB_HOST: '127.0.0.1',
+      KB_DB_PORT: String(port),
+      KB_DB_USER: SUPERUSER,
+      KB_DB_PASSWORD: TEST_PASSWORD,
+      KB_DB_NAME: database,
+    }),
+    sql,
+    databases: async () => (await sql('postgres', 'SELECT datname FROM pg_database ORDER BY 1')).split('\n'),
+    stop: async () => {
+      try {
+        process.kill(pid, 'SIGQUIT'); // immediate shutdown of this postmaster only
+        for (let i = 0; i < 100; i += 1) {
+          process.kill(pid, 0);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } catch {
+        // gone
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const KB_SCHEMA_SQL = `
+CREATE TABLE knowledge_entries (
+  id bigserial PRIMARY KEY,
+  title text NOT NULL,
+  body text NOT NULL,
+  tags text[] NOT NULL DEFAULT '{}',
+  source_url text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  embedding real[]
+);
+CREATE INDEX knowledge_entries_tags_idx ON knowledge_entries USING gin (tags);
+CREATE TABLE embedding_cache (
+  content_hash text PRIMARY KEY,
+  model text NOT NULL,
+  embedding real[] NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);`;
+
+/** SQL inserting `count` entries numbered from `from` (and one cache row per 4 entries). */
+export function seedSql(
+  count: number,
+  options: { from?: number; dimensions?: number; withCache?: boolean } = {},
+): string {
+  const from = options.from ?? 1;
+  const to = from + count - 1;
+  const dims = options.dimensions ?? 16;
+  return `
+INSERT INTO knowledge_entries (title, body, tags, source_url, created_at, updated_at, embedding)
+SELECT 'How to ' || md5(g::text),
+       'Entry ' || g || E' first line\\nsecond line with a tab\\t, ''quotes'' and ünïcode. ' || repeat(md5((g * 7)::text), 3),
+       ARRAY['topic-' || (g % 17), 'team-' || (g % 5)],
+       CASE WHEN g % 10 = 0 THEN NULL ELSE 'https://kb.example.com/articles/' || g END,
+       timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute',
+       timestamptz '2026-01-01 00:00:00+00' + g * interval '2 minutes',
+       ARRAY(SELECT round((random() * 2 - 1)::numeric, 6)::real FROM generate_series(1, ${dims}) d WHERE g > 0)
+FROM generate_series(${from}, ${to}) g;
+${options.withCache === false ? '' : cacheSql(from, to, dims)}`;
+}
+
+function cacheSql(from: number, to: number, dims: number): string {
+  return `
+INSERT INTO embedding_cache (content_hash, model, embedding)
+SELECT md5('cache' || g), 'text-embedding-3-small',
+       ARRAY(SELECT round(random()::numeric, 6)::real FROM generate_series(1, ${dims}) d WHERE g > 0)
+FROM generate_series(${from}, ${to}) g WHERE g % 4 = 0;`;
+}
+
+/** Create `database` with the Knowledge Base schema and `entries` seeded entries. */
+export async function createKbDatabase(
+  pg: TestPostgres,
+  database: string,
+  entries: number,
+  options: { dimensions?: number } = {},
+): Promise<void> {
+  await pg.sql('postgres', `CREATE DATABASE "${database}"`);
+  await pg.sql(database, KB_SCHEMA_SQL + (entries > 0 ? seedSql(entries, options) : ''));
+}
+
+/** A fingerprint of all Knowledge Base rows (every column), to compare databases exactly. */
+export async function kbFingerprint(pg: TestPostgres, database: string): Promise<string> {
+  return pg.sql(
+    database,
+    `SELECT (SELECT count(*) FROM knowledge_entries) || ':' ||
+            coalesce((SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM knowledge_entries t), '-') || ':' ||
+            (SELECT count(*) FROM embedding_cache) || ':' ||
+            coalesce((SELECT md5(string_agg(c::text, '|' ORDER BY content_hash)) FROM embedding_cache c), '-')`,
+  );
+}
+
+/** Number of knowledge entries in `database`. */
+export async function entryCount(pg: TestPostgres, database: string): Promise<number> {
+  return Number(await pg.sql(database, 'SELECT count(*) FROM knowledge_entries'));
+}
