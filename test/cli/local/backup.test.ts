@@ -218,9 +218,12 @@ describe('createLocalBackup', () => {
     const attempt = createLocalBackup({ conn, dir, logger });
 
     await expect(attempt).rejects.toBeInstanceOf(AuthenticationError);
-    const err = await attempt.catch((e: Error & { userMessage: string }) => e);
-    expect(err.userMessage).toContain('KB_DB_PASSWORD');
-    expect(err.userMessage).not.toContain('wrong-Pa55word');
+    const message = await attempt.then(
+      () => '',
+      (e: AuthenticationError) => e.userMessage,
+    );
+    expect(message).toContain('KB_DB_PASSWORD');
+    expect(message).not.toContain('wrong-Pa55word');
     expect(text()).not.toContain('wrong-Pa55word');
     expect(listAll(dir)).toEqual([]);
   });
