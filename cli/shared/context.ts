@@ -31,7 +31,9 @@ export function confirmer(ctx: CliContext, yes: boolean): (question: string) => 
     }
     const rl = createInterface({ input: ctx.stdin, output: ctx.stderr });
     try {
-      const answer = await rl.question(`${question}\nType "yes" to continue: `);
+      // Ctrl-C at the prompt means no, not a silently paused prompt.
+      const cancelled = new Promise<string>((resolve) => rl.once('SIGINT', () => resolve('')));
+      const answer = await Promise.race([rl.question(`${question}\nType "yes" to continue: `), cancelled]);
       return /^y(es)?$/i.test(answer.trim());
     } finally {
       rl.close();
