@@ -102,13 +102,16 @@ async function databaseExists(conn: PgConnection, name: string): Promise<boolean
 }
 
 async function currentEntryCount(conn: PgConnection): Promise<string> {
-  const count = await psqlScalar(
-    conn,
-    "SELECT CASE WHEN to_regclass('public.knowledge_entries') IS NULL THEN 'no knowledge_entries table' " +
-      "ELSE (SELECT count(*) FROM public.knowledge_entries)::text || ' entries' END;",
-    { operation: 'count current entries' },
-  );
-  return count ?? 'unknown';
+  // Two statements, not one CASE: PostgreSQL resolves every table a statement names before it runs,
+  // so a single query would fail on the very disaster a restore is for (the table dropped).
+  const exists = await psqlScalar(conn, "SELECT to_regclass('public.knowledge_entries') IS NOT NULL;", {
+    operation: 'look up the current knowledge_entries table',
+  });
+  if (exists !== 't') return 'no knowledge_entries table';
+  const count = await psqlScalar(conn, 'SELECT count(*) FROM public.knowledge_entries;', {
+    operation: 'count current entries',
+  });
+  return count === undefined ? 'unknown' : `${count} entries`;
 }
 
 /** Rename `target` away (if it exists) and `replacement` into its place, in one transaction. */

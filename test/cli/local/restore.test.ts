@@ -98,6 +98,25 @@ describe('restoreLocalBackup', () => {
     expect(await kbFingerprint(pg, 'kb_big')).toBe(atBackup);
   });
 
+  it('restores after the disaster it exists for: the entries table dropped from the live database', async () => {
+    // Prepare
+    await createKbDatabase(pg, 'kb_dropped', 40);
+    const atBackup = await kbFingerprint(pg, 'kb_dropped');
+    const backup = await backupOf('kb_dropped', tempDir(pg, 'dropped'), '2026-11-22T01:00:00Z');
+    await pg.sql('kb_dropped', 'DROP TABLE knowledge_entries CASCADE');
+    // Act
+    const result = await restoreLocalBackup({
+      conn: connectionTo(pg, 'kb_dropped'),
+      file: backup.path,
+      logger: silentLogger,
+      confirm: yes,
+    });
+    // Assess
+    expect(yes).toHaveBeenCalledWith(expect.stringContaining('no knowledge_entries table'));
+    expect(result.entriesRestored).toBe(40);
+    expect(await kbFingerprint(pg, 'kb_dropped')).toBe(atBackup);
+  });
+
   it('restores T1, then T2, then T1 again, each time exactly', async () => {
     // Prepare: T1 = 100 entries, T2 = 100 more.
     await createKbDatabase(pg, 'kb_t', 100);
