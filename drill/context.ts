@@ -1,0 +1,26 @@
+/** What the drill's steps share: the embedded environment and the figures they measure. */
+import type { MotoServer } from '../test/support/moto';
+import type { TestPostgres } from '../test/support/postgres';
+
+export const KB_DATABASE = 'knowledge_base';
+
+export interface DrillOptions {
+  /** Entries seeded into the Knowledge Base. */
+  readonly entries: number;
+  /** Folder for the report, the timeline and the local backups. */
+  readonly outDir: string;
+}
+
+export interface DrillContext {
+  readonly options: DrillOptions;
+  pg?: TestPostgres;
+  moto?: MotoServer;
+  /** Figures the summary reports against the RTO/RPO targets. */
+  readonly measured: {
+    localRestoreSeconds?: number;
+    localDataLossSeconds?: number;
+    localEntriesLost?: number;
+    rdsRestoreStartSeconds?: number;
+    pitrGapSeconds?: number;
+  };
+}
