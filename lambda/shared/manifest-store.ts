@@ -56,6 +56,38 @@ export async function putManifest(
   }
 }
 
+/**
+ * Write a manifest only if none exists for its snapshot (S3 conditional write, `If-None-Match: *`).
+ * Returns false, writing nothing, when another writer recorded it first (412 Precondition Failed,
+ * or 409 while a concurrent conditional write to the same key is in flight).
+ */
+export async function putManifestOnce(
+  loc: ManifestLocation & { readonly kmsKeyArn: string },
+  manifest: BackupManifest,
+): Promise<boolean> {
+  const body = JSON.stringify(BackupManifestSchema.parse(manifest), null, 2);
+  const key = manifestKey(manifest.snapshotId);
+  try {
+    await loc.s3.send(
+      new PutObjectCommand({
+        Bucket: loc.bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: loc.kmsKeyArn,
+        ChecksumAlgorithm: 'SHA256',
+        IfNoneMatch: '*',
+      }),
+    );
+    return true;
+  } catch (err) {
+    const code = awsErrorCode(err);
+    if (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict') return false;
+    throw translateAwsError(err, { operation: `write manifest s3://${loc.bucket}/${key}` });
+  }
+}
+
 /** The snapshot ids that have a manifest, oldest first (ids sort by time). */
 export async function listManifestSnapshotIds(loc: ManifestLocation): Promise<string[]> {
   const ids: string[] = [];

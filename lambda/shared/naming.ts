@@ -12,6 +12,10 @@ export const MANIFESTS_S3_PREFIX = 'manifests';
 export const MANAGED_BY_TAG = { key: 'kb-dr:managed-by', value: 'kb-dr' } as const;
 /** Tag recording why a snapshot was taken: `scheduled` or `on-demand`. */
 export const TRIGGER_TAG_KEY = 'kb-dr:trigger';
+/** Tags the backup pipeline keeps on its snapshots (ISO times), so no state lives in memory. */
+export const REQUESTED_AT_TAG_KEY = 'kb-dr:requested-at';
+export const SNAPSHOT_AVAILABLE_AT_TAG_KEY = 'kb-dr:snapshot-available-at';
+export const EXPORT_STARTED_AT_TAG_KEY = 'kb-dr:export-started-at';
 /** Tags a restored instance carries, saying where it came from. */
 export const RESTORED_FROM_SNAPSHOT_TAG_KEY = 'kb-dr:restored-from-snapshot';
 export const RESTORED_FROM_INSTANCE_TAG_KEY = 'kb-dr:restored-from-instance';

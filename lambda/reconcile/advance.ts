@@ -1,0 +1,403 @@
+/**
+ * Move one kb-dr snapshot one step on, from what RDS and the bucket say now (never from memory
+ * or from which event arrived): snapshot available → start its export; export ended → record
+ * the outcome. The same function serves RDS events and the periodic pass, so a duplicated,
+ * out-of-order or lost event changes nothing but how soon the step happens.
+ */
+import {
+  AddTagsToResourceCommand,
+  DescribeExportTasksCommand,
+  StartExportTaskCommand,
+  type DBSnapshot,
+  type ExportTask,
+} from '@aws-sdk/client-rds';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  DEFAULT_EXPORT_START_DEADLINE_HOURS,
+  describeFailure,
+  tagTime,
+  tagValue,
+  type BackupFailure,
+  type BackupStage,
+  type PipelineConfig,
+  type PipelineDeps,
+} from '../shared/backup-pipeline';
+import { awsErrorCode } from '../shared/errors';
+import { MANIFEST_VERSION, type BackupManifest } from '../shared/manifest';
+import { getManifest, putManifestOnce } from '../shared/manifest-store';
+import { KbMetrics } from '../shared/metrics-catalog';
+import {
+  EXPORT_STARTED_AT_TAG_KEY,
+  exportObjectsPrefix,
+  exportS3Prefix,
+  exportTaskIdFor,
+  parseSnapshotTime,
+  REQUESTED_AT_TAG_KEY,
+  SNAPSHOT_AVAILABLE_AT_TAG_KEY,
+  snapshotIdForExportTask,
+  TRIGGER_TAG_KEY,
+} from '../shared/naming';
+import { addKbMetric } from '../shared/powertools';
+
+export type AdvanceResult =
+  /** A manifest exists already (recorded by an earlier invocation or a concurrent one). */
+  | { readonly kind: 'already-recorded'; readonly snapshotId: string }
+  /** Nothing to do yet: snapshot still creating or export still running. */
+  | { readonly kind: 'waiting'; readonly snapshotId: string; readonly reason: string }
+  | { readonly kind: 'export-started'; readonly snapshotId: string; readonly exportTaskId: string }
+  /** This invocation recorded the outcome (the first writer). */
+  | { readonly kind: 'recorded'; readonly snapshotId: string; readonly manifest: BackupManifest }
+  /**
+   * A step failed. `recorded`: this invocation wrote the FAILED manifest (final); otherwise
+   * nothing was recorded and the next pass tries again until the deadline.
+   */
+  | {
+      readonly kind: 'failed';
+      readonly snapshotId: string;
+      readonly failure: BackupFailure;
+      readonly recorded: boolean;
+    };
+
+/** Hints from the event that triggered the step (its time is a better estimate than "now"). */
+export interface AdvanceHints {
+  /** When RDS says the event happened (`detail.Date`). */
+  readonly observedAt?: Date;
+}
+
+/** Export task statuses, upper-cased (moto answers `complete`, AWS `COMPLETE`). */
+export function normaliseExportStatus(status: string | undefined): string {
+  return (status ?? 'UNKNOWN').toUpperCase();
+}
+
+const RUNNING_EXPORT = new Set(['STARTING', 'IN_PROGRESS', 'CANCELING']);
+
+/** The snapshot's export tasks started by kb-dr, newest attempt last. */
+export async function findExportTasks(deps: PipelineDeps, snapshot: DBSnapshot): Promise<ExportTask[]> {
+  const snapshotId = snapshot.DBSnapshotIdentifier ?? '';
+  const tasks: ExportTask[] = [];
+  let marker: string | undefined;
+  do {
+    const res = await deps.rds.send(
+      new DescribeExportTasksCommand({ SourceArn: snapshot.DBSnapshotArn, Marker: marker }),
+    );
+    tasks.push(...(res.ExportTasks ?? []));
+    marker = res.Marker;
+  } while (marker);
+  const attempt = (id: string): number => Number(/-r(\d+)$/.exec(id)?.[1] ?? 1);
+  return tasks
+    .filter((t) => snapshotIdForExportTask(t.ExportTaskIdentifier ?? '') === snapshotId)
+    .sort((a, b) => attempt(a.ExportTaskIdentifier ?? '') - attempt(b.ExportTaskIdentifier ?? ''));
+}
+
+/** True when an export of the snapshot is still running (retention must keep it). */
+export function hasRunningExport(tasks: readonly ExportTask[]): boolean {
+  return tasks.some((t) => RUNNING_EXPORT.has(normaliseExportStatus(t.Status)));
+}
+
+/** When the backup was requested: the tag the backup function set, else the snapshot's own times. */
+export function requestedAtOf(snapshot: DBSnapshot): Date {
+  return (
+    tagTime(snapshot.TagList, REQUESTED_AT_TAG_KEY) ??
+    snapshot.SnapshotCreateTime ??
+    parseSnapshotTime(snapshot.DBSnapshotIdentifier ?? '') ??
+    new Date(0)
+  );
+}
+
+function seconds(from: Date | undefined, to: Date | undefined): number | undefined {
+  if (!from || !to) return undefined;
+  return Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+}
+
+async function exportedBytes(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  task: ExportTask,
+): Promise<number | undefined> {
+  const prefix = exportObjectsPrefix(task.ExportTaskIdentifier ?? '');
+  let total = 0;
+  let token: string | undefined;
+  try {
+    do {
+      const res = await deps.s3.send(
+        new ListObjectsV2Command({ Bucket: config.backupBucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of res.Contents ?? []) total += o.Size ?? 0;
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+  } catch (err) {
+    deps.logger.warn(`could not size export ${prefix}; using the task's own figure`, {
+      awsError: awsErrorCode(err),
+    });
+    total = 0;
+  }
+  if (total > 0) return total;
+  return task.TotalExtractedDataInGB !== undefined ? task.TotalExtractedDataInGB * 1024 ** 3 : undefined;
+}
+
+function baseManifest(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  snapshot: DBSnapshot,
+): Omit<BackupManifest, 'status'> {
+  const requestedAt = requestedAtOf(snapshot);
+  const availableAt = tagTime(snapshot.TagList, SNAPSHOT_AVAILABLE_AT_TAG_KEY);
+  const trigger = tagValue(snapshot.TagList, TRIGGER_TAG_KEY) === 'on-demand' ? 'on-demand' : 'scheduled';
+  const backupDurationSeconds = seconds(requestedAt, availableAt);
+  return {
+    version: MANIFEST_VERSION,
+    snapshotId: snapshot.DBSnapshotIdentifier ?? '',
+    ...(snapshot.DBSnapshotArn ? { snapshotArn: snapshot.DBSnapshotArn } : {}),
+    dbInstanceId: config.dbInstanceId,
+    trigger,
+    requestedAt: requestedAt.toISOString(),
+    ...(availableAt ? { snapshotAvailableAt: availableAt.toISOString() } : {}),
+    ...(backupDurationSeconds !== undefined ? { backupDurationSeconds } : {}),
+    ...(snapshot.AllocatedStorage !== undefined
+      ? { snapshotAllocatedBytes: snapshot.AllocatedStorage * 1024 ** 3 }
+      : {}),
+    kmsKeyId: config.kmsKeyArn,
+    recordedAt: deps.now().toISOString(),
+  };
+}
+
+async function record(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  manifest: BackupManifest,
+): Promise<AdvanceResult> {
+  const written = await putManifestOnce(
+    { s3: deps.s3, bucket: config.backupBucket, kmsKeyArn: config.kmsKeyArn },
+    manifest,
+  );
+  if (!written) {
+    deps.logger.info(`backup ${manifest.snapshotId} was recorded by a concurrent invocation`);
+    return { kind: 'already-recorded', snapshotId: manifest.snapshotId };
+  }
+  if (manifest.status === 'SUCCEEDED') {
+    if (manifest.exportDurationSeconds !== undefined)
+      addKbMetric(deps.metrics, KbMetrics.ExportDuration, manifest.exportDurationSeconds);
+    if (manifest.exportSizeBytes !== undefined)
+      addKbMetric(deps.metrics, KbMetrics.BackupSizeBytes, manifest.exportSizeBytes);
+    deps.logger.info(`backup ${manifest.snapshotId} succeeded`, {
+      exportLocation: manifest.exportLocation,
+      exportSizeBytes: manifest.exportSizeBytes,
+      backupDurationSeconds: manifest.backupDurationSeconds,
+      exportDurationSeconds: manifest.exportDurationSeconds,
+    });
+  }
+  return { kind: 'recorded', snapshotId: manifest.snapshotId, manifest };
+}
+
+function failureOf(stage: BackupStage, code: string, message: string, hint: string): BackupFailure {
+  return { stage, code, message, hint, retryable: false };
+}
+
+async function recordFailure(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  snapshot: DBSnapshot,
+  failure: BackupFailure,
+  extra: Partial<BackupManifest> = {},
+): Promise<AdvanceResult> {
+  const result = await record(deps, config, {
+    ...baseManifest(deps, config, snapshot),
+    ...extra,
+    status: 'FAILED',
+    failure: {
+      stage: failure.stage,
+      code: failure.code,
+      message: failure.message,
+      ...(failure.hint ? { hint: failure.hint } : {}),
+    },
+  });
+  return result.kind === 'recorded'
+    ? { kind: 'failed', snapshotId: result.snapshotId, failure, recorded: true }
+    : result;
+}
+
+async function startExport(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  snapshot: DBSnapshot,
+  attempt: number,
+  hints: AdvanceHints,
+): Promise<AdvanceResult> {
+  const snapshotId = snapshot.DBSnapshotIdentifier ?? '';
+  const exportTaskId = exportTaskIdFor(snapshotId, attempt);
+  const now = deps.now();
+  const availableAt = tagTime(snapshot.TagList, SNAPSHOT_AVAILABLE_AT_TAG_KEY) ?? hints.observedAt ?? now;
+  try {
+    await deps.rds.send(
+      new StartExportTaskCommand({
+        ExportTaskIdentifier: exportTaskId,
+        SourceArn: snapshot.DBSnapshotArn,
+        S3BucketName: config.backupBucket,
+        S3Prefix: exportS3Prefix(),
+        IamRoleArn: config.exportRoleArn,
+        KmsKeyId: config.kmsKeyArn,
+      }),
+    );
+  } catch (err) {
+    if (
+      awsErrorCode(err) === 'ExportTaskAlreadyExistsFault' ||
+      awsErrorCode(err) === 'ExportTaskAlreadyExists'
+    ) {
+      deps.logger.info(`export ${exportTaskId} was started by a concurrent invocation`);
+      return { kind: 'waiting', snapshotId, reason: 'export-running' };
+    }
+    return {
+      kind: 'failed',
+      snapshotId,
+      failure: describeFailure('export-start', err, `start export ${exportTaskId}`),
+      recorded: false,
+    };
+  }
+  // Durable timing for the manifest; losing it only loses precision, never the backup.
+  try {
+    await deps.rds.send(
+      new AddTagsToResourceCommand({
+        ResourceName: snapshot.DBSnapshotArn,
+        Tags: [
+          { Key: SNAPSHOT_AVAILABLE_AT_TAG_KEY, Value: availableAt.toISOString() },
+          { Key: EXPORT_STARTED_AT_TAG_KEY, Value: now.toISOString() },
+        ],
+      }),
+    );
+  } catch (err) {
+    deps.logger.warn(`could not tag ${snapshotId} with its timings`, { awsError: awsErrorCode(err) });
+  }
+  const backupDuration = seconds(requestedAtOf(snapshot), availableAt);
+  if (backupDuration !== undefined) addKbMetric(deps.metrics, KbMetrics.BackupDuration, backupDuration);
+  deps.logger.info(`snapshot ${snapshotId} is available; started export ${exportTaskId}`, {
+    exportTaskId,
+    backupDurationSeconds: backupDuration,
+    destination: `s3://${config.backupBucket}/${exportObjectsPrefix(exportTaskId)}`,
+  });
+  return { kind: 'export-started', snapshotId, exportTaskId };
+}
+
+async function finishExport(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  snapshot: DBSnapshot,
+  task: ExportTask,
+  hints: AdvanceHints,
+): Promise<AdvanceResult> {
+  const snapshotId = snapshot.DBSnapshotIdentifier ?? '';
+  const exportTaskId = task.ExportTaskIdentifier ?? '';
+  const status = normaliseExportStatus(task.Status);
+  const startedAt = task.TaskStartTime ?? tagTime(snapshot.TagList, EXPORT_STARTED_AT_TAG_KEY);
+  const endedAt = task.TaskEndTime ?? hints.observedAt ?? deps.now();
+  const exportDurationSeconds = seconds(startedAt, endedAt);
+  const common: Partial<BackupManifest> = {
+    exportTaskId,
+    exportLocation: { bucket: config.backupBucket, prefix: exportObjectsPrefix(exportTaskId) },
+    ...(startedAt ? { exportStartedAt: startedAt.toISOString() } : {}),
+    exportCompletedAt: endedAt.toISOString(),
+    ...(exportDurationSeconds !== undefined ? { exportDurationSeconds } : {}),
+  };
+  if (status === 'COMPLETE') {
+    const size = await exportedBytes(deps, config, task);
+    return record(deps, config, {
+      ...baseManifest(deps, config, snapshot),
+      ...common,
+      ...(size !== undefined ? { exportSizeBytes: size } : {}),
+      status: 'SUCCEEDED',
+    });
+  }
+  const canceled = status === 'CANCELED';
+  return recordFailure(
+    deps,
+    config,
+    snapshot,
+    failureOf(
+      'export',
+      canceled ? 'ExportCanceled' : 'ExportFailed',
+      `export ${exportTaskId} of ${snapshotId} ${canceled ? 'was canceled' : 'failed'}${task.FailureCause ? `: ${task.FailureCause}` : ''}`,
+      canceled
+        ? 'someone canceled the export; the snapshot is still a valid recovery point. Invoke the backup function with {"reason": "..."} for a fresh archived backup'
+        : 'check the export role\'s S3 and KMS permissions (see FailureCause), then invoke the backup function with {"reason": "..."}',
+    ),
+    common,
+  );
+}
+
+/**
+ * Advance one kb-dr snapshot (already checked to be kb-dr's and the protected instance's).
+ * Errors from AWS become a `failed` result naming the stage; nothing is thrown.
+ */
+export async function advanceSnapshot(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  snapshot: DBSnapshot,
+  hints: AdvanceHints = {},
+): Promise<AdvanceResult> {
+  const snapshotId = snapshot.DBSnapshotIdentifier ?? '';
+  let stage: BackupStage = 'record';
+  try {
+    if (await getManifest({ s3: deps.s3, bucket: config.backupBucket }, snapshotId)) {
+      return { kind: 'already-recorded', snapshotId };
+    }
+    const deadlineHours = config.exportStartDeadlineHours ?? DEFAULT_EXPORT_START_DEADLINE_HOURS;
+    const pastDeadline = deps.now().getTime() - requestedAtOf(snapshot).getTime() > deadlineHours * 3_600_000;
+    const state = snapshot.Status ?? 'unknown';
+
+    if (state === 'failed' || state === 'error') {
+      return await recordFailure(
+        deps,
+        config,
+        snapshot,
+        failureOf(
+          'snapshot',
+          'SnapshotFailed',
+          `snapshot ${snapshotId} ended in state ${state}`,
+          'check the RDS events of the instance; invoke the backup function with {"reason": "..."} for a new snapshot',
+        ),
+      );
+    }
+    if (state !== 'available') {
+      if (!pastDeadline) return { kind: 'waiting', snapshotId, reason: `snapshot ${state}` };
+      return await recordFailure(
+        deps,
+        config,
+        snapshot,
+        failureOf(
+          'snapshot',
+          'SnapshotNotAvailable',
+          `snapshot ${snapshotId} is still ${state} ${deadlineHours} h after it was requested`,
+          'check the snapshot in the RDS console (storage, instance health); invoke the backup function with {"reason": "..."} once the instance is healthy',
+        ),
+      );
+    }
+
+    stage = 'export';
+    const tasks = await findExportTasks(deps, snapshot);
+    const latest = tasks.at(-1);
+    if (!latest) {
+      stage = 'export-start';
+      const started = await startExport(deps, config, snapshot, 1, hints);
+      if (started.kind !== 'failed' || !pastDeadline) return started;
+      return await recordFailure(deps, config, snapshot, {
+        ...started.failure,
+        message: `export of ${snapshotId} has not started ${deadlineHours} h after the snapshot was requested: ${started.failure.message}`,
+        retryable: false,
+      });
+    }
+    const status = normaliseExportStatus(latest.Status);
+    if (RUNNING_EXPORT.has(status)) return { kind: 'waiting', snapshotId, reason: `export ${status}` };
+    if (status === 'COMPLETE' || status === 'FAILED' || status === 'CANCELED') {
+      stage = 'record';
+      return await finishExport(deps, config, snapshot, latest, hints);
+    }
+    deps.logger.warn(`export ${latest.ExportTaskIdentifier} has an unknown status ${latest.Status}; waiting`);
+    return { kind: 'waiting', snapshotId, reason: `export ${status}` };
+  } catch (err) {
+    return {
+      kind: 'failed',
+      snapshotId,
+      failure: describeFailure(stage, err, `advance backup ${snapshotId}`),
+      recorded: false,
+    };
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * RDS events the pipeline listens to (EventBridge `aws.rds`, detail-type `RDS DB Snapshot Event`):
+ * RDS-EVENT-0042 manual snapshot created, 0161 export completed, 0159 export failed, 0160 export
+ * canceled. Events are hints only: RDS sends them best effort, possibly out of order, so the
+ * handler re-reads the real state before acting.
+ */
+import { z } from 'zod';
+import { isKbSnapshotId, snapshotIdForExportTask } from '../shared/naming';
+
+export const PIPELINE_EVENT_IDS = {
+  snapshotCreated: 'RDS-EVENT-0042',
+  exportFailed: 'RDS-EVENT-0159',
+  exportCanceled: 'RDS-EVENT-0160',
+  exportCompleted: 'RDS-EVENT-0161',
+} as const;
+
+export const RdsEventSchema = z.looseObject({
+  source: z.literal('aws.rds'),
+  'detail-type': z.string(),
+  time: z.string().optional(),
+  detail: z.looseObject({
+    EventID: z.string().optional(),
+    SourceIdentifier: z.string().optional(),
+    SourceArn: z.string().optional(),
+    Message: z.string().optional(),
+    Date: z.string().optional(),
+  }),
+});
+
+export type RdsEvent = z.infer<typeof RdsEventSchema>;
+
+/** True when `event` looks like an EventBridge event from RDS. */
+export function isRdsEvent(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as { source?: unknown }).source === 'aws.rds';
+}
+
+/**
+ * The kb-dr snapshot an event is about: its SourceIdentifier, the snapshot in its SourceArn, or
+ * an export task id of ours named in it. Undefined when the event is not about kb-dr's backups.
+ */
+export function snapshotIdOfEvent(event: RdsEvent): string | undefined {
+  const d = event.detail;
+  const candidates = [
+    d.SourceIdentifier,
+    d.SourceArn?.split(':snapshot:')[1],
+    snapshotIdForExportTask(d.SourceIdentifier ?? ''),
+    ...[...(d.Message ?? '').matchAll(/kb-export-\d{8}-\d{6}(?:-r\d+)?/g)].map((m) =>
+      snapshotIdForExportTask(m[0]),
+    ),
+    /kb-snapshot-\d{8}-\d{6}/.exec(d.Message ?? '')?.[0],
+  ];
+  return candidates.find((c): c is string => c !== undefined && isKbSnapshotId(c));
+}
+
+/** When RDS says the event happened, or undefined. */
+export function eventTime(event: RdsEvent): Date | undefined {
+  const raw = event.detail.Date ?? event.time;
+  if (!raw) return undefined;
+  const d = new Date(raw);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}

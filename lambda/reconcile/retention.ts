@@ -1,0 +1,90 @@
+/**
+ * Retention of kb-dr's manual snapshots (exports expire through the bucket lifecycle).
+ * A snapshot is deleted only when every guard agrees: kb-dr's name format AND kb-dr's tag, the
+ * protected instance, manual and `available`, older than the retention, its outcome recorded,
+ * no export of it running, and it is neither the newest successful backup nor the newest
+ * available recovery point.
+ */
+import { DeleteDBSnapshotCommand, type DBSnapshot } from '@aws-sdk/client-rds';
+import { isManagedByKbDr, type PipelineConfig, type PipelineDeps } from '../shared/backup-pipeline';
+import { awsErrorCode, translateAwsError } from '../shared/errors';
+import { isKbSnapshotId, parseSnapshotTime } from '../shared/naming';
+import { findExportTasks, hasRunningExport } from './advance';
+
+export interface RetentionInput {
+  /** The protected instance's manual snapshots, as DescribeDBSnapshots returned them. */
+  readonly snapshots: readonly DBSnapshot[];
+  /** Snapshot ids whose outcome has a manifest. */
+  readonly recordedIds: ReadonlySet<string>;
+  /** Snapshot id of the newest successful backup, kept whatever its age. */
+  readonly newestSuccessfulSnapshotId: string | undefined;
+}
+
+export interface RetentionResult {
+  readonly deleted: string[];
+  /** Old enough to go but kept, with the guard that kept it. */
+  readonly kept: { readonly snapshotId: string; readonly reason: string }[];
+  readonly errors: { readonly snapshotId: string; readonly message: string }[];
+}
+
+function createdAt(s: DBSnapshot): Date | undefined {
+  return s.SnapshotCreateTime ?? parseSnapshotTime(s.DBSnapshotIdentifier ?? '');
+}
+
+/** Delete kb-dr snapshots past the retention, never one a guard protects. */
+export async function pruneSnapshots(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  input: RetentionInput,
+): Promise<RetentionResult> {
+  const cutoff = deps.now().getTime() - config.retentionDays * 86_400_000;
+  const ours = input.snapshots.filter(
+    (s) =>
+      isKbSnapshotId(s.DBSnapshotIdentifier ?? '') &&
+      isManagedByKbDr(s.TagList) &&
+      s.DBInstanceIdentifier === config.dbInstanceId &&
+      s.SnapshotType === 'manual',
+  );
+  const newestAvailable = ours
+    .filter((s) => s.Status === 'available')
+    .map((s) => s.DBSnapshotIdentifier ?? '')
+    .sort()
+    .at(-1);
+  const result: RetentionResult = { deleted: [], kept: [], errors: [] };
+  for (const snap of ours) {
+    const id = snap.DBSnapshotIdentifier ?? '';
+    const time = createdAt(snap);
+    if (!time || time.getTime() >= cutoff) continue;
+    const keep = (reason: string): void => {
+      result.kept.push({ snapshotId: id, reason });
+    };
+    if (id === input.newestSuccessfulSnapshotId) keep('newest successful backup');
+    else if (id === newestAvailable) keep('newest available recovery point');
+    else if (snap.Status !== 'available') keep(`snapshot is ${snap.Status}`);
+    else if (!input.recordedIds.has(id)) keep('outcome not recorded yet');
+    else {
+      try {
+        if (hasRunningExport(await findExportTasks(deps, snap))) {
+          keep('export still running');
+          continue;
+        }
+        await deps.rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }));
+        result.deleted.push(id);
+        deps.logger.info(`deleted snapshot ${id}: older than ${config.retentionDays} days`, {
+          snapshotCreateTime: time.toISOString(),
+        });
+      } catch (err) {
+        if (awsErrorCode(err) === 'DBSnapshotNotFoundFault') continue; // deleted concurrently
+        const e = translateAwsError(err, { operation: `delete expired snapshot ${id}` });
+        result.errors.push({ snapshotId: id, message: e.userMessage });
+        deps.logger.error(`retention could not delete ${id}: ${awsErrorCode(err)}`, {
+          stage: 'retention',
+          awsError: awsErrorCode(err),
+          fix: e.hint,
+        });
+      }
+    }
+  }
+  for (const k of result.kept) deps.logger.info(`kept expired snapshot ${k.snapshotId}: ${k.reason}`);
+  return result;
+}

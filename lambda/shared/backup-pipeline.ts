@@ -1,0 +1,138 @@
+/**
+ * Pieces of the nightly backup pipeline shared by the backup function (starts a snapshot) and
+ * the reconcile function (moves snapshots on to export, records outcomes, prunes): the
+ * dependencies both take, how a failure is described and logged, and how an outcome becomes
+ * metrics. Metric names and units come from the catalogue only.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { RDSClient, Tag } from '@aws-sdk/client-rds';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { RuntimeConfig } from './env';
+import { KbDrError, awsErrorCode, translateAwsError } from './errors';
+import { ALARM_THRESHOLDS, KbMetrics } from './metrics-catalog';
+import { MANAGED_BY_TAG } from './naming';
+import { addKbMetric } from './powertools';
+
+/** Settings the pipeline reads; a subset of the Lambda runtime configuration. */
+export type PipelineConfig = Pick<
+  RuntimeConfig,
+  'dbInstanceId' | 'backupBucket' | 'exportRoleArn' | 'kmsKeyArn' | 'retentionDays'
+> & {
+  /**
+   * A backup whose export has not started this many hours after its snapshot was requested is
+   * recorded as FAILED (snapshot stuck in `creating`, or StartExportTask refused every time).
+   * @default 6
+   */
+  readonly exportStartDeadlineHours?: number;
+};
+
+export const DEFAULT_EXPORT_START_DEADLINE_HOURS = 6;
+
+/** Clients, telemetry and a clock: everything the pipeline logic touches outside itself. */
+export interface PipelineDeps {
+  readonly rds: RDSClient;
+  readonly s3: S3Client;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The current time; tests pass a fixed clock. */
+  readonly now: () => Date;
+}
+
+/**
+ * What `TimeSinceLastBackup` reports while no backup has ever succeeded: one year, far above
+ * the 25 h alarm threshold, so a fresh or never-working deployment is in ALARM until the first
+ * success (take one on demand right after the first deploy to clear it).
+ */
+export const NO_SUCCESSFUL_BACKUP_HOURS = 365 * 24;
+
+/** Pipeline stages, named in every failure log line and manifest. */
+export type BackupStage = 'snapshot' | 'export-start' | 'export' | 'record';
+
+export interface BackupFailure {
+  readonly stage: BackupStage;
+  /** The AWS error code (e.g. `SnapshotQuotaExceeded`) or a kb-dr code (e.g. `ExportFailed`). */
+  readonly code: string;
+  readonly message: string;
+  readonly hint?: string;
+  /** Whether running the same step again later could succeed. */
+  readonly retryable: boolean;
+}
+
+/** Describe an error raised at `stage` as a BackupFailure (SDK errors are translated first). */
+export function describeFailure(stage: BackupStage, err: unknown, operation: string): BackupFailure {
+  const translated: KbDrError = translateAwsError(err, { operation });
+  const code = err instanceof KbDrError ? awsErrorCode(err.cause ?? err) : awsErrorCode(err);
+  return {
+    stage,
+    code: code === 'UnknownError' ? translated.name : code,
+    message: translated.message,
+    ...(translated.hint ? { hint: translated.hint } : {}),
+    retryable: translated.retryable,
+  };
+}
+
+/** The one error line a failure produces: stage, AWS error and the likely fix. */
+export function logFailure(logger: Logger, snapshotId: string, failure: BackupFailure): void {
+  logger.error(`backup ${snapshotId} failed at stage ${failure.stage}: ${failure.code}`, {
+    snapshotId,
+    stage: failure.stage,
+    awsError: failure.code,
+    error: failure.message,
+    fix: failure.hint ?? 'check the function logs and retry',
+    retryable: failure.retryable,
+  });
+}
+
+/**
+ * Emit the outcome pair. Both metrics are always emitted with 1/0 values, so the
+ * `KB-BackupFailure-LastRunFailed` alarm (TreatMissingData `ignore`) stays in ALARM after a
+ * failure until a success writes BackupFailure=0.
+ */
+export function emitOutcome(metrics: Metrics, succeeded: boolean): void {
+  addKbMetric(metrics, KbMetrics.BackupSuccess, succeeded ? 1 : 0);
+  addKbMetric(metrics, KbMetrics.BackupFailure, succeeded ? 0 : 1);
+}
+
+/** Hours between `since` and `now`, rounded to 0.01 h, never negative. */
+export function hoursBetween(since: Date, now: Date): number {
+  return Math.max(0, Math.round(((now.getTime() - since.getTime()) / 3_600_000) * 100) / 100);
+}
+
+/** Emit TimeSinceLastBackup for the newest success (or the no-success sentinel). */
+export function emitTimeSinceLastBackup(
+  metrics: Metrics,
+  lastSuccessCompletedAt: Date | undefined,
+  now: Date,
+): number {
+  const hours =
+    lastSuccessCompletedAt === undefined
+      ? NO_SUCCESSFUL_BACKUP_HOURS
+      : hoursBetween(lastSuccessCompletedAt, now);
+  addKbMetric(metrics, KbMetrics.TimeSinceLastBackup, hours);
+  return hours;
+}
+
+/** PITR below this many days of automated backups cannot cover the 24 h RPO over a long weekend. */
+export const MIN_AUTOMATED_BACKUP_RETENTION_DAYS = 7;
+
+/** The value of tag `key`, if present. */
+export function tagValue(tags: readonly Tag[] | undefined, key: string): string | undefined {
+  return tags?.find((t) => t.Key === key)?.Value;
+}
+
+/** True when the tags say kb-dr made the resource. */
+export function isManagedByKbDr(tags: readonly Tag[] | undefined): boolean {
+  return tagValue(tags, MANAGED_BY_TAG.key) === MANAGED_BY_TAG.value;
+}
+
+/** A time parsed from an ISO tag value, or undefined when absent or malformed. */
+export function tagTime(tags: readonly Tag[] | undefined, key: string): Date | undefined {
+  const raw = tagValue(tags, key);
+  if (!raw) return undefined;
+  const d = new Date(raw);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** Threshold re-exported for log messages. */
+export const MAX_HOURS_SINCE_LAST_BACKUP = ALARM_THRESHOLDS.maxHoursSinceLastBackup;
