@@ -1,0 +1,128 @@
+/** Shared fixtures for the backup pipeline's unit tests (aws-sdk-client-mock). */
+import { RDSClient, type DBSnapshot, type Tag } from '@aws-sdk/client-rds';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type GetObjectCommandOutput,
+} from '@aws-sdk/client-s3';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { PipelineConfig, PipelineDeps } from '../../lambda/shared/backup-pipeline';
+import type { BackupManifest } from '../../lambda/shared/manifest';
+import { MANIFEST_VERSION } from '../../lambda/shared/manifest';
+import {
+  MANAGED_BY_TAG,
+  manifestKey,
+  REQUESTED_AT_TAG_KEY,
+  snapshotIdFor,
+  TRIGGER_TAG_KEY,
+} from '../../lambda/shared/naming';
+import { createLogger, createMetrics } from '../../lambda/shared/powertools';
+
+// Quiet logs in these suites; tests spy on logger methods to assert what is logged.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+
+export const INSTANCE = 'kb-prod';
+export const ACCOUNT = '123456789012';
+
+export const CONFIG: PipelineConfig = {
+  dbInstanceId: INSTANCE,
+  backupBucket: 'kb-dr-backups-test',
+  exportRoleArn: `arn:aws:iam::${ACCOUNT}:role/kb-dr-export`,
+  kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  retentionDays: 30,
+  exportStartDeadlineHours: 6,
+};
+
+/** Dependencies with real (mockable) clients, real Powertools and a fixed clock. */
+export function makeDeps(now: Date, instance = INSTANCE): PipelineDeps {
+  return {
+    rds: new RDSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+    s3: new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+    logger: createLogger('kb-backup-test'),
+    metrics: createMetrics('kb-backup-test', instance),
+    now: () => now,
+  };
+}
+
+export function kbTags(trigger: 'scheduled' | 'on-demand', requestedAt: Date, extra: Tag[] = []): Tag[] {
+  return [
+    { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+    { Key: TRIGGER_TAG_KEY, Value: trigger },
+    { Key: REQUESTED_AT_TAG_KEY, Value: requestedAt.toISOString() },
+    ...extra,
+  ];
+}
+
+/** A kb-dr snapshot of the protected instance taken at `at`. */
+export function kbSnapshot(at: Date, overrides: Partial<DBSnapshot> = {}): DBSnapshot {
+  const id = overrides.DBSnapshotIdentifier ?? snapshotIdFor(at);
+  return {
+    DBSnapshotIdentifier: id,
+    DBSnapshotArn: `arn:aws:rds:us-east-1:${ACCOUNT}:snapshot:${id}`,
+    DBInstanceIdentifier: INSTANCE,
+    SnapshotType: 'manual',
+    Status: 'available',
+    SnapshotCreateTime: at,
+    AllocatedStorage: 20,
+    TagList: kbTags('scheduled', at),
+    ...overrides,
+  };
+}
+
+export function successManifest(snapshotId: string, completedAt: Date): BackupManifest {
+  return {
+    version: MANIFEST_VERSION,
+    snapshotId,
+    dbInstanceId: INSTANCE,
+    trigger: 'scheduled',
+    status: 'SUCCEEDED',
+    requestedAt: new Date(completedAt.getTime() - 3_600_000).toISOString(),
+    exportCompletedAt: completedAt.toISOString(),
+    recordedAt: completedAt.toISOString(),
+  };
+}
+
+export function failedManifest(snapshotId: string, at: Date): BackupManifest {
+  return {
+    version: MANIFEST_VERSION,
+    snapshotId,
+    dbInstanceId: INSTANCE,
+    trigger: 'scheduled',
+    status: 'FAILED',
+    requestedAt: at.toISOString(),
+    failure: { stage: 'export', code: 'ExportFailed', message: 'x' },
+    recordedAt: at.toISOString(),
+  };
+}
+
+/** An SDK-shaped service error with the given name (what `awsErrorCode` reads). */
+export function awsError(name: string, message = name, status = 400): Error {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+}
+
+function body(text: string): GetObjectCommandOutput['Body'] {
+  return { transformToString: async () => text } as unknown as GetObjectCommandOutput['Body'];
+}
+
+/** Serve `manifests` from the mocked bucket; any other key is NoSuchKey. */
+export function serveManifests(stub: AwsClientStub<S3Client>, manifests: readonly BackupManifest[]): void {
+  stub.on(GetObjectCommand).rejects(awsError('NoSuchKey', 'The specified key does not exist.', 404));
+  stub.on(ListObjectsV2Command).resolves({
+    Contents: manifests.map((m) => ({ Key: manifestKey(m.snapshotId) })),
+    IsTruncated: false,
+  });
+  for (const m of manifests) {
+    stub.on(GetObjectCommand, { Key: manifestKey(m.snapshotId) }).resolves({ Body: body(JSON.stringify(m)) });
+  }
+}
+
+/** Flush what the logic added, as the handlers do (no warning when there is nothing). */
+export function flush(deps: PipelineDeps): void {
+  if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
+}
+
+/** The manifest body of a PutObject call, parsed. */
+export function putBody(input: { Body?: unknown }): BackupManifest {
+  return JSON.parse(String(input.Body)) as BackupManifest;
+}
