@@ -152,12 +152,10 @@ async function kbSnapshots(instance: string): Promise<string[]> {
 }
 
 function emfDimensions(): Record<string, unknown>[] {
-  return emf
-    .docs()
-    .map((d) => ({
-      ns: d._aws.CloudWatchMetrics[0]?.Namespace,
-      dims: d._aws.CloudWatchMetrics[0]?.Dimensions,
-    }));
+  return emf.docs().map((d) => ({
+    ns: d._aws.CloudWatchMetrics[0]?.Namespace,
+    dims: d._aws.CloudWatchMetrics[0]?.Dimensions,
+  }));
 }
 
 describe('nightly backup pipeline on moto_server', () => {
