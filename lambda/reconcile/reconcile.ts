@@ -18,7 +18,7 @@ import {
 import { awsErrorCode, translateAwsError } from '../shared/errors';
 import { latestSuccessfulManifest, listManifestSnapshotIds } from '../shared/manifest-store';
 import { isKbSnapshotId } from '../shared/naming';
-import { advanceSnapshot, type AdvanceResult } from './advance';
+import { advanceSnapshot, requestedAtOf, type AdvanceResult } from './advance';
 import { eventTime, snapshotIdOfEvent, type RdsEvent } from './rds-event';
 import { pruneSnapshots, type RetentionResult } from './retention';
 
@@ -110,8 +110,16 @@ export async function reconcilePass(deps: PipelineDeps, config: PipelineConfig):
   const snapshots = await listInstanceSnapshots(deps, config);
   const loc = { s3: deps.s3, bucket: config.backupBucket };
   const recorded = new Set(await listManifestSnapshotIds(loc));
+  // Only snapshots younger than the retention: older manifests have expired with the bucket
+  // lifecycle, and an old backup must never be recorded (and counted) a second time.
+  const horizon = deps.now().getTime() - config.retentionDays * 86_400_000;
   const pending = snapshots
-    .filter((s) => isPipelineSnapshot(s, config) && !recorded.has(s.DBSnapshotIdentifier ?? ''))
+    .filter(
+      (s) =>
+        isPipelineSnapshot(s, config) &&
+        !recorded.has(s.DBSnapshotIdentifier ?? '') &&
+        requestedAtOf(s).getTime() > horizon,
+    )
     .sort((a, b) => (a.DBSnapshotIdentifier ?? '').localeCompare(b.DBSnapshotIdentifier ?? ''));
   const results: AdvanceResult[] = [];
   for (const snap of pending) {
@@ -124,7 +132,6 @@ export async function reconcilePass(deps: PipelineDeps, config: PipelineConfig):
   const age = await emitAge(deps, config);
   const retention = await pruneSnapshots(deps, config, {
     snapshots,
-    recordedIds: recorded,
     newestSuccessfulSnapshotId: age.snapshotId,
   });
   deps.logger.info('reconcile pass done', {

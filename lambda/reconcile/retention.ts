@@ -1,9 +1,13 @@
 /**
  * Retention of kb-dr's manual snapshots (exports expire through the bucket lifecycle).
  * A snapshot is deleted only when every guard agrees: kb-dr's name format AND kb-dr's tag, the
- * protected instance, manual and `available`, older than the retention, its outcome recorded,
- * no export of it running, and it is neither the newest successful backup nor the newest
- * available recovery point.
+ * protected instance, manual and `available`, older than the retention, no export of it
+ * running, and it is neither the newest successful backup nor the newest available recovery point.
+ *
+ * Whether its outcome is recorded is deliberately not a guard: the bucket lifecycle expires
+ * manifests after the same retention, so an expired snapshot has usually lost its manifest, and
+ * such a guard would keep every snapshot forever. Every snapshot gets a manifest within the
+ * export-start deadline (hours) anyway; a running export is checked directly.
  */
 import { DeleteDBSnapshotCommand, type DBSnapshot } from '@aws-sdk/client-rds';
 import { isManagedByKbDr, type PipelineConfig, type PipelineDeps } from '../shared/backup-pipeline';
@@ -14,8 +18,6 @@ import { findExportTasks, hasRunningExport } from './advance';
 export interface RetentionInput {
   /** The protected instance's manual snapshots, as DescribeDBSnapshots returned them. */
   readonly snapshots: readonly DBSnapshot[];
-  /** Snapshot ids whose outcome has a manifest. */
-  readonly recordedIds: ReadonlySet<string>;
   /** Snapshot id of the newest successful backup, kept whatever its age. */
   readonly newestSuccessfulSnapshotId: string | undefined;
 }
@@ -61,7 +63,6 @@ export async function pruneSnapshots(
     if (id === input.newestSuccessfulSnapshotId) keep('newest successful backup');
     else if (id === newestAvailable) keep('newest available recovery point');
     else if (snap.Status !== 'available') keep(`snapshot is ${snap.Status}`);
-    else if (!input.recordedIds.has(id)) keep('outcome not recorded yet');
     else {
       try {
         if (hasRunningExport(await findExportTasks(deps, snap))) {

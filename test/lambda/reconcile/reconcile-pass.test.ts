@@ -243,6 +243,27 @@ describe('retention in the periodic pass', () => {
     });
   });
 
+  it('deletes an expired snapshot whose manifest the bucket lifecycle already removed, without re-recording it', async () => {
+    // Prepare: manifests expire with the same retention, so the 31-day-old one is gone.
+    const expired = old(31);
+    const newest = old(0);
+    givenSnapshots([expired, newest]);
+    rds.on(DescribeExportTasksCommand, { SourceArn: expired.DBSnapshotArn }).resolves({
+      ExportTasks: [
+        { ExportTaskIdentifier: exportTaskIdFor(expired.DBSnapshotIdentifier!), Status: 'COMPLETE' },
+      ],
+    });
+    serveManifests(s3, [successManifest(newest.DBSnapshotIdentifier!, daysAgo(0, 3))]);
+    rds.on(DeleteDBSnapshotCommand).resolves({});
+    // Act
+    const { summary } = await pass();
+    // Assess
+    expect(summary.results).toEqual([]);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(emf.values('BackupSuccess')).toEqual([]);
+    expect(summary.retention?.deleted).toEqual([expired.DBSnapshotIdentifier]);
+  });
+
   it('keeps an expired snapshot whose export is still running', async () => {
     const exporting = old(31);
     const newest = old(0);
