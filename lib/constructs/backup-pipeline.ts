@@ -1,50 +1,275 @@
-import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+import { PIPELINE_EVENT_IDS } from '../../lambda/reconcile/rds-event';
+import {
+  EXPORT_TASK_PREFIX,
+  EXPORTS_S3_PREFIX,
+  MANAGED_BY_TAG,
+  MANIFESTS_S3_PREFIX,
+  SNAPSHOT_PREFIX,
+} from '../../lambda/shared/naming';
 import type { KbDrConfig } from '../config';
-import { acknowledgeWildcard, nagArnRef } from '../nag';
+import { acknowledgeWildcard, nagArnPrefix, nagArnRef } from '../nag';
 import { KbFunction } from './kb-function';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
 
 export interface BackupPipelineProps {
   readonly config: KbDrConfig;
   readonly storage: StorageResources;
+  /**
+   * How often the reconcile pass runs. It finishes what a lost RDS event left and emits
+   * TimeSinceLastBackup; the KB-BackupFailure-NoRecentSuccess alarm uses 1-hour periods with
+   * missing data breaching, so the pass must run several times an hour or one missed firing
+   * leaves an empty period. @default Duration.minutes(15)
+   */
+  readonly reconcileInterval?: Duration;
 }
 
 /**
- * The nightly backup: the backup function and the EventBridge Scheduler schedule that invokes it
- * in the configured time zone. The scheduled time travels in the event (`time`), so a retried
- * delivery names the same snapshot.
+ * RDS actions that support no resource-level permissions (Service Authorization Reference: no
+ * resource types), so their statement must name `*`. StartExportTask is still bounded by
+ * iam:PassRole on the export role and kms:CreateGrant on the backup key, both scoped below.
+ */
+export const RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE = ['rds:DescribeExportTasks', 'rds:StartExportTask'] as const;
+
+/**
+ * An ARN attribute of `producer` usable in `scope`, and how cdk-nag names it in findings. Across
+ * stacks the value is the same `Fn::ImportValue` CDK would create for the reference on its own,
+ * and cdk-nag names the finding after that export, which is only known once the export exists.
+ */
+function arnFor(scope: IConstruct, producer: IConstruct, arn: string): { value: string; nag: string } {
+  const producerStack = Stack.of(producer);
+  const consumerStack = Stack.of(scope);
+  if (producerStack === consumerStack) return { value: arn, nag: nagArnRef(producer) };
+  const value = producerStack.exportValue(arn);
+  const resolved = consumerStack.resolve(value) as { 'Fn::ImportValue'?: unknown };
+  const exportName = resolved['Fn::ImportValue'];
+  if (typeof exportName !== 'string') {
+    throw new Error(`BackupPipeline: could not resolve the export name of ${producer.node.path}`);
+  }
+  return { value, nag: exportName };
+}
+
+/**
+ * The nightly backup pipeline, event driven with a periodic reconcile pass:
+ * - the nightly EventBridge Scheduler schedule invokes the backup function, which requests the
+ *   snapshot and returns (the scheduled time travels in the event, so a retry names the same snapshot);
+ * - EventBridge rules send the RDS events "manual snapshot created" (0042) and "export completed /
+ *   failed / canceled" (0161/0159/0160) for kb-dr's snapshots to the reconcile function, which
+ *   starts the export or records the outcome;
+ * - every 15 minutes the reconcile function also runs a full pass: it finishes whatever an event
+ *   missed (RDS sends events best effort), applies retention, and emits TimeSinceLastBackup.
+ * No function waits for a snapshot or an export.
  */
 export class BackupPipeline extends Construct {
   readonly backupFunction: KbFunction;
+  readonly reconcileFunction: KbFunction;
   readonly nightlySchedule: scheduler.Schedule;
+  readonly reconcileSchedule: scheduler.Schedule;
+  readonly snapshotCreatedRule: events.Rule;
+  readonly exportFinishedRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: BackupPipelineProps) {
     super(scope, id);
     const { config, storage } = props;
+    const interval = props.reconcileInterval ?? Duration.minutes(15);
+    if (interval.toMinutes() < 1 || interval.toMinutes() > 30) {
+      throw new Error(
+        `BackupPipeline: reconcileInterval must be from 1 to 30 minutes (the stale-backup alarm has 1-hour periods), got ${interval.toHumanString()}`,
+      );
+    }
+    const stack = Stack.of(this);
+    const environment = runtimeEnvironment(config, storage);
 
     this.backupFunction = new KbFunction(this, 'Backup', {
       functionDir: 'backup',
       description: 'kb-dr nightly backup: snapshot the Knowledge Base instance and export it to S3',
       logGroup: storage.backupLogGroup,
-      environment: runtimeEnvironment(config, storage),
+      environment,
       timeout: Duration.minutes(2),
     });
+    this.reconcileFunction = new KbFunction(this, 'Reconcile', {
+      functionDir: 'reconcile',
+      description:
+        'kb-dr backup reconcile: start exports, record outcomes, prune old snapshots, report backup age',
+      logGroup: storage.backupLogGroup,
+      environment,
+      timeout: Duration.minutes(5),
+    });
 
+    // ARNs of what the functions may touch.
+    const instanceArn = stack.formatArn({
+      service: 'rds',
+      resource: 'db',
+      resourceName: config.dbInstanceId,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const kbSnapshotsArn = stack.formatArn({
+      service: 'rds',
+      resource: 'snapshot',
+      resourceName: `${SNAPSHOT_PREFIX}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const anySnapshotArn = stack.formatArn({
+      service: 'rds',
+      resource: 'snapshot',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const bucketArn = arnFor(this, storage.backupBucket, storage.backupBucket.bucketArn);
+    const manifestObjects = `${bucketArn.value}/${MANIFESTS_S3_PREFIX}/*`;
+    const s3ViaService = { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } };
+
+    // Both functions: read the instance and snapshots, read/write manifests, list the bucket.
+    for (const fn of [this.backupFunction, this.reconcileFunction]) {
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeProtectedInstance',
+          actions: ['rds:DescribeDBInstances'],
+          resources: [instanceArn],
+        }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeSnapshots',
+          actions: ['rds:DescribeDBSnapshots'],
+          resources: [instanceArn, anySnapshotArn],
+        }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadWriteManifests',
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [manifestObjects],
+        }),
+      );
+      // ListBucket also makes a missing manifest a 404 instead of a 403.
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListManifestsAndExports',
+          actions: ['s3:ListBucket'],
+          resources: [bucketArn.value],
+          conditions: {
+            StringLike: { 's3:prefix': [`${MANIFESTS_S3_PREFIX}/*`, `${EXPORTS_S3_PREFIX}/*`] },
+          },
+        }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ManifestEncryption',
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [storage.backupKey.keyArn],
+          conditions: s3ViaService,
+        }),
+      );
+      acknowledgeWildcard(
+        fn.role,
+        { resource: `${bucketArn.nag}/${MANIFESTS_S3_PREFIX}/*` },
+        'Manifest keys are named after each backup (manifests/<snapshot-id>.json); the wildcard covers only the manifests/ prefix',
+      );
+      acknowledgeWildcard(
+        fn.role,
+        { resource: `${nagArnPrefix(this, 'rds')}snapshot:*` },
+        'rds:DescribeDBSnapshots is read-only; listing the protected instance snapshots is authorized against every snapshot it returns, including ones kb-dr did not make (which retention then refuses to touch)',
+      );
+    }
+
+    // Backup: create tonight's snapshot of the protected instance, tagged on creation.
+    this.backupFunction.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateKbSnapshot',
+        actions: ['rds:CreateDBSnapshot'],
+        resources: [instanceArn, kbSnapshotsArn],
+      }),
+    );
+    this.backupFunction.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagKbSnapshotOnCreate',
+        actions: ['rds:AddTagsToResource'],
+        resources: [kbSnapshotsArn],
+      }),
+    );
+
+    // Reconcile: export, tag timings, prune kb-dr's own snapshots only.
+    const reconcileRole = this.reconcileFunction.role;
+    reconcileRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ExportSnapshots',
+        actions: [...RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE],
+        resources: ['*'],
+      }),
+    );
+    reconcileRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PassExportRole',
+        actions: ['iam:PassRole'],
+        resources: [storage.exportRole.roleArn],
+      }),
+    );
+    reconcileRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ExportKeyGrant',
+        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+        resources: [storage.backupKey.keyArn],
+      }),
+    );
+    reconcileRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagKbSnapshotTimings',
+        actions: ['rds:AddTagsToResource'],
+        resources: [kbSnapshotsArn],
+      }),
+    );
+    reconcileRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteExpiredKbSnapshots',
+        actions: ['rds:DeleteDBSnapshot'],
+        resources: [kbSnapshotsArn],
+        conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value } },
+      }),
+    );
+    for (const action of RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE) {
+      acknowledgeWildcard(
+        reconcileRole,
+        { action },
+        `${action} supports no resource-level permissions; StartExportTask is bounded by iam:PassRole on the export role and kms:CreateGrant on the backup key`,
+      );
+    }
+    acknowledgeWildcard(
+      reconcileRole,
+      { resource: '*' },
+      `Only ${RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE.join(' and ')}, which support no resource-level permissions`,
+    );
+    acknowledgeWildcard(
+      reconcileRole,
+      { resource: `${nagArnPrefix(this, 'rds')}snapshot:${SNAPSHOT_PREFIX}*` },
+      `kb-dr snapshot ids carry the backup time (${SNAPSHOT_PREFIX}YYYYMMDD-HHMMSS); deletion additionally requires the ${MANAGED_BY_TAG.key} tag`,
+    );
+    acknowledgeWildcard(
+      this.backupFunction.role,
+      { resource: `${nagArnPrefix(this, 'rds')}snapshot:${SNAPSHOT_PREFIX}*` },
+      `kb-dr snapshot ids carry the backup time (${SNAPSHOT_PREFIX}YYYYMMDD-HHMMSS), so the name is known only at run time`,
+    );
+
+    // Schedules: nightly backup, and the reconcile pass.
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: 'EventBridge Scheduler: invoke the kb-dr backup function',
+      description: 'EventBridge Scheduler: invoke the kb-dr backup and reconcile functions',
     });
-    acknowledgeWildcard(
-      schedulerRole,
-      { resource: `${nagArnRef(this.backupFunction.function)}:*` },
-      'lambda:InvokeFunction granted on the backup function and its versions/aliases only (CDK grantInvoke adds the qualifier wildcard)',
-    );
+    for (const fn of [this.backupFunction, this.reconcileFunction]) {
+      acknowledgeWildcard(
+        schedulerRole,
+        { resource: `${nagArnRef(fn.function)}:*` },
+        'lambda:InvokeFunction granted on this function and its versions/aliases only (CDK grantInvoke adds the qualifier wildcard)',
+      );
+    }
 
     this.nightlySchedule = new scheduler.Schedule(this, 'NightlySchedule', {
       description: `kb-dr nightly backup of ${config.dbInstanceId} (${config.backupSchedule} ${config.backupTimezone})`,
@@ -61,6 +286,57 @@ export class BackupPipeline extends Construct {
         retryAttempts: 3,
         maxEventAge: Duration.hours(2),
       }),
+    });
+
+    this.reconcileSchedule = new scheduler.Schedule(this, 'ReconcileSchedule', {
+      description: `kb-dr backup reconcile pass for ${config.dbInstanceId}: finish what events missed, prune, report backup age`,
+      schedule: scheduler.ScheduleExpression.rate(interval),
+      target: new targets.LambdaInvoke(this.reconcileFunction.function, {
+        role: schedulerRole,
+        input: scheduler.ScheduleTargetInput.fromObject({
+          source: 'kb-dr.reconcile',
+          time: scheduler.ContextAttribute.scheduledTime,
+        }),
+        // A late pass is worthless: the next one is at most one interval away.
+        retryAttempts: 1,
+        maxEventAge: Duration.minutes(Math.max(1, interval.toMinutes())),
+      }),
+    });
+
+    // RDS events. Snapshot-created events name the snapshot, so the rule keeps only kb-dr's.
+    // Export events are filtered to kb-dr's snapshot and export-task ids; should RDS name them
+    // otherwise, the reconcile pass still records the outcome within one interval.
+    const eventTarget = new eventTargets.LambdaFunction(this.reconcileFunction.function, {
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(1),
+    });
+    this.snapshotCreatedRule = new events.Rule(this, 'SnapshotCreatedRule', {
+      description: 'kb-dr: a kb-dr manual snapshot is available; start its export',
+      eventPattern: {
+        source: ['aws.rds'],
+        detailType: ['RDS DB Snapshot Event'],
+        detail: {
+          EventID: [PIPELINE_EVENT_IDS.snapshotCreated],
+          SourceIdentifier: [{ prefix: SNAPSHOT_PREFIX }],
+        },
+      },
+      targets: [eventTarget],
+    });
+    this.exportFinishedRule = new events.Rule(this, 'ExportFinishedRule', {
+      description: 'kb-dr: a snapshot export ended (completed, failed or canceled); record the outcome',
+      eventPattern: {
+        source: ['aws.rds'],
+        detailType: ['RDS DB Snapshot Event'],
+        detail: {
+          EventID: [
+            PIPELINE_EVENT_IDS.exportCompleted,
+            PIPELINE_EVENT_IDS.exportFailed,
+            PIPELINE_EVENT_IDS.exportCanceled,
+          ],
+          SourceIdentifier: [{ prefix: SNAPSHOT_PREFIX }, { prefix: EXPORT_TASK_PREFIX }],
+        },
+      },
+      targets: [eventTarget],
     });
   }
 }
