@@ -1,0 +1,186 @@
+/**
+ * Contract: the alarms in the synthesized stacks watch exactly what the handlers print.
+ * The real backup and reconcile handlers run a successful night and a failed one against
+ * moto_server, their EMF output is captured, and every alarm's namespace, metric name and
+ * dimension set (name and value) must match a metric the handlers emitted, with the catalogue's unit.
+ */
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { handler as BackupHandler } from '../../lambda/backup/index';
+import type { handler as ReconcileHandler } from '../../lambda/reconcile/index';
+import { ENV } from '../../lambda/shared/env';
+import {
+  INSTANCE_DIMENSION,
+  KbMetrics,
+  METRIC_NAMESPACE,
+  type KbMetricName,
+} from '../../lambda/shared/metrics-catalog';
+import { exportObjectsPrefix, exportTaskIdFor, snapshotIdFor } from '../../lambda/shared/naming';
+import { alarmsFromTemplate, type MetricAlarmDefinition } from '../support/alarm-evaluator';
+import { buildTestApp } from '../support/app';
+import { captureEmf, enableEmf, type EmfDocument } from '../support/emf';
+import { startMoto, type MotoServer } from '../support/moto';
+
+/** One metric as printed: namespace, name, unit, dimension sets and dimension values. */
+interface EmittedMetric {
+  readonly namespace: string;
+  readonly name: string;
+  readonly unit: string | undefined;
+  readonly dimensionSets: string[][];
+  readonly dimensionValues: Record<string, string>;
+}
+
+function emittedMetrics(docs: EmfDocument[]): EmittedMetric[] {
+  return docs.flatMap((doc) =>
+    doc._aws.CloudWatchMetrics.flatMap((directive) =>
+      directive.Metrics.map((m) => ({
+        namespace: directive.Namespace,
+        name: m.Name,
+        unit: m.Unit,
+        dimensionSets: directive.Dimensions,
+        dimensionValues: Object.fromEntries(directive.Dimensions.flat().map((d) => [d, String(doc[d])])),
+      })),
+    ),
+  );
+}
+
+const INSTANCE = 'kb-prod';
+const BUCKET = `kb-contract-${process.pid}`;
+
+let moto: MotoServer;
+let emitted: EmittedMetric[] = [];
+let docs: EmfDocument[] = [];
+const { operations } = buildTestApp({ 'kb:dbInstanceId': INSTANCE }, {});
+const alarms = [...alarmsFromTemplate(Template.fromStack(operations).toJSON()).values()];
+const metricAlarms = alarms.filter((a): a is MetricAlarmDefinition => a.kind === 'metric');
+
+beforeAll(async () => {
+  moto = await startMoto({ applyToProcessEnv: true });
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  enableEmf();
+  const rds = new RDSClient({});
+  const s3 = new S3Client({ forcePathStyle: true });
+  await rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: INSTANCE,
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t3.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'kb',
+      MasterUserPassword: 'not-a-secret-1',
+      BackupRetentionPeriod: 7,
+    }),
+  );
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  Object.assign(process.env, {
+    [ENV.dbInstanceId]: INSTANCE,
+    [ENV.backupBucket]: BUCKET,
+    [ENV.exportRoleArn]: 'arn:aws:iam::123456789012:role/kb-dr-export',
+    [ENV.kmsKeyArn]: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  });
+  let backup!: typeof BackupHandler;
+  let reconcile!: typeof ReconcileHandler;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    backup = (require('../../lambda/backup/index') as { handler: typeof BackupHandler }).handler;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    reconcile = (require('../../lambda/reconcile/index') as { handler: typeof ReconcileHandler }).handler;
+  });
+
+  const emf = captureEmf();
+  try {
+    // A successful night: snapshot, export started on the created event, recorded on completion.
+    const time = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    const snapshotId = snapshotIdFor(time);
+    const event = (id: string) => ({
+      source: 'aws.rds',
+      'detail-type': 'RDS DB Snapshot Event',
+      detail: { EventID: id, SourceIdentifier: snapshotId, Date: new Date().toISOString() },
+    });
+    await backup({ source: 'kb-dr.schedule', time: time.toISOString() });
+    await reconcile(event('RDS-EVENT-0042'));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: `${exportObjectsPrefix(exportTaskIdFor(snapshotId))}kb/public.knowledge_entries/part-0.gz.parquet`,
+        Body: 'parquet',
+      }),
+    );
+    await reconcile(event('RDS-EVENT-0161'));
+    await reconcile({});
+    // A failed night: the instance is gone (a cold start configured for a missing instance).
+    process.env[ENV.dbInstanceId] = 'kb-gone';
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      backup = (require('../../lambda/backup/index') as { handler: typeof BackupHandler }).handler;
+    });
+    await backup({ source: 'kb-dr.schedule', time: new Date(time.getTime() - 60_000).toISOString() });
+    docs = emf.docs();
+    emitted = emittedMetrics(docs);
+  } finally {
+    emf.restore();
+  }
+});
+
+afterAll(async () => {
+  await moto.stop();
+});
+
+describe('EMF printed by the handlers ↔ alarms in the synthesized stacks', () => {
+  it('the scenarios printed every metric the backup alarms watch', () => {
+    expect(metricAlarms.length).toBeGreaterThanOrEqual(3);
+    const names = new Set(emitted.map((m) => m.name));
+    for (const a of metricAlarms) expect(names).toContain(a.metricName);
+  });
+
+  it.each(['TimeSinceLastBackup', 'BackupFailure', 'BackupDuration'])(
+    'an alarm watches %s in namespace KB with exactly the DBInstanceIdentifier dimension the handlers print',
+    (metricName) => {
+      const watching = metricAlarms.filter((a) => a.metricName === metricName);
+      expect(watching.length).toBeGreaterThan(0);
+      const printed = emitted.filter(
+        (m) => m.name === metricName && m.dimensionValues[INSTANCE_DIMENSION] === INSTANCE,
+      );
+      expect(printed.length).toBeGreaterThan(0);
+      for (const alarm of watching) {
+        for (const m of printed) {
+          expect(m.namespace).toBe(alarm.namespace);
+          expect(m.dimensionSets).toEqual([Object.keys(alarm.dimensions)]);
+          expect(m.dimensionValues).toEqual(alarm.dimensions);
+          // CloudWatch matches units when an alarm names one: it must then equal the printed unit.
+          if (alarm.unit !== undefined) expect(m.unit).toBe(alarm.unit);
+        }
+      }
+    },
+  );
+
+  it('prints every metric in namespace KB, with only the DBInstanceIdentifier dimension, and the catalogue unit', () => {
+    expect(emitted.length).toBeGreaterThan(0);
+    for (const m of emitted) {
+      expect(m.namespace).toBe(METRIC_NAMESPACE);
+      expect(m.dimensionSets).toEqual([[INSTANCE_DIMENSION]]);
+      expect(Object.keys(KbMetrics)).toContain(m.name);
+      expect(m.unit).toBe(KbMetrics[m.name as KbMetricName].unit);
+    }
+  });
+
+  it('prints the BackupSuccess/BackupFailure pair as 1/0 on success and 0/1 on failure', () => {
+    const pairs = docs
+      .filter((d) => d.BackupFailure !== undefined)
+      .map((d) => [d[INSTANCE_DIMENSION], d.BackupSuccess, d.BackupFailure]);
+    expect(pairs).toEqual([
+      [INSTANCE, 1, 0],
+      ['kb-gone', 0, 1],
+    ]);
+  });
+
+  it('the composite KB-BackupFailure combines exactly the two child alarms', () => {
+    const composite = alarms.find((a) => a.kind === 'composite');
+    expect(composite).toBeDefined();
+    const children = metricAlarms.filter((a) => a.name.startsWith('KB-BackupFailure-'));
+    expect(children.map((c) => c.metricName).sort()).toEqual(['BackupFailure', 'TimeSinceLastBackup']);
+    for (const c of children)
+      expect(composite!.kind === 'composite' && composite!.rule).toContain(`{${c.logicalId}}`);
+  });
+});
