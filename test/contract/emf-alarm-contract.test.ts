@@ -51,7 +51,8 @@ const BUCKET = `kb-contract-${process.pid}`;
 let moto: MotoServer;
 let emitted: EmittedMetric[] = [];
 let docs: EmfDocument[] = [];
-const { operations } = buildTestApp({ 'kb:dbInstanceId': INSTANCE }, {});
+// No asset bundling: only the alarm definitions are read; the handlers run from source.
+const { operations } = buildTestApp({ 'kb:dbInstanceId': INSTANCE, 'aws:cdk:bundling-stacks': [] }, {});
 const alarms = [...alarmsFromTemplate(Template.fromStack(operations).toJSON()).values()];
 const metricAlarms = alarms.filter((a): a is MetricAlarmDefinition => a.kind === 'metric');
 

@@ -12,7 +12,8 @@ import { buildTestApp, TEST_ENV } from '../../support/app';
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
-const { operations } = buildTestApp({}, {});
+// No asset bundling: these tests read the template, not the code (bundling is checked by `npm run check:synth`).
+const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});
 const template = Template.fromStack(operations);
 const region = TEST_ENV.region;
 const account = TEST_ENV.account;
@@ -172,7 +173,7 @@ describe('BackupPipeline', () => {
 
   describe('props', () => {
     function standalone(reconcileInterval: Duration): void {
-      const app = new App();
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
       const stack = new Stack(app, 'S', { env: TEST_ENV });
       const key = new kms.Key(stack, 'Key');
       new BackupPipeline(stack, 'P', {
