@@ -11,8 +11,8 @@ import { handleRdsEvent, reconcilePass, type ReconcileSummary } from './reconcil
 import { isRdsEvent, RdsEventSchema } from './rds-event';
 
 const config = loadRuntimeConfig();
-const logger = createLogger('kb-backup-reconcile');
-const metrics = createMetrics('kb-backup-reconcile', config.dbInstanceId);
+const logger = createLogger('kb-reconcile');
+const metrics = createMetrics('kb-reconcile', config.dbInstanceId);
 const deps = { rds: createRdsClient(), s3: createS3Client(), logger, metrics, now: () => new Date() };
 
 export interface ReconcileResponse {

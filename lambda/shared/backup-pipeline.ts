@@ -10,7 +10,7 @@ import type { RDSClient, Tag } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RuntimeConfig } from './env';
 import { KbDrError, awsErrorCode, translateAwsError } from './errors';
-import { ALARM_THRESHOLDS, KbMetrics } from './metrics-catalog';
+import { KbMetrics } from './metrics-catalog';
 import { MANAGED_BY_TAG } from './naming';
 import { addKbMetric } from './powertools';
 
@@ -133,6 +133,3 @@ export function tagTime(tags: readonly Tag[] | undefined, key: string): Date | u
   const d = new Date(raw);
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
-
-/** Threshold re-exported for log messages. */
-export const MAX_HOURS_SINCE_LAST_BACKUP = ALARM_THRESHOLDS.maxHoursSinceLastBackup;
