@@ -16,11 +16,15 @@ const deps = { rds: createRdsClient(), s3: createS3Client(), logger, metrics, no
 
 export const handler = async (event: unknown): Promise<StartBackupResult> => {
   try {
-    const request = parseBackupRequest(event, deps.now());
+    let request;
+    try {
+      request = parseBackupRequest(event, deps.now());
+    } catch (err) {
+      if (err instanceof KbDrError) logger.error(err.userMessage, { error: err.name, stage: 'input' });
+      throw err;
+    }
+    // startBackup logs its own failures (one line: stage, AWS error, fix) before rethrowing.
     return await startBackup(deps, config, request);
-  } catch (err) {
-    if (err instanceof KbDrError) logger.error(err.userMessage, { error: err.name });
-    throw err;
   } finally {
     logger.resetKeys();
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

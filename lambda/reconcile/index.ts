@@ -22,6 +22,17 @@ export interface ReconcileResponse {
   readonly hoursSinceLastBackup?: number;
 }
 
+/** Thrown after retryable step failures that were already logged one by one. */
+class RetryableStepsFailed extends KbDrError {
+  override readonly name = 'RetryableStepsFailed';
+  constructor(count: number) {
+    super(`${count} backup step(s) failed with a retryable error`, {
+      retryable: true,
+      hint: 'see the error lines above; the next pass retries them',
+    });
+  }
+}
+
 export const handler = async (event: unknown): Promise<ReconcileResponse> => {
   try {
     let summary: ReconcileSummary;
@@ -37,11 +48,8 @@ export const handler = async (event: unknown): Promise<ReconcileResponse> => {
       summary = await reconcilePass(deps, config);
     }
     if (summary.retryableFailures > 0) {
-      // Fail the invocation so Lambda retries it; the failure is already logged and in the metrics.
-      throw new KbDrError(`${summary.retryableFailures} backup step(s) failed with a retryable error`, {
-        retryable: true,
-        hint: 'see the error lines above; the next pass retries them',
-      });
+      // Fail the invocation so Lambda retries it; each failure is already logged and in the metrics.
+      throw new RetryableStepsFailed(summary.retryableFailures);
     }
     return {
       mode: summary.mode,
@@ -52,6 +60,7 @@ export const handler = async (event: unknown): Promise<ReconcileResponse> => {
         : {}),
     };
   } catch (err) {
+    if (err instanceof RetryableStepsFailed) throw err;
     if (err instanceof KbDrError) logger.error(err.userMessage, { error: err.name });
     else logger.error('reconcile failed', { error: err instanceof Error ? err.message : String(err) });
     throw err;

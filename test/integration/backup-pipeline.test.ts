@@ -17,6 +17,7 @@ import type { handler as BackupHandler } from '../../lambda/backup/index';
 import type { handler as ReconcileHandler } from '../../lambda/reconcile/index';
 import { ENV } from '../../lambda/shared/env';
 import type { BackupManifest } from '../../lambda/shared/manifest';
+import { putManifestOnce } from '../../lambda/shared/manifest-store';
 import {
   exportObjectsPrefix,
   exportTaskIdFor,
@@ -24,6 +25,7 @@ import {
   manifestKey,
   snapshotIdFor,
 } from '../../lambda/shared/naming';
+import { failedManifest } from '../support/backup-fixtures';
 import { captureEmf, enableEmf, type EmfCapture } from '../support/emf';
 import { startMoto, type MotoServer } from '../support/moto';
 
@@ -241,6 +243,25 @@ describe('nightly backup pipeline on moto_server', () => {
     });
     expect(emf.values('BackupSuccess')).toEqual([1]);
     expect(secondPass.hoursSinceLastBackup).toBeLessThan(1);
+  });
+
+  it('lets only the first of two writers record a manifest (S3 If-None-Match on moto)', async () => {
+    // Prepare
+    const w = await newWorld();
+    const loc = { s3, bucket: w.bucket, kmsKeyArn: process.env[ENV.kmsKeyArn]! };
+    const base = failedManifest(snapshotIdFor(scheduledTime(6)), new Date());
+    // Act
+    const first = await putManifestOnce(loc, {
+      ...base,
+      failure: { stage: 'export', code: 'First', message: 'a' },
+    });
+    const second = await putManifestOnce(loc, {
+      ...base,
+      failure: { stage: 'export', code: 'Second', message: 'b' },
+    });
+    // Assess
+    expect([first, second]).toEqual([true, false]);
+    expect((await readManifest(w.bucket, base.snapshotId)).failure?.code).toBe('First');
   });
 
   it('records a failed night and emits BackupFailure=1 when the instance does not exist', async () => {
