@@ -6,80 +6,14 @@
  * every 15 minutes (the sentinel while nothing ever succeeded).
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { hoursBetween, NO_SUCCESSFUL_BACKUP_HOURS } from '../../lambda/shared/backup-pipeline';
 import { ALARM_NAMES } from '../../lambda/shared/metrics-catalog';
-import {
-  alarmsFromTemplate,
-  simulate,
-  type AlarmState,
-  type Datapoint,
-  type Simulation,
-} from '../support/alarm-evaluator';
+import { alarmsFromTemplate, simulate, type AlarmState, type Simulation } from '../support/alarm-evaluator';
+import { at, DAY, emitted, HOUR, START, type Scenario } from '../support/alarm-scenarios';
 import { buildTestApp } from '../support/app';
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const START = Date.UTC(2026, 10, 1, 0, 0, 0);
 
 // No asset bundling: only the alarm definitions are read.
 const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});
 const alarms = alarmsFromTemplate(Template.fromStack(operations).toJSON());
-
-type Night = 'success' | 'failure' | 'missed';
-
-interface Scenario {
-  readonly days: number;
-  /** Outcome of night `d` (backup requested at 02:00 UTC). @default success */
-  readonly night?: (d: number) => Night;
-  /** Minutes from request to snapshot available. @default 12 */
-  readonly backupMinutes?: (d: number) => number;
-  /** A success completed before the scenario starts. @default day -1, 02:40 */
-  readonly priorSuccess?: number | null;
-  /** Nothing at all is emitted in [from, to). */
-  readonly silence?: { readonly from: number; readonly to: number };
-}
-
-/** The datapoints the pipeline emits for `scenario`, per metric name. */
-function emitted(scenario: Scenario): Map<string, Datapoint[]> {
-  const series = new Map<string, Datapoint[]>();
-  const end = START + scenario.days * DAY;
-  const silent = (t: number): boolean =>
-    scenario.silence !== undefined && t >= scenario.silence.from && t < scenario.silence.to;
-  const put = (name: string, t: number, value: number): void => {
-    if (silent(t)) return;
-    series.set(name, [...(series.get(name) ?? []), { t, value }]);
-  };
-  let lastSuccess: number | undefined =
-    scenario.priorSuccess === null
-      ? undefined
-      : (scenario.priorSuccess ?? START - DAY + 2 * HOUR + 40 * 60_000);
-  const outcomes: { t: number; ok: boolean }[] = [];
-  for (let d = 0; d < scenario.days; d += 1) {
-    const requested = START + d * DAY + 2 * HOUR;
-    const night = scenario.night?.(d) ?? 'success';
-    if (night === 'missed' || silent(requested)) continue;
-    const minutes = scenario.backupMinutes?.(d) ?? 12;
-    put('BackupDuration', requested + minutes * 60_000, minutes * 60);
-    outcomes.push({ t: requested + (minutes + 28) * 60_000, ok: night === 'success' });
-  }
-  for (let t = START; t < end; t += 15 * 60_000) {
-    for (const o of outcomes.filter((x) => x.t > t - 15 * 60_000 && x.t <= t)) {
-      if (silent(o.t)) continue;
-      put('BackupSuccess', o.t, o.ok ? 1 : 0);
-      put('BackupFailure', o.t, o.ok ? 0 : 1);
-      if (o.ok) {
-        lastSuccess = o.t;
-        put('TimeSinceLastBackup', o.t, 0);
-      }
-    }
-    const hours =
-      lastSuccess === undefined
-        ? NO_SUCCESSFUL_BACKUP_HOURS
-        : hoursBetween(new Date(lastSuccess), new Date(t));
-    put('TimeSinceLastBackup', t, hours);
-  }
-  return series;
-}
 
 function run(scenario: Scenario): Simulation {
   // Data starts at START: the first evaluation is at the end of the first full period.
@@ -89,9 +23,6 @@ function run(scenario: Scenario): Simulation {
 function statesOf(sim: Simulation, name: string, from: number, to: number): Set<AlarmState> {
   return new Set(sim.timeline.filter((e) => e.t >= from && e.t <= to).map((e) => e.states.get(name)!));
 }
-
-const at = (day: number, hour: number, minute = 0): number =>
-  START + day * DAY + hour * HOUR + minute * 60_000;
 
 describe('backup alarms over scenario time series (synthesized definitions, CloudWatch rules)', () => {
   it('models all four backup alarms from the template', () => {
