@@ -9,11 +9,17 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { DrillContext } from './context';
 import { writeReport } from './report';
 import { resultsTable, runSteps, type DrillStep } from './runner';
+import { alarmReplayStep } from './steps/alarm-replay';
 import { localRestoreStep } from './steps/local-restore';
 import { seedStep } from './steps/seed';
 import { targetsStep } from './steps/targets';
 
-export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [seedStep, localRestoreStep, targetsStep];
+export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
+  seedStep,
+  localRestoreStep,
+  alarmReplayStep,
+  targetsStep,
+];
 
 function positiveInt(value: string): number {
   const n = Number(value);
