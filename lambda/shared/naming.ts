@@ -21,6 +21,8 @@ export const RESTORED_FROM_SNAPSHOT_TAG_KEY = 'kb-dr:restored-from-snapshot';
 export const RESTORED_FROM_INSTANCE_TAG_KEY = 'kb-dr:restored-from-instance';
 export const RESTORED_TO_TIME_TAG_KEY = 'kb-dr:restored-to-time';
 export const RESTORE_STARTED_AT_TAG_KEY = 'kb-dr:restore-started-at';
+/** Tag restore-status sets the first time it sees a restored instance available (stops the RTO clock). */
+export const RESTORE_AVAILABLE_AT_TAG_KEY = 'kb-dr:restore-available-at';
 
 const SNAPSHOT_ID_RE = /^kb-snapshot-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/;
 

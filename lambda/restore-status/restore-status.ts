@@ -1,0 +1,217 @@
+/**
+ * restore-status: where a restore stands, how long it has run (the RTO clock), the endpoint once
+ * available, and what is left to do. Read-only, except that the first time it sees a kb-dr
+ * restore available it records that moment as a tag and emits RestoreDuration, so the metric is
+ * emitted once per restore however often the status is polled. The duration is therefore an upper
+ * bound by the polling interval (the CLI polls every 30 s).
+ */
+import { AddTagsToResourceCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
+import { z } from 'zod';
+import { NotFoundError, translateAwsError } from '../shared/errors';
+import { describeInstanceIfExists, hasRestorePrefix, type RestoreGuardConfig } from '../shared/guards';
+import type { EventSpec } from '../shared/handler-response';
+import { KbMetrics } from '../shared/metrics-catalog';
+import {
+  RESTORED_FROM_INSTANCE_TAG_KEY,
+  RESTORED_FROM_SNAPSHOT_TAG_KEY,
+  RESTORED_TO_TIME_TAG_KEY,
+  RESTORE_AVAILABLE_AT_TAG_KEY,
+  RESTORE_STARTED_AT_TAG_KEY,
+} from '../shared/naming';
+import { RTO_TARGET_SECONDS, tagRecord, type MetricSink } from '../shared/restore-common';
+
+export const RestoreStatusEventSchema = z.strictObject({ targetInstanceId: z.string().min(1) });
+export type RestoreStatusEvent = z.infer<typeof RestoreStatusEventSchema>;
+
+export const RESTORE_STATUS_EVENT: EventSpec<typeof RestoreStatusEventSchema> = {
+  functionName: 'restore-status',
+  schema: RestoreStatusEventSchema,
+  example: { targetInstanceId: 'kb-restore-drill-1' },
+  fieldExamples: { targetInstanceId: '"kb-restore-drill-1"' },
+};
+
+const FAILED_STATES = new Set([
+  'failed',
+  'incompatible-restore',
+  'incompatible-parameters',
+  'incompatible-network',
+  'incompatible-option-group',
+  'inaccessible-encryption-credentials',
+  'inaccessible-encryption-credentials-recoverable',
+  'restore-error',
+  'storage-full',
+]);
+
+export type RestorePhase = 'in-progress' | 'available' | 'failed';
+
+/** The phase of an RDS instance status, as the on-call engineer needs it. */
+export function phaseOf(status: string | undefined): RestorePhase {
+  if (status === 'available') return 'available';
+  if (status && FAILED_STATES.has(status)) return 'failed';
+  return 'in-progress';
+}
+
+/** `3725` → `1h 2m 5s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h ${m}m ${s % 60}s` : m > 0 ? `${m}m ${s % 60}s` : `${s}s`;
+}
+
+export interface RestoreStatusDeps {
+  readonly rds: RDSClient;
+  readonly config: RestoreGuardConfig;
+  readonly metrics: MetricSink;
+  readonly now?: () => Date;
+}
+
+export interface RestoreStatusResult {
+  readonly ok: true;
+  readonly targetInstanceId: string;
+  readonly state: string;
+  readonly phase: RestorePhase;
+  readonly restoredFrom: {
+    readonly snapshotId?: string;
+    readonly instanceId?: string;
+    readonly toTime?: string;
+  };
+  readonly restoreStartedAt?: string;
+  readonly availableAt?: string;
+  /** Seconds since the restore started, frozen once the instance was first seen available. */
+  readonly elapsedSeconds?: number;
+  readonly elapsed?: string;
+  readonly rto: {
+    readonly targetSeconds: number;
+    readonly remainingSeconds?: number;
+    readonly met?: boolean;
+  };
+  readonly endpoint?: { readonly address: string; readonly port: number };
+  /** What is left to do, in order. */
+  readonly todo: readonly string[];
+  /** The promote-restore event, when the instance is an available kb-dr restore. */
+  readonly promoteEvent?: Readonly<Record<string, unknown>>;
+}
+
+function parseTime(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+async function recordAvailable(rds: RDSClient, instance: DBInstance, at: Date): Promise<void> {
+  try {
+    await rds.send(
+      new AddTagsToResourceCommand({
+        ResourceName: instance.DBInstanceArn,
+        Tags: [{ Key: RESTORE_AVAILABLE_AT_TAG_KEY, Value: at.toISOString() }],
+      }),
+    );
+  } catch (err) {
+    throw translateAwsError(err, { operation: `tag ${instance.DBInstanceIdentifier} as available` });
+  }
+}
+
+/** The status of restore target `input.targetInstanceId`. */
+export async function restoreStatus(
+  deps: RestoreStatusDeps,
+  input: RestoreStatusEvent,
+): Promise<RestoreStatusResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const { rds, config } = deps;
+  const instance = await describeInstanceIfExists(rds, input.targetInstanceId);
+  if (!instance) {
+    throw new NotFoundError(
+      `targetInstanceId "${input.targetInstanceId}" not found in this account and region, e.g. "targetInstanceId": "kb-restore-drill-1"`,
+      {
+        hint: 'use the id restore-snapshot or restore-pitr returned (list restores with `aws rds describe-db-instances --query "DBInstances[?starts_with(DBInstanceIdentifier, \'kb-restore-\')].DBInstanceIdentifier"`)',
+      },
+    );
+  }
+  const id = instance.DBInstanceIdentifier ?? input.targetInstanceId.toLowerCase();
+  const tags = tagRecord(instance.TagList);
+  const state = instance.DBInstanceStatus ?? 'unknown';
+  const phase = phaseOf(state);
+  const startedAt = parseTime(tags[RESTORE_STARTED_AT_TAG_KEY]);
+  let availableAt = parseTime(tags[RESTORE_AVAILABLE_AT_TAG_KEY]);
+  const isKbRestore = startedAt !== undefined && hasRestorePrefix(config, id);
+
+  if (phase === 'available' && isKbRestore && !availableAt && instance.DBInstanceArn) {
+    await recordAvailable(rds, instance, now);
+    availableAt = now;
+    deps.metrics.add(KbMetrics.RestoreDuration, Math.max(0, (now.getTime() - startedAt.getTime()) / 1000));
+  }
+
+  const clockEnd = availableAt ?? now;
+  const elapsedSeconds = startedAt
+    ? Math.max(0, Math.round((clockEnd.getTime() - startedAt.getTime()) / 1000))
+    : undefined;
+  const rto =
+    elapsedSeconds === undefined
+      ? { targetSeconds: RTO_TARGET_SECONDS }
+      : availableAt
+        ? { targetSeconds: RTO_TARGET_SECONDS, met: elapsedSeconds <= RTO_TARGET_SECONDS }
+        : { targetSeconds: RTO_TARGET_SECONDS, remainingSeconds: RTO_TARGET_SECONDS - elapsedSeconds };
+  const endpoint =
+    phase === 'available' && instance.Endpoint?.Address
+      ? { address: instance.Endpoint.Address, port: instance.Endpoint.Port ?? 5432 }
+      : undefined;
+  const restoredFrom = {
+    ...(tags[RESTORED_FROM_SNAPSHOT_TAG_KEY] ? { snapshotId: tags[RESTORED_FROM_SNAPSHOT_TAG_KEY] } : {}),
+    ...(tags[RESTORED_FROM_INSTANCE_TAG_KEY] ? { instanceId: tags[RESTORED_FROM_INSTANCE_TAG_KEY] } : {}),
+    ...(tags[RESTORED_TO_TIME_TAG_KEY] ? { toTime: tags[RESTORED_TO_TIME_TAG_KEY] } : {}),
+  };
+  const promoteEvent =
+    phase === 'available' && hasRestorePrefix(config, id)
+      ? {
+          restoredInstanceId: id,
+          productionInstanceId: config.dbInstanceId,
+          confirm: true,
+          forceProduction: true,
+        }
+      : undefined;
+
+  const todo: string[] = [];
+  if (phase === 'in-progress') {
+    todo.push(
+      `wait: the instance is ${state}; run restore-status ${JSON.stringify({ targetInstanceId: id })} again in 5 minutes`,
+    );
+  } else if (phase === 'failed') {
+    todo.push(
+      `the restore failed (${state}): read the instance's RDS events (aws rds describe-events --source-type db-instance --source-identifier ${id})`,
+      `start a new restore to a new id (e.g. ${id}-2) with restore-snapshot or restore-pitr; this instance has deletion protection, disable it before deleting`,
+    );
+  } else {
+    if (endpoint)
+      todo.push(
+        `check the data: connect to ${endpoint.address}:${endpoint.port} (same master user and password as the source) and run your smoke queries, or point a staging copy of the app at it`,
+      );
+    if (restoredFrom.snapshotId)
+      todo.push(
+        `validate the backup: validate-backup ${JSON.stringify({ snapshotId: restoredFrom.snapshotId })}`,
+      );
+    if (promoteEvent)
+      todo.push(
+        `to serve production from it (keeps the app's endpoint): promote-restore ${JSON.stringify(promoteEvent)}`,
+      );
+    if (hasRestorePrefix(config, id))
+      todo.push(
+        `a drill? delete it afterwards: aws rds modify-db-instance --db-instance-identifier ${id} --no-deletion-protection --apply-immediately, then aws rds delete-db-instance --db-instance-identifier ${id} --skip-final-snapshot`,
+      );
+  }
+
+  return {
+    ok: true,
+    targetInstanceId: id,
+    state,
+    phase,
+    restoredFrom,
+    ...(startedAt ? { restoreStartedAt: startedAt.toISOString() } : {}),
+    ...(availableAt ? { availableAt: availableAt.toISOString() } : {}),
+    ...(elapsedSeconds !== undefined ? { elapsedSeconds, elapsed: formatDuration(elapsedSeconds) } : {}),
+    rto,
+    ...(endpoint ? { endpoint } : {}),
+    todo,
+    ...(promoteEvent ? { promoteEvent } : {}),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Guard rails shared by the restore functions. Every check here runs before any mutating AWS
+ * call, so a refused request changes nothing.
+ */
+import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
+import {
+  AlreadyExistsError,
+  GuardRailError,
+  ValidationError,
+  awsErrorCode,
+  translateAwsError,
+} from './errors';
+import { isValidDbInstanceId } from './naming';
+
+/** The settings the restore guards need. */
+export interface RestoreGuardConfig {
+  readonly dbInstanceId: string;
+  readonly restorePrefix: string;
+  readonly productionInstanceIds: readonly string[];
+}
+
+/** RDS instance ids are case-insensitive (RDS stores them in lower case). */
+export function sameInstanceId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** True when `id` names a production instance (the protected one or any configured production id). */
+export function isProductionInstanceId(cfg: RestoreGuardConfig, id: string): boolean {
+  return [cfg.dbInstanceId, ...cfg.productionInstanceIds].some((p) => sameInstanceId(p, id));
+}
+
+/** True when `id` carries the configured restore prefix (case-insensitively). */
+export function hasRestorePrefix(cfg: RestoreGuardConfig, id: string): boolean {
+  return id.toLowerCase().startsWith(cfg.restorePrefix.toLowerCase());
+}
+
+/** The flags every mutating function takes. */
+export interface ConfirmFlags {
+  readonly confirm?: boolean | undefined;
+  readonly dryRun?: boolean | undefined;
+}
+
+/**
+ * Refuse a mutating request without `"confirm": true` (the boolean). A dry run needs no
+ * confirmation: it never mutates.
+ */
+export function requireConfirmation(flags: ConfirmFlags, action: string): void {
+  if (flags.dryRun === true) return;
+  if (flags.confirm !== true) {
+    throw new GuardRailError(
+      `"confirm" must be true to ${action} (nothing was changed), e.g. "confirm": true`,
+      { hint: 'add "confirm": true to go ahead, or "dryRun": true to see the plan first' },
+    );
+  }
+}
+
+/** The instance, or undefined when RDS says it does not exist. Other faults are translated. */
+export async function describeInstanceIfExists(rds: RDSClient, id: string): Promise<DBInstance | undefined> {
+  try {
+    const res = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+    return res.DBInstances?.[0];
+  } catch (err) {
+    if (awsErrorCode(err) === 'DBInstanceNotFoundFault' || awsErrorCode(err) === 'DBInstanceNotFound')
+      return undefined;
+    throw translateAwsError(err, { operation: `describe DB instance ${id}` });
+  }
+}
+
+/** An example restore target id for messages, e.g. `kb-restore-20261122-0300`. */
+export function exampleRestoreId(cfg: RestoreGuardConfig, now: Date = new Date()): string {
+  const stamp = now.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  return `${cfg.restorePrefix.replace(/-?$/, '-')}${stamp}`.toLowerCase();
+}
+
+/**
+ * Check a restore target: a valid RDS id, not production, with the restore prefix, not existing
+ * yet. Returns the id in lower case (what RDS will call it).
+ */
+export async function checkRestoreTarget(
+  rds: RDSClient,
+  cfg: RestoreGuardConfig,
+  targetInstanceId: string,
+  now: Date = new Date(),
+): Promise<string> {
+  const example = exampleRestoreId(cfg, now);
+  if (!isValidDbInstanceId(targetInstanceId)) {
+    throw new ValidationError(
+      `targetInstanceId "${targetInstanceId}" is not a valid RDS instance id (1-63 letters, digits and single hyphens, starting with a letter), e.g. "targetInstanceId": "${example}"`,
+      'targetInstanceId',
+      { hint: 'fix the id and run again; nothing was changed' },
+    );
+  }
+  if (isProductionInstanceId(cfg, targetInstanceId)) {
+    throw new GuardRailError(
+      `targetInstanceId "${targetInstanceId}" is a production instance: a restore always creates a NEW instance, e.g. "targetInstanceId": "${example}"`,
+      {
+        hint: 'restore to a new instance first; to put it behind the production name afterwards use promote-restore (nothing was changed)',
+      },
+    );
+  }
+  if (!hasRestorePrefix(cfg, targetInstanceId)) {
+    throw new GuardRailError(
+      `targetInstanceId "${targetInstanceId}" must start with the restore prefix "${cfg.restorePrefix}", e.g. "targetInstanceId": "${example}"`,
+      { hint: 'rename the target; only prefixed instances can be restored to (nothing was changed)' },
+    );
+  }
+  const existing = await describeInstanceIfExists(rds, targetInstanceId);
+  if (existing) {
+    throw new AlreadyExistsError(
+      `targetInstanceId "${targetInstanceId}" already exists (status ${existing.DBInstanceStatus ?? 'unknown'}): a restore never overwrites an instance, e.g. "targetInstanceId": "${example}"`,
+      {
+        hint: `pick a new id, or check that restore with restore-status {"targetInstanceId": "${targetInstanceId.toLowerCase()}"} (nothing was changed)`,
+      },
+    );
+  }
+  return targetInstanceId.toLowerCase();
+}

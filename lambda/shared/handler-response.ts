@@ -1,0 +1,178 @@
+/**
+ * The one place that turns input and errors into what the caller sees.
+ *
+ * Design: handlers RETURN failures as `{ ok: false, error, hint }` rather than throwing. At 3 a.m.
+ * in the Lambda console a returned JSON object is read at a glance, whereas a thrown error arrives
+ * as an `errorMessage` plus a stack trace. Callers that need an exit status (the operator CLI)
+ * treat `ok: false` as failure and exit non-zero (`exitCodeFor`). Only a broken deployment (a
+ * missing environment variable at cold start) still surfaces as a Lambda function error.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { z } from 'zod';
+import { KbDrError, ValidationError, translateAwsError } from './errors';
+
+/** What every failed invocation returns. */
+export interface FailureResponse {
+  readonly ok: false;
+  /** One sentence: what was wrong (naming the field and a valid example when input was wrong). */
+  readonly error: string;
+  /** The next step. */
+  readonly hint: string;
+  /** ValidationError, GuardRailError, NotFoundError, ... */
+  readonly errorType: string;
+  /** The event field at fault, when there is one. */
+  readonly field?: string;
+  /** Whether the same call later could succeed. */
+  readonly retryable: boolean;
+  /** Always true for input and guard-rail failures: no AWS resource was changed. */
+  readonly nothingChanged?: boolean;
+}
+
+/** How an event is checked: its strict schema plus examples for messages. */
+export interface EventSpec<S extends z.ZodType> {
+  /** Function short name, e.g. `restore-snapshot`. */
+  readonly functionName: string;
+  readonly schema: S;
+  /** A complete valid event, quoted in hints. */
+  readonly example: Readonly<Record<string, unknown>>;
+  /** A valid value per field as JSON text, e.g. `{ confirm: 'true' }`. */
+  readonly fieldExamples: Readonly<Record<string, string>>;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0] ?? 0;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j] ?? 0;
+      dp[j] = Math.min((dp[j] ?? 0) + 1, (dp[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length] ?? 0;
+}
+
+/** The known field closest to a misspelled one, if any is close. */
+export function closestField(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = k.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** A ValidationError for `field` whose message ends with a valid example of it. */
+export function fieldError<S extends z.ZodType>(
+  spec: EventSpec<S>,
+  field: string,
+  problem: string,
+  hint?: string,
+): ValidationError {
+  const example = spec.fieldExamples[field];
+  const suffix = example === undefined ? '' : `, e.g. "${field}": ${example}`;
+  return new ValidationError(`${problem}${suffix}`, field, {
+    hint: hint ?? `fix the event and run again; a complete valid event: ${JSON.stringify(spec.example)}`,
+  });
+}
+
+/**
+ * Validate an event against a strict schema. Throws a ValidationError whose message names the
+ * first offending field and gives a valid example of it.
+ */
+export function parseEvent<S extends z.ZodType>(spec: EventSpec<S>, event: unknown): z.infer<S> {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new ValidationError(
+      `the ${spec.functionName} event must be a JSON object, got ${describeValue(event)}`,
+      undefined,
+      { hint: `use e.g. ${JSON.stringify(spec.example)}` },
+    );
+  }
+  const result = spec.schema.safeParse(event);
+  if (result.success) return result.data;
+  const known = Object.keys(spec.fieldExamples);
+  const issue = result.error.issues[0];
+  if (!issue) throw fieldError(spec, '', 'the event is invalid');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const guess = closestField(key, known);
+    const problem = guess
+      ? `unknown field "${key}" (did you mean "${guess}"?)`
+      : `unknown field "${key}" (valid fields: ${known.join(', ')})`;
+    return rethrow(fieldError(spec, guess ?? '', problem));
+  }
+  const field = String(issue.path[0] ?? '');
+  const record = event as Record<string, unknown>;
+  if (!(field in record) || record[field] === undefined) {
+    return rethrow(fieldError(spec, field, `field "${field}" is missing`));
+  }
+  if (issue.code === 'invalid_type') {
+    return rethrow(
+      fieldError(
+        spec,
+        field,
+        `field "${field}" must be a ${issue.expected}, not ${describeValue(record[field])}`,
+      ),
+    );
+  }
+  return rethrow(fieldError(spec, field, `field "${field}" is invalid: ${issue.message}`));
+}
+
+function rethrow(err: Error): never {
+  throw err;
+}
+
+/** Map any error to the caller-facing failure. Unknown errors are translated, never passed raw. */
+export function toFailure(err: unknown, operation = 'the request'): FailureResponse {
+  const e = err instanceof KbDrError ? err : translateAwsError(err, { operation });
+  const refused = e.name === 'ValidationError' || e.name === 'GuardRailError';
+  return {
+    ok: false,
+    error: e.message,
+    hint: e.hint ?? 'check the function logs in /aws/knowledgebase/restore and retry',
+    errorType: e.name,
+    ...(e instanceof ValidationError && e.field ? { field: e.field } : {}),
+    retryable: e.retryable,
+    ...(refused ? { nothingChanged: true } : {}),
+  };
+}
+
+/** Run a handler body; failures are logged and returned as a FailureResponse. */
+export async function respond<T>(
+  logger: Pick<Logger, 'warn' | 'error'>,
+  functionName: string,
+  body: () => Promise<T>,
+): Promise<T | FailureResponse> {
+  try {
+    return await body();
+  } catch (err) {
+    const failure = toFailure(err, functionName);
+    if (err instanceof KbDrError) logger.warn(`${functionName} refused or failed`, { failure });
+    else logger.error(`${functionName} failed unexpectedly`, { failure, error: err as Error });
+    return failure;
+  }
+}
+
+/** True when a response is a failure (for callers such as the CLI). */
+export function isFailure(res: unknown): res is FailureResponse {
+  return typeof res === 'object' && res !== null && (res as { ok?: unknown }).ok === false;
+}
+
+/** Exit status for a CLI: 0 success, 2 refused input (nothing changed), 1 any other failure. */
+export function exitCodeFor(res: unknown): number {
+  if (!isFailure(res)) return 0;
+  return res.nothingChanged ? 2 : 1;
+}

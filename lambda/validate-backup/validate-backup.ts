@@ -1,0 +1,350 @@
+/**
+ * validate-backup: a PASS/FAIL report on one kb-dr backup, one line per check. Runs on demand
+ * and weekly on `latest` (EventBridge schedule); emits BackupValidation 1 (pass) or 0 (fail).
+ * A check that cannot run because an earlier one failed is reported SKIP; SKIP never passes a
+ * backup on its own (the earlier FAIL already fails it).
+ */
+import { DescribeExportTasksCommand, type DBSnapshot, type RDSClient } from '@aws-sdk/client-rds';
+import { HeadObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { ValidationError, translateAwsError } from '../shared/errors';
+import { sameInstanceId } from '../shared/guards';
+import type { EventSpec } from '../shared/handler-response';
+import type { BackupManifest } from '../shared/manifest';
+import { getManifest, latestSuccessfulManifest, listManifests } from '../shared/manifest-store';
+import { KbMetrics } from '../shared/metrics-catalog';
+import { MANAGED_BY_TAG, exportObjectsPrefix, exportTaskIdFor, isKbSnapshotId } from '../shared/naming';
+import {
+  LATEST,
+  LIST_SNAPSHOTS_HINT,
+  describeSnapshotIfExists,
+  isManagedByKbDr,
+  snapshotTags,
+  type MetricSink,
+} from '../shared/restore-common';
+
+export const ValidateBackupEventSchema = z.strictObject({ snapshotId: z.string().min(1) });
+export type ValidateBackupEvent = z.infer<typeof ValidateBackupEventSchema>;
+
+export const VALIDATE_BACKUP_EVENT: EventSpec<typeof ValidateBackupEventSchema> = {
+  functionName: 'validate-backup',
+  schema: ValidateBackupEventSchema,
+  example: { snapshotId: 'latest' },
+  fieldExamples: { snapshotId: '"latest" or "kb-snapshot-20261122-020000"' },
+};
+
+/** The check names, in report order. */
+export const CHECKS = {
+  available: 'snapshot exists and is available',
+  kbBackup: 'snapshot is a kb-dr backup (name and tag)',
+  encrypted: 'snapshot is encrypted',
+  fromProtected: 'snapshot is from the protected instance',
+  manifest: 'manifest present and consistent',
+  exportCompleted: 'export completed',
+  objects: 'exported objects present and encrypted with our key',
+  size: 'size not suspiciously small against recent backups',
+} as const;
+
+/** How many earlier backups the size check compares against, and the minimum it needs. */
+export const SIZE_HISTORY = { compareWith: 7, minimum: 3, minFractionOfMedian: 0.5 } as const;
+/** At most this many exported objects are inspected with HeadObject (all are counted). */
+export const MAX_OBJECTS_INSPECTED = 200;
+
+export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
+export interface CheckResult {
+  readonly check: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+}
+
+export interface ValidateBackupConfig {
+  readonly dbInstanceId: string;
+  readonly backupBucket: string;
+  readonly kmsKeyArn: string;
+}
+
+export interface ValidateBackupDeps {
+  readonly rds: RDSClient;
+  readonly s3: S3Client;
+  readonly config: ValidateBackupConfig;
+  readonly metrics: MetricSink;
+}
+
+interface ReportBase {
+  readonly snapshotId: string;
+  readonly checks: readonly CheckResult[];
+  /** One line per check: `PASS snapshot is encrypted: ...`. */
+  readonly report: readonly string[];
+}
+export type ValidateBackupResult =
+  | (ReportBase & { readonly ok: true; readonly result: 'PASS' })
+  | (ReportBase & {
+      readonly ok: false;
+      readonly result: 'FAIL';
+      readonly error: string;
+      readonly hint: string;
+      readonly errorType: 'BackupValidationFailed';
+      readonly retryable: false;
+    });
+
+/** True when an S3 SSEKMSKeyId names the same key as `expected` (ARN or key id). */
+export function sameKmsKey(actual: string | undefined, expected: string): boolean {
+  if (!actual) return false;
+  const id = (k: string) => (/key\/([^/]+)$/.exec(k)?.[1] ?? k).toLowerCase();
+  return actual === expected || id(actual) === id(expected);
+}
+
+/** Median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+const pass = (check: string, detail: string): CheckResult => ({ check, status: 'PASS', detail });
+const fail = (check: string, detail: string): CheckResult => ({ check, status: 'FAIL', detail });
+const skip = (check: string, detail: string): CheckResult => ({ check, status: 'SKIP', detail });
+
+function checkManifest(
+  manifest: BackupManifest | undefined,
+  snapshot: DBSnapshot | undefined,
+  id: string,
+  readError?: string,
+): CheckResult {
+  if (readError) return fail(CHECKS.manifest, readError);
+  if (!manifest)
+    return fail(CHECKS.manifest, `no manifest at manifests/${id}.json: the backup run never recorded it`);
+  const problems: string[] = [];
+  if (manifest.status !== 'SUCCEEDED') problems.push(`status is ${manifest.status}`);
+  if (manifest.snapshotId !== id) problems.push(`names snapshot ${manifest.snapshotId}`);
+  if (snapshot?.DBInstanceIdentifier && !sameInstanceId(manifest.dbInstanceId, snapshot.DBInstanceIdentifier))
+    problems.push(
+      `says instance ${manifest.dbInstanceId} but the snapshot is of ${snapshot.DBInstanceIdentifier}`,
+    );
+  if (!manifest.exportTaskId) problems.push('records no export task');
+  return problems.length > 0
+    ? fail(CHECKS.manifest, `manifest ${problems.join('; ')}`)
+    : pass(CHECKS.manifest, `SUCCEEDED, recorded ${manifest.recordedAt}, export ${manifest.exportTaskId}`);
+}
+
+async function checkExportTask(rds: RDSClient, taskId: string): Promise<CheckResult> {
+  try {
+    const res = await rds.send(new DescribeExportTasksCommand({ ExportTaskIdentifier: taskId }));
+    const task = res.ExportTasks?.[0];
+    if (!task) return fail(CHECKS.exportCompleted, `export task ${taskId} not found`);
+    // Real RDS answers COMPLETE; moto answers `complete`.
+    const status = (task.Status ?? 'unknown').toUpperCase();
+    return status === 'COMPLETE'
+      ? pass(CHECKS.exportCompleted, `export task ${taskId} is COMPLETE`)
+      : fail(
+          CHECKS.exportCompleted,
+          `export task ${taskId} is ${status}${task.FailureCause ? `: ${task.FailureCause}` : ''}`,
+        );
+  } catch (err) {
+    if (/NotFound/.test((err as Error).name ?? ''))
+      return fail(CHECKS.exportCompleted, `export task ${taskId} not found`);
+    throw translateAwsError(err, { operation: `describe export task ${taskId}` });
+  }
+}
+
+async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<_Object[]> {
+  const out: _Object[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const res = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      out.push(...(res.Contents ?? []));
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+  } catch (err) {
+    throw translateAwsError(err, { operation: `list s3://${bucket}/${prefix}` });
+  }
+  return out;
+}
+
+async function checkObjects(
+  s3: S3Client,
+  bucket: string,
+  taskId: string,
+  kmsKeyArn: string,
+  manifest: BackupManifest | undefined,
+): Promise<CheckResult> {
+  const prefix = exportObjectsPrefix(taskId);
+  const objects = await listAll(s3, bucket, prefix);
+  if (objects.length === 0) return fail(CHECKS.objects, `no objects under s3://${bucket}/${prefix}`);
+  const totalBytes = objects.reduce((sum, o) => sum + (o.Size ?? 0), 0);
+  const inspected = objects.slice(0, MAX_OBJECTS_INSPECTED);
+  const badKeys: string[] = [];
+  for (let i = 0; i < inspected.length; i += 10) {
+    const heads = await Promise.all(
+      inspected.slice(i, i + 10).map(async (o) => {
+        try {
+          const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: o.Key }));
+          return {
+            key: o.Key ?? '',
+            ok: h.ServerSideEncryption === 'aws:kms' && sameKmsKey(h.SSEKMSKeyId, kmsKeyArn),
+          };
+        } catch (err) {
+          throw translateAwsError(err, { operation: `head s3://${bucket}/${o.Key}` });
+        }
+      }),
+    );
+    badKeys.push(...heads.filter((h) => !h.ok).map((h) => h.key));
+  }
+  if (badKeys.length > 0)
+    return fail(
+      CHECKS.objects,
+      `${badKeys.length} object(s) not SSE-KMS with key ${kmsKeyArn}, e.g. ${badKeys[0]}`,
+    );
+  const recorded = manifest?.exportSizeBytes;
+  if (recorded !== undefined && totalBytes < recorded)
+    return fail(
+      CHECKS.objects,
+      `objects under s3://${bucket}/${prefix} total ${totalBytes} bytes but the manifest recorded ${recorded}: objects are missing`,
+    );
+  const sampled =
+    inspected.length < objects.length ? ` (encryption inspected on the first ${inspected.length})` : '';
+  return pass(
+    CHECKS.objects,
+    `${objects.length} object(s), ${totalBytes} bytes, SSE-KMS with our key${sampled}`,
+  );
+}
+
+async function checkSize(
+  deps: ValidateBackupDeps,
+  manifest: BackupManifest | undefined,
+  snapshotId: string,
+): Promise<CheckResult> {
+  const size = manifest?.exportSizeBytes;
+  if (size === undefined) return fail(CHECKS.size, 'the manifest records no exportSizeBytes');
+  const history = (await listManifests({ s3: deps.s3, bucket: deps.config.backupBucket }))
+    .filter(
+      (m) =>
+        m.status === 'SUCCEEDED' &&
+        m.snapshotId < snapshotId &&
+        sameInstanceId(m.dbInstanceId, manifest?.dbInstanceId ?? deps.config.dbInstanceId) &&
+        m.exportSizeBytes !== undefined,
+    )
+    .slice(0, SIZE_HISTORY.compareWith)
+    .map((m) => m.exportSizeBytes ?? 0);
+  if (history.length < SIZE_HISTORY.minimum)
+    return skip(
+      CHECKS.size,
+      `${size} bytes; only ${history.length} earlier successful backup(s), need ${SIZE_HISTORY.minimum} to compare`,
+    );
+  const med = median(history);
+  const floor = med * SIZE_HISTORY.minFractionOfMedian;
+  return size < floor
+    ? fail(
+        CHECKS.size,
+        `${size} bytes is under half the median (${med} bytes) of the last ${history.length} backups`,
+      )
+    : pass(CHECKS.size, `${size} bytes; median of the last ${history.length} backups ${med} bytes`);
+}
+
+/** Validate one backup (`latest` or a kb-dr snapshot id) and return the report. */
+export async function validateBackup(
+  deps: ValidateBackupDeps,
+  input: ValidateBackupEvent,
+): Promise<ValidateBackupResult> {
+  const { rds, s3, config } = deps;
+  const isLatest = input.snapshotId.toLowerCase() === LATEST;
+  if (!isLatest && !isKbSnapshotId(input.snapshotId)) {
+    throw new ValidationError(
+      `snapshotId "${input.snapshotId}" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"`,
+      'snapshotId',
+      { hint: LIST_SNAPSHOTS_HINT },
+    );
+  }
+  const loc = { s3, bucket: config.backupBucket };
+  const checks: CheckResult[] = [];
+  let manifest: BackupManifest | undefined;
+  let manifestError: string | undefined;
+  let snapshotId = input.snapshotId;
+  if (isLatest) {
+    manifest = await latestSuccessfulManifest(loc, config.dbInstanceId);
+    if (!manifest) {
+      checks.push(
+        fail(
+          CHECKS.available,
+          `no successful backup of ${config.dbInstanceId} is recorded (no SUCCEEDED manifest)`,
+        ),
+      );
+      for (const name of Object.values(CHECKS).slice(1)) checks.push(skip(name, 'no backup to check'));
+      return finish(deps, 'latest', checks);
+    }
+    snapshotId = manifest.snapshotId;
+  } else {
+    try {
+      manifest = await getManifest(loc, snapshotId);
+    } catch (err) {
+      manifestError = `manifest unreadable: ${(err as Error).message}`;
+    }
+  }
+
+  const snapshot = await describeSnapshotIfExists(rds, snapshotId);
+  if (!snapshot) checks.push(fail(CHECKS.available, `snapshot ${snapshotId} not found in RDS`));
+  else if (snapshot.Status !== 'available')
+    checks.push(fail(CHECKS.available, `snapshot is ${snapshot.Status}`));
+  else
+    checks.push(
+      pass(
+        CHECKS.available,
+        `created ${snapshot.SnapshotCreateTime ? new Date(snapshot.SnapshotCreateTime).toISOString() : 'at an unknown time'}`,
+      ),
+    );
+
+  if (snapshot) {
+    const tags = await snapshotTags(rds, snapshot);
+    checks.push(
+      isManagedByKbDr(tags)
+        ? pass(CHECKS.kbBackup, `named kb-snapshot-*, tagged ${MANAGED_BY_TAG.key}=${MANAGED_BY_TAG.value}`)
+        : fail(CHECKS.kbBackup, `lacks the tag ${MANAGED_BY_TAG.key}=${MANAGED_BY_TAG.value}`),
+    );
+    checks.push(
+      snapshot.Encrypted === true
+        ? pass(CHECKS.encrypted, `KMS key ${snapshot.KmsKeyId ?? 'unknown'}`)
+        : fail(CHECKS.encrypted, 'the snapshot is NOT encrypted'),
+    );
+    checks.push(
+      sameInstanceId(snapshot.DBInstanceIdentifier ?? '', config.dbInstanceId)
+        ? pass(CHECKS.fromProtected, `from ${config.dbInstanceId}`)
+        : fail(
+            CHECKS.fromProtected,
+            `from ${snapshot.DBInstanceIdentifier ?? 'unknown'}, not ${config.dbInstanceId}`,
+          ),
+    );
+  } else {
+    for (const name of [CHECKS.kbBackup, CHECKS.encrypted, CHECKS.fromProtected])
+      checks.push(skip(name, 'no snapshot'));
+  }
+
+  checks.push(checkManifest(manifest, snapshot, snapshotId, manifestError));
+  const taskId = manifest?.exportTaskId ?? exportTaskIdFor(snapshotId);
+  checks.push(await checkExportTask(rds, taskId));
+  const bucket = manifest?.exportLocation?.bucket ?? config.backupBucket;
+  checks.push(await checkObjects(s3, bucket, taskId, config.kmsKeyArn, manifest));
+  checks.push(await checkSize(deps, manifest, snapshotId));
+  return finish(deps, snapshotId, checks);
+}
+
+function finish(deps: ValidateBackupDeps, snapshotId: string, checks: CheckResult[]): ValidateBackupResult {
+  const report = checks.map((c) => `${c.status} ${c.check}: ${c.detail}`);
+  const failed = checks.filter((c) => c.status === 'FAIL');
+  deps.metrics.add(KbMetrics.BackupValidation, failed.length === 0 ? 1 : 0);
+  if (failed.length === 0) return { ok: true, result: 'PASS', snapshotId, checks, report };
+  const first = failed[0] as CheckResult;
+  return {
+    ok: false,
+    result: 'FAIL',
+    snapshotId,
+    checks,
+    report,
+    error: `backup ${snapshotId} failed ${failed.length} of ${checks.length} checks, first: ${first.check}: ${first.detail}`,
+    hint: 'read the FAIL lines in "report"; restore from an older backup that passes (validate it first), and check the backup function logs for that night',
+    errorType: 'BackupValidationFailed',
+    retryable: false,
+  };
+}
