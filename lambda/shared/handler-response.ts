@@ -104,7 +104,8 @@ export function parseEvent<S extends z.ZodType>(spec: EventSpec<S>, event: unkno
   const result = spec.schema.safeParse(event);
   if (result.success) return result.data;
   const known = Object.keys(spec.fieldExamples);
-  const issue = result.error.issues[0];
+  // A misspelled field also shows up as a missing one: report the misspelling, it is the cause.
+  const issue = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0];
   if (!issue) throw fieldError(spec, '', 'the event is invalid');
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';

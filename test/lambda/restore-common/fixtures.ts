@@ -1,0 +1,94 @@
+/** Fixtures shared by the restore unit tests (mocked SDK answers). */
+import {
+  DBInstanceNotFoundFault,
+  DBSnapshotNotFoundFault,
+  type DBInstance,
+  type DBSnapshot,
+} from '@aws-sdk/client-rds';
+import { MANAGED_BY_TAG } from '../../../lambda/shared/naming';
+import type { BackupManifest } from '../../../lambda/shared/manifest';
+
+export const CONFIG = {
+  dbInstanceId: 'kb-prod',
+  restorePrefix: 'kb-restore-',
+  productionInstanceIds: ['kb-prod', 'kb-prod-replica'],
+  backupBucket: 'kb-backups-unit',
+  kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+} as const;
+
+export const NOW = new Date('2026-11-22T03:00:00.000Z');
+
+export function instanceNotFound(): DBInstanceNotFoundFault {
+  return new DBInstanceNotFoundFault({ message: 'DBInstance not found', $metadata: {} });
+}
+
+export function snapshotNotFound(): DBSnapshotNotFoundFault {
+  return new DBSnapshotNotFoundFault({ message: 'DBSnapshot not found', $metadata: {} });
+}
+
+export function prodInstance(overrides: Partial<DBInstance> = {}): DBInstance {
+  return {
+    DBInstanceIdentifier: 'kb-prod',
+    DBInstanceArn: 'arn:aws:rds:us-east-1:123456789012:db:kb-prod',
+    DBInstanceStatus: 'available',
+    DBInstanceClass: 'db.r6g.large',
+    DBSubnetGroup: { DBSubnetGroupName: 'kb-db-subnets' },
+    VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-0abc', Status: 'active' }],
+    DBParameterGroups: [{ DBParameterGroupName: 'kb-pg15' }],
+    StorageEncrypted: true,
+    KmsKeyId: CONFIG.kmsKeyArn,
+    MultiAZ: true,
+    PubliclyAccessible: false,
+    BackupRetentionPeriod: 7,
+    InstanceCreateTime: new Date('2026-01-01T00:00:00Z'),
+    LatestRestorableTime: new Date('2026-11-22T02:55:00Z'),
+    Endpoint: { Address: 'kb-prod.abc.us-east-1.rds.amazonaws.com', Port: 5432 },
+    ...overrides,
+  };
+}
+
+export function kbSnapshot(
+  id = 'kb-snapshot-20261122-020000',
+  overrides: Partial<DBSnapshot> = {},
+): DBSnapshot {
+  return {
+    DBSnapshotIdentifier: id,
+    DBSnapshotArn: `arn:aws:rds:us-east-1:123456789012:snapshot:${id}`,
+    DBInstanceIdentifier: 'kb-prod',
+    Status: 'available',
+    Encrypted: true,
+    KmsKeyId: CONFIG.kmsKeyArn,
+    SnapshotCreateTime: new Date('2026-11-22T02:00:05Z'),
+    TagList: [{ Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value }],
+    ...overrides,
+  };
+}
+
+export function manifest(snapshotId: string, overrides: Partial<BackupManifest> = {}): BackupManifest {
+  return {
+    version: 1,
+    snapshotId,
+    dbInstanceId: 'kb-prod',
+    trigger: 'scheduled',
+    status: 'SUCCEEDED',
+    requestedAt: '2026-11-22T02:00:00Z',
+    exportTaskId: snapshotId.replace('kb-snapshot-', 'kb-export-'),
+    exportSizeBytes: 1000,
+    recordedAt: '2026-11-22T02:30:00Z',
+    ...overrides,
+  };
+}
+
+/** A metric sink that records what was added. */
+export function metricSink(): {
+  add: (def: { name: string }, value: number) => void;
+  added: [string, number][];
+} {
+  const added: [string, number][] = [];
+  return { add: (def, value) => void added.push([def.name, value]), added };
+}
+
+/** A GetObject body as the manifest store reads it. */
+export function s3Body(text: string): never {
+  return { transformToString: async () => text } as never;
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { AccessDeniedError, GuardRailError, ValidationError } from '../../../lambda/shared/errors';
+import {
+  closestField,
+  exitCodeFor,
+  parseEvent,
+  respond,
+  toFailure,
+  type EventSpec,
+} from '../../../lambda/shared/handler-response';
+
+const schema = z.strictObject({ snapshotId: z.string(), confirm: z.boolean().optional() });
+const SPEC: EventSpec<typeof schema> = {
+  functionName: 'demo',
+  schema,
+  example: { snapshotId: 'latest', confirm: true },
+  fieldExamples: { snapshotId: '"latest"', confirm: 'true' },
+};
+
+function errorOf(fn: () => unknown): ValidationError {
+  try {
+    fn();
+  } catch (e) {
+    return e as ValidationError;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('parseEvent', () => {
+  it('names a misspelled field and suggests the right one with an example', () => {
+    const err = errorOf(() => parseEvent(SPEC, { snapshotID: 'latest' }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toBe(
+      'unknown field "snapshotID" (did you mean "snapshotId"?), e.g. "snapshotId": "latest"',
+    );
+    expect(err.field).toBe('snapshotId');
+  });
+
+  it('lists the valid fields when an unknown field resembles none', () => {
+    const err = errorOf(() => parseEvent(SPEC, { snapshotId: 'latest', key1: 'value1' }));
+    expect(err.message).toContain('unknown field "key1" (valid fields: snapshotId, confirm)');
+    expect(err.hint).toContain(JSON.stringify(SPEC.example));
+  });
+
+  it('names a missing field with an example', () => {
+    const err = errorOf(() => parseEvent(SPEC, {}));
+    expect(err.message).toBe('field "snapshotId" is missing, e.g. "snapshotId": "latest"');
+  });
+
+  it('refuses the string "true" where the boolean is required', () => {
+    const err = errorOf(() => parseEvent(SPEC, { snapshotId: 'latest', confirm: 'true' }));
+    expect(err.message).toBe(
+      'field "confirm" must be a boolean, not the string "true", e.g. "confirm": true',
+    );
+  });
+
+  it('refuses an event that is not an object', () => {
+    const err = errorOf(() => parseEvent(SPEC, 'latest'));
+    expect(err.message).toContain('must be a JSON object, got the string "latest"');
+  });
+
+  it('returns the parsed event when valid', () => {
+    expect(parseEvent(SPEC, { snapshotId: 'latest', confirm: true })).toEqual({
+      snapshotId: 'latest',
+      confirm: true,
+    });
+  });
+
+  it('suggests nothing for a far-off name', () => {
+    expect(closestField('zzzzzz', ['snapshotId'])).toBeUndefined();
+    expect(closestField('targetinstanceid', ['targetInstanceId'])).toBe('targetInstanceId');
+  });
+});
+
+describe('toFailure and exit codes', () => {
+  it('marks refused input as nothing changed, exit code 2', () => {
+    const f = toFailure(new ValidationError('bad', 'snapshotId', { hint: 'fix it' }));
+    expect(f).toEqual({
+      ok: false,
+      error: 'bad',
+      hint: 'fix it',
+      errorType: 'ValidationError',
+      field: 'snapshotId',
+      retryable: false,
+      nothingChanged: true,
+    });
+    expect(exitCodeFor(f)).toBe(2);
+    expect(exitCodeFor(toFailure(new GuardRailError('no')))).toBe(2);
+  });
+
+  it('translates a raw SDK error instead of passing it through, exit code 1', () => {
+    const raw = Object.assign(new Error('User is not authorized'), { name: 'AccessDenied' });
+    const f = toFailure(raw, 'restore-snapshot');
+    expect(f.errorType).toBe(new AccessDeniedError('x').name);
+    expect(f.error).toContain('restore-snapshot failed: AccessDenied');
+    expect(f.nothingChanged).toBeUndefined();
+    expect(exitCodeFor(f)).toBe(1);
+    expect(exitCodeFor({ ok: true })).toBe(0);
+  });
+
+  it('returns failures from respond and logs them', async () => {
+    const logger = { warn: jest.fn(), error: jest.fn() };
+    const res = await respond(logger, 'demo', async () => {
+      throw new GuardRailError('refused', { hint: 'do this' });
+    });
+    expect(res).toMatchObject({ ok: false, error: 'refused', hint: 'do this', errorType: 'GuardRailError' });
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,214 @@
+import {
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+  RestoreDBInstanceFromDBSnapshotCommand,
+} from '@aws-sdk/client-rds';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  restoreSnapshot,
+  type RestoreSnapshotEvent,
+} from '../../../lambda/restore-snapshot/restore-snapshot';
+import {
+  MANAGED_BY_TAG,
+  RESTORED_FROM_SNAPSHOT_TAG_KEY,
+  RESTORE_STARTED_AT_TAG_KEY,
+  manifestKey,
+} from '../../../lambda/shared/naming';
+import {
+  CONFIG,
+  NOW,
+  instanceNotFound,
+  kbSnapshot,
+  manifest,
+  metricSink,
+  prodInstance,
+  snapshotNotFound,
+} from '../restore-common/fixtures';
+
+const rdsMock = mockClient(RDSClient);
+const s3Mock = mockClient(S3Client);
+const rds = new RDSClient({ region: 'us-east-1' });
+const s3 = new S3Client({ region: 'us-east-1' });
+
+/** A GetObject body as the manifest store reads it. */
+function body(text: string): never {
+  return { transformToString: async () => text } as never;
+}
+
+function run(input: RestoreSnapshotEvent, sink = metricSink()) {
+  return restoreSnapshot({ rds, s3, config: CONFIG, metrics: sink, now: () => NOW }, input);
+}
+
+const GOOD: RestoreSnapshotEvent = {
+  snapshotId: 'kb-snapshot-20261122-020000',
+  targetInstanceId: 'kb-restore-drill-1',
+  confirm: true,
+};
+
+describe('restoreSnapshot', () => {
+  beforeEach(() => {
+    rdsMock.reset();
+    s3Mock.reset();
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [kbSnapshot()] });
+    rdsMock.on(DescribeDBInstancesCommand).rejects(instanceNotFound());
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' })
+      .resolves({ DBInstances: [prodInstance()] });
+    rdsMock
+      .on(RestoreDBInstanceFromDBSnapshotCommand)
+      .resolves({ DBInstance: { DBInstanceStatus: 'creating' } });
+  });
+
+  it('restores to a new instance copying the source settings, with deletion protection and origin tags', async () => {
+    // Prepare
+    const sink = metricSink();
+    // Act
+    const res = await run(GOOD, sink);
+    // Assess
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 1);
+    expect(rdsMock).toHaveReceivedCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
+      DBInstanceIdentifier: 'kb-restore-drill-1',
+      DBSnapshotIdentifier: 'kb-snapshot-20261122-020000',
+      DBInstanceClass: 'db.r6g.large',
+      DBSubnetGroupName: 'kb-db-subnets',
+      VpcSecurityGroupIds: ['sg-0abc'],
+      DBParameterGroupName: 'kb-pg15',
+      DeletionProtection: true,
+      Tags: expect.arrayContaining([
+        { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+        { Key: RESTORED_FROM_SNAPSHOT_TAG_KEY, Value: 'kb-snapshot-20261122-020000' },
+        { Key: RESTORE_STARTED_AT_TAG_KEY, Value: NOW.toISOString() },
+      ]),
+    });
+    expect(res).toMatchObject({
+      ok: true,
+      action: 'started',
+      targetInstanceId: 'kb-restore-drill-1',
+      startedAt: NOW.toISOString(),
+      settings: { storageEncrypted: true, deletionProtection: true },
+      next: { function: 'restore-status', event: { targetInstanceId: 'kb-restore-drill-1' } },
+    });
+    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+  });
+
+  it('resolves "latest" to the newest SUCCEEDED manifest, skipping a newer failed one', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: manifestKey('kb-snapshot-20261120-020000') },
+        { Key: manifestKey('kb-snapshot-20261121-020000') },
+        { Key: manifestKey('kb-snapshot-20261122-020000') },
+      ],
+    });
+    s3Mock
+      .on(GetObjectCommand, { Key: manifestKey('kb-snapshot-20261122-020000') })
+      .callsFake(() => ({
+        Body: body(JSON.stringify(manifest('kb-snapshot-20261122-020000', { status: 'FAILED' }))),
+      }));
+    s3Mock
+      .on(GetObjectCommand, { Key: manifestKey('kb-snapshot-20261121-020000') })
+      .callsFake(() => ({ Body: body(JSON.stringify(manifest('kb-snapshot-20261121-020000'))) }));
+    rdsMock
+      .on(DescribeDBSnapshotsCommand)
+      .resolves({ DBSnapshots: [kbSnapshot('kb-snapshot-20261121-020000')] });
+
+    const res = await run({ ...GOOD, snapshotId: 'latest' });
+
+    expect(res.snapshot).toMatchObject({ id: 'kb-snapshot-20261121-020000', resolvedFrom: 'latest' });
+    expect(rdsMock).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, {
+      DBSnapshotIdentifier: 'kb-snapshot-20261121-020000',
+    });
+    expect(rdsMock).toHaveReceivedCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
+      DBSnapshotIdentifier: 'kb-snapshot-20261121-020000',
+    });
+  });
+
+  it('returns the plan on a dry run and makes no mutating call', async () => {
+    const sink = metricSink();
+    const res = await run({ ...GOOD, confirm: undefined, dryRun: true }, sink);
+    expect(res).toMatchObject({
+      ok: true,
+      action: 'plan',
+      dryRun: true,
+      settings: { dbInstanceClass: 'db.r6g.large' },
+    });
+    expect(res.next.event).toEqual({ ...GOOD, snapshotId: 'kb-snapshot-20261122-020000', dryRun: false });
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+    expect(sink.added).toEqual([]);
+  });
+
+  it('refuses without confirm: true before calling AWS at all', async () => {
+    await expect(run({ ...GOOD, confirm: false })).rejects.toThrow(/"confirm" must be true/);
+    expect(rdsMock.calls()).toHaveLength(0);
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['a snapshot without the kb-dr tag', { TagList: [] }, /is not a kb-dr backup/],
+    ['a snapshot still creating', { Status: 'creating' }, /is creating, not available/],
+  ])('refuses %s and makes no mutating call', async (_name, overrides, message) => {
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [kbSnapshot(undefined, overrides)] });
+    await expect(run(GOOD)).rejects.toThrow(message);
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+  });
+
+  it('refuses a snapshot id that is not a kb-dr name without describing it', async () => {
+    await expect(run({ ...GOOD, snapshotId: 'rds:kb-prod-2026-11-22-02-10' })).rejects.toThrow(
+      'snapshotId "rds:kb-prod-2026-11-22-02-10" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"',
+    );
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBSnapshotsCommand, 0);
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+  });
+
+  it('reports an unknown snapshot with how to list them', async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand).rejects(snapshotNotFound());
+    await expect(run(GOOD)).rejects.toMatchObject({
+      name: 'NotFoundError',
+      hint: expect.stringContaining('describe-db-snapshots'),
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+  });
+
+  it('refuses "latest" when no successful backup is recorded', async () => {
+    s3Mock.on(ListObjectsV2Command).resolves({ Contents: [] });
+    await expect(run({ ...GOOD, snapshotId: 'latest' })).rejects.toThrow(
+      /found no successful kb-dr backup of kb-prod/,
+    );
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+  });
+
+  it.each([
+    ['the production instance in upper case', 'KB-PROD', /is a production instance/],
+    ['an id without the restore prefix', 'drill-1', /must start with the restore prefix/],
+  ])('refuses %s as target', async (_name, target, message) => {
+    await expect(run({ ...GOOD, targetInstanceId: target })).rejects.toThrow(message);
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+  });
+
+  it('refuses a target that already exists', async () => {
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-restore-drill-1' })
+      .resolves({ DBInstances: [prodInstance({ DBInstanceIdentifier: 'kb-restore-drill-1' })] });
+    await expect(run(GOOD)).rejects.toThrow(/already exists/);
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+  });
+
+  it('still restores when the source instance is gone, with RDS defaults and a warning', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).rejects(instanceNotFound());
+    const res = await run(GOOD);
+    expect(res.warnings[0]).toMatch(/source instance kb-prod no longer exists/);
+    const input = rdsMock.commandCalls(RestoreDBInstanceFromDBSnapshotCommand)[0]?.args[0].input;
+    expect(input?.DBInstanceClass).toBeUndefined();
+    expect(input?.DeletionProtection).toBe(true);
+  });
+
+  it('translates a restore fault into a next step', async () => {
+    rdsMock
+      .on(RestoreDBInstanceFromDBSnapshotCommand)
+      .rejects(Object.assign(new Error('quota'), { name: 'InstanceQuotaExceededFault' }));
+    const sink = metricSink();
+    await expect(run(GOOD, sink)).rejects.toMatchObject({ name: 'QuotaExceededError' });
+    expect(sink.added).toEqual([]);
+  });
+});

@@ -1,0 +1,119 @@
+import { AddTagsToResourceCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { formatDuration, phaseOf, restoreStatus } from '../../../lambda/restore-status/restore-status';
+import {
+  RESTORED_FROM_SNAPSHOT_TAG_KEY,
+  RESTORE_AVAILABLE_AT_TAG_KEY,
+  RESTORE_STARTED_AT_TAG_KEY,
+} from '../../../lambda/shared/naming';
+import { CONFIG, NOW, instanceNotFound, metricSink, prodInstance } from '../restore-common/fixtures';
+
+const rdsMock = mockClient(RDSClient);
+const rds = new RDSClient({ region: 'us-east-1' });
+const STARTED = new Date(NOW.getTime() - 25 * 60_000);
+
+function restored(status: string, extraTags: { Key: string; Value: string }[] = []) {
+  return prodInstance({
+    DBInstanceIdentifier: 'kb-restore-drill-1',
+    DBInstanceArn: 'arn:aws:rds:us-east-1:123456789012:db:kb-restore-drill-1',
+    DBInstanceStatus: status,
+    Endpoint:
+      status === 'available'
+        ? { Address: 'kb-restore-drill-1.abc.rds.amazonaws.com', Port: 5432 }
+        : undefined,
+    TagList: [
+      { Key: RESTORE_STARTED_AT_TAG_KEY, Value: STARTED.toISOString() },
+      { Key: RESTORED_FROM_SNAPSHOT_TAG_KEY, Value: 'kb-snapshot-20261122-020000' },
+      ...extraTags,
+    ],
+  });
+}
+
+function run(sink = metricSink()) {
+  return restoreStatus(
+    { rds, config: CONFIG, metrics: sink, now: () => NOW },
+    { targetInstanceId: 'kb-restore-drill-1' },
+  );
+}
+
+describe('restoreStatus', () => {
+  beforeEach(() => {
+    rdsMock.reset();
+    rdsMock.on(AddTagsToResourceCommand).resolves({});
+  });
+
+  it('reports a running restore with the RTO clock, no endpoint, and touches nothing', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [restored('creating')] });
+    const sink = metricSink();
+    const res = await run(sink);
+    expect(res).toMatchObject({
+      state: 'creating',
+      phase: 'in-progress',
+      elapsedSeconds: 1500,
+      elapsed: '25m 0s',
+      rto: { targetSeconds: 14400, remainingSeconds: 12900 },
+      restoredFrom: { snapshotId: 'kb-snapshot-20261122-020000' },
+    });
+    expect(res.endpoint).toBeUndefined();
+    expect(res.todo[0]).toMatch(/^wait: the instance is creating/);
+    expect(rdsMock).toHaveReceivedCommandTimes(AddTagsToResourceCommand, 0);
+    expect(sink.added).toEqual([]);
+  });
+
+  it('records the first sighting of available once and emits RestoreDuration', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [restored('available')] });
+    const sink = metricSink();
+    const res = await run(sink);
+    expect(rdsMock).toHaveReceivedCommandWith(AddTagsToResourceCommand, {
+      ResourceName: 'arn:aws:rds:us-east-1:123456789012:db:kb-restore-drill-1',
+      Tags: [{ Key: RESTORE_AVAILABLE_AT_TAG_KEY, Value: NOW.toISOString() }],
+    });
+    expect(sink.added).toEqual([['RestoreDuration', 1500]]);
+    expect(res).toMatchObject({
+      phase: 'available',
+      endpoint: { address: 'kb-restore-drill-1.abc.rds.amazonaws.com', port: 5432 },
+      rto: { met: true },
+      promoteEvent: {
+        restoredInstanceId: 'kb-restore-drill-1',
+        productionInstanceId: 'kb-prod',
+        confirm: true,
+        forceProduction: true,
+      },
+    });
+    expect(res.todo.join('\n')).toMatch(/validate-backup \{"snapshotId":"kb-snapshot-20261122-020000"\}/);
+  });
+
+  it('freezes the clock at the recorded available time and does not emit again', async () => {
+    const availableAt = new Date(STARTED.getTime() + 600_000);
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        restored('available', [{ Key: RESTORE_AVAILABLE_AT_TAG_KEY, Value: availableAt.toISOString() }]),
+      ],
+    });
+    const sink = metricSink();
+    const res = await run(sink);
+    expect(res.elapsedSeconds).toBe(600);
+    expect(rdsMock).toHaveReceivedCommandTimes(AddTagsToResourceCommand, 0);
+    expect(sink.added).toEqual([]);
+  });
+
+  it('says what to do when the restore failed', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [restored('incompatible-restore')] });
+    const res = await run();
+    expect(res.phase).toBe('failed');
+    expect(res.todo[0]).toMatch(/describe-events/);
+    expect(res.promoteEvent).toBeUndefined();
+  });
+
+  it('reports an unknown instance as not found', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).rejects(instanceNotFound());
+    await expect(run()).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('classifies states and formats durations', () => {
+    expect(phaseOf('backing-up')).toBe('in-progress');
+    expect(phaseOf('storage-full')).toBe('failed');
+    expect(formatDuration(3725)).toBe('1h 2m 5s');
+    expect(formatDuration(42)).toBe('42s');
+  });
+});
