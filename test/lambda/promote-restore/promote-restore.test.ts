@@ -113,13 +113,11 @@ describe('promoteRestore', () => {
   });
 
   it('refuses a restored instance that is not available yet', async () => {
-    rdsMock
-      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-restore-drill-1' })
-      .resolves({
-        DBInstances: [
-          prodInstance({ DBInstanceIdentifier: 'kb-restore-drill-1', DBInstanceStatus: 'creating' }),
-        ],
-      });
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-restore-drill-1' }).resolves({
+      DBInstances: [
+        prodInstance({ DBInstanceIdentifier: 'kb-restore-drill-1', DBInstanceStatus: 'creating' }),
+      ],
+    });
     await expect(run(GOOD)).rejects.toThrow(/is creating, not available/);
     expect(rdsMock).toHaveReceivedCommandTimes(ModifyDBInstanceCommand, 0);
   });

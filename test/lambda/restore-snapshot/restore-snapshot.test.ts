@@ -101,11 +101,9 @@ describe('restoreSnapshot', () => {
         { Key: manifestKey('kb-snapshot-20261122-020000') },
       ],
     });
-    s3Mock
-      .on(GetObjectCommand, { Key: manifestKey('kb-snapshot-20261122-020000') })
-      .callsFake(() => ({
-        Body: body(JSON.stringify(manifest('kb-snapshot-20261122-020000', { status: 'FAILED' }))),
-      }));
+    s3Mock.on(GetObjectCommand, { Key: manifestKey('kb-snapshot-20261122-020000') }).callsFake(() => ({
+      Body: body(JSON.stringify(manifest('kb-snapshot-20261122-020000', { status: 'FAILED' }))),
+    }));
     s3Mock
       .on(GetObjectCommand, { Key: manifestKey('kb-snapshot-20261121-020000') })
       .callsFake(() => ({ Body: body(JSON.stringify(manifest('kb-snapshot-20261121-020000'))) }));

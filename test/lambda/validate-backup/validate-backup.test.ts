@@ -47,13 +47,11 @@ describe('validateBackup', () => {
     s3Mock
       .on(ListObjectsV2Command, { Prefix: 'manifests/' })
       .resolves({ Contents: [{ Key: manifestKey(ID) }] });
-    s3Mock
-      .on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK) })
-      .resolves({
-        Contents: [
-          { Key: `${exportObjectsPrefix(TASK)}kb/public.knowledge_entries/part-0.gz.parquet`, Size: 1000 },
-        ],
-      });
+    s3Mock.on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK) }).resolves({
+      Contents: [
+        { Key: `${exportObjectsPrefix(TASK)}kb/public.knowledge_entries/part-0.gz.parquet`, Size: 1000 },
+      ],
+    });
     s3Mock.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: CONFIG.kmsKeyArn });
   });
 

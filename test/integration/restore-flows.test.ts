@@ -1,0 +1,293 @@
+/**
+ * The real restore handlers against moto_server: restore by id and `latest`, status through to
+ * available, point-in-time inside and outside the window, promote (and its rollback).
+ */
+import {
+  DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { promoteRestore } from '../../lambda/promote-restore/promote-restore';
+import {
+  MANAGED_BY_TAG,
+  RESTORED_FROM_SNAPSHOT_TAG_KEY,
+  RESTORE_AVAILABLE_AT_TAG_KEY,
+  RESTORE_STARTED_AT_TAG_KEY,
+} from '../../lambda/shared/naming';
+import { tagRecord } from '../../lambda/shared/restore-common';
+import { startMoto, type MotoServer } from '../support/moto';
+import { applyEnv, clients, seedBackup, seedProtectedInstance, type Seeder } from './restore-fixtures';
+
+type Handler = (event: unknown, context?: unknown) => Promise<Record<string, unknown>>;
+const PROD = 'kb-prod-flows';
+const BUCKET = 'kb-restore-flows-backups';
+
+let moto: MotoServer;
+let seeder: Seeder;
+let rds: RDSClient;
+const h: Record<'snapshot' | 'pitr' | 'status' | 'promote', Handler> = {} as never;
+
+async function describe1(id: string): Promise<DBInstance | undefined> {
+  try {
+    return (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  applyEnv(moto, BUCKET, PROD);
+  ({ rds } = clients(moto));
+  seeder = { ...clients(moto), bucket: BUCKET, prodId: PROD };
+  await seedProtectedInstance(seeder);
+  h.snapshot = (await import('../../lambda/restore-snapshot')).handler as unknown as Handler;
+  h.pitr = (await import('../../lambda/restore-pitr')).handler as unknown as Handler;
+  h.status = (await import('../../lambda/restore-status')).handler as unknown as Handler;
+  h.promote = (await import('../../lambda/promote-restore')).handler as unknown as Handler;
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+describe('restore-snapshot and restore-status against moto', () => {
+  it('restores a backup by id to a new instance copying the source settings', async () => {
+    // Prepare
+    await seedBackup(seeder, 'kb-snapshot-20261101-020000');
+    // Act
+    const res = await h.snapshot({
+      snapshotId: 'kb-snapshot-20261101-020000',
+      targetInstanceId: 'kb-restore-by-id',
+      confirm: true,
+    });
+    // Assess
+    expect(res).toMatchObject({
+      ok: true,
+      action: 'started',
+      next: { event: { targetInstanceId: 'kb-restore-by-id' } },
+    });
+    const inst = await describe1('kb-restore-by-id');
+    expect(inst).toMatchObject({
+      DBInstanceClass: 'db.r6g.large',
+      DeletionProtection: true,
+      StorageEncrypted: true,
+      VpcSecurityGroups: [expect.objectContaining({ VpcSecurityGroupId: 'sg-0kbtest' })],
+      DBParameterGroups: [expect.objectContaining({ DBParameterGroupName: `${PROD}-pg` })],
+    });
+    const tags = tagRecord(inst?.TagList);
+    expect(tags[MANAGED_BY_TAG.key]).toBe(MANAGED_BY_TAG.value);
+    expect(tags[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBe('kb-snapshot-20261101-020000');
+  });
+
+  it('restores "latest" as the newest SUCCEEDED backup, passing over a newer failed one', async () => {
+    await seedBackup(seeder, 'kb-snapshot-20991230-020000');
+    await seedBackup(seeder, 'kb-snapshot-20991231-020000', { status: 'FAILED' });
+    const res = await h.snapshot({
+      snapshotId: 'latest',
+      targetInstanceId: 'kb-restore-latest',
+      confirm: true,
+    });
+    expect(res).toMatchObject({
+      ok: true,
+      snapshot: { id: 'kb-snapshot-20991230-020000', resolvedFrom: 'latest' },
+    });
+    expect(tagRecord((await describe1('kb-restore-latest'))?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBe(
+      'kb-snapshot-20991230-020000',
+    );
+  });
+
+  it('refuses a snapshot that is not tagged as a kb-dr backup and creates nothing', async () => {
+    await seedBackup(seeder, 'kb-snapshot-20261102-020000', { managed: false });
+    const res = await h.snapshot({
+      snapshotId: 'kb-snapshot-20261102-020000',
+      targetInstanceId: 'kb-restore-untagged',
+      confirm: true,
+    });
+    expect(res).toMatchObject({ ok: false, errorType: 'GuardRailError' });
+    expect(res.error).toMatch(/is not a kb-dr backup/);
+    expect(await describe1('kb-restore-untagged')).toBeUndefined();
+  });
+
+  it('refuses the production instance as target, in any case, and leaves it untouched', async () => {
+    await seedBackup(seeder, 'kb-snapshot-20261103-020000');
+    const before = await describe1(PROD);
+    const res = await h.snapshot({
+      snapshotId: 'kb-snapshot-20261103-020000',
+      targetInstanceId: PROD.toUpperCase(),
+      confirm: true,
+    });
+    expect(res).toMatchObject({ ok: false, errorType: 'GuardRailError', nothingChanged: true });
+    expect((await describe1(PROD))?.InstanceCreateTime).toEqual(before?.InstanceCreateTime);
+  });
+
+  it('follows a restore to available, stopping the RTO clock once', async () => {
+    await seedBackup(seeder, 'kb-snapshot-20261104-020000');
+    await h.snapshot({
+      snapshotId: 'kb-snapshot-20261104-020000',
+      targetInstanceId: 'kb-restore-status',
+      confirm: true,
+    });
+
+    const first = await h.status({ targetInstanceId: 'kb-restore-status' });
+    const tagsAfterFirst = tagRecord((await describe1('kb-restore-status'))?.TagList);
+    const second = await h.status({ targetInstanceId: 'kb-restore-status' });
+
+    expect(first).toMatchObject({
+      ok: true,
+      phase: 'available',
+      endpoint: { port: 5432 },
+      restoredFrom: { snapshotId: 'kb-snapshot-20261104-020000', instanceId: PROD },
+      promoteEvent: { restoredInstanceId: 'kb-restore-status', productionInstanceId: PROD },
+    });
+    expect(tagsAfterFirst[RESTORE_AVAILABLE_AT_TAG_KEY]).toBe(first.availableAt);
+    expect(tagsAfterFirst[RESTORE_STARTED_AT_TAG_KEY]).toBe(first.restoreStartedAt);
+    expect(second.availableAt).toBe(first.availableAt);
+    expect(second.elapsedSeconds).toBe(first.elapsedSeconds);
+  });
+});
+
+describe('restore-pitr against moto', () => {
+  async function windowOf(): Promise<{ created: Date }> {
+    const prod = await describe1(PROD);
+    return { created: new Date(prod?.InstanceCreateTime ?? 0) };
+  }
+
+  it('restores a time inside the window', async () => {
+    const { created } = await windowOf();
+    const res = await h.pitr({
+      targetTime: created.toISOString(),
+      targetInstanceId: 'kb-restore-pitr-inside',
+      confirm: true,
+    });
+    expect(res).toMatchObject({
+      ok: true,
+      action: 'started',
+      window: { earliestFrom: 'instance-create-time' },
+    });
+    expect(
+      tagRecord((await describe1('kb-restore-pitr-inside'))?.TagList)[RESTORE_STARTED_AT_TAG_KEY],
+    ).toBeDefined();
+  });
+
+  it('refuses a time before the window, stating it in UTC, and creates nothing', async () => {
+    const { created } = await windowOf();
+    const before = new Date(created.getTime() - 86_400_000);
+    const res = await h.pitr({
+      targetTime: before.toISOString(),
+      targetInstanceId: 'kb-restore-pitr-outside',
+      confirm: true,
+    });
+    expect(res).toMatchObject({ ok: false, field: 'targetTime', nothingChanged: true });
+    expect(res.error).toMatch(/is outside the restore window of kb-prod-flows, from \S+Z to \S+Z \(UTC\)/);
+    expect(await describe1('kb-restore-pitr-outside')).toBeUndefined();
+  });
+
+  it('refuses a time in the future and creates nothing', async () => {
+    const res = await h.pitr({
+      targetTime: new Date(Date.now() + 3_600_000).toISOString(),
+      targetInstanceId: 'kb-restore-pitr-future',
+      confirm: true,
+    });
+    expect(res).toMatchObject({ ok: false, field: 'targetTime' });
+    expect(res.error).toMatch(/is in the future/);
+    expect(await describe1('kb-restore-pitr-future')).toBeUndefined();
+  });
+});
+
+describe('promote-restore against moto', () => {
+  it('puts the restored instance behind the production name and keeps production aside', async () => {
+    // Prepare: a separate production id, so the other tests keep theirs.
+    await seedBackup(seeder, 'kb-snapshot-20261105-020000');
+    await h.snapshot({
+      snapshotId: 'kb-snapshot-20261105-020000',
+      targetInstanceId: 'kb-restore-promote',
+      confirm: true,
+    });
+    const oldProd = await describe1(PROD);
+    // Act
+    const res = await h.promote(
+      {
+        restoredInstanceId: 'kb-restore-promote',
+        productionInstanceId: PROD,
+        confirm: true,
+        forceProduction: true,
+      },
+      { getRemainingTimeInMillis: () => 900_000 },
+    );
+    // Assess
+    expect(res).toMatchObject({ ok: true, action: 'promoted' });
+    const aside = String(res.asideInstanceId);
+    expect(aside).toMatch(new RegExp(`^${PROD}-pre-promote-\\d{14}$`));
+    const asideInst = await describe1(aside);
+    expect(asideInst?.InstanceCreateTime).toEqual(oldProd?.InstanceCreateTime);
+    expect(tagRecord(asideInst?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBeUndefined();
+    expect(tagRecord((await describe1(PROD))?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBe(
+      'kb-snapshot-20261105-020000',
+    );
+    expect(await describe1('kb-restore-promote')).toBeUndefined();
+    // Put the original production back under its name for the next test.
+    await rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: PROD,
+        NewDBInstanceIdentifier: 'kb-restore-promoted-away',
+        ApplyImmediately: true,
+      }),
+    );
+    await rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: aside,
+        NewDBInstanceIdentifier: PROD,
+        ApplyImmediately: true,
+      }),
+    );
+  });
+
+  it('renames production back when the second rename fails (failure injected)', async () => {
+    await seedBackup(seeder, 'kb-snapshot-20261106-020000');
+    await h.snapshot({
+      snapshotId: 'kb-snapshot-20261106-020000',
+      targetInstanceId: 'kb-restore-rollback',
+      confirm: true,
+    });
+    const prodBefore = await describe1(PROD);
+    // A client whose rename of the restored instance fails; every other call goes to moto.
+    const real = clients(moto).rds;
+    const failing = new RDSClient({ region: 'us-east-1' });
+    const mock = mockClient(failing);
+    mock
+      .on(DescribeDBInstancesCommand)
+      .callsFake((input) => real.send(new DescribeDBInstancesCommand(input)));
+    mock.on(ModifyDBInstanceCommand).callsFake((input) => {
+      if (input.DBInstanceIdentifier === 'kb-restore-rollback')
+        throw Object.assign(new Error('injected failure'), { name: 'InvalidDBInstanceStateFault' });
+      return real.send(new ModifyDBInstanceCommand(input));
+    });
+
+    const err = await promoteRestore(
+      {
+        rds: failing,
+        config: { dbInstanceId: PROD, restorePrefix: 'kb-restore-', productionInstanceIds: [PROD] },
+        waitBudgetMs: 60_000,
+        sleep: async () => {},
+      },
+      {
+        restoredInstanceId: 'kb-restore-rollback',
+        productionInstanceId: PROD,
+        confirm: true,
+        forceProduction: true,
+      },
+    ).catch((e: unknown) => e as Error);
+
+    expect(err).toMatchObject({ name: 'PromotionFailedError' });
+    expect((err as Error).message).toMatch(/rolled back/);
+    expect(mock).toHaveReceivedCommandTimes(ModifyDBInstanceCommand, 3);
+    const prodAfter = await describe1(PROD);
+    expect(prodAfter?.InstanceCreateTime).toEqual(prodBefore?.InstanceCreateTime);
+    expect(tagRecord(prodAfter?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBeUndefined();
+    expect((await describe1('kb-restore-rollback'))?.DBInstanceStatus).toBe('available');
+    mock.restore();
+  });
+});
