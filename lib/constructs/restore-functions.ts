@@ -1,15 +1,420 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import type { KbDrConfig } from '../config';
-import type { StorageResources } from './storage-resources';
+import { acknowledgeWildcard, nagArnPrefix, nagArnRef } from '../nag';
+import { KbFunction, PROJECT_ROOT } from './kb-function';
+import { runtimeEnvironment, type StorageResources } from './storage-resources';
+
+/** The restore functions, by their folder under `lambda/`. */
+export const RESTORE_FUNCTION_DIRS = [
+  'restore-snapshot',
+  'restore-pitr',
+  'restore-status',
+  'validate-backup',
+  'promote-restore',
+] as const;
+export type RestoreFunctionDir = (typeof RESTORE_FUNCTION_DIRS)[number];
+
+/** The EventBridge Schemas registry where the Lambda console keeps shareable test events. */
+export const TEST_EVENT_REGISTRY = 'lambda-testevent-schemas';
+/** The schema name the Lambda console (and `sam remote test-event`) uses for a function's events. */
+export function testEventSchemaName(functionName: string): string {
+  return `_${functionName}-schema`;
+}
+
+/** Context keys this construct reads (defaults for its props). */
+export const RESTORE_CONTEXT = {
+  functionNamePrefix: 'kb:functionNamePrefix',
+  shareableTestEvents: 'kb:shareableTestEvents',
+  createTestEventRegistry: 'kb:createTestEventRegistry',
+  validationSchedule: 'kb:validationSchedule',
+} as const;
 
 export interface RestoreFunctionsProps {
   readonly config: KbDrConfig;
   readonly storage: StorageResources;
+  /**
+   * Physical function names are `<prefix>-<function>` (e.g. `kb-dr-restore-snapshot`), so the
+   * on-call engineer finds them in the console and the operator CLI can invoke them by name.
+   * @default context `kb:functionNamePrefix`, else 'kb-dr'
+   */
+  readonly functionNamePrefix?: string;
+  /**
+   * Provision the `docs/events/*.json` examples as shareable console test events.
+   * @default context `kb:shareableTestEvents`, else true
+   */
+  readonly shareableTestEvents?: boolean;
+  /**
+   * Create the `lambda-testevent-schemas` registry. The console creates it the first time anyone in
+   * the account saves a shareable test event, and CloudFormation cannot create a registry that
+   * already exists, so this is off by default; set it for the first deploy into an account that
+   * never had one (the registry is retained when the stack is deleted: leave it off afterwards).
+   * @default context `kb:createTestEventRegistry`, else false
+   */
+  readonly createTestEventRegistry?: boolean;
+  /**
+   * When validate-backup checks the latest backup, as an EventBridge Scheduler expression in the
+   * backup time zone.
+   * @default context `kb:validationSchedule`, else 'cron(0 6 ? * MON *)' (Mondays 06:00)
+   */
+  readonly validationSchedule?: string;
 }
 
-/** The on-call restore and validation functions (restore-snapshot, restore-pitr, restore-status, validate-backup, promote-restore). */
+function contextBool(scope: Construct, key: string, fallback: boolean): boolean {
+  const v: unknown = scope.node.tryGetContext(key);
+  if (v === undefined) return fallback;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new Error(`context ${key} = ${JSON.stringify(v)} must be true or false, e.g. -c ${key}=true`);
+}
+
+const FUNCTION_SPECS: Record<
+  RestoreFunctionDir,
+  { readonly description: string; readonly timeout: Duration; readonly memorySize?: number }
+> = {
+  'restore-snapshot': {
+    description: 'kb-dr on-call: restore a kb-dr backup ("latest" or an id) to a NEW kb-restore-* instance',
+    timeout: Duration.minutes(1),
+  },
+  'restore-pitr': {
+    description: 'kb-dr on-call: point-in-time restore to a NEW kb-restore-* instance (window checked)',
+    timeout: Duration.minutes(1),
+  },
+  'restore-status': {
+    description: 'kb-dr on-call: restore state, RTO clock, endpoint and next steps',
+    timeout: Duration.seconds(30),
+  },
+  'validate-backup': {
+    description: 'kb-dr: PASS/FAIL report on one backup (weekly on latest); emits BackupValidation',
+    timeout: Duration.minutes(5),
+  },
+  'promote-restore': {
+    description:
+      'kb-dr on-call: put a restored instance behind the production name (renames production aside, never deletes)',
+    // Waits for the first rename in-process, within this timeout minus a safety margin.
+    timeout: Duration.minutes(15),
+  },
+};
+
+/** The on-call restore and validation functions, their weekly validation and console test events. */
 export class RestoreFunctions extends Construct {
-  constructor(scope: Construct, id: string, _props: RestoreFunctionsProps) {
+  readonly functions: Readonly<Record<RestoreFunctionDir, KbFunction>>;
+  readonly weeklyValidation: scheduler.Schedule;
+  /** The test-event schemas, by function (empty when shareable test events are off). */
+  readonly testEventSchemas: Readonly<Partial<Record<RestoreFunctionDir, eventschemas.CfnSchema>>>;
+
+  constructor(scope: Construct, id: string, props: RestoreFunctionsProps) {
     super(scope, id);
+    const { config, storage } = props;
+    const stack = Stack.of(this);
+    const prefix =
+      props.functionNamePrefix ??
+      (this.node.tryGetContext(RESTORE_CONTEXT.functionNamePrefix) as string | undefined) ??
+      'kb-dr';
+    if (!/^[A-Za-z][A-Za-z0-9-]{0,40}$/.test(prefix)) {
+      throw new Error(
+        `functionNamePrefix "${prefix}" must be 1-41 letters, digits and hyphens, e.g. "kb-dr"`,
+      );
+    }
+    const restorePrefix = config.restoreInstancePrefix.toLowerCase();
+    if (!/^[a-z][a-z0-9-]*$/.test(restorePrefix)) {
+      throw new Error(
+        `restoreInstancePrefix "${config.restoreInstancePrefix}" must be a valid RDS id prefix, e.g. "kb-restore-"`,
+      );
+    }
+    const productionIds = [
+      ...new Set([config.dbInstanceId, ...config.productionInstanceIds].map((i) => i.toLowerCase())),
+    ];
+
+    const environment = runtimeEnvironment(config, storage);
+    const fns = {} as Record<RestoreFunctionDir, KbFunction>;
+    for (const dir of RESTORE_FUNCTION_DIRS) {
+      const spec = FUNCTION_SPECS[dir];
+      const fn = new KbFunction(this, pascal(dir), {
+        functionDir: dir,
+        description: spec.description,
+        logGroup: storage.restoreLogGroup,
+        environment,
+        timeout: spec.timeout,
+      });
+      // A stable, readable name: the console search box and the CLI both use it.
+      (fn.function.node.defaultChild as lambda.CfnFunction).functionName = `${prefix}-${dir}`;
+      fns[dir] = fn;
+      new CfnOutput(this, `${pascal(dir)}FunctionName`, {
+        value: fn.function.functionName,
+        description: `kb-dr ${dir} function`,
+      });
+    }
+    this.functions = fns;
+
+    // ---- IAM: least privilege, the restore prefix enforced in resource ARNs -------------------
+    const arn = (resource: string) =>
+      `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}`;
+    const nagArn = (resource: string) => `${nagArnPrefix(this, 'rds')}${resource}`;
+    const anyDb = 'db:*';
+    const restoreDb = `db:${restorePrefix}*`;
+    const kbSnapshots = 'snapshot:kb-snapshot-*';
+    // Restoring also names the parameter, option and subnet groups copied from the source.
+    const restoreGroups = ['pg:*', 'og:*', 'subgrp:*'];
+    const ack = (fn: KbFunction, resource: string, reason: string) =>
+      acknowledgeWildcard(fn.role, { resource: nagArn(resource) }, reason);
+    const grantRds = (fn: KbFunction, sid: string, actions: string[], resources: string[]) =>
+      fn.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources: resources.map(arn) }));
+
+    const describeReason =
+      'read-only DescribeDBInstances: the guards must look up the source, the target (to refuse one that exists) and production, whose ids are only known at run time';
+    for (const dir of RESTORE_FUNCTION_DIRS) {
+      grantRds(fns[dir], 'DescribeInstances', ['rds:DescribeDBInstances'], [anyDb]);
+      ack(fns[dir], anyDb, describeReason);
+    }
+    const snapshotReason =
+      'kb-dr backups only: snapshots are named kb-snapshot-<UTC time>, one per night, so the name prefix is the narrowest scope';
+    for (const dir of ['restore-snapshot', 'validate-backup'] as const) {
+      grantRds(
+        fns[dir],
+        'ReadKbSnapshots',
+        ['rds:DescribeDBSnapshots', 'rds:ListTagsForResource'],
+        [kbSnapshots],
+      );
+      ack(fns[dir], kbSnapshots, snapshotReason);
+    }
+    const restoreTargetReason = `restore targets: only new instances named with the restore prefix "${restorePrefix}" (enforced here as well as in code)`;
+    const groupsReason =
+      "the restore names the source instance's parameter, option and subnet groups, whose names are only known at run time; these grant no change to the groups themselves";
+    const kmsReason =
+      "the protected instance's KMS key is not known at synth; grants are limited to use by RDS (kms:ViaService)";
+    const rdsKms = () =>
+      new iam.PolicyStatement({
+        sid: 'UseDbKeyViaRds',
+        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
+      });
+
+    // restore-snapshot
+    const rs = fns['restore-snapshot'];
+    grantRds(
+      rs,
+      'RestoreSnapshotToPrefixedTarget',
+      ['rds:RestoreDBInstanceFromDBSnapshot'],
+      [restoreDb, kbSnapshots, ...restoreGroups],
+    );
+    grantRds(rs, 'TagPrefixedTarget', ['rds:AddTagsToResource'], [restoreDb]);
+    rs.role.addToPolicy(rdsKms());
+    ack(rs, restoreDb, restoreTargetReason);
+    for (const g of restoreGroups) ack(rs, g, groupsReason);
+    acknowledgeKmsViaRds(rs, kmsReason);
+
+    // restore-pitr: sources limited to the production instances.
+    const rp = fns['restore-pitr'];
+    grantRds(
+      rp,
+      'PointInTimeFromProductionToPrefixedTarget',
+      ['rds:RestoreDBInstanceToPointInTime'],
+      [restoreDb, ...productionIds.map((p) => `db:${p}`), ...restoreGroups],
+    );
+    grantRds(rp, 'ReadAutomatedBackups', ['rds:DescribeDBInstanceAutomatedBackups'], ['auto-backup:*']);
+    grantRds(rp, 'TagPrefixedTarget', ['rds:AddTagsToResource'], [restoreDb]);
+    rp.role.addToPolicy(rdsKms());
+    ack(rp, restoreDb, restoreTargetReason);
+    for (const g of restoreGroups) ack(rp, g, groupsReason);
+    ack(
+      rp,
+      'auto-backup:*',
+      'read-only: automated-backup resource ids (ab-...) are generated by RDS; used to compute the PITR window',
+    );
+    acknowledgeKmsViaRds(rp, kmsReason);
+
+    // restore-status: records "available" on kb-restore-* instances only.
+    grantRds(fns['restore-status'], 'TagPrefixedRestore', ['rds:AddTagsToResource'], [restoreDb]);
+    ack(fns['restore-status'], restoreDb, restoreTargetReason);
+
+    // validate-backup: read snapshots, export tasks, manifests and exported objects.
+    const vb = fns['validate-backup'];
+    vb.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadExportTasks',
+        actions: ['rds:DescribeExportTasks'],
+        resources: ['*'],
+      }),
+    );
+    acknowledgeWildcard(
+      vb.role,
+      { resource: '*' },
+      'rds:DescribeExportTasks supports no resource-level permissions (read-only)',
+    );
+    const bucket = backupBucketArn(this, storage);
+    for (const dir of ['restore-snapshot', 'validate-backup'] as const) {
+      const fn = fns[dir];
+      const prefixes = dir === 'validate-backup' ? ['manifests/*', 'exports/*'] : ['manifests/*'];
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListBackupPrefixes',
+          actions: ['s3:ListBucket'],
+          resources: [bucket.arn],
+          conditions: { StringLike: { 's3:prefix': prefixes } },
+        }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadBackupObjects',
+          actions: ['s3:GetObject'],
+          resources: prefixes.map((p) => `${bucket.arn}/${p}`),
+        }),
+      );
+      storage.backupKey.grantDecrypt(fn.role);
+      for (const p of prefixes) {
+        acknowledgeWildcard(
+          fn.role,
+          { resource: `${bucket.nag}/${p}` },
+          `read-only access to the backup bucket's ${p.replace('/*', '/')} prefix, whose object names are per backup`,
+        );
+      }
+    }
+
+    // promote-restore: renames production, restored instances and production's aside copies only.
+    const pr = fns['promote-restore'];
+    const asides = productionIds.map((p) => `db:${p}-pre-promote-*`);
+    grantRds(
+      pr,
+      'RenameProductionAndRestores',
+      ['rds:ModifyDBInstance'],
+      [...productionIds.map((p) => `db:${p}`), restoreDb, ...asides],
+    );
+    ack(
+      pr,
+      restoreDb,
+      `renames only instances named with the restore prefix "${restorePrefix}" into production`,
+    );
+    for (const a of asides)
+      ack(
+        pr,
+        a,
+        "the rollback renames production's aside copy (<prod>-pre-promote-<UTC time>) back; the time suffix is generated",
+      );
+
+    // ---- weekly validation of the latest backup ------------------------------------------------
+    const schedulerRole = new iam.Role(this, 'ValidationSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'EventBridge Scheduler: invoke the kb-dr validate-backup function',
+    });
+    acknowledgeWildcard(
+      schedulerRole,
+      { resource: `${nagArnRef(vb.function)}:*` },
+      'lambda:InvokeFunction granted on the validate-backup function and its versions/aliases only (CDK grantInvoke adds the qualifier wildcard)',
+    );
+    const validationSchedule =
+      props.validationSchedule ??
+      (this.node.tryGetContext(RESTORE_CONTEXT.validationSchedule) as string | undefined) ??
+      'cron(0 6 ? * MON *)';
+    this.weeklyValidation = new scheduler.Schedule(this, 'WeeklyValidation', {
+      description: `kb-dr weekly validation of the latest backup of ${config.dbInstanceId}`,
+      schedule: scheduler.ScheduleExpression.expression(
+        validationSchedule,
+        TimeZone.of(config.backupTimezone),
+      ),
+      target: new targets.LambdaInvoke(vb.function, {
+        role: schedulerRole,
+        input: scheduler.ScheduleTargetInput.fromObject({ snapshotId: 'latest' }),
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+      }),
+    });
+
+    // ---- shareable console test events -----------------------------------------------------------
+    const withEvents =
+      props.shareableTestEvents ?? contextBool(this, RESTORE_CONTEXT.shareableTestEvents, true);
+    const createRegistry =
+      props.createTestEventRegistry ?? contextBool(this, RESTORE_CONTEXT.createTestEventRegistry, false);
+    const schemas: Partial<Record<RestoreFunctionDir, eventschemas.CfnSchema>> = {};
+    if (withEvents) {
+      const registry = createRegistry
+        ? new eventschemas.CfnRegistry(this, 'TestEventRegistry', {
+            registryName: TEST_EVENT_REGISTRY,
+            description: 'Lambda console shareable test events',
+          })
+        : undefined;
+      // Other teams' shareable events live in the same registry: never delete it with this stack.
+      registry?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      const events = loadConsoleEvents();
+      for (const dir of RESTORE_FUNCTION_DIRS) {
+        const examples = events[dir];
+        if (!examples || Object.keys(examples).length === 0) continue;
+        const schema = new eventschemas.CfnSchema(this, `${pascal(dir)}TestEvents`, {
+          registryName: TEST_EVENT_REGISTRY,
+          schemaName: testEventSchemaName(`${prefix}-${dir}`),
+          type: 'OpenApi3',
+          description: `kb-dr console test events for ${prefix}-${dir} (from docs/events)`,
+          content: JSON.stringify(testEventSchemaContent(examples)),
+        });
+        if (registry) schema.addDependency(registry);
+        schemas[dir] = schema;
+      }
+    }
+    this.testEventSchemas = schemas;
   }
+}
+
+function pascal(dir: string): string {
+  return dir.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+/**
+ * The backup bucket's ARN as this stack sees it, plus how cdk-nag renders it. Across stacks the
+ * ARN is imported under an export name chosen here, so the IAM5 acknowledgement of
+ * `<bucket>/manifests/*` names a stable string instead of CDK's generated export name.
+ */
+function backupBucketArn(scope: Construct, storage: StorageResources): { arn: string; nag: string } {
+  const producer = Stack.of(storage.backupBucket);
+  const consumer = Stack.of(scope);
+  if (producer === consumer) {
+    const resolved = consumer.resolve(storage.backupBucket.bucketArn) as Record<string, unknown>;
+    const getAtt = resolved['Fn::GetAtt'] as [string, string] | undefined;
+    return { arn: storage.backupBucket.bucketArn, nag: getAtt ? `<${getAtt[0]}.Arn>` : String(resolved) };
+  }
+  const name = `${producer.stackName}:RestoreFunctionsBackupBucketArn`;
+  return { arn: producer.exportValue(storage.backupBucket.bucketArn, { name }), nag: name };
+}
+
+/** Acknowledge the KMS `Resource::*` finding of the UseDbKeyViaRds statement. */
+function acknowledgeKmsViaRds(fn: KbFunction, reason: string): void {
+  acknowledgeWildcard(fn.role, { resource: '*' }, reason);
+}
+
+/** `docs/events/<function>.<name>.json` grouped by function: the single source of the console examples. */
+export function loadConsoleEvents(
+  dir = path.join(PROJECT_ROOT, 'docs', 'events'),
+): Partial<Record<RestoreFunctionDir, Record<string, unknown>>> {
+  const out: Partial<Record<RestoreFunctionDir, Record<string, unknown>>> = {};
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    const [fn, name] = file.replace(/\.json$/, '').split('.');
+    if (!fn || !name || !(RESTORE_FUNCTION_DIRS as readonly string[]).includes(fn)) continue;
+    const byFn = (out[fn as RestoreFunctionDir] ??= {});
+    byFn[name] = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as unknown;
+  }
+  return out;
+}
+
+/** The OpenAPI 3 document the Lambda console reads shareable test events from. */
+export function testEventSchemaContent(examples: Record<string, unknown>): Record<string, unknown> {
+  return {
+    openapi: '3.0.0',
+    info: { version: '1.0.0', title: 'Event' },
+    paths: {},
+    components: {
+      schemas: { Event: { type: 'object' } },
+      examples: Object.fromEntries(Object.entries(examples).map(([name, value]) => [name, { value }])),
+    },
+  };
 }

@@ -1,0 +1,142 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  RESTORE_FUNCTION_DIRS,
+  TEST_EVENT_REGISTRY,
+  testEventSchemaName,
+} from '../../../lib/constructs/restore-functions';
+import { buildTestApp } from '../../support/app';
+
+// Asset bundling is irrelevant to these assertions and costs ~5 s per function.
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+interface Statement {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+function statements(template: Template): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+  );
+}
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) =>
+  (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map((r) => JSON.stringify(r));
+
+describe('RestoreFunctions', () => {
+  const { operations } = buildTestApp({
+    ...NO_BUNDLING,
+    'kb:productionInstanceIds': 'kb-prod,kb-prod-replica',
+  });
+  const template = Template.fromStack(operations);
+  const all = statements(template);
+
+  it('deploys the five functions under stable names, logging to /aws/knowledgebase/restore', () => {
+    for (const dir of RESTORE_FUNCTION_DIRS) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `kb-dr-${dir}`,
+        LoggingConfig: { LogGroup: '/aws/knowledgebase/restore', LogFormat: 'JSON' },
+        Environment: { Variables: Match.objectLike({ KB_RESTORE_INSTANCE_PREFIX: 'kb-restore-' }) },
+      });
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'kb-dr-promote-restore',
+      Timeout: 900,
+    });
+  });
+
+  it('allows restores only to kb-restore-* instances and from kb-snapshot-* snapshots', () => {
+    const restores = all.filter((s) => actionsOf(s).some((a) => a.startsWith('rds:RestoreDBInstance')));
+    expect(restores).toHaveLength(2);
+    for (const s of restores) {
+      const dbs = resourcesOf(s).filter((r) => r.includes(':db:'));
+      expect(dbs.length).toBeGreaterThan(0);
+      for (const r of dbs) expect(r).toMatch(/:db:(kb-restore-\*|kb-prod|kb-prod-replica)"/);
+      expect(resourcesOf(s).some((r) => r === '"*"')).toBe(false);
+    }
+    const fromSnapshot = restores.find((s) => actionsOf(s).includes('rds:RestoreDBInstanceFromDBSnapshot'));
+    expect(resourcesOf(fromSnapshot as Statement).filter((r) => r.includes(':snapshot:'))).toEqual([
+      expect.stringContaining(':snapshot:kb-snapshot-*'),
+    ]);
+    const pitr = restores.find((s) => actionsOf(s).includes('rds:RestoreDBInstanceToPointInTime'));
+    expect(resourcesOf(pitr as Statement).some((r) => r.includes(':db:kb-restore-*'))).toBe(true);
+  });
+
+  it('lets promote-restore rename only production, its aside copies and restored instances', () => {
+    const modify = all.filter((s) => actionsOf(s).includes('rds:ModifyDBInstance'));
+    expect(modify).toHaveLength(1);
+    const dbs = resourcesOf(modify[0] as Statement).map((r) => /:db:([^"]+)"/.exec(r)?.[1]);
+    expect(dbs.sort()).toEqual(
+      [
+        'kb-prod',
+        'kb-prod-replica',
+        'kb-restore-*',
+        'kb-prod-pre-promote-*',
+        'kb-prod-replica-pre-promote-*',
+      ].sort(),
+    );
+  });
+
+  it('grants no delete and tags only restored instances', () => {
+    for (const s of all)
+      expect(actionsOf(s).filter((a) => /^rds:Delete|^rds:\*|^s3:Delete|^s3:\*/.test(a))).toEqual([]);
+    const tagging = all.filter((s) => actionsOf(s).includes('rds:AddTagsToResource'));
+    expect(tagging.length).toBeGreaterThan(0);
+    for (const s of tagging) expect(resourcesOf(s)).toEqual([expect.stringContaining(':db:kb-restore-*')]);
+  });
+
+  it('limits KMS grants on the database key to use through RDS', () => {
+    const kms = all.filter((s) => actionsOf(s).includes('kms:CreateGrant'));
+    expect(kms).toHaveLength(2);
+    for (const s of kms)
+      expect(s.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'rds.eu-west-1.amazonaws.com' } });
+  });
+
+  it('validates the latest backup weekly', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 6 ? * MON *)',
+      ScheduleExpressionTimezone: 'UTC',
+      Target: Match.objectLike({ Input: JSON.stringify({ snapshotId: 'latest' }) }),
+    });
+  });
+
+  it('provisions docs/events as shareable console test events without creating the registry', () => {
+    template.resourceCountIs('AWS::EventSchemas::Registry', 0);
+    template.resourceCountIs('AWS::EventSchemas::Schema', RESTORE_FUNCTION_DIRS.length);
+    const schema = Object.values(template.findResources('AWS::EventSchemas::Schema')).find(
+      (r) =>
+        (r.Properties as { SchemaName: string }).SchemaName === testEventSchemaName('kb-dr-restore-snapshot'),
+    );
+    const props = schema?.Properties as { RegistryName: string; Type: string; Content: string };
+    expect(props).toMatchObject({ RegistryName: TEST_EVENT_REGISTRY, Type: 'OpenApi3' });
+    const content = JSON.parse(props.Content) as {
+      components: { examples: Record<string, { value: unknown }> };
+    };
+    const latest = JSON.parse(
+      readFileSync(path.join(__dirname, '../../../docs/events/restore-snapshot.latest.json'), 'utf8'),
+    ) as unknown;
+    expect(content.components.examples.latest?.value).toEqual(latest);
+  });
+
+  it('creates the test event registry, retained, only when asked', () => {
+    const withRegistry = Template.fromStack(
+      buildTestApp({ ...NO_BUNDLING, 'kb:createTestEventRegistry': 'true' }).operations,
+    );
+    withRegistry.hasResource('AWS::EventSchemas::Registry', {
+      Properties: { RegistryName: TEST_EVENT_REGISTRY },
+      DeletionPolicy: 'Retain',
+    });
+    const schemas = Object.values(withRegistry.findResources('AWS::EventSchemas::Schema'));
+    for (const s of schemas) expect(s.DependsOn).toEqual([expect.stringMatching(/TestEventRegistry/)]);
+  });
+
+  it('refuses a context flag that is not a boolean', () => {
+    expect(() => buildTestApp({ ...NO_BUNDLING, 'kb:createTestEventRegistry': 'yes' })).toThrow(
+      'context kb:createTestEventRegistry = "yes" must be true or false, e.g. -c kb:createTestEventRegistry=true',
+    );
+  });
+});
