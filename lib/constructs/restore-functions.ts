@@ -189,12 +189,12 @@ export class RestoreFunctions extends Construct {
     const groupsReason =
       "the restore names the source instance's parameter, option and subnet groups, whose names are only known at run time; these grant no change to the groups themselves";
     const kmsReason =
-      "the protected instance's KMS key is not known at synth; grants are limited to use by RDS (kms:ViaService)";
+      "keys of this account and region only: the protected instance's KMS key is not known at synth, and grants are limited to use by RDS (kms:ViaService)";
     const rdsKms = () =>
       new iam.PolicyStatement({
         sid: 'UseDbKeyViaRds',
         actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-        resources: ['*'],
+        resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
         conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
       });
 
@@ -356,7 +356,7 @@ export class RestoreFunctions extends Construct {
           description: `kb-dr console test events for ${prefix}-${dir} (from docs/events)`,
           content: JSON.stringify(testEventSchemaContent(examples)),
         });
-        if (registry) schema.addDependency(registry);
+        if (registry) schema.addResourceDependency(registry);
         schemas[dir] = schema;
       }
     }
@@ -385,9 +385,9 @@ function backupBucketArn(scope: Construct, storage: StorageResources): { arn: st
   return { arn: producer.exportValue(storage.backupBucket.bucketArn, { name }), nag: name };
 }
 
-/** Acknowledge the KMS `Resource::*` finding of the UseDbKeyViaRds statement. */
+/** Acknowledge the KMS `key/*` finding of the UseDbKeyViaRds statement. */
 function acknowledgeKmsViaRds(fn: KbFunction, reason: string): void {
-  acknowledgeWildcard(fn.role, { resource: '*' }, reason);
+  acknowledgeWildcard(fn.role, { resource: `${nagArnPrefix(fn, 'kms')}key/*` }, reason);
 }
 
 /** `docs/events/<function>.<name>.json` grouped by function: the single source of the console examples. */
