@@ -1,0 +1,108 @@
+/**
+ * Invoking the deployed kb-dr functions from the operator CLI. Every RDS action goes through the
+ * functions (never straight to RDS), so it is logged in CloudWatch under the function's role and
+ * passes the same guard rails as a console invocation.
+ */
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { ConfigurationError, KbDrError, translateAwsError } from '../../lambda/shared/errors';
+import { isFailure, type FailureResponse } from '../../lambda/shared/handler-response';
+
+/** The functions the CLI invokes: the backup function and the five restore functions. */
+export type RdsFunction =
+  'backup' | 'restore-snapshot' | 'restore-pitr' | 'restore-status' | 'validate-backup' | 'promote-restore';
+
+/** Calls one function with one event and returns its decoded response. */
+export type Invoker = (fn: RdsFunction, event: Readonly<Record<string, unknown>>) => Promise<unknown>;
+
+/** Environment variables naming the deployed functions. */
+export const CLI_RDS_ENV = {
+  /** Prefix of the restore functions' names (`<prefix>-restore-snapshot`, ...). */
+  functionPrefix: 'KB_FUNCTION_PREFIX',
+  /** The backup function's name (stack output `BackupFunctionName` of KbDrOperations). */
+  backupFunctionName: 'KB_BACKUP_FUNCTION_NAME',
+} as const;
+
+export const DEFAULT_FUNCTION_PREFIX = 'kb-dr';
+
+/** The deployed name of `fn`. */
+export function functionNameFor(fn: RdsFunction, env: Readonly<Record<string, string | undefined>>): string {
+  if (fn === 'backup') {
+    const name = env[CLI_RDS_ENV.backupFunctionName]?.trim();
+    if (!name) {
+      throw new ConfigurationError(`${CLI_RDS_ENV.backupFunctionName} is not set`, {
+        hint: `set it to the BackupFunctionName output of the KbDrOperations stack, e.g. ${CLI_RDS_ENV.backupFunctionName}=$(aws cloudformation describe-stacks --stack-name KbDrOperations --query "Stacks[0].Outputs[?OutputKey=='BackupFunctionName'].OutputValue" --output text)`,
+      });
+    }
+    return name;
+  }
+  const prefix = env[CLI_RDS_ENV.functionPrefix]?.trim() || DEFAULT_FUNCTION_PREFIX;
+  return `${prefix}-${fn}`;
+}
+
+/** A function answered `ok: false` (or failed outright); carries what it said and the exit code. */
+export class RemoteFailureError extends KbDrError {
+  override readonly name = 'RemoteFailureError';
+  constructor(
+    readonly functionName: string,
+    readonly failure: FailureResponse,
+  ) {
+    super(failure.error, { hint: failure.hint, retryable: failure.retryable });
+  }
+
+  /** 2 when the request was refused and nothing changed, 1 otherwise. */
+  get exitCode(): number {
+    return this.failure.nothingChanged ? 2 : 1;
+  }
+}
+
+/** Throw RemoteFailureError when a response is `ok: false`; return it otherwise. */
+export function expectOk<T>(fn: RdsFunction, res: unknown): T {
+  if (isFailure(res)) throw new RemoteFailureError(fn, res);
+  return res as T;
+}
+
+/** An Invoker backed by Lambda Invoke (RequestResponse). */
+export function lambdaInvoker(
+  client: LambdaClient,
+  env: Readonly<Record<string, string | undefined>>,
+): Invoker {
+  return async (fn, event) => {
+    const name = functionNameFor(fn, env);
+    let res;
+    try {
+      res = await client.send(
+        new InvokeCommand({
+          FunctionName: name,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify(event)),
+        }),
+      );
+    } catch (err) {
+      throw translateAwsError(err, {
+        operation: `invoke ${name}`,
+        notFoundHint: `deploy the stacks (\`cdk deploy --all\`) or set ${CLI_RDS_ENV.functionPrefix} to the prefix you deployed with`,
+      });
+    }
+    const text = res.Payload ? new TextDecoder().decode(res.Payload) : 'null';
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = text;
+    }
+    if (res.FunctionError) {
+      const message =
+        typeof payload === 'object' && payload !== null && 'errorMessage' in payload
+          ? String((payload as { errorMessage: unknown }).errorMessage)
+          : text;
+      throw new RemoteFailureError(fn, {
+        ok: false,
+        error: `${name} failed: ${message}`,
+        hint: `read its logs: aws logs tail /aws/knowledgebase/restore --since 15m (or the backup log group); a configuration error means the stack needs redeploying`,
+        errorType: 'FunctionError',
+        retryable: false,
+      });
+    }
+    return payload;
+  };
+}

@@ -1,0 +1,75 @@
+import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { RemoteFailureError, expectOk, functionNameFor, lambdaInvoker } from '../../../cli/rds/invoke';
+
+const lambdaMock = mockClient(LambdaClient);
+const client = new LambdaClient({ region: 'us-east-1' });
+const payload = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)) as never;
+
+describe('lambdaInvoker', () => {
+  beforeEach(() => lambdaMock.reset());
+
+  it('invokes <prefix>-<function> synchronously with the event and decodes the answer', async () => {
+    lambdaMock
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: payload({ ok: true, state: 'available' }) });
+    const invoke = lambdaInvoker(client, { KB_FUNCTION_PREFIX: 'kb-dr-staging' });
+    const res = await invoke('restore-status', { targetInstanceId: 'kb-restore-1' });
+    expect(res).toEqual({ ok: true, state: 'available' });
+    const input = lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input;
+    expect(input?.FunctionName).toBe('kb-dr-staging-restore-status');
+    expect(input?.InvocationType).toBe('RequestResponse');
+    expect(JSON.parse(new TextDecoder().decode(input?.Payload as Uint8Array))).toEqual({
+      targetInstanceId: 'kb-restore-1',
+    });
+  });
+
+  it('turns a function error (e.g. a broken deployment) into a RemoteFailureError with exit code 1', async () => {
+    lambdaMock.on(InvokeCommand).resolves({
+      FunctionError: 'Unhandled',
+      Payload: payload({ errorMessage: 'KB_DB_INSTANCE_ID is not set' }),
+    });
+    const err = (await lambdaInvoker(client, {})('restore-status', {}).catch(
+      (e: unknown) => e,
+    )) as RemoteFailureError;
+    expect(err).toBeInstanceOf(RemoteFailureError);
+    expect(err.message).toBe('kb-dr-restore-status failed: KB_DB_INSTANCE_ID is not set');
+    expect(err.exitCode).toBe(1);
+  });
+
+  it('says how to deploy when the function does not exist', async () => {
+    lambdaMock
+      .on(InvokeCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Function not found', $metadata: {} }));
+    await expect(
+      lambdaInvoker(client, {})('validate-backup', { snapshotId: 'latest' }),
+    ).rejects.toMatchObject({
+      name: 'NotFoundError',
+      hint: expect.stringContaining('cdk deploy --all'),
+    });
+  });
+
+  it('needs the backup function name from the stack output', () => {
+    expect(() => functionNameFor('backup', {})).toThrow('KB_BACKUP_FUNCTION_NAME is not set');
+    expect(functionNameFor('backup', { KB_BACKUP_FUNCTION_NAME: 'KbDrOperations-Backup-abc' })).toBe(
+      'KbDrOperations-Backup-abc',
+    );
+  });
+
+  it('maps a refused request to exit code 2', () => {
+    const refused = {
+      ok: false,
+      error: 'x',
+      hint: 'y',
+      errorType: 'GuardRailError',
+      retryable: false,
+      nothingChanged: true,
+    };
+    expect(() => expectOk('restore-snapshot', refused)).toThrow(RemoteFailureError);
+    try {
+      expectOk('restore-snapshot', refused);
+    } catch (e) {
+      expect((e as RemoteFailureError).exitCode).toBe(2);
+    }
+  });
+});
