@@ -23,6 +23,7 @@ export async function handler(event: unknown) {
       return result;
     });
   } finally {
-    metrics.publishStoredMetrics();
+    // Only when something was recorded: an empty flush logs a warning on every status poll.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }

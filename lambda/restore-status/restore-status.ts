@@ -122,9 +122,9 @@ export async function restoreStatus(
   const instance = await describeInstanceIfExists(rds, input.targetInstanceId);
   if (!instance) {
     throw new NotFoundError(
-      `targetInstanceId "${input.targetInstanceId}" not found in this account and region, e.g. "targetInstanceId": "kb-restore-drill-1"`,
+      `targetInstanceId "${input.targetInstanceId}" not found in this account and region, e.g. "targetInstanceId": "${config.restorePrefix}drill-1"`,
       {
-        hint: 'use the id restore-snapshot or restore-pitr returned (list restores with `aws rds describe-db-instances --query "DBInstances[?starts_with(DBInstanceIdentifier, \'kb-restore-\')].DBInstanceIdentifier"`)',
+        hint: `use the id restore-snapshot or restore-pitr returned (list restores with \`aws rds describe-db-instances --query "DBInstances[?starts_with(DBInstanceIdentifier, '${config.restorePrefix}')].DBInstanceIdentifier"\`)`,
       },
     );
   }

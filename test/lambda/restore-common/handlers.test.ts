@@ -6,7 +6,7 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
 let restoreSnapshotHandler: Handler;
 let restorePitrHandler: Handler;
 let promoteHandler: Handler;
+let validateHandler: Handler;
 
 beforeAll(async () => {
   Object.assign(process.env, {
@@ -44,10 +45,13 @@ beforeAll(async () => {
     [ENV.exportRoleArn]: 'arn:aws:iam::123456789012:role/kb-dr-export',
     [ENV.productionInstanceIds]: CONFIG.productionInstanceIds.join(','),
     AWS_REGION: 'us-east-1',
+    // POWERTOOLS_DEV (test/setup.ts) turns metrics off unless this says otherwise.
+    POWERTOOLS_METRICS_DISABLED: 'false',
   });
   restoreSnapshotHandler = (await import('../../../lambda/restore-snapshot')).handler as Handler;
   restorePitrHandler = (await import('../../../lambda/restore-pitr')).handler as Handler;
   promoteHandler = (await import('../../../lambda/promote-restore')).handler as Handler;
+  validateHandler = (await import('../../../lambda/validate-backup')).handler as Handler;
 });
 
 beforeEach(() => {
@@ -141,5 +145,48 @@ describe('handlers', () => {
     );
     expect(res).toMatchObject({ ok: false, errorType: 'PromotionFailedError', retryable: true });
     expect(rdsMock).toHaveReceivedCommandTimes(ModifyDBInstanceCommand, 1);
+  });
+});
+
+/** EMF documents the handlers printed (Powertools prints them with console.log in dev mode). */
+function emfOf(spy: jest.SpyInstance): Record<string, unknown>[] {
+  return spy.mock.calls
+    .map((c) => String(c[0]))
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('handler metrics', () => {
+  let log: jest.SpyInstance;
+  beforeEach(() => {
+    log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => log.mockRestore());
+
+  it('emits RestoreStarted with only the DBInstanceIdentifier dimension', async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [kbSnapshot()] });
+    rdsMock.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+    await restoreSnapshotHandler({
+      snapshotId: 'kb-snapshot-20261122-020000',
+      targetInstanceId: 'kb-restore-metric-1',
+      confirm: true,
+    });
+    const [emf] = emfOf(log);
+    expect(emf).toMatchObject({ RestoreStarted: 1, DBInstanceIdentifier: 'kb-prod' });
+    expect(emf?.service).toBeUndefined();
+  });
+
+  it('counts a validation that could not run as BackupValidation 0, but not a malformed event', async () => {
+    s3Mock.on(ListObjectsV2Command).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    const failed = await validateHandler({ snapshotId: 'latest' });
+    expect(failed).toMatchObject({ ok: false, errorType: 'AccessDeniedError' });
+    expect(emfOf(log)).toEqual([
+      expect.objectContaining({ BackupValidation: 0, DBInstanceIdentifier: 'kb-prod' }),
+    ]);
+
+    log.mockClear();
+    const malformed = await validateHandler({ snapshot: 'latest' });
+    expect(malformed).toMatchObject({ ok: false, errorType: 'ValidationError' });
+    expect(emfOf(log)).toEqual([]);
   });
 });
