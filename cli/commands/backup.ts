@@ -5,13 +5,16 @@ import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { pruneBackups, retentionDaysFrom } from '../local/prune';
 import type { CliContext } from '../shared/context';
 import { formatBytes, formatDuration } from '../shared/format';
-import { rdsNotAvailable, resolveMode } from './mode';
+import { resolveMode } from './mode';
+import { runRdsBackup } from './rds-backup';
 
 interface BackupFlags {
   local?: boolean;
   rds?: boolean;
   dir?: string;
   prune?: boolean;
+  reason?: string;
+  yes?: boolean;
 }
 
 export function backupDir(ctx: CliContext, flag: string | undefined): string {
@@ -19,7 +22,7 @@ export function backupDir(ctx: CliContext, flag: string | undefined): string {
 }
 
 export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<number> {
-  if (resolveMode('backup', flags) === 'rds') rdsNotAvailable('backup');
+  if (resolveMode('backup', flags) === 'rds') return runRdsBackup(ctx, flags);
   const conn = resolveConnection(ctx.env);
   const dir = backupDir(ctx, flags.dir);
   const retentionDays = flags.prune ? retentionDaysFrom(ctx.env) : undefined;
@@ -48,7 +51,9 @@ export function registerBackupCommand(program: Command, ctx: CliContext, exit: (
     .command('backup')
     .description('back up the Knowledge Base database (pg_dump | gzip, SHA-256 checksum)')
     .option('--local', 'back up a PostgreSQL reachable from here (KB_DB_* or PG* variables)')
-    .option('--rds', 'back up the RDS instance through the deployed automation (not available yet)')
+    .option('--rds', 'request an on-demand RDS snapshot through the deployed backup function')
+    .option('--reason <text>', 'with --rds: why (recorded with the backup)')
+    .option('-y, --yes', 'with --rds: do not ask for confirmation')
     .option('--dir <path>', `backup folder (default: $${LOCAL_ENV.backupPath} or ./backups)`)
     .option(
       '--prune',

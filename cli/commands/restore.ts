@@ -5,9 +5,10 @@ import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
 import { confirmer, type CliContext } from '../shared/context';
 import { formatDuration } from '../shared/format';
-import { rdsNotAvailable, resolveMode } from './mode';
+import { resolveMode } from './mode';
+import { runRdsRestore, type RdsRestoreFlags } from './rds-restore';
 
-interface RestoreFlags {
+interface RestoreFlags extends RdsRestoreFlags {
   local?: boolean;
   rds?: boolean;
   backupFile?: string;
@@ -17,7 +18,13 @@ interface RestoreFlags {
 }
 
 export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<number> {
-  if (resolveMode('restore', flags) === 'rds') rdsNotAvailable('restore');
+  // --pitr is always an RDS restore.
+  if (flags.pitr && flags.local) {
+    throw new ValidationError('restore: --pitr restores the RDS instance; it excludes --local', 'pitr', {
+      hint: 'e.g. `scripts/restore-kb.sh --pitr --target-time=2026-11-22T01:30:00Z --target-instance=kb-restore-pitr-1`',
+    });
+  }
+  if (flags.pitr || resolveMode('restore', flags) === 'rds') return runRdsRestore(ctx, flags);
   if (Boolean(flags.backupFile) === Boolean(flags.rollback)) {
     throw new ValidationError('restore: pass either --backup-file=FILE or --rollback', 'backupFile', {
       hint: 'e.g. `scripts/restore-kb.sh --local --backup-file=backups/kb-backup-20261122-020000.sql.gz`',
@@ -73,7 +80,20 @@ export function registerRestoreCommand(
     .command('restore')
     .description('restore a backup into a new database, verify it, swap it in (keeps the old one)')
     .option('--local', 'restore into a PostgreSQL reachable from here (KB_DB_* or PG* variables)')
-    .option('--rds', 'restore an RDS snapshot through the deployed automation (not available yet)')
+    .option('--rds', 'restore an RDS backup to a NEW instance through the deployed kb-dr functions')
+    .option('--snapshot-id <id>', 'with --rds: the kb-dr snapshot to restore, or "latest"')
+    .option('--pitr', 'point-in-time restore of the RDS instance (implies --rds)')
+    .option('--target-time <time>', 'with --pitr: ISO time with Z or an offset, or "latest"')
+    .option('--target-instance <id>', 'with --rds/--pitr: the NEW instance id (kb-restore-...)')
+    .option('--source-instance <id>', 'with --pitr: the instance to restore (default: the protected one)')
+    .option(
+      '--force-production',
+      'with --rds: put --target-instance behind the production name (promote-restore; production is renamed aside, never deleted)',
+    )
+    .option(
+      '--production-instance <id>',
+      'with --force-production: the production id (default: $KB_DB_INSTANCE_ID)',
+    )
     .option('--backup-file <file>', 'the kb-backup-*.sql.gz file to restore')
     .option('--rollback', 'put back the database the last restore replaced')
     .option('-y, --yes', 'do not ask for confirmation')

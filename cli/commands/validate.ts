@@ -2,17 +2,38 @@
 import type { Command } from 'commander';
 import { formatValidationReport, validateBackup } from '../local/validate';
 import type { CliContext } from '../shared/context';
-import { rdsNotAvailable, resolveMode } from './mode';
+import { ValidationError } from '../../lambda/shared/errors';
+import { resolveMode } from './mode';
+import { runRdsValidate } from './rds-validate';
 
 interface ValidateFlags {
   local?: boolean;
   rds?: boolean;
-  backupFile: string;
+  backupFile?: string;
+  snapshotId?: string;
   allowSmall?: boolean;
 }
 
 export async function runValidate(ctx: CliContext, flags: ValidateFlags): Promise<number> {
-  if (resolveMode('validate', flags, 'local') === 'rds') rdsNotAvailable('validate');
+  // --snapshot-id names an RDS backup, so it implies --rds.
+  const mode = flags.snapshotId && !flags.local ? 'rds' : resolveMode('validate', flags, 'local');
+  if (mode === 'rds') {
+    if (!flags.snapshotId || flags.backupFile) {
+      throw new ValidationError('validate --rds: pass --snapshot-id=ID (not --backup-file)', 'snapshotId', {
+        hint: 'e.g. `scripts/validate-backup.sh --snapshot-id=latest` or `--snapshot-id=kb-snapshot-20261122-020000`',
+      });
+    }
+    return runRdsValidate(ctx, flags.snapshotId);
+  }
+  if (!flags.backupFile) {
+    throw new ValidationError(
+      'validate: pass --backup-file=FILE (local) or --snapshot-id=ID (RDS)',
+      'backupFile',
+      {
+        hint: 'e.g. `scripts/validate-backup.sh --backup-file=backups/kb-backup-20261122-020000.sql.gz`',
+      },
+    );
+  }
   const report = await validateBackup({
     file: flags.backupFile,
     logger: ctx.logger,
@@ -30,9 +51,10 @@ export function registerValidateCommand(
   program
     .command('validate')
     .description('check a backup file: readable, checksum, gzip, complete pg_dump, plausible size')
-    .requiredOption('--backup-file <file>', 'the kb-backup-*.sql.gz file')
+    .option('--backup-file <file>', 'the kb-backup-*.sql.gz file')
     .option('--local', 'a local backup file (the default)')
-    .option('--rds', 'validate an RDS backup through the deployed automation (not available yet)')
+    .option('--rds', 'validate an RDS backup through the deployed validate-backup function')
+    .option('--snapshot-id <id>', 'the RDS backup to validate (kb-snapshot-... or "latest"; implies --rds)')
     .option('--allow-small', 'accept a backup much smaller than the previous ones (the data really shrank)')
     .action(async (flags: ValidateFlags) => exit(await runValidate(ctx, flags)));
 }

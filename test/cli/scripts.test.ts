@@ -129,11 +129,13 @@ describe('scripts/backup-kb.sh --local', () => {
     expect(readdirSync(dir)).toHaveLength(2);
   });
 
-  it('refuses --rds with a clear "not available yet" and changes nothing', async () => {
-    const result = await run('backup-kb.sh', ['--rds'], pg.env('kb'), cwd);
+  it('refuses --rds before any AWS call when the deployed backup function is not named', async () => {
+    const result = await run('backup-kb.sh', ['--rds', '--yes'], pg.env('kb'), cwd);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('error: `backup --rds` is not available yet');
+    expect(result.stderr).toContain(
+      'error: KB_BACKUP_FUNCTION_NAME is not set; set it to the BackupFunctionName output',
+    );
   });
 
   it('exits 2 on an unknown option', async () => {

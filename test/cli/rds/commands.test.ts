@@ -1,0 +1,170 @@
+/** The RDS flags of the CLI commands: validation, exit codes, output, and the wiring through `main`. */
+import { PassThrough } from 'node:stream';
+import { main } from '../../../bin/kb-dr';
+import { runRdsRestore } from '../../../cli/commands/rds-restore';
+import { runRdsValidate } from '../../../cli/commands/rds-validate';
+import type { Invoker, RdsFunction } from '../../../cli/rds/invoke';
+import type { RdsIo } from '../../../cli/rds/operations';
+import type { CliContext } from '../../../cli/shared/context';
+import { startMoto, type MotoServer } from '../../support/moto';
+
+function context(env: Record<string, string> = {}): CliContext & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  return {
+    env,
+    logger,
+    stdout,
+    stderr,
+    stdin: Object.assign(new PassThrough(), { isTTY: false }),
+    signal: new AbortController().signal,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+const io: RdsIo = { confirm: async () => true, progress: () => {}, sleep: async () => {} };
+
+/** An invoker that answers from a script and records the calls. */
+function scripted(answers: Partial<Record<RdsFunction, unknown[]>>): Invoker & { calls: RdsFunction[] } {
+  const calls: RdsFunction[] = [];
+  const fn: Invoker = async (name) => {
+    calls.push(name);
+    const next = answers[name]?.shift();
+    if (next === undefined) throw new Error(`unexpected call to ${name}`);
+    return next;
+  };
+  return Object.assign(fn, { calls });
+}
+
+describe('restore --rds flags', () => {
+  it('requires --target-time with --pitr, before any call', async () => {
+    const invoker = scripted({});
+    await expect(
+      runRdsRestore(context(), { pitr: true, targetInstance: 'kb-restore-1' }, { invoker, io }),
+    ).rejects.toThrow('restore --pitr: --target-time is required (with Z or an offset)');
+    expect(invoker.calls).toEqual([]);
+  });
+
+  it('prints the refusal and exits 2 when the function refuses', async () => {
+    const ctx = context();
+    const invoker = scripted({
+      'restore-snapshot': [
+        {
+          ok: false,
+          error: 'targetInstanceId "kb-prod" is a production instance',
+          hint: 'restore to a new instance first',
+          errorType: 'GuardRailError',
+          retryable: false,
+          nothingChanged: true,
+        },
+      ],
+    });
+    const code = await runRdsRestore(
+      ctx,
+      { snapshotId: 'latest', targetInstance: 'kb-prod', yes: true },
+      { invoker, io },
+    );
+    expect(code).toBe(2);
+    expect(ctx.err()).toBe(
+      'error: targetInstanceId "kb-prod" is a production instance; restore to a new instance first\n',
+    );
+    expect(invoker.calls).toEqual(['restore-snapshot']);
+  });
+
+  it('does not promote a restore that failed', async () => {
+    const ctx = context({ KB_DB_INSTANCE_ID: 'kb-prod' });
+    const plan = {
+      ok: true,
+      action: 'plan',
+      snapshot: { id: 'kb-snapshot-20261122-020000', resolvedFrom: 'id' },
+      targetInstanceId: 'kb-restore-1',
+      settings: { vpcSecurityGroupIds: [], storageEncrypted: true },
+      warnings: [],
+    };
+    const invoker = scripted({
+      'restore-snapshot': [plan, { ...plan, action: 'started' }],
+      'restore-status': [
+        {
+          ok: true,
+          targetInstanceId: 'kb-restore-1',
+          state: 'incompatible-restore',
+          phase: 'failed',
+          todo: ['read the events'],
+          rto: {},
+          restoredFrom: {},
+        },
+      ],
+    });
+    const code = await runRdsRestore(
+      ctx,
+      {
+        snapshotId: 'kb-snapshot-20261122-020000',
+        targetInstance: 'kb-restore-1',
+        forceProduction: true,
+        yes: true,
+      },
+      { invoker, io },
+    );
+    expect(code).toBe(1);
+    expect(invoker.calls).not.toContain('promote-restore');
+    expect(ctx.err()).toContain('not promoting it');
+  });
+});
+
+describe('validate --snapshot-id', () => {
+  it('prints the report and exits 1 on FAIL', async () => {
+    const ctx = context();
+    const invoker = scripted({
+      'validate-backup': [
+        {
+          ok: false,
+          result: 'FAIL',
+          snapshotId: 'kb-snapshot-20261122-020000',
+          report: ['PASS a: x', 'FAIL b: y'],
+          checks: [],
+          error: 'e',
+          hint: 'h',
+          errorType: 'BackupValidationFailed',
+          retryable: false,
+        },
+      ],
+    });
+    expect(await runRdsValidate(ctx, 'latest', { invoker })).toBe(1);
+    expect(ctx.out()).toBe('PASS a: x\nFAIL b: y\nRESULT: FAIL (kb-snapshot-20261122-020000)\n');
+  });
+});
+
+describe('main wiring to the deployed functions (moto answers on loopback)', () => {
+  let moto: MotoServer;
+  beforeAll(async () => {
+    moto = await startMoto({ applyToProcessEnv: true });
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('invokes kb-dr-validate-backup and says how to deploy when it does not exist', async () => {
+    const ctx = context({ ...moto.env });
+    const code = await main(['validate', '--snapshot-id=latest'], ctx);
+    expect(code).toBe(1);
+    expect(ctx.err()).toMatch(
+      /^error: invoke kb-dr-validate-backup failed: ResourceNotFoundException.*cdk deploy --all/,
+    );
+  });
+
+  it('refuses --pitr with --local before any call', async () => {
+    const ctx = context({ ...moto.env });
+    const code = await main(
+      ['restore', '--pitr', '--local', '--target-time=latest', '--target-instance=kb-restore-1'],
+      ctx,
+    );
+    expect(code).toBe(1);
+    expect(ctx.err()).toContain('--pitr restores the RDS instance; it excludes --local');
+  });
+});
