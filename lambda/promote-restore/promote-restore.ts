@@ -26,6 +26,7 @@ import {
   describeInstanceIfExists,
   hasRestorePrefix,
   isProductionInstanceId,
+  productionIds,
   requireConfirmation,
   type RestoreGuardConfig,
 } from '../shared/guards';
@@ -137,7 +138,7 @@ export async function promoteRestore(
   const restoredId = input.restoredInstanceId.toLowerCase();
   if (!isProductionInstanceId(config, prodId)) {
     throw new GuardRailError(
-      `productionInstanceId "${input.productionInstanceId}" is not a configured production instance (${[config.dbInstanceId, ...config.productionInstanceIds].join(', ')}), e.g. "productionInstanceId": "${config.dbInstanceId}"`,
+      `productionInstanceId "${input.productionInstanceId}" is not a configured production instance (${productionIds(config).join(', ')}), e.g. "productionInstanceId": "${config.dbInstanceId}"`,
       { hint: 'nothing was changed' },
     );
   }

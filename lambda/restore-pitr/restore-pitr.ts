@@ -20,6 +20,8 @@ import {
 import {
   checkRestoreTarget,
   describeInstanceIfExists,
+  isProductionInstanceId,
+  productionIds,
   requireConfirmation,
   type RestoreGuardConfig,
 } from '../shared/guards';
@@ -206,6 +208,13 @@ export async function restorePitr(
   const useLatest = input.targetTime.toLowerCase() === LATEST;
   const requested = useLatest ? undefined : parseTargetTime(input.targetTime);
   const sourceId = input.sourceInstanceId ?? config.dbInstanceId;
+  // The function's IAM role may restore only from production instances; say so before AWS does.
+  if (!isProductionInstanceId(config, sourceId)) {
+    throw new GuardRailError(
+      `sourceInstanceId "${sourceId}" is not a protected instance (${productionIds(config).join(', ')}), e.g. "sourceInstanceId": "${config.dbInstanceId}"`,
+      { hint: 'leave sourceInstanceId out to restore the protected instance; nothing was changed' },
+    );
+  }
   const source = await describeInstanceIfExists(rds, sourceId);
   if (!source) {
     throw new ValidationError(

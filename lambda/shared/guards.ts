@@ -24,6 +24,11 @@ export function sameInstanceId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/** The production instance ids (the protected one first), lower case, without duplicates. */
+export function productionIds(cfg: RestoreGuardConfig): string[] {
+  return [...new Set([cfg.dbInstanceId, ...cfg.productionInstanceIds].map((id) => id.toLowerCase()))];
+}
+
 /** True when `id` names a production instance (the protected one or any configured production id). */
 export function isProductionInstanceId(cfg: RestoreGuardConfig, id: string): boolean {
   return [cfg.dbInstanceId, ...cfg.productionInstanceIds].some((p) => sameInstanceId(p, id));

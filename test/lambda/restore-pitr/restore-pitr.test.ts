@@ -146,8 +146,15 @@ describe('restorePitr', () => {
     expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceToPointInTimeCommand, 0);
   });
 
-  it('refuses an unknown source instance, pointing at restore-snapshot', async () => {
-    await expect(run({ ...GOOD, sourceInstanceId: 'kb-gone' })).rejects.toMatchObject({
+  it('refuses a source that is not a protected instance without describing it', async () => {
+    await expect(run({ ...GOOD, sourceInstanceId: 'kb-restore-old' })).rejects.toThrow(
+      'sourceInstanceId "kb-restore-old" is not a protected instance (kb-prod, kb-prod-replica), e.g. "sourceInstanceId": "kb-prod"',
+    );
+    expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 0);
+  });
+
+  it('refuses a protected source that no longer exists, pointing at restore-snapshot', async () => {
+    await expect(run({ ...GOOD, sourceInstanceId: 'kb-prod-replica' })).rejects.toMatchObject({
       field: 'sourceInstanceId',
       hint: expect.stringContaining('restore-snapshot'),
     });
