@@ -18,10 +18,14 @@ interface Statement {
   Condition?: unknown;
 }
 
+/** Statements of this construct's policies only (the backup pipeline shares the stack). */
 function statements(template: Template): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
-  );
+  return Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([logicalId]) => logicalId.startsWith('RestoreFunctions'))
+    .map(([, p]) => p)
+    .flatMap(
+      (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
+    );
 }
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 const resourcesOf = (s: Statement) =>
@@ -34,6 +38,13 @@ describe('RestoreFunctions', () => {
   });
   const template = Template.fromStack(operations);
   const all = statements(template);
+
+  it('finds the policies of the five function roles and the scheduler role', () => {
+    const ids = Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) =>
+      id.startsWith('RestoreFunctions'),
+    );
+    expect(ids).toHaveLength(RESTORE_FUNCTION_DIRS.length + 1);
+  });
 
   it('deploys the five functions under stable names, logging to /aws/knowledgebase/restore', () => {
     for (const dir of RESTORE_FUNCTION_DIRS) {
