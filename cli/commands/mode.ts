@@ -1,17 +1,10 @@
 /**
  * Where a command acts: `--local` (a PostgreSQL server reachable from this machine) or `--rds`
- * (the deployed AWS automation). `--rds` is the extension point for invoking the deployed Lambdas
- * (backup, restore with --pitr / --snapshot-id / --target-instance / --force-production): add an
- * `rds-<command>.ts` module beside each command and dispatch to it where `rdsNotAvailable` is called.
+ * (the deployed AWS automation: each command's `rds-<command>.ts` invokes the kb-dr functions).
  */
-import { KbDrError, ValidationError } from '../../lambda/shared/errors';
+import { ValidationError } from '../../lambda/shared/errors';
 
 export type Mode = 'local' | 'rds';
-
-/** A feature that is designed but not shipped yet. Nothing was changed. */
-export class NotAvailableError extends KbDrError {
-  override readonly name = 'NotAvailableError';
-}
 
 export interface ModeFlags {
   readonly local?: boolean;
@@ -30,12 +23,5 @@ export function resolveMode(command: string, flags: ModeFlags, defaultMode?: Mod
   if (defaultMode) return defaultMode;
   throw new ValidationError(`${command}: say where to act`, 'mode', {
     hint: `pass --local for a local PostgreSQL (e.g. \`scripts/${command === 'backup' ? 'backup' : 'restore'}-kb.sh --local\`)`,
-  });
-}
-
-/** The answer `--rds` gives until the Lambda-backed commands land. */
-export function rdsNotAvailable(command: string): never {
-  throw new NotAvailableError(`\`${command} --rds\` is not available yet in this CLI`, {
-    hint: 'use --local for a local database; for RDS, invoke the deployed kb-dr Lambda functions as the runbook describes',
   });
 }
