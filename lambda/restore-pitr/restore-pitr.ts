@@ -149,8 +149,12 @@ function utc(d: Date): string {
 
 /** Throw a ValidationError stating the window in UTC when `time` is in the future or outside it. */
 export function checkInsideWindow(time: Date, window: RestoreWindow, now: Date, sourceId: string): void {
-  const span = `from ${utc(window.earliest)} to ${utc(window.latest)} (UTC)`;
-  const example = `"targetTime": "${utc(window.latest)}"`;
+  // Operators type whole seconds: state (and enforce) the whole-second window inside the real one,
+  // so the times the message quotes, and its example, are always accepted.
+  const earliest = new Date(Math.ceil(window.earliest.getTime() / 1000) * 1000);
+  const latest = new Date(Math.floor(window.latest.getTime() / 1000) * 1000);
+  const span = `from ${utc(earliest)} to ${utc(latest)} (UTC)`;
+  const example = `"targetTime": "${utc(latest)}"`;
   if (time.getTime() > now.getTime()) {
     throw new ValidationError(
       `targetTime ${utc(time)} is in the future (now ${utc(now)}); the restore window of ${sourceId} is ${span}, e.g. ${example}`,
@@ -158,7 +162,7 @@ export function checkInsideWindow(time: Date, window: RestoreWindow, now: Date, 
       { hint: 'pick a time inside the window, or "targetTime": "latest"; nothing was changed' },
     );
   }
-  if (time < window.earliest || time > window.latest) {
+  if (time < earliest || time > latest) {
     throw new ValidationError(
       `targetTime ${utc(time)} is outside the restore window of ${sourceId}, ${span}, e.g. ${example}`,
       'targetTime',

@@ -119,6 +119,23 @@ describe('restorePitr', () => {
     expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceToPointInTimeCommand, 0);
   });
 
+  it('states a window of whole seconds that its own bounds and example fall inside', async () => {
+    // Prepare: a window with sub-second bounds, as a real instance reports them.
+    rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
+      DBInstanceAutomatedBackups: [{ RestoreWindow: { EarliestTime: new Date('2026-11-15T03:00:00.600Z') } }],
+    });
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' }).resolves({
+      DBInstances: [{ ...prodInstance(), LatestRestorableTime: new Date('2026-11-22T02:55:00.400Z') }],
+    });
+    // Act + Assess: the quoted bounds are the whole seconds inside the window...
+    await expect(run({ ...GOOD, targetTime: '2026-11-15T03:00:00Z' })).rejects.toThrow(
+      'from 2026-11-15T03:00:01Z to 2026-11-22T02:55:00Z (UTC), e.g. "targetTime": "2026-11-22T02:55:00Z"',
+    );
+    // ...and both are accepted.
+    await expect(run({ ...GOOD, targetTime: '2026-11-15T03:00:01Z' })).resolves.toMatchObject({ ok: true });
+    await expect(run({ ...GOOD, targetTime: '2026-11-22T02:55:00Z' })).resolves.toMatchObject({ ok: true });
+  });
+
   it('refuses a time after LatestRestorableTime but before now', async () => {
     await expect(run({ ...GOOD, targetTime: '2026-11-22T02:58:00Z' })).rejects.toThrow(
       /outside the restore window/,
