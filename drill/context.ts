@@ -1,5 +1,6 @@
 /** What the drill's steps share: the embedded environment and the figures they measure. */
 import type { MotoServer } from '../test/support/moto';
+import type { AwsWorld } from './aws-world';
 import type { TestPostgres } from '../test/support/postgres';
 
 export const KB_DATABASE = 'knowledge_base';
@@ -15,6 +16,9 @@ export interface DrillContext {
   readonly options: DrillOptions;
   pg?: TestPostgres;
   moto?: MotoServer;
+  aws?: AwsWorld;
+  /** The snapshot the emulated night produced. */
+  snapshotId?: string;
   /** Figures the summary reports against the RTO/RPO targets. */
   readonly measured: {
     localRestoreSeconds?: number;

@@ -11,11 +11,17 @@ import { writeReport } from './report';
 import { resultsTable, runSteps, type DrillStep } from './runner';
 import { alarmReplayStep } from './steps/alarm-replay';
 import { localRestoreStep } from './steps/local-restore';
+import { nightStep } from './steps/night';
+import { restoreStep } from './steps/restore';
+import { validateStep } from './steps/validate';
 import { seedStep } from './steps/seed';
 import { targetsStep } from './steps/targets';
 
 export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
   seedStep,
+  nightStep,
+  validateStep,
+  restoreStep,
   localRestoreStep,
   alarmReplayStep,
   targetsStep,

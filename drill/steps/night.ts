@@ -1,0 +1,102 @@
+/**
+ * Step 2: one night on the emulated RDS with the real handlers: the scheduled backup, the RDS
+ * events (snapshot created, export completed) routed to reconcile, a redelivered schedule event,
+ * and the periodic pass; shows the KB metrics the handlers emitted.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { exportObjectsPrefix, exportTaskIdFor, manifestKey, snapshotIdFor } from '../../lambda/shared/naming';
+import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, metricLines, startAwsWorld } from '../aws-world';
+import type { DrillContext } from '../context';
+import type { DrillStep } from '../runner';
+import { getManifest } from '../../lambda/shared/manifest-store';
+
+export function rdsEvent(eventId: string, snapshotId: string): Record<string, unknown> {
+  return {
+    version: '0',
+    source: 'aws.rds',
+    'detail-type': 'RDS DB Snapshot Event',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    detail: {
+      EventID: eventId,
+      SourceType: 'SNAPSHOT',
+      SourceIdentifier: snapshotId,
+      SourceArn: `arn:aws:rds:us-east-1:123456789012:snapshot:${snapshotId}`,
+      Date: new Date().toISOString(),
+      Message: eventId,
+    },
+  };
+}
+
+export const nightStep: DrillStep<DrillContext> = {
+  id: 'night',
+  title: 'A night on emulated RDS: snapshot, export, metrics',
+  async run(ctx, log) {
+    const world = await startAwsWorld();
+    ctx.aws = world;
+    ctx.moto = world.moto;
+    log(`moto_server on ${world.moto.endpoint}; protected instance ${DRILL_PROD_ID}, bucket ${DRILL_BUCKET}`);
+    const scheduled = new Date(Date.now() - 60_000);
+    scheduled.setUTCSeconds(0, 0);
+    const snapshotId = snapshotIdFor(scheduled);
+    const event = { source: 'kb-dr.schedule', time: scheduled.toISOString() };
+
+    const { result: started, emf: backupEmf } = await world.captureMetrics(() =>
+      world.handlers.backup(event),
+    );
+    log(`backup ${JSON.stringify(event)} → ${JSON.stringify(started)}`);
+    const { result: again } = await world.captureMetrics(() => world.handlers.backup(event));
+    log(`the same schedule event redelivered → ${JSON.stringify(again)} (nothing created twice)`);
+
+    const { result: onCreated, emf: createdEmf } = await world.captureMetrics(() =>
+      world.handlers.reconcile(rdsEvent('RDS-EVENT-0042', snapshotId)),
+    );
+    log(`RDS-EVENT-0042 (snapshot created) → reconcile → ${JSON.stringify(onCreated)}`);
+
+    // moto's export writes nothing and reports `complete` at once: put objects where RDS would
+    // (stand-ins for its Parquet files, sized by the seeded entries), SSE-KMS with our key.
+    const taskId = exportTaskIdFor(snapshotId);
+    const entries = ctx.options.entries;
+    const parts = [
+      { table: 'public.knowledge_entries', bytes: 200 * entries },
+      { table: 'public.embedding_cache', bytes: 80 * entries },
+    ];
+    for (const p of parts) {
+      await world.s3.send(
+        new PutObjectCommand({
+          Bucket: DRILL_BUCKET,
+          Key: `${exportObjectsPrefix(taskId)}knowledge_base/${p.table}/1/part-00000-drill.gz.parquet`,
+          Body: Buffer.alloc(p.bytes, 0x4b),
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: DRILL_KMS_KEY_ARN,
+        }),
+      );
+    }
+    log(
+      `export ${taskId}: ${parts.length} objects under s3://${DRILL_BUCKET}/${exportObjectsPrefix(taskId)} (stand-ins: moto writes none)`,
+    );
+
+    const { result: onCompleted, emf: completedEmf } = await world.captureMetrics(() =>
+      world.handlers.reconcile(rdsEvent('RDS-EVENT-0161', snapshotId)),
+    );
+    log(`RDS-EVENT-0161 (export completed) → reconcile → ${JSON.stringify(onCompleted)}`);
+    const { result: pass, emf: passEmf } = await world.captureMetrics(() => world.handlers.reconcile({}));
+    log(`periodic pass {} → ${JSON.stringify(pass)}`);
+
+    const manifest = await getManifest({ s3: world.s3, bucket: DRILL_BUCKET }, snapshotId);
+    if (manifest?.status !== 'SUCCEEDED') {
+      throw new Error(`no SUCCEEDED manifest at s3://${DRILL_BUCKET}/${manifestKey(snapshotId)}`);
+    }
+    log(
+      `manifest s3://${DRILL_BUCKET}/${manifestKey(snapshotId)}: ${manifest.status}, ${manifest.exportSizeBytes} bytes exported`,
+    );
+    const metrics = metricLines([...backupEmf, ...createdEmf, ...completedEmf, ...passEmf]);
+    for (const m of metrics) log(`metric ${m}`);
+    for (const required of ['KB/BackupSuccess=1', 'KB/BackupFailure=0', 'KB/TimeSinceLastBackup']) {
+      if (!metrics.some((m) => m.startsWith(required)))
+        throw new Error(`the handlers emitted no ${required}`);
+    }
+    ctx.snapshotId = snapshotId;
+    return { details: [], figures: { exportSizeBytes: manifest.exportSizeBytes ?? 0 } };
+  },
+};
