@@ -29,30 +29,44 @@ export async function getManifest(
   }
 }
 
+type WritableLocation = ManifestLocation & { readonly kmsKeyArn: string };
+
 /**
- * Write a manifest, SSE-KMS with the bucket's key and a SHA-256 checksum. Validated against the
- * schema first, so a malformed manifest is never stored.
+ * PUT a manifest, SSE-KMS with the bucket's key and a SHA-256 checksum, validated against the
+ * schema first so a malformed manifest is never stored. `onlyIfAbsent` adds `If-None-Match: *`.
  */
-export async function putManifest(
-  loc: ManifestLocation & { readonly kmsKeyArn: string },
+async function writeManifest(
+  loc: WritableLocation,
   manifest: BackupManifest,
+  onlyIfAbsent: boolean,
 ): Promise<void> {
   const body = JSON.stringify(BackupManifestSchema.parse(manifest), null, 2);
-  const key = manifestKey(manifest.snapshotId);
+  await loc.s3.send(
+    new PutObjectCommand({
+      Bucket: loc.bucket,
+      Key: manifestKey(manifest.snapshotId),
+      Body: body,
+      ContentType: 'application/json',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: loc.kmsKeyArn,
+      ChecksumAlgorithm: 'SHA256',
+      ...(onlyIfAbsent ? { IfNoneMatch: '*' } : {}),
+    }),
+  );
+}
+
+function writeFailed(loc: WritableLocation, manifest: BackupManifest, err: unknown): never {
+  throw translateAwsError(err, {
+    operation: `write manifest s3://${loc.bucket}/${manifestKey(manifest.snapshotId)}`,
+  });
+}
+
+/** Write (or overwrite) a manifest. */
+export async function putManifest(loc: WritableLocation, manifest: BackupManifest): Promise<void> {
   try {
-    await loc.s3.send(
-      new PutObjectCommand({
-        Bucket: loc.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        ServerSideEncryption: 'aws:kms',
-        SSEKMSKeyId: loc.kmsKeyArn,
-        ChecksumAlgorithm: 'SHA256',
-      }),
-    );
+    await writeManifest(loc, manifest, false);
   } catch (err) {
-    throw translateAwsError(err, { operation: `write manifest s3://${loc.bucket}/${key}` });
+    writeFailed(loc, manifest, err);
   }
 }
 
@@ -61,30 +75,14 @@ export async function putManifest(
  * Returns false, writing nothing, when another writer recorded it first (412 Precondition Failed,
  * or 409 while a concurrent conditional write to the same key is in flight).
  */
-export async function putManifestOnce(
-  loc: ManifestLocation & { readonly kmsKeyArn: string },
-  manifest: BackupManifest,
-): Promise<boolean> {
-  const body = JSON.stringify(BackupManifestSchema.parse(manifest), null, 2);
-  const key = manifestKey(manifest.snapshotId);
+export async function putManifestOnce(loc: WritableLocation, manifest: BackupManifest): Promise<boolean> {
   try {
-    await loc.s3.send(
-      new PutObjectCommand({
-        Bucket: loc.bucket,
-        Key: key,
-        Body: body,
-        ContentType: 'application/json',
-        ServerSideEncryption: 'aws:kms',
-        SSEKMSKeyId: loc.kmsKeyArn,
-        ChecksumAlgorithm: 'SHA256',
-        IfNoneMatch: '*',
-      }),
-    );
+    await writeManifest(loc, manifest, true);
     return true;
   } catch (err) {
     const code = awsErrorCode(err);
     if (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict') return false;
-    throw translateAwsError(err, { operation: `write manifest s3://${loc.bucket}/${key}` });
+    writeFailed(loc, manifest, err);
   }
 }
 
