@@ -8,25 +8,8 @@ import { exportObjectsPrefix, exportTaskIdFor, manifestKey, snapshotIdFor } from
 import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, metricLines, startAwsWorld } from '../aws-world';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
+import { rdsSnapshotEvent } from '../../test/support/rds-events';
 import { getManifest } from '../../lambda/shared/manifest-store';
-
-export function rdsEvent(eventId: string, snapshotId: string): Record<string, unknown> {
-  return {
-    version: '0',
-    source: 'aws.rds',
-    'detail-type': 'RDS DB Snapshot Event',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    detail: {
-      EventID: eventId,
-      SourceType: 'SNAPSHOT',
-      SourceIdentifier: snapshotId,
-      SourceArn: `arn:aws:rds:us-east-1:123456789012:snapshot:${snapshotId}`,
-      Date: new Date().toISOString(),
-      Message: eventId,
-    },
-  };
-}
 
 export const nightStep: DrillStep<DrillContext> = {
   id: 'night',
@@ -49,7 +32,7 @@ export const nightStep: DrillStep<DrillContext> = {
     log(`the same schedule event redelivered → ${JSON.stringify(again)} (nothing created twice)`);
 
     const { result: onCreated, emf: createdEmf } = await world.captureMetrics(() =>
-      world.handlers.reconcile(rdsEvent('RDS-EVENT-0042', snapshotId)),
+      world.handlers.reconcile(rdsSnapshotEvent('RDS-EVENT-0042', snapshotId)),
     );
     log(`RDS-EVENT-0042 (snapshot created) → reconcile → ${JSON.stringify(onCreated)}`);
 
@@ -77,7 +60,7 @@ export const nightStep: DrillStep<DrillContext> = {
     );
 
     const { result: onCompleted, emf: completedEmf } = await world.captureMetrics(() =>
-      world.handlers.reconcile(rdsEvent('RDS-EVENT-0161', snapshotId)),
+      world.handlers.reconcile(rdsSnapshotEvent('RDS-EVENT-0161', snapshotId)),
     );
     log(`RDS-EVENT-0161 (export completed) → reconcile → ${JSON.stringify(onCompleted)}`);
     const { result: pass, emf: passEmf } = await world.captureMetrics(() => world.handlers.reconcile({}));

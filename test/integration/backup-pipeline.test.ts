@@ -28,6 +28,7 @@ import {
 import { failedManifest } from '../support/backup-fixtures';
 import { captureEmf, enableEmf, type EmfCapture } from '../support/emf';
 import { startMoto, type MotoServer } from '../support/moto';
+import { rdsSnapshotEvent } from '../support/rds-events';
 
 let moto: MotoServer;
 let rds: RDSClient;
@@ -109,22 +110,6 @@ function scheduleEvent(time: Date) {
   return { source: 'kb-dr.schedule', time: time.toISOString() };
 }
 
-function rdsEvent(eventId: string, snapshotId: string) {
-  return {
-    source: 'aws.rds',
-    'detail-type': 'RDS DB Snapshot Event',
-    time: new Date().toISOString(),
-    detail: {
-      EventID: eventId,
-      SourceType: 'SNAPSHOT',
-      SourceIdentifier: snapshotId,
-      SourceArn: `arn:aws:rds:us-east-1:123456789012:snapshot:${snapshotId}`,
-      Date: new Date().toISOString(),
-      Message: 'event',
-    },
-  };
-}
-
 /** Write what RDS would write for an export: Parquet parts under the task's prefix. */
 async function writeExportObjects(bucket: string, snapshotId: string, sizes: number[]): Promise<void> {
   const prefix = exportObjectsPrefix(exportTaskIdFor(snapshotId));
@@ -168,9 +153,9 @@ describe('nightly backup pipeline on moto_server', () => {
     const snapshotId = snapshotIdFor(time);
     // Act
     const started = await w.backup(scheduleEvent(time));
-    const onCreated = await w.reconcile(rdsEvent('RDS-EVENT-0042', snapshotId));
+    const onCreated = await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0042', snapshotId));
     await writeExportObjects(w.bucket, snapshotId, [1500, 500]);
-    const onCompleted = await w.reconcile(rdsEvent('RDS-EVENT-0161', snapshotId));
+    const onCompleted = await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0161', snapshotId));
     const pass = await w.reconcile({});
     // Assess
     expect(started).toEqual({ status: 'created', snapshotId });
@@ -209,12 +194,12 @@ describe('nightly backup pipeline on moto_server', () => {
     // Act
     const first = await w.backup(scheduleEvent(time));
     const second = await w.backup(scheduleEvent(time));
-    await w.reconcile(rdsEvent('RDS-EVENT-0042', snapshotId));
+    await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0042', snapshotId));
     await writeExportObjects(w.bucket, snapshotId, [100]);
-    await w.reconcile(rdsEvent('RDS-EVENT-0042', snapshotId));
+    await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0042', snapshotId));
     const recordedBy = await readManifest(w.bucket, snapshotId);
-    await w.reconcile(rdsEvent('RDS-EVENT-0161', snapshotId));
-    await w.reconcile(rdsEvent('RDS-EVENT-0161', snapshotId));
+    await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0161', snapshotId));
+    await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0161', snapshotId));
     // Assess
     expect(first.status).toBe('created');
     expect(second).toEqual({ status: 'already-exists', snapshotId });
@@ -289,8 +274,8 @@ describe('nightly backup pipeline on moto_server', () => {
     const night1 = scheduledTime(5);
     const id1 = snapshotIdFor(night1);
     await w.backup(scheduleEvent(night1));
-    await w.reconcile(rdsEvent('RDS-EVENT-0042', id1));
-    await w.reconcile(rdsEvent('RDS-EVENT-0161', id1));
+    await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0042', id1));
+    await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0161', id1));
     const impostor = snapshotIdFor(new Date(night1.getTime() - 60_000));
     await rds.send(
       new CreateDBSnapshotCommand({ DBInstanceIdentifier: w.instance, DBSnapshotIdentifier: impostor }),
@@ -321,8 +306,8 @@ describe('nightly backup pipeline on moto_server', () => {
     const night32 = scheduledTime(1);
     const id32 = snapshotIdFor(night32);
     await w.backup(scheduleEvent(night32));
-    await w.reconcile(rdsEvent('RDS-EVENT-0042', id32));
-    await w.reconcile(rdsEvent('RDS-EVENT-0161', id32));
+    await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0042', id32));
+    await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0161', id32));
     const pass = await w.reconcile({});
     // Assess
     expect(pass.deleted).toEqual([id1]);
