@@ -23,6 +23,16 @@ export interface KbDrConfig {
   readonly productionInstanceIds: readonly string[];
   /** Prefix every restored instance id must carry. @default 'kb-restore-' */
   readonly restoreInstancePrefix: string;
+  /** Restore functions are named `<prefix>-<function>`; the CLI finds them by it. @default 'kb-dr' */
+  readonly functionNamePrefix: string;
+  /** Weekly validation of the latest backup, 5-field cron in the backup time zone. @default '0 6 * * 1' */
+  readonly validationSchedule: string;
+  /** The same as an EventBridge Scheduler expression. */
+  readonly validationScheduleExpression: string;
+  /** Provision the docs/events examples as shareable Lambda console test events. @default true */
+  readonly shareableTestEvents: boolean;
+  /** Create the `lambda-testevent-schemas` registry (first deploy into an account without one). @default false */
+  readonly createTestEventRegistry: boolean;
 }
 
 /** One setting: its cdk.json context key and environment variable. */
@@ -52,6 +62,22 @@ export const SETTINGS = {
     env: 'KB_RESTORE_INSTANCE_PREFIX',
     example: 'kb-restore-',
   },
+  functionNamePrefix: { context: 'kb:functionNamePrefix', env: 'KB_FUNCTION_PREFIX', example: 'kb-dr' },
+  validationSchedule: {
+    context: 'kb:validationSchedule',
+    env: 'KB_VALIDATION_SCHEDULE',
+    example: '0 6 * * 1',
+  },
+  shareableTestEvents: {
+    context: 'kb:shareableTestEvents',
+    env: 'KB_SHAREABLE_TEST_EVENTS',
+    example: 'true',
+  },
+  createTestEventRegistry: {
+    context: 'kb:createTestEventRegistry',
+    env: 'KB_CREATE_TEST_EVENT_REGISTRY',
+    example: 'true',
+  },
 } as const satisfies Record<string, Setting>;
 
 export const DEFAULTS = {
@@ -59,6 +85,10 @@ export const DEFAULTS = {
   backupSchedule: '0 2 * * *',
   backupTimezone: 'UTC',
   restoreInstancePrefix: 'kb-restore-',
+  functionNamePrefix: 'kb-dr',
+  validationSchedule: '0 6 * * 1',
+  shareableTestEvents: true,
+  createTestEventRegistry: false,
 } as const;
 
 /** Reads a context value (e.g. `app.node.tryGetContext`). */
@@ -165,6 +195,21 @@ export function toScheduleExpression(cron: string): string {
   return `cron(${minute} ${hour} ${ebDom} ${month} ${ebDow} *)`;
 }
 
+function asBoolean(setting: Setting, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw invalid(setting, value, 'must be true or false');
+}
+
+function cronSetting(setting: Setting, cron: string): string {
+  try {
+    return toScheduleExpression(cron);
+  } catch (e) {
+    throw invalid(setting, cron, `is not a valid 5-field cron: ${(e as Error).message}`);
+  }
+}
+
 function isValidTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -201,12 +246,10 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
 
   const backupSchedule =
     asString(s.backupSchedule, raw(s.backupSchedule, ctx, env)) ?? DEFAULTS.backupSchedule;
-  let scheduleExpression: string;
-  try {
-    scheduleExpression = toScheduleExpression(backupSchedule);
-  } catch (e) {
-    throw invalid(s.backupSchedule, backupSchedule, `is not a valid 5-field cron: ${(e as Error).message}`);
-  }
+  const scheduleExpression = cronSetting(s.backupSchedule, backupSchedule);
+  const validationSchedule =
+    asString(s.validationSchedule, raw(s.validationSchedule, ctx, env)) ?? DEFAULTS.validationSchedule;
+  const validationScheduleExpression = cronSetting(s.validationSchedule, validationSchedule);
 
   const backupTimezone =
     asString(s.backupTimezone, raw(s.backupTimezone, ctx, env)) ?? DEFAULTS.backupTimezone;
@@ -246,6 +289,27 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     }
   }
 
+  // Function names are `<prefix>-promote-restore` at the longest; Lambda allows 64 characters.
+  const functionNamePrefix =
+    asString(s.functionNamePrefix, raw(s.functionNamePrefix, ctx, env)) ?? DEFAULTS.functionNamePrefix;
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,40}$/.test(functionNamePrefix)) {
+    throw invalid(
+      s.functionNamePrefix,
+      functionNamePrefix,
+      'must be 1-41 letters, digits and hyphens starting with a letter',
+    );
+  }
+  const shareableTestEvents = asBoolean(
+    s.shareableTestEvents,
+    raw(s.shareableTestEvents, ctx, env),
+    DEFAULTS.shareableTestEvents,
+  );
+  const createTestEventRegistry = asBoolean(
+    s.createTestEventRegistry,
+    raw(s.createTestEventRegistry, ctx, env),
+    DEFAULTS.createTestEventRegistry,
+  );
+
   return {
     dbInstanceId,
     backupRetentionDays,
@@ -255,5 +319,10 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     alarmEmails,
     productionInstanceIds,
     restoreInstancePrefix,
+    functionNamePrefix,
+    validationSchedule,
+    validationScheduleExpression,
+    shareableTestEvents,
+    createTestEventRegistry,
   };
 }

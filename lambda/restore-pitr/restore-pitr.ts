@@ -149,8 +149,8 @@ function utc(d: Date): string {
 
 /** Throw a ValidationError stating the window in UTC when `time` is in the future or outside it. */
 export function checkInsideWindow(time: Date, window: RestoreWindow, now: Date, sourceId: string): void {
-  // Operators type whole seconds: state (and enforce) the whole-second window inside the real one,
-  // so the times the message quotes, and its example, are always accepted.
+  // Operators type whole seconds: quote the whole-second window inside the real one, so the times
+  // the message quotes, and its example, are always accepted.
   const earliest = new Date(Math.ceil(window.earliest.getTime() / 1000) * 1000);
   const latest = new Date(Math.floor(window.latest.getTime() / 1000) * 1000);
   const span = `from ${utc(earliest)} to ${utc(latest)} (UTC)`;
@@ -162,7 +162,7 @@ export function checkInsideWindow(time: Date, window: RestoreWindow, now: Date, 
       { hint: 'pick a time inside the window, or "targetTime": "latest"; nothing was changed' },
     );
   }
-  if (time < earliest || time > latest) {
+  if (time < window.earliest || time > window.latest) {
     throw new ValidationError(
       `targetTime ${utc(time)} is outside the restore window of ${sourceId}, ${span}, e.g. ${example}`,
       'targetTime',

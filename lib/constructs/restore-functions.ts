@@ -29,50 +29,17 @@ export function testEventSchemaName(functionName: string): string {
   return `_${functionName}-schema`;
 }
 
-/** Context keys this construct reads (defaults for its props). */
-export const RESTORE_CONTEXT = {
-  functionNamePrefix: 'kb:functionNamePrefix',
-  shareableTestEvents: 'kb:shareableTestEvents',
-  createTestEventRegistry: 'kb:createTestEventRegistry',
-  validationSchedule: 'kb:validationSchedule',
-} as const;
-
 export interface RestoreFunctionsProps {
+  /**
+   * Configuration; this construct uses `functionNamePrefix` (physical names `<prefix>-<function>`,
+   * e.g. `kb-dr-restore-snapshot`, so on-call finds them in the console and the CLI invokes them by
+   * name), `validationScheduleExpression`, `shareableTestEvents` and `createTestEventRegistry`
+   * (the console creates the `lambda-testevent-schemas` registry the first time anyone in the
+   * account saves a shareable test event, and CloudFormation cannot create one that exists, so it
+   * is off by default and retained when created).
+   */
   readonly config: KbDrConfig;
   readonly storage: StorageResources;
-  /**
-   * Physical function names are `<prefix>-<function>` (e.g. `kb-dr-restore-snapshot`), so the
-   * on-call engineer finds them in the console and the operator CLI can invoke them by name.
-   * @default context `kb:functionNamePrefix`, else 'kb-dr'
-   */
-  readonly functionNamePrefix?: string;
-  /**
-   * Provision the `docs/events/*.json` examples as shareable console test events.
-   * @default context `kb:shareableTestEvents`, else true
-   */
-  readonly shareableTestEvents?: boolean;
-  /**
-   * Create the `lambda-testevent-schemas` registry. The console creates it the first time anyone in
-   * the account saves a shareable test event, and CloudFormation cannot create a registry that
-   * already exists, so this is off by default; set it for the first deploy into an account that
-   * never had one (the registry is retained when the stack is deleted: leave it off afterwards).
-   * @default context `kb:createTestEventRegistry`, else false
-   */
-  readonly createTestEventRegistry?: boolean;
-  /**
-   * When validate-backup checks the latest backup, as an EventBridge Scheduler expression in the
-   * backup time zone.
-   * @default context `kb:validationSchedule`, else 'cron(0 6 ? * MON *)' (Mondays 06:00)
-   */
-  readonly validationSchedule?: string;
-}
-
-function contextBool(scope: Construct, key: string, fallback: boolean): boolean {
-  const v: unknown = scope.node.tryGetContext(key);
-  if (v === undefined) return fallback;
-  if (v === true || v === 'true') return true;
-  if (v === false || v === 'false') return false;
-  throw new Error(`context ${key} = ${JSON.stringify(v)} must be true or false, e.g. -c ${key}=true`);
 }
 
 const FUNCTION_SPECS: Record<
@@ -114,15 +81,7 @@ export class RestoreFunctions extends Construct {
     super(scope, id);
     const { config, storage } = props;
     const stack = Stack.of(this);
-    const prefix =
-      props.functionNamePrefix ??
-      (this.node.tryGetContext(RESTORE_CONTEXT.functionNamePrefix) as string | undefined) ??
-      'kb-dr';
-    if (!/^[A-Za-z][A-Za-z0-9-]{0,40}$/.test(prefix)) {
-      throw new Error(
-        `functionNamePrefix "${prefix}" must be 1-41 letters, digits and hyphens, e.g. "kb-dr"`,
-      );
-    }
+    const prefix = config.functionNamePrefix;
     const restorePrefix = config.restoreInstancePrefix.toLowerCase();
     if (!/^[a-z][a-z0-9-]*$/.test(restorePrefix)) {
       throw new Error(
@@ -312,14 +271,10 @@ export class RestoreFunctions extends Construct {
       { resource: `${nagArnRef(vb.function)}:*` },
       'lambda:InvokeFunction granted on the validate-backup function and its versions/aliases only (CDK grantInvoke adds the qualifier wildcard)',
     );
-    const validationSchedule =
-      props.validationSchedule ??
-      (this.node.tryGetContext(RESTORE_CONTEXT.validationSchedule) as string | undefined) ??
-      'cron(0 6 ? * MON *)';
     this.weeklyValidation = new scheduler.Schedule(this, 'WeeklyValidation', {
       description: `kb-dr weekly validation of the latest backup of ${config.dbInstanceId}`,
       schedule: scheduler.ScheduleExpression.expression(
-        validationSchedule,
+        config.validationScheduleExpression,
         TimeZone.of(config.backupTimezone),
       ),
       target: new targets.LambdaInvoke(vb.function, {
@@ -331,10 +286,8 @@ export class RestoreFunctions extends Construct {
     });
 
     // ---- shareable console test events -----------------------------------------------------------
-    const withEvents =
-      props.shareableTestEvents ?? contextBool(this, RESTORE_CONTEXT.shareableTestEvents, true);
-    const createRegistry =
-      props.createTestEventRegistry ?? contextBool(this, RESTORE_CONTEXT.createTestEventRegistry, false);
+    const withEvents = config.shareableTestEvents;
+    const createRegistry = config.createTestEventRegistry;
     const schemas: Partial<Record<RestoreFunctionDir, eventschemas.CfnSchema>> = {};
     if (withEvents) {
       const registry = createRegistry

@@ -20,6 +20,11 @@ describe('loadConfig', () => {
       alarmEmails: [],
       productionInstanceIds: ['kb-prod'],
       restoreInstancePrefix: 'kb-restore-',
+      functionNamePrefix: 'kb-dr',
+      validationSchedule: '0 6 * * 1',
+      validationScheduleExpression: 'cron(0 6 ? * 2 *)',
+      shareableTestEvents: true,
+      createTestEventRegistry: false,
     });
   });
 
@@ -101,6 +106,27 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_ALARM_EMAILS: `ok@example.com,${email}` }),
     ).toThrow(/KB_ALARM_EMAILS.*not an e-mail address.*oncall@example.com/s);
+  });
+
+  it('rejects a malformed validation schedule, naming the setting', () => {
+    expect(() =>
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_VALIDATION_SCHEDULE: 'cron(0 6 ? * MON *)' }),
+    ).toThrow(
+      /KB_VALIDATION_SCHEDULE.*not a valid 5-field cron.*e\.g\. KB_VALIDATION_SCHEDULE="0 6 \* \* 1"/s,
+    );
+  });
+
+  it.each(['-kb', 'kb_dr', 'k'.repeat(42)])('rejects function name prefix %s', (prefix) => {
+    expect(() => loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_FUNCTION_PREFIX: prefix })).toThrow(
+      /KB_FUNCTION_PREFIX.*1-41 letters, digits and hyphens/,
+    );
+  });
+
+  it('reads the test-event flags as booleans from context or environment', () => {
+    const config = loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:shareableTestEvents': false }), {
+      KB_CREATE_TEST_EVENT_REGISTRY: 'true',
+    });
+    expect(config).toMatchObject({ shareableTestEvents: false, createTestEventRegistry: true });
   });
 
   it('rejects a production id RDS would reject', () => {

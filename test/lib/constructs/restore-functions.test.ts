@@ -107,9 +107,9 @@ describe('RestoreFunctions', () => {
       expect(s.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'rds.eu-west-1.amazonaws.com' } });
   });
 
-  it('validates the latest backup weekly', () => {
+  it('validates the latest backup weekly, Mondays 06:00 (cron "0 6 * * 1") by default', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(0 6 ? * MON *)',
+      ScheduleExpression: 'cron(0 6 ? * 2 *)',
       ScheduleExpressionTimezone: 'UTC',
       Target: Match.objectLike({ Input: JSON.stringify({ snapshotId: 'latest' }) }),
     });
@@ -145,9 +145,9 @@ describe('RestoreFunctions', () => {
     for (const s of schemas) expect(s.DependsOn).toEqual([expect.stringMatching(/TestEventRegistry/)]);
   });
 
-  it('refuses a context flag that is not a boolean', () => {
+  it('refuses a registry flag that is not a boolean, at synth', () => {
     expect(() => buildTestApp({ ...NO_BUNDLING, 'kb:createTestEventRegistry': 'yes' })).toThrow(
-      'context kb:createTestEventRegistry = "yes" must be true or false, e.g. -c kb:createTestEventRegistry=true',
+      /KB_CREATE_TEST_EVENT_REGISTRY \(context kb:createTestEventRegistry\) = "yes" must be true or false/,
     );
   });
 });
