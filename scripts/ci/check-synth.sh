@@ -8,9 +8,20 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 echo "== cdk synth (cdk-nag AwsSolutions checks run during synth)"
-npx cdk synth --quiet -o "$out" \
-  -c kb:dbInstanceId=kb-ci-check \
-  -c kb:alarmEmails=oncall@example.com
+synth=(npx cdk synth --quiet -o "$out" -c kb:dbInstanceId=kb-ci-check -c kb:alarmEmails=oncall@example.com)
+if command -v strace >/dev/null 2>&1; then
+  # Synth must never reach for the network (notices, telemetry, version checks, Docker bundling):
+  # record every connect() of the whole process tree and fail on any IPv4/IPv6 one.
+  strace -f -qq -e trace=connect -o "$out/connect.trace" "${synth[@]}"
+  if grep -E 'AF_INET6?[,}]' "$out/connect.trace"; then
+    echo "cdk synth opened network connections (above); it must make none" >&2
+    exit 1
+  fi
+  echo "network: $(grep -c 'connect(' "$out/connect.trace") connect() calls during synth, none to an IP address"
+else
+  echo "network: strace is not installed, so synth's connections were not checked (.ci/run installs it)"
+  "${synth[@]}"
+fi
 node -e '
 const r = require(process.argv[1]);
 const findings = (r.pluginReports || []).flatMap((p) => p.violations || []);
