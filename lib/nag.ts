@@ -31,3 +31,25 @@ export function acknowledgeWildcard(
   const id = 'action' in finding ? `Action::${finding.action}` : `Resource::${finding.resource}`;
   Validations.of(construct).acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });
 }
+
+/**
+ * An ARN attribute of `producer` usable in `scope`, and how cdk-nag names it in findings. In the
+ * same stack that is `<Logical.Arn>`; across stacks the value is the `Fn::ImportValue` CDK would
+ * create for the reference on its own, and cdk-nag names the finding after that export.
+ */
+export function crossStackArn(
+  scope: IConstruct,
+  producer: IConstruct,
+  arn: string,
+): { value: string; nag: string } {
+  const producerStack = Stack.of(producer);
+  const consumerStack = Stack.of(scope);
+  if (producerStack === consumerStack) return { value: arn, nag: nagArnRef(producer) };
+  const value = producerStack.exportValue(arn);
+  const resolved = consumerStack.resolve(value) as { 'Fn::ImportValue'?: unknown };
+  const exportName = resolved['Fn::ImportValue'];
+  if (typeof exportName !== 'string') {
+    throw new Error(`crossStackArn: could not resolve the export name of ${producer.node.path}`);
+  }
+  return { value, nag: exportName };
+}

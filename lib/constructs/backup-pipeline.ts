@@ -4,7 +4,7 @@ import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { PIPELINE_EVENT_IDS } from '../../lambda/reconcile/rds-event';
 import {
   EXPORT_TASK_PREFIX,
@@ -14,7 +14,7 @@ import {
   SNAPSHOT_PREFIX,
 } from '../../lambda/shared/naming';
 import type { KbDrConfig } from '../config';
-import { acknowledgeWildcard, nagArnPrefix, nagArnRef } from '../nag';
+import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
 import { KbFunction } from './kb-function';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
 
@@ -36,24 +36,6 @@ export interface BackupPipelineProps {
  * iam:PassRole on the export role and kms:CreateGrant on the backup key, both scoped below.
  */
 export const RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE = ['rds:DescribeExportTasks', 'rds:StartExportTask'] as const;
-
-/**
- * An ARN attribute of `producer` usable in `scope`, and how cdk-nag names it in findings. Across
- * stacks the value is the same `Fn::ImportValue` CDK would create for the reference on its own,
- * and cdk-nag names the finding after that export, which is only known once the export exists.
- */
-function arnFor(scope: IConstruct, producer: IConstruct, arn: string): { value: string; nag: string } {
-  const producerStack = Stack.of(producer);
-  const consumerStack = Stack.of(scope);
-  if (producerStack === consumerStack) return { value: arn, nag: nagArnRef(producer) };
-  const value = producerStack.exportValue(arn);
-  const resolved = consumerStack.resolve(value) as { 'Fn::ImportValue'?: unknown };
-  const exportName = resolved['Fn::ImportValue'];
-  if (typeof exportName !== 'string') {
-    throw new Error(`BackupPipeline: could not resolve the export name of ${producer.node.path}`);
-  }
-  return { value, nag: exportName };
-}
 
 /**
  * The nightly backup pipeline, event driven with a periodic reconcile pass:
@@ -121,7 +103,7 @@ export class BackupPipeline extends Construct {
       resourceName: '*',
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const bucketArn = arnFor(this, storage.backupBucket, storage.backupBucket.bucketArn);
+    const bucketArn = crossStackArn(this, storage.backupBucket, storage.backupBucket.bucketArn);
     const manifestObjects = `${bucketArn.value}/${MANIFESTS_S3_PREFIX}/*`;
     const s3ViaService = { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } };
 

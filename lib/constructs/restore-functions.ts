@@ -8,7 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import type { KbDrConfig } from '../config';
-import { acknowledgeWildcard, nagArnPrefix, nagArnRef } from '../nag';
+import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
 import { KbFunction, PROJECT_ROOT } from './kb-function';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
 
@@ -209,7 +209,8 @@ export class RestoreFunctions extends Construct {
       { resource: '*' },
       'rds:DescribeExportTasks supports no resource-level permissions (read-only)',
     );
-    const bucket = backupBucketArn(this, storage);
+    const bucketRef = crossStackArn(this, storage.backupBucket, storage.backupBucket.bucketArn);
+    const bucket = { arn: bucketRef.value, nag: bucketRef.nag };
     for (const dir of ['restore-snapshot', 'validate-backup'] as const) {
       const fn = fns[dir];
       const prefixes = dir === 'validate-backup' ? ['manifests/*', 'exports/*'] : ['manifests/*'];
@@ -326,18 +327,6 @@ function pascal(dir: string): string {
  * ARN is imported under an export name chosen here, so the IAM5 acknowledgement of
  * `<bucket>/manifests/*` names a stable string instead of CDK's generated export name.
  */
-function backupBucketArn(scope: Construct, storage: StorageResources): { arn: string; nag: string } {
-  const producer = Stack.of(storage.backupBucket);
-  const consumer = Stack.of(scope);
-  if (producer === consumer) {
-    const resolved = consumer.resolve(storage.backupBucket.bucketArn) as Record<string, unknown>;
-    const getAtt = resolved['Fn::GetAtt'] as [string, string] | undefined;
-    return { arn: storage.backupBucket.bucketArn, nag: getAtt ? `<${getAtt[0]}.Arn>` : String(resolved) };
-  }
-  const name = `${producer.stackName}:RestoreFunctionsBackupBucketArn`;
-  return { arn: producer.exportValue(storage.backupBucket.bucketArn, { name }), nag: name };
-}
-
 /** Acknowledge the KMS `key/*` finding of the UseDbKeyViaRds statement. */
 function acknowledgeKmsViaRds(fn: KbFunction, reason: string): void {
   acknowledgeWildcard(fn.role, { resource: `${nagArnPrefix(fn, 'kms')}key/*` }, reason);
