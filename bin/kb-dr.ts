@@ -14,12 +14,12 @@ import { registerValidateCommand } from '../cli/commands/validate';
 import type { CliContext } from '../cli/shared/context';
 import { createCliLogger } from '../cli/shared/logger';
 
-/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: readonly string[], ctx: CliContext): Promise<number> {
-  let exitCode = 0;
-  const setExit = (code: number) => {
-    exitCode = code;
-  };
+/**
+ * The commander program with every command registered, as `main` runs it. `setExit` receives the
+ * exit code of the command that ran. Tests build it to check command lines without running them
+ * (replace each command's action, parse, and inspect the options).
+ */
+export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
   const program = new Command('kb-dr')
     .description('Knowledge Base backup and disaster recovery')
     .exitOverride()
@@ -31,6 +31,15 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
   registerBackupCommand(program, ctx, setExit);
   registerValidateCommand(program, ctx, setExit);
   registerRestoreCommand(program, ctx, setExit);
+  return program;
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], ctx: CliContext): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(ctx, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

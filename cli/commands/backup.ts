@@ -5,10 +5,10 @@ import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { pruneBackups, retentionDaysFrom } from '../local/prune';
 import type { CliContext } from '../shared/context';
 import { formatBytes, formatDuration } from '../shared/format';
-import { resolveMode } from './mode';
+import { resolveMode, type Mode } from './mode';
 import { runRdsBackup } from './rds-backup';
 
-interface BackupFlags {
+export interface BackupFlags {
   local?: boolean;
   rds?: boolean;
   dir?: string;
@@ -21,8 +21,13 @@ export function backupDir(ctx: CliContext, flag: string | undefined): string {
   return flag ?? (ctx.env[LOCAL_ENV.backupPath]?.trim() || './backups');
 }
 
+/** The checks `backup` makes on its flags before it does anything; returns where it acts. */
+export function checkBackupFlags(flags: BackupFlags): Mode {
+  return resolveMode('backup', flags);
+}
+
 export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<number> {
-  if (resolveMode('backup', flags) === 'rds') return runRdsBackup(ctx, flags);
+  if (checkBackupFlags(flags) === 'rds') return runRdsBackup(ctx, flags);
   const conn = resolveConnection(ctx.env);
   const dir = backupDir(ctx, flags.dir);
   const retentionDays = flags.prune ? retentionDaysFrom(ctx.env) : undefined;

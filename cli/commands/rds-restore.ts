@@ -34,12 +34,14 @@ const EXAMPLES = [
   '`scripts/restore-kb.sh --rds --force-production --target-instance=kb-restore-drill-1`',
 ].join(', ');
 
-/** Run the RDS restore; `invoker`/`io` are injectable for tests. */
-export async function runRdsRestore(
-  ctx: CliContext,
+/**
+ * The checks `restore --rds/--pitr` makes on its flags before any AWS call: returns the target
+ * instance and, with --force-production, the production instance (flag, else $KB_DB_INSTANCE_ID).
+ */
+export function checkRdsRestoreFlags(
   flags: RdsRestoreFlags,
-  deps: { invoker?: Invoker; io?: RdsIo } = {},
-): Promise<number> {
+  env: CliContext['env'],
+): { target: string; production: string | undefined } {
   const target = flags.targetInstance?.trim();
   if (!target) {
     throw new ValidationError('restore --rds: --target-instance is required', 'targetInstance', {
@@ -71,7 +73,7 @@ export async function runRdsRestore(
     );
   }
   const production = flags.forceProduction
-    ? flags.productionInstance?.trim() || ctx.env[ENV.dbInstanceId]?.trim()
+    ? flags.productionInstance?.trim() || env[ENV.dbInstanceId]?.trim()
     : undefined;
   if (flags.forceProduction && !production) {
     throw new ValidationError(
@@ -82,6 +84,17 @@ export async function runRdsRestore(
       },
     );
   }
+  return { target, production };
+}
+
+/** Run the RDS restore; `invoker`/`io` are injectable for tests. */
+export async function runRdsRestore(
+  ctx: CliContext,
+  flags: RdsRestoreFlags,
+  deps: { invoker?: Invoker; io?: RdsIo } = {},
+): Promise<number> {
+  const { target, production } = checkRdsRestoreFlags(flags, ctx.env);
+  const restoring = Boolean(flags.pitr || flags.snapshotId);
   const uses: RdsFunction[] = [
     ...(flags.pitr ? (['restore-pitr'] as const) : flags.snapshotId ? (['restore-snapshot'] as const) : []),
     ...(restoring ? (['restore-status'] as const) : []),

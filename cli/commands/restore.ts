@@ -5,10 +5,10 @@ import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
 import { confirmer, type CliContext } from '../shared/context';
 import { formatDuration } from '../shared/format';
-import { resolveMode } from './mode';
-import { runRdsRestore, type RdsRestoreFlags } from './rds-restore';
+import { resolveMode, type Mode } from './mode';
+import { checkRdsRestoreFlags, runRdsRestore, type RdsRestoreFlags } from './rds-restore';
 
-interface RestoreFlags extends RdsRestoreFlags {
+export interface RestoreFlags extends RdsRestoreFlags {
   local?: boolean;
   rds?: boolean;
   backupFile?: string;
@@ -17,19 +17,30 @@ interface RestoreFlags extends RdsRestoreFlags {
   allowSmall?: boolean;
 }
 
-export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<number> {
-  // --pitr is always an RDS restore.
+/**
+ * The checks `restore` makes on its flags before it touches anything; returns where it acts.
+ * --pitr is always an RDS restore.
+ */
+export function checkRestoreFlags(flags: RestoreFlags, env: CliContext['env']): Mode {
   if (flags.pitr && flags.local) {
     throw new ValidationError('restore: --pitr restores the RDS instance; it excludes --local', 'pitr', {
       hint: 'e.g. `scripts/restore-kb.sh --pitr --target-time=2026-11-22T01:30:00Z --target-instance=kb-restore-pitr-1`',
     });
   }
-  if (flags.pitr || resolveMode('restore', flags) === 'rds') return runRdsRestore(ctx, flags);
+  if (flags.pitr || resolveMode('restore', flags) === 'rds') {
+    checkRdsRestoreFlags(flags, env);
+    return 'rds';
+  }
   if (Boolean(flags.backupFile) === Boolean(flags.rollback)) {
     throw new ValidationError('restore: pass either --backup-file=FILE or --rollback', 'backupFile', {
       hint: 'e.g. `scripts/restore-kb.sh --local --backup-file=backups/kb-backup-20261122-020000.sql.gz`',
     });
   }
+  return 'local';
+}
+
+export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<number> {
+  if (checkRestoreFlags(flags, ctx.env) === 'rds') return runRdsRestore(ctx, flags);
   const conn = resolveConnection(ctx.env);
   const app = {
     stop: ctx.env[LOCAL_ENV.appStopCommand] || undefined,

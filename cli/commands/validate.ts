@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { formatValidationReport, validateBackup } from '../local/validate';
 import type { CliContext } from '../shared/context';
 import { ValidationError } from '../../lambda/shared/errors';
-import { resolveMode } from './mode';
+import { resolveMode, type Mode } from './mode';
 import { runRdsValidate } from './rds-validate';
 
-interface ValidateFlags {
+export interface ValidateFlags {
   local?: boolean;
   rds?: boolean;
   backupFile?: string;
@@ -14,8 +14,11 @@ interface ValidateFlags {
   allowSmall?: boolean;
 }
 
-export async function runValidate(ctx: CliContext, flags: ValidateFlags): Promise<number> {
-  // --snapshot-id names an RDS backup, so it implies --rds.
+/**
+ * The checks `validate` makes on its flags before it does anything; returns where it acts.
+ * `--snapshot-id` names an RDS backup, so it implies --rds.
+ */
+export function checkValidateFlags(flags: ValidateFlags): Mode {
   const mode = flags.snapshotId && !flags.local ? 'rds' : resolveMode('validate', flags, 'local');
   if (mode === 'rds') {
     if (!flags.snapshotId || flags.backupFile) {
@@ -23,7 +26,7 @@ export async function runValidate(ctx: CliContext, flags: ValidateFlags): Promis
         hint: 'e.g. `scripts/validate-backup.sh --snapshot-id=latest` or `--snapshot-id=kb-snapshot-20261122-020000`',
       });
     }
-    return runRdsValidate(ctx, flags.snapshotId);
+    return mode;
   }
   if (!flags.backupFile) {
     throw new ValidationError(
@@ -34,8 +37,13 @@ export async function runValidate(ctx: CliContext, flags: ValidateFlags): Promis
       },
     );
   }
+  return mode;
+}
+
+export async function runValidate(ctx: CliContext, flags: ValidateFlags): Promise<number> {
+  if (checkValidateFlags(flags) === 'rds') return runRdsValidate(ctx, flags.snapshotId!);
   const report = await validateBackup({
-    file: flags.backupFile,
+    file: flags.backupFile!,
     logger: ctx.logger,
     allowSmall: flags.allowSmall ?? false,
   });
