@@ -1,0 +1,348 @@
+/**
+ * The documents' commands cannot go stale: every command line in the shell blocks of the runbook,
+ * the README and the local-backup guide that invokes our tools is checked with the real parsers
+ * (the CLI's commander program and its flag checks, package.json's scripts, the drill's own
+ * option parser), and every console event the runbook names must be valid for its function.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { CommanderError, type Command } from 'commander';
+import type { ZodType } from 'zod';
+import { buildProgram } from '../../bin/kb-dr';
+import { checkBackupFlags, type BackupFlags } from '../../cli/commands/backup';
+import { checkRestoreFlags, type RestoreFlags } from '../../cli/commands/restore';
+import { checkValidateFlags, type ValidateFlags } from '../../cli/commands/validate';
+import type { CliContext } from '../../cli/shared/context';
+import { silentLogger } from '../../cli/shared/logger';
+import { KbDrError } from '../../lambda/shared/errors';
+import { parseEvent, type EventSpec } from '../../lambda/shared/handler-response';
+import { LATEST } from '../../lambda/shared/restore-common';
+import { isKbSnapshotId, isValidDbInstanceId } from '../../lambda/shared/naming';
+import { PROMOTE_RESTORE_EVENT } from '../../lambda/promote-restore/promote-restore';
+import { RESTORE_PITR_EVENT, parseTargetTime } from '../../lambda/restore-pitr/restore-pitr';
+import { RESTORE_SNAPSHOT_EVENT } from '../../lambda/restore-snapshot/restore-snapshot';
+import { RESTORE_STATUS_EVENT } from '../../lambda/restore-status/restore-status';
+import { VALIDATE_BACKUP_EVENT } from '../../lambda/validate-backup/validate-backup';
+import { DEFAULTS } from '../../lib/config';
+import { docCommands, headingAnchors, type DocCommand } from '../support/doc-commands';
+
+const execFileAsync = promisify(execFile);
+const ROOT = resolve(__dirname, '../..');
+const RUNBOOK = 'docs/DISASTER-RECOVERY-RUNBOOK.md';
+const DOCUMENTS = [RUNBOOK, 'README.md', 'docs/local-backup.md'] as const;
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const packageScripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+/**
+ * Commands that are not ours and that the documents may show (set-up, AWS, PostgreSQL). Any other
+ * command word fails the test, so nothing unchecked slips into a shell block.
+ */
+const EXTERNAL_COMMANDS = new Set(['export', 'cd', 'aws', 'psql', 'dropdb', 'sha256sum', 'ls', 'cdk']);
+
+/** The restore functions' event checks, by the `docs/events/<function>.<name>.json` prefix. */
+const EVENT_SPECS: Readonly<Record<string, EventSpec<ZodType>>> = {
+  'restore-snapshot': RESTORE_SNAPSHOT_EVENT,
+  'restore-pitr': RESTORE_PITR_EVENT,
+  'restore-status': RESTORE_STATUS_EVENT,
+  'validate-backup': VALIDATE_BACKUP_EVENT,
+  'promote-restore': PROMOTE_RESTORE_EVENT,
+};
+
+/** What a check concluded about one command line: undefined when accepted, else why not. */
+type Verdict = string | undefined;
+
+function quietContext(env: Readonly<Record<string, string>>): CliContext & { errors: () => string } {
+  let errors = '';
+  const stderr = new PassThrough();
+  stderr.on('data', (d: Buffer) => (errors += d.toString()));
+  return {
+    env,
+    logger: silentLogger,
+    stdout: new PassThrough(),
+    stderr,
+    stdin: Object.assign(new PassThrough(), { isTTY: false }),
+    signal: new AbortController().signal,
+    errors: () => errors,
+  };
+}
+
+/** The values the deployed functions would refuse (default configuration), for RDS flags. */
+function rdsValueProblems(
+  flags: Pick<RestoreFlags, 'targetInstance' | 'targetTime' | 'snapshotId'>,
+): string[] {
+  const problems: string[] = [];
+  const { targetInstance, targetTime, snapshotId } = flags;
+  if (targetInstance !== undefined) {
+    if (!isValidDbInstanceId(targetInstance))
+      problems.push(`--target-instance=${targetInstance} is not an RDS id`);
+    else if (!targetInstance.toLowerCase().startsWith(DEFAULTS.restoreInstancePrefix))
+      problems.push(
+        `--target-instance=${targetInstance} lacks the restore prefix ${DEFAULTS.restoreInstancePrefix}`,
+      );
+  }
+  if (snapshotId !== undefined && snapshotId.toLowerCase() !== LATEST && !isKbSnapshotId(snapshotId))
+    problems.push(`--snapshot-id=${snapshotId} is not "latest" or a kb-snapshot-* id`);
+  if (targetTime !== undefined && targetTime.toLowerCase() !== LATEST) {
+    try {
+      parseTargetTime(targetTime);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Check `kb-dr <argv>` with the CLI's own program: commander rejects unknown commands, unknown
+ * options and missing option values; the command's flag checks reject what the command would.
+ * Nothing runs: each command's action is replaced by one that records its options.
+ */
+async function checkCliArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<Verdict> {
+  const ctx = quietContext(env);
+  const program = buildProgram(ctx, () => undefined);
+  let ran: { command: string; flags: Record<string, unknown> } | undefined;
+  for (const command of program.commands as Command[]) {
+    command.action((flags: Record<string, unknown>) => {
+      ran = { command: command.name(), flags };
+    });
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError)
+      return err.exitCode === 0 ? undefined : ctx.errors().trim() || err.message;
+    throw err;
+  }
+  if (!ran) return 'no command given';
+  try {
+    if (ran.command === 'backup') checkBackupFlags(ran.flags as BackupFlags);
+    else if (ran.command === 'validate') {
+      if (checkValidateFlags(ran.flags as ValidateFlags) === 'rds') {
+        const problems = rdsValueProblems({ snapshotId: String(ran.flags.snapshotId) });
+        if (problems.length > 0) return problems.join('; ');
+      }
+    } else if (ran.command === 'restore') {
+      if (checkRestoreFlags(ran.flags as RestoreFlags, env) === 'rds') {
+        const problems = rdsValueProblems(ran.flags as RestoreFlags);
+        if (problems.length > 0) return problems.join('; ');
+      }
+    }
+  } catch (err) {
+    if (err instanceof KbDrError) return err.userMessage;
+    throw err;
+  }
+  return undefined;
+}
+
+/** `scripts/<name>.sh` → the `kb-dr` command it runs (read from the script itself). */
+function scriptCommand(path: string): string | undefined {
+  const file = join(ROOT, 'scripts', path.replace(/^(\.\/)?scripts\//, ''));
+  if (!existsSync(file)) return undefined;
+  return /bin\/kb-dr\.ts"?\s+(\w+)\s+"\$@"/.exec(readFileSync(file, 'utf8'))?.[1];
+}
+
+/** Options the drill declares, from its own `--help` (the drill runs on import, so it is asked, not loaded). */
+async function checkDrillArgs(args: readonly string[]): Promise<Verdict> {
+  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+  let help: string;
+  try {
+    // Values are parsed before help is shown, so an invalid value still fails here.
+    ({ stdout: help } = await execFileAsync(tsx, [join(ROOT, 'drill', 'index.ts'), ...args, '--help'], {
+      cwd: ROOT,
+    }));
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    return (e.stderr ?? e.message).trim();
+  }
+  const declared = new Map<string, boolean>();
+  for (const m of help.matchAll(/^\s+(?:-\w, )?(--[\w-]+)( [<[])?/gm))
+    declared.set(m[1] ?? '', Boolean(m[2]));
+  for (let i = 0; i < args.length; i++) {
+    const [name = '', inline] = (args[i] ?? '').split(/=(.*)/s);
+    if (!name.startsWith('-')) return `unexpected argument ${name}`;
+    const takesValue = declared.get(name);
+    if (takesValue === undefined) return `unknown drill option ${name}`;
+    if (takesValue && inline === undefined && (args[++i] === undefined || args[i]?.startsWith('-')))
+      return `drill option ${name} needs a value`;
+  }
+  return undefined;
+}
+
+/** Check one of our command lines; undefined when accepted, the reason otherwise. */
+async function checkCommand(cmd: Pick<DocCommand, 'words' | 'env'>): Promise<Verdict> {
+  const [first = '', ...rest] = cmd.words;
+  if (/(^|\/)scripts\/[\w./-]+\.sh$/.test(first)) {
+    const rel = first.slice(first.indexOf('scripts/'));
+    if (!existsSync(join(ROOT, rel))) return `${rel} does not exist`;
+    const command = scriptCommand(rel);
+    return command ? checkCliArgs([command, ...rest], cmd.env) : undefined;
+  }
+  if (first === 'npx' && rest[0] === 'kb-dr') return checkCliArgs(rest.slice(1), cmd.env);
+  if (first === 'npx' && rest[0] === 'cdk') return undefined;
+  if (first === 'npm') {
+    const [sub = '', script = '', ...more] = rest;
+    if (sub === 'ci' && !script) return undefined;
+    if (sub === 'test') return packageScripts.test ? undefined : 'package.json has no test script';
+    if (sub !== 'run')
+      return `npm ${sub} is not a command the documents may use (npm ci, npm test, npm run X)`;
+    if (!(script in packageScripts)) return `package.json has no script "${script}"`;
+    const args = more[0] === '--' ? more.slice(1) : more;
+    if (args.length > 0 && more[0] !== '--') return `npm run ${script} passes arguments only after --`;
+    if (script === 'kb-dr') return checkCliArgs(args, cmd.env);
+    if (script === 'drill') return checkDrillArgs(args);
+    return args.length > 0 ? `npm run ${script} takes no arguments here` : undefined;
+  }
+  if (EXTERNAL_COMMANDS.has(first)) return undefined;
+  return `"${first}" is neither one of our tools nor a known external command (test/docs/runbook-commands.test.ts)`;
+}
+
+const ours = (c: DocCommand) =>
+  /(^|\/)scripts\/[\w./-]+\.sh$/.test(c.words[0] ?? '') ||
+  (c.words[0] === 'npx' && c.words[1] === 'kb-dr') ||
+  c.words[0] === 'npm';
+
+const commands = DOCUMENTS.flatMap((doc) => docCommands(doc, read(doc)));
+const label = (c: DocCommand) => `${c.file}:${c.line}: ${c.words.join(' ')}`;
+
+describe('commands in the documents', () => {
+  it('finds our tools in every document, and restore, backup, validate and PITR in the runbook', () => {
+    for (const doc of DOCUMENTS)
+      expect(commands.filter((c) => c.file === doc && ours(c)).length).toBeGreaterThan(0);
+    const runbook = commands.filter((c) => c.file === RUNBOOK).map((c) => c.words.join(' '));
+    for (const needle of [
+      'backup-kb.sh --rds',
+      'restore-kb.sh --rds',
+      'restore-kb.sh --pitr',
+      'validate-backup.sh --snapshot-id',
+      'restore-kb.sh --local --rollback',
+    ])
+      expect(runbook.some((line) => line.includes(needle))).toBe(true);
+  });
+
+  it.each(commands.filter(ours).map((c) => [label(c), c] as const))('%s', async (_label, cmd) => {
+    expect(await checkCommand(cmd)).toBeUndefined();
+  });
+
+  it('uses no other commands than ours and the known external ones', () => {
+    const unknown = commands.filter(
+      (c) =>
+        !ours(c) &&
+        !EXTERNAL_COMMANDS.has(c.words[0] ?? '') &&
+        !(c.words[0] === 'npx' && c.words[1] === 'cdk'),
+    );
+    expect(unknown.map(label)).toEqual([]);
+  });
+});
+
+describe('the checker itself', () => {
+  it.each([
+    [
+      'a misspelled option',
+      'scripts/restore-kb.sh --rds --snapshot=x --target-instance=kb-restore-1',
+      /unknown option '--snapshot=x'/,
+    ],
+    [
+      'a missing required flag',
+      'scripts/restore-kb.sh --rds --snapshot-id=latest',
+      /--target-instance is required/,
+    ],
+    ['a missing option value', 'scripts/validate-backup.sh --backup-file', /argument missing/],
+    ['an unknown command', 'npx kb-dr frobnicate', /unknown command 'frobnicate'/],
+    ['no mode', 'scripts/backup-kb.sh', /say where to act/],
+    [
+      'a PITR time without a zone',
+      'scripts/restore-kb.sh --pitr --target-time=2026-11-22T01:30 --target-instance=kb-restore-pitr-1',
+      /has no time zone/,
+    ],
+    [
+      'a target without the restore prefix',
+      'scripts/restore-kb.sh --rds --snapshot-id=latest --target-instance=kb-prod-copy',
+      /lacks the restore prefix/,
+    ],
+    [
+      'promotion without a production id',
+      'scripts/restore-kb.sh --rds --force-production --target-instance=kb-restore-1',
+      /which production instance/,
+    ],
+    ['a script that does not exist', 'scripts/restore-everything.sh --local', /does not exist/],
+    ['an npm script that does not exist', 'npm run restore', /no script "restore"/],
+    ['an unknown drill option', 'npm run drill -- --entreis 10', /unknown drill option --entreis/],
+    ['an invalid drill value', 'npm run drill -- --entries 0', /must be a whole number/],
+    ['an unknown command word', 'rm -rf backups', /neither one of our tools/],
+  ])('rejects %s', async (_what, line, reason) => {
+    const [cmd] = docCommands('inline', `\`\`\`sh\n${line}\n\`\`\``);
+    expect(cmd).toBeDefined();
+    expect(await checkCommand(cmd!)).toMatch(reason);
+  });
+
+  it('accepts promotion when the production id comes from an export earlier in the block', async () => {
+    const found = docCommands(
+      'inline',
+      '```sh\nexport KB_DB_INSTANCE_ID=kb-prod\nscripts/restore-kb.sh --rds --force-production --target-instance=kb-restore-1 # promote\n```',
+    );
+    expect(found.map((c) => c.words[0])).toEqual(['export', 'scripts/restore-kb.sh']);
+    expect(await checkCommand(found[1]!)).toBeUndefined();
+  });
+
+  it('splits chains, drops redirections and comments, and reads only prompts in console blocks', () => {
+    const found = docCommands(
+      'inline',
+      [
+        '```console',
+        '$ cd /srv/kb && KB_BACKUP_RETENTION_DAYS=14 scripts/backup-kb.sh --local --prune >> backups/backup.log 2>&1 # nightly',
+        'backup:    backups/kb-backup-20261122-020000.sql.gz',
+        '```',
+      ].join('\n'),
+    );
+    expect(found.map((c) => [c.words, c.env])).toEqual([
+      [['cd', '/srv/kb'], {}],
+      [['scripts/backup-kb.sh', '--local', '--prune'], { KB_BACKUP_RETENTION_DAYS: '14' }],
+    ]);
+  });
+});
+
+describe('console events the runbook names', () => {
+  const runbook = read(RUNBOOK);
+  const referenced = [...new Set(runbook.match(/docs\/events\/[\w.-]+\.json/g) ?? [])];
+
+  it('names at least one event of every restore function', () => {
+    const functions = new Set(referenced.map((p) => p.split('/').pop()!.split('.')[0]));
+    expect([...functions].sort()).toEqual(Object.keys(EVENT_SPECS).sort());
+  });
+
+  it.each(referenced)('%s exists and is valid for its function', (path) => {
+    const spec = EVENT_SPECS[path.split('/').pop()!.split('.')[0] ?? ''];
+    expect(spec).toBeDefined();
+    expect(existsSync(join(ROOT, path))).toBe(true);
+    const event = JSON.parse(read(path)) as Record<string, unknown>;
+    expect(() => parseEvent(spec!, event)).not.toThrow();
+    const problems = rdsValueProblems({
+      ...(typeof event.targetInstanceId === 'string' ? { targetInstance: event.targetInstanceId } : {}),
+      ...(typeof event.snapshotId === 'string' ? { snapshotId: event.snapshotId } : {}),
+      ...(typeof event.targetTime === 'string' ? { targetTime: event.targetTime } : {}),
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('names only event files that exist', () => {
+    const files = new Set(readdirSync(join(ROOT, 'docs/events')).map((f) => `docs/events/${f}`));
+    expect(referenced.filter((p) => !files.has(p))).toEqual([]);
+  });
+});
+
+describe('runbook anchors', () => {
+  it('has a section for every runbook anchor the stacks link to (alarm descriptions, dashboard)', () => {
+    const anchors = headingAnchors(read(RUNBOOK));
+    const linked = readdirSync(join(ROOT, 'lib/constructs'))
+      .flatMap((f) => [...read(`lib/constructs/${f}`).matchAll(/DISASTER-RECOVERY-RUNBOOK\.md#([\w-]+)/g)])
+      .map((m) => m[1]);
+    expect(linked).toEqual(expect.arrayContaining(['kb-backupfailure', 'kb-backupdurationhigh']));
+    expect(linked.filter((a) => !anchors.has(a ?? ''))).toEqual([]);
+  });
+});
