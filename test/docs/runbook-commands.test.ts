@@ -174,6 +174,74 @@ async function checkDrillArgs(args: readonly string[]): Promise<Verdict> {
   return undefined;
 }
 
+/**
+ * AWS CLI commands, checked against the AWS API models in botocore (installed with moto), from
+ * which the AWS CLI generates its commands and options: the operation exists, every option is a
+ * parameter of it (exact name; booleans also as `--no-…`), and required parameters are given.
+ */
+const AWS_MODEL_CHECK = `
+import json, sys
+import botocore.session
+from botocore import xform_name
+GLOBAL = {"--query", "--output", "--region", "--profile", "--no-cli-pager", "--endpoint-url"}
+# Commands the AWS CLI adds on top of the API models (v2), with the options they take.
+CUSTOM = {("logs", "tail"): {"--since", "--follow", "--filter-pattern", "--format", "--log-stream-names"}}
+session = botocore.session.get_session()
+services = set(session.get_available_services())
+out = []
+for argv in json.load(sys.stdin):
+    service, operation, args = argv[0], argv[1], argv[2:]
+    flags = [a.split("=", 1)[0] for a in args if a.startswith("--")]
+    if (service, operation) in CUSTOM:
+        bad = [f for f in flags if f not in CUSTOM[(service, operation)] | GLOBAL]
+        out.append(f"aws {service} {operation}: unknown option {bad[0]}" if bad else None)
+        continue
+    if service not in services:
+        out.append(f"aws {service}: no such service")
+        continue
+    model = session.get_service_model(service)
+    ops = {xform_name(o, "-"): o for o in model.operation_names}
+    if operation not in ops:
+        out.append(f"aws {service} {operation}: no such operation")
+        continue
+    shape = model.operation_model(ops[operation]).input_shape
+    members = shape.members if shape else {}
+    known = {}
+    for name, member in members.items():
+        known["--" + xform_name(name, "-")] = name
+        if member.type_name == "boolean":
+            known["--no-" + xform_name(name, "-")] = name
+    bad = [f for f in flags if f not in known and f not in GLOBAL]
+    given = {known[f] for f in flags if f in known}
+    missing = [m for m in (shape.required_members if shape else []) if m not in given]
+    if bad:
+        out.append(f"aws {service} {operation}: unknown option {bad[0]}")
+    elif missing:
+        out.append(f"aws {service} {operation}: missing --{xform_name(missing[0], '-')}")
+    else:
+        out.append(None)
+print(json.dumps(out))
+`;
+
+/** Check AWS CLI command lines (words after `aws`); one verdict per command. */
+async function checkAwsCommands(argvs: readonly (readonly string[])[]): Promise<Verdict[]> {
+  const child = execFile('python3', ['-c', AWS_MODEL_CHECK], { maxBuffer: 1 << 20 });
+  child.stdin?.end(JSON.stringify(argvs));
+  const stdout = await new Promise<string>((resolveOut, reject) => {
+    let text = '';
+    let errors = '';
+    child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (errors += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolveOut(text)
+        : reject(new Error(`the AWS model check needs python3 with botocore: ${errors}`)),
+    );
+  });
+  return (JSON.parse(stdout) as (string | null)[]).map((v) => v ?? undefined);
+}
+
 /** Check one of our command lines; undefined when accepted, the reason otherwise. */
 async function checkCommand(cmd: Pick<DocCommand, 'words' | 'env'>): Promise<Verdict> {
   const [first = '', ...rest] = cmd.words;
@@ -237,6 +305,31 @@ describe('commands in the documents', () => {
         !(c.words[0] === 'npx' && c.words[1] === 'cdk'),
     );
     expect(unknown.map(label)).toEqual([]);
+  });
+});
+
+describe('AWS CLI commands in the documents', () => {
+  const aws = commands.filter((c) => c.words[0] === 'aws');
+  let verdicts: Verdict[] = [];
+  beforeAll(async () => {
+    verdicts = await checkAwsCommands([
+      ...aws.map((c) => c.words.slice(1)),
+      ['rds', 'modify-db-instance', '--db-instance-identifer', 'kb-prod'],
+      ['rds', 'delete-db-instance', '--skip-final-snapshot'],
+      ['rds', 'restore-everything'],
+    ]);
+  });
+
+  it.each(aws.map((c, i) => [label(c), i] as const))('%s', (_label, i) => {
+    expect(verdicts[i]).toBeUndefined();
+  });
+
+  it('rejects a misspelled option, a missing required parameter and an unknown operation', () => {
+    expect(verdicts.slice(aws.length)).toEqual([
+      'aws rds modify-db-instance: unknown option --db-instance-identifer',
+      'aws rds delete-db-instance: missing --db-instance-identifier',
+      'aws rds restore-everything: no such operation',
+    ]);
   });
 });
 
