@@ -429,7 +429,7 @@ describe('console events the runbook names', () => {
   });
 });
 
-describe('runbook anchors', () => {
+describe('links and anchors', () => {
   it('has a section for every runbook anchor the stacks link to (alarm descriptions, dashboard)', () => {
     const anchors = headingAnchors(read(RUNBOOK));
     const linked = readdirSync(join(ROOT, 'lib/constructs'))
@@ -437,5 +437,23 @@ describe('runbook anchors', () => {
       .map((m) => m[1]);
     expect(linked).toEqual(expect.arrayContaining(['kb-backupfailure', 'kb-backupdurationhigh']));
     expect(linked.filter((a) => !anchors.has(a ?? ''))).toEqual([]);
+  });
+
+  it.each(DOCUMENTS)('%s links only to files and sections that exist', (doc) => {
+    const base = join(ROOT, doc, '..');
+    const broken = [...read(doc).matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1] ?? '')
+      .filter((link) => !/^[a-z]+:/.test(link))
+      .filter((link) => {
+        const [file = '', anchor] = link.split('#');
+        const target = file ? resolve(base, file) : join(ROOT, doc);
+        if (!existsSync(target)) return true;
+        return (
+          anchor !== undefined &&
+          target.endsWith('.md') &&
+          !headingAnchors(readFileSync(target, 'utf8')).has(anchor)
+        );
+      });
+    expect(broken).toEqual([]);
   });
 });
