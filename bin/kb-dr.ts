@@ -3,11 +3,12 @@
  * kb-dr operator CLI. One module per command under cli/commands/; each takes a CliContext, so
  * this file only wires process streams, signals and exit codes.
  *
- * Exit codes: 0 success, 1 failure (the error line says what to do next), 2 usage error,
- * 130 interrupted.
+ * Exit codes: 0 success; 1 failure (the error line says what to do next); 2 the request was
+ * refused before anything changed (unknown option, invalid or conflicting arguments, or a deployed
+ * function's guard rail); 130 interrupted.
  */
 import { Command, CommanderError } from 'commander';
-import { KbDrError } from '../lambda/shared/errors';
+import { KbDrError, ValidationError } from '../lambda/shared/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
 import { registerRestoreCommand } from '../cli/commands/restore';
 import { registerValidateCommand } from '../cli/commands/validate';
@@ -50,7 +51,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
     }
     if (err instanceof KbDrError) {
       ctx.stderr.write(`error: ${err.userMessage}\n`);
-      return ctx.signal.aborted ? 130 : 1;
+      if (ctx.signal.aborted) return 130;
+      return err instanceof ValidationError ? 2 : 1;
     }
     const detail =
       err instanceof Error ? (ctx.env.LOG_LEVEL === 'DEBUG' ? err.stack : err.message) : String(err);
@@ -60,6 +62,9 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
 }
 
 if (require.main === module) {
+  // The lockfile pins the SDK; its notice about releases after January 2027 needing Node 22 would
+  // only add noise to every RDS command at 3 a.m.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());

@@ -72,10 +72,12 @@ async function main(argv: string[]): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
-main(process.argv).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`drill: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main(process.argv).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`drill: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -4,7 +4,13 @@
  * passes the same guard rails as a console invocation.
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { ConfigurationError, KbDrError, translateAwsError } from '../../lambda/shared/errors';
+import {
+  AccessDeniedError,
+  awsErrorCode,
+  ConfigurationError,
+  KbDrError,
+  translateAwsError,
+} from '../../lambda/shared/errors';
 import { isFailure, type FailureResponse } from '../../lambda/shared/handler-response';
 
 /** The functions the CLI invokes: the backup function and the five restore functions. */
@@ -61,6 +67,37 @@ export function expectOk<T>(fn: RdsFunction, res: unknown): T {
   return res as T;
 }
 
+/**
+ * A failed Invoke, translated for the operator: the function was never reached, so the fault is
+ * in the operator's own identity or shell, not in the function's role or logs.
+ */
+export function invokeError(err: unknown, name: string): KbDrError {
+  const code = awsErrorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (/AccessDenied|NotAuthorized|UnrecognizedClient|InvalidSignature|ExpiredToken/.test(code)) {
+    return new AccessDeniedError(`invoke ${name} was refused: ${code}: ${message}`, {
+      cause: err,
+      hint: `your AWS identity needs lambda:InvokeFunction on ${name} (runbook: Prerequisites); nothing was changed`,
+    });
+  }
+  if (code === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return new ConfigurationError(`no AWS credentials to invoke ${name}: ${message}`, {
+      cause: err,
+      hint: 'sign in (e.g. `aws sso login`) or set AWS_PROFILE, then retry; nothing was changed',
+    });
+  }
+  if (/region is missing/i.test(message)) {
+    return new ConfigurationError(`no AWS region to invoke ${name}`, {
+      cause: err,
+      hint: 'set AWS_REGION to the region kb-dr is deployed in, e.g. AWS_REGION=eu-west-1; nothing was changed',
+    });
+  }
+  return translateAwsError(err, {
+    operation: `invoke ${name}`,
+    notFoundHint: `deploy the stacks (\`cdk deploy --all\`) or set ${CLI_RDS_ENV.functionPrefix} to the prefix you deployed with`,
+  });
+}
+
 /** An Invoker backed by Lambda Invoke (RequestResponse). */
 export function lambdaInvoker(
   client: LambdaClient,
@@ -78,10 +115,7 @@ export function lambdaInvoker(
         }),
       );
     } catch (err) {
-      throw translateAwsError(err, {
-        operation: `invoke ${name}`,
-        notFoundHint: `deploy the stacks (\`cdk deploy --all\`) or set ${CLI_RDS_ENV.functionPrefix} to the prefix you deployed with`,
-      });
+      throw invokeError(err, name);
     }
     const text = res.Payload ? new TextDecoder().decode(res.Payload) : 'null';
     let payload: unknown;

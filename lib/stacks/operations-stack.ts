@@ -73,6 +73,10 @@ export class OperationsStack extends Stack {
 
     new CfnOutput(this, 'OnCallTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'BackupFunctionName', { value: this.backup.backupFunction.function.functionName });
+    new CfnOutput(this, 'ReconcileFunctionName', {
+      value: this.backup.reconcileFunction.function.functionName,
+      description: 'invoke with {} to run the periodic pass now (finish exports, record outcomes)',
+    });
     new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url });
   }
 }

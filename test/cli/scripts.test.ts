@@ -208,10 +208,10 @@ describe('scripts/restore-kb.sh --local', () => {
     expect(await kbFingerprint(pg, 'kb')).toBe(beforeRestore);
   });
 
-  it('asks for --backup-file or --rollback', async () => {
+  it('asks for --backup-file or --rollback, exiting 2 (refused, nothing changed)', async () => {
     const result = await run('restore-kb.sh', ['--local', '--yes'], pg.env('kb'), cwd);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('pass either --backup-file=FILE or --rollback');
   });
 });

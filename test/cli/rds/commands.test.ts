@@ -164,7 +164,7 @@ describe('main wiring to the deployed functions (moto answers on loopback)', () 
       ['restore', '--pitr', '--local', '--target-time=latest', '--target-instance=kb-restore-1'],
       ctx,
     );
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(ctx.err()).toContain('--pitr restores the RDS instance; it excludes --local');
   });
 });

@@ -37,6 +37,43 @@ describe('lambdaInvoker', () => {
     expect(err.exitCode).toBe(1);
   });
 
+  it.each([
+    [
+      'the operator may not invoke it',
+      Object.assign(new Error('User is not authorized to perform: lambda:InvokeFunction'), {
+        name: 'AccessDeniedException',
+      }),
+      /^invoke kb-dr-restore-status was refused: AccessDeniedException/,
+      /your AWS identity needs lambda:InvokeFunction on kb-dr-restore-status/,
+    ],
+    [
+      'the shell has no credentials',
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+      /^no AWS credentials to invoke kb-dr-restore-status/,
+      /aws sso login/,
+    ],
+    [
+      'the shell has no region',
+      new Error('Region is missing'),
+      /^no AWS region to invoke kb-dr-restore-status/,
+      /set AWS_REGION/,
+    ],
+  ])('blames the operator side, not the function, when %s', async (_case, fault, message, hint) => {
+    // Prepare
+    lambdaMock.on(InvokeCommand).rejects(fault);
+    // Act
+    const err = (await lambdaInvoker(client, {})('restore-status', {}).catch((e: unknown) => e)) as {
+      message: string;
+      hint?: string;
+    };
+    // Assess
+    expect(err.message).toMatch(message);
+    expect(err.hint).toMatch(hint);
+    expect(err.hint).not.toMatch(/function logs|function's IAM role/);
+  });
+
   it('says how to deploy when the function does not exist', async () => {
     lambdaMock
       .on(InvokeCommand)

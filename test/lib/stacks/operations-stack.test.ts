@@ -258,6 +258,7 @@ describe('OperationsStack', () => {
   it('outputs what an operator needs: topic, function names, dashboard URL', () => {
     template.hasOutput('OnCallTopicArn', {});
     template.hasOutput('BackupFunctionName', {});
+    template.hasOutput('ReconcileFunctionName', {});
     template.hasOutput('DashboardUrl', {
       Value:
         'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=KB-Backup',
