@@ -1,5 +1,5 @@
 /**
- * `npm run bench:lambda`: bundle size and local cold-load time of each backup-pipeline function,
+ * `npm run bench:lambda`: bundle size and local cold-load time of each kb-dr function,
  * beside a baseline bundle that only loads the same SDK clients and Powertools.
  *
  * Each function is bundled with esbuild the way KbFunction's NodejsFunction does (bundle
@@ -10,13 +10,17 @@
  * and relative: compare the columns, not the absolute milliseconds, with Lambda's.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { ENV } from '../lambda/shared/env';
 
 const ROOT = path.resolve(__dirname, '..');
+/** Every function: each folder under lambda/ with an index.ts (lambda/shared has none). */
+const FUNCTION_DIRS = readdirSync(path.join(ROOT, 'lambda'))
+  .filter((d) => existsSync(path.join(ROOT, 'lambda', d, 'index.ts')))
+  .sort();
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 
 /** The Lambda runtime KbFunction uses (e.g. nodejs24.x), read from the synthesized template. */
@@ -124,16 +128,12 @@ async function main(): Promise<void> {
         outfile: path.join(dir, 'baseline', 'index.js'),
       },
       { label: 'baseline + zod', entry: zodEntry, outfile: path.join(dir, 'baseline-zod', 'index.js') },
-      {
-        label: 'backup',
-        entry: path.join(ROOT, 'lambda/backup/index.ts'),
-        outfile: path.join(dir, 'backup', 'index.js'),
-      },
-      {
-        label: 'reconcile',
-        entry: path.join(ROOT, 'lambda/reconcile/index.ts'),
-        outfile: path.join(dir, 'reconcile', 'index.js'),
-      },
+      // Every deployed function, bundled exactly as KbFunction bundles it.
+      ...FUNCTION_DIRS.map((fn) => ({
+        label: fn,
+        entry: path.join(ROOT, 'lambda', fn, 'index.ts'),
+        outfile: path.join(dir, fn, 'index.js'),
+      })),
     ];
     for (const v of variants) bundle(v.entry, v.outfile, target);
     const nodeOnly = path.join(dir, 'empty.js');
@@ -160,7 +160,9 @@ async function main(): Promise<void> {
           v.label,
           (statSync(v.outfile).size / 1024).toFixed(0),
           m.toFixed(0),
-          v === variants[0] ? '1.00x' : `${(m / base).toFixed(2)}x (+${(m - base).toFixed(0)} ms)`,
+          v === variants[0]
+            ? '1.00x'
+            : `${(m / base).toFixed(2)}x (${m >= base ? '+' : '-'}${Math.abs(m - base).toFixed(0)} ms)`,
         ];
       }),
     ];
