@@ -21,6 +21,7 @@ import { alarmsFromTemplate, type MetricAlarmDefinition } from '../support/alarm
 import { buildTestApp } from '../support/app';
 import { captureEmf, enableEmf, type EmfDocument } from '../support/emf';
 import { startMoto, type MotoServer } from '../support/moto';
+import { rdsSnapshotEvent } from '../support/rds-events';
 
 /** One metric as printed: namespace, name, unit, dimension sets and dimension values. */
 interface EmittedMetric {
@@ -94,11 +95,7 @@ beforeAll(async () => {
     // A successful night: snapshot, export started on the created event, recorded on completion.
     const time = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
     const snapshotId = snapshotIdFor(time);
-    const event = (id: string) => ({
-      source: 'aws.rds',
-      'detail-type': 'RDS DB Snapshot Event',
-      detail: { EventID: id, SourceIdentifier: snapshotId, Date: new Date().toISOString() },
-    });
+    const event = (id: string) => rdsSnapshotEvent(id, snapshotId);
     await backup({ source: 'kb-dr.schedule', time: time.toISOString() });
     await reconcile(event('RDS-EVENT-0042'));
     await s3.send(
