@@ -15,7 +15,9 @@ export function timelineSvg(results: readonly StepResult[], title: string): stri
   const first = results[0]?.startedAt.getTime() ?? 0;
   const end = Math.max(first + 1, ...results.map((r) => r.startedAt.getTime() + r.durationMs));
   const total = end - first;
-  const labelW = 330;
+  // Wide enough for the longest label: about 7 px per character at 12 px sans-serif.
+  const labels = results.map((r, i) => `${i + 1}. ${r.title}`);
+  const labelW = Math.max(200, 16 + 7 * Math.max(0, ...labels.map((l) => l.length)));
   const chartW = 520;
   const rowH = 26;
   const top = 40;
@@ -26,7 +28,7 @@ export function timelineSvg(results: readonly StepResult[], title: string): stri
     const start = r.startedAt.getTime() - first;
     const w = Math.max(2, (r.durationMs / total) * chartW);
     return [
-      `<text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(`${i + 1}. ${r.title}`)}</text>`,
+      `<text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(labels[i] ?? '')}</text>`,
       `<rect x="${x(start).toFixed(1)}" y="${y + 5}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${COLOURS[r.status]}"><title>${esc(`${r.title}: ${r.status}, ${(r.durationMs / 1000).toFixed(1)} s`)}</title></rect>`,
       `<text x="${(x(start) + w + 6).toFixed(1)}" y="${y + 17}">${r.status} ${(r.durationMs / 1000).toFixed(1)} s</text>`,
     ].join('');

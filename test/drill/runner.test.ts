@@ -50,5 +50,15 @@ describe('drill runner', () => {
     const svg = timelineSvg(results, 'Drill <test>');
     expect(svg.match(/<rect x=/g)).toHaveLength(2);
     expect(svg).toContain('Drill &lt;test&gt;');
+    // Labels are right-aligned at the chart's left edge: it must leave room for the longest one.
+    const long = await runSteps(
+      [step('a-step-with-a-very-long-title-indeed-that-goes-on', async () => ({ details: [] }))],
+      {
+        calls: [],
+      },
+      { write: () => undefined },
+    );
+    const labelEdge = Number(/<text x="(\d+)" y="\d+" text-anchor="end"/.exec(timelineSvg(long, 't'))?.[1]);
+    expect(labelEdge).toBeGreaterThan(7 * '1. step a-step-with-a-very-long-title-indeed-that-goes-on'.length);
   });
 });
