@@ -212,7 +212,8 @@ export class BackupPipeline extends Construct {
         sid: 'DeleteExpiredKbSnapshots',
         actions: ['rds:DeleteDBSnapshot'],
         resources: [kbSnapshotsArn],
-        conditions: { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value } },
+        // RDS's own documented condition key for snapshot tags (RDS User Guide, "snapshot-tag").
+        conditions: { StringEquals: { [`rds:snapshot-tag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value } },
       }),
     );
     for (const action of RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE) {

@@ -76,7 +76,9 @@ export class StorageStack extends Stack {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        // No aws:SourceAccount condition: AWS's documented policy for alarms publishing to an
+        // encrypted topic has none, and a key the request lacks would silently drop every alarm.
+        // The key encrypts only the on-call topic; the topic policy limits publishers to this account.
       }),
     );
 

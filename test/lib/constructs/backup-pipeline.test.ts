@@ -94,7 +94,7 @@ describe('BackupPipeline', () => {
     it('deletes only kb-snapshot-* snapshots that carry the kb-dr tag', () => {
       expect(statementWith(reconcileStatements, 'rds:DeleteDBSnapshot')).toMatchObject({
         Resource: kbSnapshotsArn,
-        Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value } },
+        Condition: { StringEquals: { [`rds:snapshot-tag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value } },
       });
     });
 
