@@ -31,8 +31,6 @@ export interface KbDrConfig {
   readonly validationScheduleExpression: string;
   /** Provision the docs/events examples as shareable Lambda console test events. @default true */
   readonly shareableTestEvents: boolean;
-  /** Create the `lambda-testevent-schemas` registry (first deploy into an account without one). @default false */
-  readonly createTestEventRegistry: boolean;
 }
 
 /** One setting: its cdk.json context key and environment variable. */
@@ -73,11 +71,6 @@ export const SETTINGS = {
     env: 'KB_SHAREABLE_TEST_EVENTS',
     example: 'true',
   },
-  createTestEventRegistry: {
-    context: 'kb:createTestEventRegistry',
-    env: 'KB_CREATE_TEST_EVENT_REGISTRY',
-    example: 'true',
-  },
 } as const satisfies Record<string, Setting>;
 
 export const DEFAULTS = {
@@ -88,7 +81,6 @@ export const DEFAULTS = {
   functionNamePrefix: 'kb-dr',
   validationSchedule: '0 6 * * 1',
   shareableTestEvents: true,
-  createTestEventRegistry: false,
 } as const;
 
 /** Reads a context value (e.g. `app.node.tryGetContext`). */
@@ -304,11 +296,6 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     raw(s.shareableTestEvents, ctx, env),
     DEFAULTS.shareableTestEvents,
   );
-  const createTestEventRegistry = asBoolean(
-    s.createTestEventRegistry,
-    raw(s.createTestEventRegistry, ctx, env),
-    DEFAULTS.createTestEventRegistry,
-  );
 
   return {
     dbInstanceId,
@@ -323,6 +310,5 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     validationSchedule,
     validationScheduleExpression,
     shareableTestEvents,
-    createTestEventRegistry,
   };
 }

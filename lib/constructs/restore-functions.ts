@@ -1,11 +1,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
@@ -33,10 +35,8 @@ export interface RestoreFunctionsProps {
   /**
    * Configuration; this construct uses `functionNamePrefix` (physical names `<prefix>-<function>`,
    * e.g. `kb-dr-restore-snapshot`, so on-call finds them in the console and the CLI invokes them by
-   * name), `validationScheduleExpression`, `shareableTestEvents` and `createTestEventRegistry`
-   * (the console creates the `lambda-testevent-schemas` registry the first time anyone in the
-   * account saves a shareable test event, and CloudFormation cannot create one that exists, so it
-   * is off by default and retained when created).
+   * name), `validationScheduleExpression` and `shareableTestEvents` (the docs/events examples as
+   * console test events in the `lambda-testevent-schemas` registry, created if the account lacks it).
    */
   readonly config: KbDrConfig;
   readonly storage: StorageResources;
@@ -287,18 +287,9 @@ export class RestoreFunctions extends Construct {
     });
 
     // ---- shareable console test events -----------------------------------------------------------
-    const withEvents = config.shareableTestEvents;
-    const createRegistry = config.createTestEventRegistry;
     const schemas: Partial<Record<RestoreFunctionDir, eventschemas.CfnSchema>> = {};
-    if (withEvents) {
-      const registry = createRegistry
-        ? new eventschemas.CfnRegistry(this, 'TestEventRegistry', {
-            registryName: TEST_EVENT_REGISTRY,
-            description: 'Lambda console shareable test events',
-          })
-        : undefined;
-      // Other teams' shareable events live in the same registry: never delete it with this stack.
-      registry?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    if (config.shareableTestEvents) {
+      const registry = ensureTestEventRegistry(this);
       const events = loadConsoleEvents();
       for (const dir of RESTORE_FUNCTION_DIRS) {
         const examples = events[dir];
@@ -310,7 +301,7 @@ export class RestoreFunctions extends Construct {
           description: `kb-dr console test events for ${prefix}-${dir} (from docs/events)`,
           content: JSON.stringify(testEventSchemaContent(examples)),
         });
-        if (registry) schema.addResourceDependency(registry);
+        schema.node.addDependency(registry);
         schemas[dir] = schema;
       }
     }
@@ -318,15 +309,51 @@ export class RestoreFunctions extends Construct {
   }
 }
 
+/**
+ * Make sure the `lambda-testevent-schemas` registry exists. The Lambda console creates it the first
+ * time anyone in the account saves a shareable test event, so in one account it exists and in
+ * another it does not; CloudFormation can neither create a registry that exists nor attach schemas
+ * to one that does not. CreateRegistry, with "already exists" (ConflictException) ignored, works
+ * in both. Nothing is deleted with the stack: other teams' test events live in the same registry.
+ */
+function ensureTestEventRegistry(scope: Construct): cr.AwsCustomResource {
+  const stack = Stack.of(scope);
+  const registryArn = `arn:${stack.partition}:schemas:${stack.region}:${stack.account}:registry/${TEST_EVENT_REGISTRY}`;
+  const ensure = new cr.AwsCustomResource(scope, 'EnsureTestEventRegistry', {
+    onCreate: {
+      service: 'Schemas',
+      action: 'CreateRegistry',
+      parameters: { RegistryName: TEST_EVENT_REGISTRY, Description: 'Lambda console shareable test events' },
+      physicalResourceId: cr.PhysicalResourceId.of(TEST_EVENT_REGISTRY),
+      ignoreErrorCodesMatching: 'ConflictException',
+    },
+    policy: cr.AwsCustomResourcePolicy.fromStatements([
+      new iam.PolicyStatement({ actions: ['schemas:CreateRegistry'], resources: [registryArn] }),
+    ]),
+    installLatestAwsSdk: false,
+    logGroup: new logs.LogGroup(scope, 'EnsureTestEventRegistryLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    }),
+  });
+  // The provider is CDK's singleton function for AwsCustomResource, created at stack level.
+  const provider = stack.node.tryFindChild(
+    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+  );
+  const providerRole = provider?.node.tryFindChild('ServiceRole');
+  if (!providerRole) throw new Error('ensureTestEventRegistry: CDK custom-resource provider role not found');
+  Validations.of(providerRole).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason:
+      "CDK's AwsCustomResource provider (runs only during deployment, to create the test-event registry if missing) writes its logs with the basic execution policy; its one other permission is schemas:CreateRegistry on that registry",
+  });
+  return ensure;
+}
+
 function pascal(dir: string): string {
   return dir.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
 }
 
-/**
- * The backup bucket's ARN as this stack sees it, plus how cdk-nag renders it. Across stacks the
- * ARN is imported under an export name chosen here, so the IAM5 acknowledgement of
- * `<bucket>/manifests/*` names a stable string instead of CDK's generated export name.
- */
 /** Acknowledge the KMS `key/*` finding of the UseDbKeyViaRds statement. */
 function acknowledgeKmsViaRds(fn: KbFunction, reason: string): void {
   acknowledgeWildcard(fn.role, { resource: `${nagArnPrefix(fn, 'kms')}key/*` }, reason);

@@ -24,7 +24,6 @@ describe('loadConfig', () => {
       validationSchedule: '0 6 * * 1',
       validationScheduleExpression: 'cron(0 6 ? * 2 *)',
       shareableTestEvents: true,
-      createTestEventRegistry: false,
     });
   });
 
@@ -122,11 +121,17 @@ describe('loadConfig', () => {
     );
   });
 
-  it('reads the test-event flags as booleans from context or environment', () => {
-    const config = loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:shareableTestEvents': false }), {
-      KB_CREATE_TEST_EVENT_REGISTRY: 'true',
+  it('reads the test-event flag as a boolean from context, overridden by the environment', () => {
+    expect(
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:shareableTestEvents': false }), {}),
+    ).toMatchObject({
+      shareableTestEvents: false,
     });
-    expect(config).toMatchObject({ shareableTestEvents: false, createTestEventRegistry: true });
+    expect(
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:shareableTestEvents': false }), {
+        KB_SHAREABLE_TEST_EVENTS: 'true',
+      }),
+    ).toMatchObject({ shareableTestEvents: true });
   });
 
   it('rejects a production id RDS would reject', () => {

@@ -39,11 +39,12 @@ describe('RestoreFunctions', () => {
   const template = Template.fromStack(operations);
   const all = statements(template);
 
-  it('finds the policies of the five function roles and the scheduler role', () => {
+  it('finds the policies of the five function roles, the scheduler role and the registry call', () => {
     const ids = Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) =>
       id.startsWith('RestoreFunctions'),
     );
-    expect(ids).toHaveLength(RESTORE_FUNCTION_DIRS.length + 1);
+    expect(ids).toHaveLength(RESTORE_FUNCTION_DIRS.length + 2);
+    expect(ids.filter((id) => id.includes('EnsureTestEventRegistry'))).toHaveLength(1);
   });
 
   it('deploys the five functions under stable names, logging to /aws/knowledgebase/restore', () => {
@@ -115,7 +116,7 @@ describe('RestoreFunctions', () => {
     });
   });
 
-  it('provisions docs/events as shareable console test events without creating the registry', () => {
+  it('provisions docs/events as shareable console test events', () => {
     template.resourceCountIs('AWS::EventSchemas::Registry', 0);
     template.resourceCountIs('AWS::EventSchemas::Schema', RESTORE_FUNCTION_DIRS.length);
     const schema = Object.values(template.findResources('AWS::EventSchemas::Schema')).find(
@@ -133,21 +134,52 @@ describe('RestoreFunctions', () => {
     expect(content.components.examples.latest?.value).toEqual(latest);
   });
 
-  it('creates the test event registry, retained, only when asked', () => {
-    const withRegistry = Template.fromStack(
-      buildTestApp({ ...NO_BUNDLING, 'kb:createTestEventRegistry': 'true' }).operations,
+  it('creates the registry if the account lacks it, tolerates one that exists, and never deletes it', () => {
+    // Prepare
+    const ensure = Object.entries(template.findResources('Custom::AWS')).find(([id]) =>
+      id.startsWith('RestoreFunctionsEnsureTestEventRegistry'),
     );
-    withRegistry.hasResource('AWS::EventSchemas::Registry', {
-      Properties: { RegistryName: TEST_EVENT_REGISTRY },
-      DeletionPolicy: 'Retain',
+    expect(ensure).toBeDefined();
+    const [ensureId, resource] = ensure!;
+    const create = JSON.parse(String((resource.Properties as { Create: unknown }).Create)) as Record<
+      string,
+      unknown
+    >;
+    // Assess
+    expect(create).toMatchObject({
+      service: 'Schemas',
+      action: 'CreateRegistry',
+      parameters: { RegistryName: TEST_EVENT_REGISTRY },
+      ignoreErrorCodesMatching: 'ConflictException',
     });
-    const schemas = Object.values(withRegistry.findResources('AWS::EventSchemas::Schema'));
-    for (const s of schemas) expect(s.DependsOn).toEqual([expect.stringMatching(/TestEventRegistry/)]);
+    expect((resource.Properties as { Delete?: unknown }).Delete).toBeUndefined();
+    for (const s of Object.values(template.findResources('AWS::EventSchemas::Schema'))) {
+      expect(s.DependsOn).toEqual(expect.arrayContaining([ensureId]));
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'schemas:CreateRegistry',
+            Effect: 'Allow',
+            Resource: `arn:aws:schemas:eu-west-1:123456789012:registry/${TEST_EVENT_REGISTRY}`,
+          },
+        ],
+      },
+    });
   });
 
-  it('refuses a registry flag that is not a boolean, at synth', () => {
-    expect(() => buildTestApp({ ...NO_BUNDLING, 'kb:createTestEventRegistry': 'yes' })).toThrow(
-      /KB_CREATE_TEST_EVENT_REGISTRY \(context kb:createTestEventRegistry\) = "yes" must be true or false/,
+  it('provisions no test events and no registry call when shareable test events are off', () => {
+    const off = Template.fromStack(
+      buildTestApp({ ...NO_BUNDLING, 'kb:shareableTestEvents': 'false' }).operations,
+    );
+    off.resourceCountIs('AWS::EventSchemas::Schema', 0);
+    off.resourceCountIs('Custom::AWS', 0);
+  });
+
+  it('refuses a test-events flag that is not a boolean, at synth', () => {
+    expect(() => buildTestApp({ ...NO_BUNDLING, 'kb:shareableTestEvents': 'yes' })).toThrow(
+      /KB_SHAREABLE_TEST_EVENTS \(context kb:shareableTestEvents\) = "yes" must be true or false/,
     );
   });
 });
