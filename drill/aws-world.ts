@@ -3,10 +3,11 @@
  * the backup bucket, and the real Lambda handlers loaded (cold start) with their configuration,
  * exactly as the operations stack would configure them.
  */
-import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../lambda/shared/env';
 import { startMoto, type MotoServer } from '../test/support/moto';
+import { createProtectedInstance } from '../test/support/pipeline-world';
 
 export const DRILL_PROD_ID = 'kb-prod';
 export const DRILL_BUCKET = 'kb-dr-drill-backups';
@@ -55,20 +56,14 @@ export async function startAwsWorld(): Promise<AwsWorld> {
   const rds = new RDSClient({});
   const s3 = new S3Client({ forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: DRILL_BUCKET }));
-  await rds.send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: DRILL_PROD_ID,
-      Engine: 'postgres',
-      EngineVersion: '15.8',
-      DBInstanceClass: 'db.r6g.large',
-      AllocatedStorage: 20,
-      MasterUsername: 'kb',
-      MasterUserPassword: 'drill-only-not-a-secret',
-      StorageEncrypted: true,
-      KmsKeyId: DRILL_KMS_KEY_ARN,
-      BackupRetentionPeriod: 7,
-    }),
-  );
+  await createProtectedInstance(rds, DRILL_PROD_ID, {
+    EngineVersion: '15.8',
+    DBInstanceClass: 'db.r6g.large',
+    MasterUserPassword: 'drill-only-not-a-secret',
+    StorageEncrypted: true,
+    KmsKeyId: DRILL_KMS_KEY_ARN,
+  });
+
   // Cold start only now, with the configuration in place (each handler reads it at module load).
   const handlers = {
     backup: await loadHandler('../lambda/backup/index'),

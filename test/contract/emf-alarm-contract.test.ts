@@ -5,10 +5,8 @@
  * dimension set (name and value) must match a metric the handlers emitted, with the catalogue's unit.
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { handler as BackupHandler } from '../../lambda/backup/index';
-import type { handler as ReconcileHandler } from '../../lambda/reconcile/index';
 import { ENV } from '../../lambda/shared/env';
 import {
   INSTANCE_DIMENSION,
@@ -21,6 +19,7 @@ import { alarmsFromTemplate, type MetricAlarmDefinition } from '../support/alarm
 import { buildTestApp } from '../support/app';
 import { captureEmf, enableEmf, type EmfDocument } from '../support/emf';
 import { startMoto, type MotoServer } from '../support/moto';
+import { createProtectedInstance, loadPipelineHandlers, pipelineEnv } from '../support/pipeline-world';
 import { rdsSnapshotEvent } from '../support/rds-events';
 
 /** One metric as printed: namespace, name, unit, dimension sets and dimension values. */
@@ -63,32 +62,12 @@ beforeAll(async () => {
   enableEmf();
   const rds = new RDSClient({});
   const s3 = new S3Client({ forcePathStyle: true });
-  await rds.send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: INSTANCE,
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t3.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'kb',
-      MasterUserPassword: 'not-a-secret-1',
-      BackupRetentionPeriod: 7,
-    }),
-  );
+  await createProtectedInstance(rds, INSTANCE);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  Object.assign(process.env, {
-    [ENV.dbInstanceId]: INSTANCE,
-    [ENV.backupBucket]: BUCKET,
-    [ENV.exportRoleArn]: 'arn:aws:iam::123456789012:role/kb-dr-export',
-    [ENV.kmsKeyArn]: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-  });
-  let backup!: typeof BackupHandler;
-  let reconcile!: typeof ReconcileHandler;
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    backup = (require('../../lambda/backup/index') as { handler: typeof BackupHandler }).handler;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    reconcile = (require('../../lambda/reconcile/index') as { handler: typeof ReconcileHandler }).handler;
-  });
+  Object.assign(process.env, pipelineEnv(INSTANCE, BUCKET));
+  const handlers = loadPipelineHandlers();
+  let backup = handlers.backup;
+  const reconcile = handlers.reconcile;
 
   const emf = captureEmf();
   try {
@@ -109,10 +88,7 @@ beforeAll(async () => {
     await reconcile({});
     // A failed night: the instance is gone (a cold start configured for a missing instance).
     process.env[ENV.dbInstanceId] = 'kb-gone';
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      backup = (require('../../lambda/backup/index') as { handler: typeof BackupHandler }).handler;
-    });
+    backup = loadPipelineHandlers().backup;
     await backup({ source: 'kb-dr.schedule', time: new Date(time.getTime() - 60_000).toISOString() });
     docs = emf.docs();
     emitted = emittedMetrics(docs);

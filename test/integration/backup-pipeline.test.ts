@@ -6,7 +6,6 @@
  * writes no objects, so the tests write the Parquet objects RDS would write.
  */
 import {
-  CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DescribeDBSnapshotsCommand,
   DescribeExportTasksCommand,
@@ -28,6 +27,7 @@ import {
 import { failedManifest } from '../support/backup-fixtures';
 import { captureEmf, enableEmf, type EmfCapture } from '../support/emf';
 import { startMoto, type MotoServer } from '../support/moto';
+import { createProtectedInstance, loadPipelineHandlers, pipelineEnv } from '../support/pipeline-world';
 import { rdsSnapshotEvent } from '../support/rds-events';
 
 let moto: MotoServer;
@@ -69,33 +69,10 @@ async function newWorld(): Promise<World> {
   counter += 1;
   const instance = `kb-it-${process.pid}-${counter}`;
   const bucket = `kb-it-backups-${process.pid}-${counter}`;
-  await rds.send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: instance,
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t3.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'kb',
-      MasterUserPassword: 'not-a-secret-1',
-      BackupRetentionPeriod: 7,
-    }),
-  );
+  await createProtectedInstance(rds, instance);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  Object.assign(process.env, {
-    [ENV.dbInstanceId]: instance,
-    [ENV.backupBucket]: bucket,
-    [ENV.exportRoleArn]: 'arn:aws:iam::123456789012:role/kb-dr-export',
-    [ENV.kmsKeyArn]: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-    [ENV.retentionDays]: '30',
-  });
-  let backup!: typeof BackupHandler;
-  let reconcile!: typeof ReconcileHandler;
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    backup = (require('../../lambda/backup/index') as { handler: typeof BackupHandler }).handler;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    reconcile = (require('../../lambda/reconcile/index') as { handler: typeof ReconcileHandler }).handler;
-  });
+  Object.assign(process.env, pipelineEnv(instance, bucket));
+  const { backup, reconcile } = loadPipelineHandlers();
   return { instance, bucket, backup, reconcile };
 }
 
