@@ -34,6 +34,18 @@ export function isProductionInstanceId(cfg: RestoreGuardConfig, id: string): boo
   return [cfg.dbInstanceId, ...cfg.productionInstanceIds].some((p) => sameInstanceId(p, id));
 }
 
+/** An input value as it may be echoed back in a message: at most 80 characters. */
+export function truncateForEcho(value: string, max = 80): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}
+
+/** `<prod>-pre-promote-YYYYMMDDHHMMSS`: where promote-restore sets production aside. */
+export function isAsideOf(id: string, productionId: string): boolean {
+  const prefix = `${productionId.toLowerCase()}-pre-promote-`;
+  const lower = id.toLowerCase();
+  return lower.startsWith(prefix) && /^\d{14}$/.test(lower.slice(prefix.length));
+}
+
 /** True when `id` carries the configured restore prefix (case-insensitively). */
 export function hasRestorePrefix(cfg: RestoreGuardConfig, id: string): boolean {
   return id.toLowerCase().startsWith(cfg.restorePrefix.toLowerCase());

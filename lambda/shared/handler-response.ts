@@ -136,10 +136,22 @@ function rethrow(err: Error): never {
   throw err;
 }
 
+/**
+ * The refusals: errors the restore functions raise only before any mutating call (or that AWS
+ * answers definitively to the one mutating call), so nothing was changed. One rule for all of them:
+ * they carry `nothingChanged: true` and the CLI exits 2.
+ */
+const REFUSALS = new Set(['ValidationError', 'GuardRailError', 'NotFoundError', 'AlreadyExistsError']);
+
+/** True when the error is a refusal, or says itself that nothing was changed. */
+export function isRefusal(e: KbDrError): boolean {
+  return REFUSALS.has(e.name) || (e as { nothingChanged?: unknown }).nothingChanged === true;
+}
+
 /** Map any error to the caller-facing failure. Unknown errors are translated, never passed raw. */
 export function toFailure(err: unknown, operation = 'the request'): FailureResponse {
   const e = err instanceof KbDrError ? err : translateAwsError(err, { operation });
-  const refused = e.name === 'ValidationError' || e.name === 'GuardRailError';
+  const refused = isRefusal(e);
   return {
     ok: false,
     error: e.message,

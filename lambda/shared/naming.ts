@@ -23,6 +23,15 @@ export const RESTORED_TO_TIME_TAG_KEY = 'kb-dr:restored-to-time';
 export const RESTORE_STARTED_AT_TAG_KEY = 'kb-dr:restore-started-at';
 /** Tag restore-status sets the first time it sees a restored instance available (stops the RTO clock). */
 export const RESTORE_AVAILABLE_AT_TAG_KEY = 'kb-dr:restore-available-at';
+/**
+ * The protected (production) instance a resource is a copy of. The backup pipeline tags its
+ * snapshots with it (a snapshot keeps the instance id it was taken under, which after a promotion
+ * is the `-pre-promote-` aside name); restores tag the new instance with it, and promote-restore
+ * puts an instance only behind the production name its tag names.
+ */
+export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
+/** Unique per restore request: tells "the instance my lost request created" from any other. */
+export const RESTORE_REQUEST_TAG_KEY = 'kb-dr:restore-request';
 
 const SNAPSHOT_ID_RE = /^kb-snapshot-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/;
 
