@@ -184,8 +184,12 @@ export function isFailure(res: unknown): res is FailureResponse {
   return typeof res === 'object' && res !== null && (res as { ok?: unknown }).ok === false;
 }
 
-/** Exit status for a CLI: 0 success, 2 refused input (nothing changed), 1 any other failure. */
+/**
+ * Exit status for a CLI: 0 success, 2 refused (nothing changed), 1 any other failure. A refusal's
+ * errorType counts even without `nothingChanged` (an answer from a function deployed before every
+ * refusal carried it).
+ */
 export function exitCodeFor(res: unknown): number {
   if (!isFailure(res)) return 0;
-  return res.nothingChanged ? 2 : 1;
+  return res.nothingChanged === true || REFUSALS.has(res.errorType) ? 2 : 1;
 }
