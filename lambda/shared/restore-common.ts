@@ -510,7 +510,7 @@ export async function sendRestore(
     }
     if (fault === 'alreadyExists') throw translateAwsError(err, opts);
     throw new AwsOperationError(
-      `${opts.operation}: the answer was lost (${code}) and no instance ${opts.targetInstanceId} ${instance ? 'made by this request ' : ''}exists now, so the restore was not applied`,
+      `${opts.operation}: the answer was lost (${code}) and no instance ${opts.targetInstanceId} ${instance ? 'made by this request ' : ''}exists now, so the restore was not applied (RDS lists a new instance as soon as it accepts the request)`,
       {
         cause: err,
         hint: `run the same event again (it refuses, changing nothing, if ${opts.targetInstanceId} appeared meanwhile; then follow it with restore-status)`,
