@@ -468,12 +468,14 @@ describe('after a promotion against moto', () => {
 
 describe('lost answers through a loopback proxy in front of moto (the SDK retries for real)', () => {
   /**
-   * Forwards every request to moto; for the first `drop` RestoreDBInstance* requests it lets moto
-   * apply the request, then answers 500 or drops the connection instead of passing the answer on.
+   * Forwards every request to moto; for the first `drop` requests whose body matches `action`
+   * (default: the restores) it lets moto apply the request, then answers 500 or drops the
+   * connection instead of passing the answer on.
    */
   async function startProxy(
     mode: 'reset' | '500',
     drop = 1,
+    action: RegExp = /Action=RestoreDBInstance/,
   ): Promise<{ url: string; close: () => Promise<void>; restores: () => number }> {
     let restores = 0;
     let left = drop;
@@ -482,7 +484,7 @@ describe('lost answers through a loopback proxy in front of moto (the SDK retrie
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        const isRestore = /Action=RestoreDBInstance/.test(body.toString());
+        const isRestore = action.test(body.toString());
         if (isRestore) restores++;
         const upstream = httpRequest(
           `${moto.endpoint}${req.url ?? '/'}`,
@@ -565,4 +567,70 @@ describe('lost answers through a loopback proxy in front of moto (the SDK retrie
       }
     },
   );
+
+  it("promotes when the first rename's answer is dropped: the SDK's retry is refused, reading state finds the rename done", async () => {
+    // Prepare
+    await seedBackup(seeder, 'kb-snapshot-20261117-020000');
+    await h.snapshot({
+      snapshotId: 'kb-snapshot-20261117-020000',
+      targetInstanceId: 'kb-restore-lost-rename',
+      confirm: true,
+    });
+    const oldProd = await describe1(PROD);
+    const proxy = await startProxy(
+      'reset',
+      1,
+      new RegExp(`^(?=.*Action=ModifyDBInstance&)(?=.*DBInstanceIdentifier=${PROD}&)`),
+    );
+    const viaProxy = new RDSClient({
+      endpoint: proxy.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 3,
+    });
+    try {
+      // Act
+      const res = await promoteRestore(
+        {
+          rds: viaProxy,
+          config: { dbInstanceId: PROD, restorePrefix: 'kb-restore-', productionInstanceIds: [PROD] },
+          waitBudgetMs: 60_000,
+          sleep: async () => {},
+        },
+        {
+          restoredInstanceId: 'kb-restore-lost-rename',
+          productionInstanceId: PROD,
+          confirm: true,
+          forceProduction: true,
+        },
+      );
+      // Assess: the rename reached moto, its answer did not; the promotion finished from state.
+      expect(proxy.restores()).toBe(2);
+      expect(res.action).toBe('promoted');
+      expect(res.steps.join('\n')).toMatch(/answer to renaming production was lost.*done/);
+      const aside = String(res.asideInstanceId);
+      expect((await describe1(aside))?.InstanceCreateTime).toEqual(oldProd?.InstanceCreateTime);
+      expect(tagRecord((await describe1(PROD))?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBe(
+        'kb-snapshot-20261117-020000',
+      );
+      // Put the original production back under its name.
+      await rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: PROD,
+          NewDBInstanceIdentifier: 'kb-restore-lost-rename-away',
+          ApplyImmediately: true,
+        }),
+      );
+      await rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: aside,
+          NewDBInstanceIdentifier: PROD,
+          ApplyImmediately: true,
+        }),
+      );
+    } finally {
+      viaProxy.destroy();
+      await proxy.close();
+    }
+  });
 });
