@@ -38,6 +38,7 @@ import {
   isProductionInstanceId,
   productionIds,
   requireConfirmation,
+  truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
@@ -240,7 +241,7 @@ export async function promoteRestore(
   const restoredId = input.restoredInstanceId.toLowerCase();
   if (!isProductionInstanceId(config, prodId)) {
     throw new GuardRailError(
-      `productionInstanceId "${input.productionInstanceId}" is not a configured production instance (${productionIds(config).join(', ')}), e.g. "productionInstanceId": "${config.dbInstanceId}"`,
+      `productionInstanceId "${truncateForEcho(input.productionInstanceId)}" is not a configured production instance (${productionIds(config).join(', ')}), e.g. "productionInstanceId": "${config.dbInstanceId}"`,
       { hint: 'nothing was changed' },
     );
   }
@@ -250,7 +251,7 @@ export async function promoteRestore(
     !isValidDbInstanceId(restoredId)
   ) {
     throw new GuardRailError(
-      `restoredInstanceId "${input.restoredInstanceId}" must be a restored instance named with the prefix "${config.restorePrefix}", e.g. "restoredInstanceId": "${config.restorePrefix}drill-1"`,
+      `restoredInstanceId "${truncateForEcho(input.restoredInstanceId)}" must be a restored instance named with the prefix "${config.restorePrefix}", e.g. "restoredInstanceId": "${config.restorePrefix}drill-1"`,
       { hint: 'use the targetInstanceId of your restore-snapshot or restore-pitr run; nothing was changed' },
     );
   }

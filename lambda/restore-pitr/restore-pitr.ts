@@ -21,6 +21,7 @@ import {
 import { classifyFault } from '../shared/fault-class';
 import {
   checkRestoreTarget,
+  checkRestoreTargetName,
   describeInstanceIfExists,
   isAsideOf,
   productionIds,
@@ -71,28 +72,89 @@ export const RESTORE_PITR_EVENT: EventSpec<typeof RestorePitrEventSchema> = {
 };
 
 /** ISO 8601 date-time with an explicit `Z` or `±hh:mm` offset. */
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-](\d{2}):(\d{2}))$/i;
 const ISO_WITHOUT_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/i;
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
-/** Parse `targetTime`; it must carry `Z` or an explicit offset. */
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Why the fields of a syntactically valid time do not name a real instant, if they do not. */
+function calendarProblem(m: RegExpExecArray): string | undefined {
+  const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (mo < 1 || mo > 12) return `month ${mo} does not exist`;
+  if (d < 1 || d > daysIn(y, mo)) return `${MONTHS[mo - 1]} ${y} has ${daysIn(y, mo)} days`;
+  if (h > 23) return `hour ${h} does not exist (00-23; 24:00 is not accepted, use 00:00 of the next day)`;
+  if (mi > 59) return `minute ${mi} does not exist`;
+  if (sec > 59) return `second ${sec} does not exist`;
+  if ((m[7]?.length ?? 0) > 3)
+    return `it has ${m[7]?.length} fractional digits; RDS restores to the millisecond, give at most 3`;
+  if (m[8] !== 'Z' && m[8] !== 'z' && (Number(m[9]) > 14 || Number(m[10]) > 59))
+    return `offset ${m[8]} does not exist`;
+  return undefined;
+}
+
+/**
+ * Parse `targetTime`; it must carry `Z` or an explicit offset and name a real calendar time
+ * (JavaScript would silently roll 2026-11-31 over to 1 December).
+ */
 export function parseTargetTime(value: string): Date {
   const example = '"targetTime": "2026-11-22T01:30:00Z"';
+  const shown = truncateForEcho(value);
   if (ISO_WITHOUT_OFFSET.test(value)) {
     throw new ValidationError(
-      `targetTime "${value}" has no time zone: add Z for UTC or an offset such as +01:00, e.g. ${example}`,
+      `targetTime "${shown}" has no time zone: add Z for UTC or an offset such as +01:00, e.g. ${example}`,
       'targetTime',
       { hint: 'a time without a zone is ambiguous at 3 a.m.; nothing was changed' },
     );
   }
-  const date = new Date(value);
-  if (!ISO_WITH_OFFSET.test(value) || Number.isNaN(date.getTime())) {
+  const m = ISO_WITH_OFFSET.exec(value);
+  const problem = m ? calendarProblem(m) : undefined;
+  if (problem) {
     throw new ValidationError(
-      `targetTime "${value}" is not an ISO 8601 time with a zone, e.g. ${example} or "targetTime": "latest"`,
+      `targetTime "${shown}" is not a real time: ${problem}, e.g. ${example}`,
+      'targetTime',
+      {
+        hint: 'fix the time and run again; nothing was changed',
+      },
+    );
+  }
+  const date = new Date(value);
+  if (!m || Number.isNaN(date.getTime())) {
+    throw new ValidationError(
+      `targetTime "${shown}" is not an ISO 8601 time with a zone, e.g. ${example} or "targetTime": "latest"`,
       'targetTime',
       { hint: 'fix the time and run again; nothing was changed' },
     );
   }
   return date;
+}
+
+/** `time` in UTC for answers and tags: whole seconds, or milliseconds when it has any. */
+export function utcWithFraction(time: Date): string {
+  return time.getUTCMilliseconds() === 0 ? utc(time) : time.toISOString();
 }
 
 export interface RestoreWindow {
@@ -260,6 +322,8 @@ export async function restorePitr(
   const { rds, config } = deps;
   requireConfirmation(input, 'start a point-in-time restore');
   const useLatest = input.targetTime.toLowerCase() === LATEST;
+  // Every field is checked before the first AWS call.
+  checkRestoreTargetName(config, input.targetInstanceId, now());
   const requested = useLatest ? undefined : parseTargetTime(input.targetTime);
   const sourceId = (input.sourceInstanceId ?? config.dbInstanceId).toLowerCase();
   // The sources: a protected instance, or production's aside copy after a promotion
@@ -289,7 +353,7 @@ export async function restorePitr(
     storageEncrypted: source.StorageEncrypted === true,
     kmsKeyId: source.KmsKeyId,
   });
-  const restoreTime = utc(requested ?? window.latest);
+  const restoreTime = requested ? utcWithFraction(requested) : utc(window.latest);
   const realSourceId = source.DBInstanceIdentifier ?? sourceId;
   const startedAt = now();
   const requestId = (deps.requestId ?? randomUUID)();

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { GuardRailError } from '../shared/errors';
 import {
   checkRestoreTarget,
+  checkRestoreTargetName,
   describeInstanceIfExists,
   isProductionInstanceId,
   productionIds,
@@ -108,6 +109,8 @@ export async function restoreSnapshot(
   const dryRun = input.dryRun === true;
   requireConfirmation(input, 'start a restore');
   const { config, rds } = deps;
+  // Every id is checked before the first AWS call.
+  checkRestoreTargetName(config, input.targetInstanceId, now());
   const protectedId = (input.sourceInstanceId ?? config.dbInstanceId).toLowerCase();
   if (!isProductionInstanceId(config, protectedId)) {
     throw new GuardRailError(

@@ -90,19 +90,19 @@ export function exampleRestoreId(cfg: RestoreGuardConfig, now: Date = new Date()
 }
 
 /**
- * Check a restore target: a valid RDS id, not production, with the restore prefix, not existing
- * yet. Returns the id in lower case (what RDS will call it).
+ * Check a restore target's name without any AWS call: a valid RDS id, not production, with the
+ * restore prefix. Returns the id in lower case (what RDS will call it).
  */
-export async function checkRestoreTarget(
-  rds: RDSClient,
+export function checkRestoreTargetName(
   cfg: RestoreGuardConfig,
   targetInstanceId: string,
   now: Date = new Date(),
-): Promise<string> {
+): string {
   const example = exampleRestoreId(cfg, now);
+  const shown = truncateForEcho(targetInstanceId);
   if (!isValidDbInstanceId(targetInstanceId)) {
     throw new ValidationError(
-      `targetInstanceId "${targetInstanceId}" is not a valid RDS instance id (1-63 letters, digits and single hyphens, starting with a letter), e.g. "targetInstanceId": "${example}"`,
+      `targetInstanceId "${shown}" is not a valid RDS instance id (1-63 letters, digits and single hyphens, starting with a letter), e.g. "targetInstanceId": "${example}"`,
       'targetInstanceId',
       { hint: 'fix the id and run again; nothing was changed' },
     );
@@ -121,6 +121,21 @@ export async function checkRestoreTarget(
       { hint: 'rename the target; only prefixed instances can be restored to (nothing was changed)' },
     );
   }
+  return targetInstanceId.toLowerCase();
+}
+
+/**
+ * Check a restore target: a valid RDS id, not production, with the restore prefix, not existing
+ * yet. Returns the id in lower case (what RDS will call it).
+ */
+export async function checkRestoreTarget(
+  rds: RDSClient,
+  cfg: RestoreGuardConfig,
+  targetInstanceId: string,
+  now: Date = new Date(),
+): Promise<string> {
+  checkRestoreTargetName(cfg, targetInstanceId, now);
+  const example = exampleRestoreId(cfg, now);
   const existing = await describeInstanceIfExists(rds, targetInstanceId);
   if (existing) {
     throw new AlreadyExistsError(

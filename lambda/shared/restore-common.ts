@@ -27,6 +27,7 @@ import {
   describeInstanceIfExists,
   isAsideOf,
   isProductionInstanceId,
+  truncateForEcho,
   type RestoreGuardConfig,
 } from './guards';
 import type { BackupManifest } from './manifest';
@@ -351,7 +352,7 @@ export async function resolveBackupSnapshot(
     ({ snapshotId, manifest } = await resolveLatestSnapshotId(loc));
   } else if (!isKbSnapshotId(snapshotIdInput)) {
     throw new ValidationError(
-      `snapshotId "${snapshotIdInput}" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"`,
+      `snapshotId "${truncateForEcho(snapshotIdInput)}" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"`,
       'snapshotId',
       { hint: `${LIST_SNAPSHOTS_HINT}; nothing was changed` },
     );

@@ -15,7 +15,7 @@ import {
 import { z } from 'zod';
 import { ValidationError, awsErrorCode, translateAwsError } from '../shared/errors';
 import { classifyFault } from '../shared/fault-class';
-import { isAsideOf, sameInstanceId } from '../shared/guards';
+import { isAsideOf, sameInstanceId, truncateForEcho } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
 import type { BackupManifest } from '../shared/manifest';
 import { getManifest, latestSuccessfulManifest, listManifests } from '../shared/manifest-store';
@@ -374,7 +374,7 @@ export async function validateBackup(
   const isLatest = input.snapshotId.toLowerCase() === LATEST;
   if (!isLatest && !isKbSnapshotId(input.snapshotId)) {
     throw new ValidationError(
-      `snapshotId "${input.snapshotId}" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"`,
+      `snapshotId "${truncateForEcho(input.snapshotId)}" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"`,
       'snapshotId',
       { hint: LIST_SNAPSHOTS_HINT },
     );

@@ -392,3 +392,56 @@ describe('restorePitr: settings, window fallback, aside source, lost answers', (
     expect(sink.added).toEqual([]);
   });
 });
+
+describe('parseTargetTime: strict calendar', () => {
+  it.each([
+    ['2026-11-31T10:00:00Z', 'November 2026 has 30 days'],
+    ['2026-02-29T01:30:00Z', 'February 2026 has 28 days'],
+    ['2026-11-22T24:00:00Z', 'hour 24 does not exist'],
+    ['2026-13-01T00:00:00Z', 'month 13 does not exist'],
+    ['2026-11-22T01:60:00Z', 'minute 60 does not exist'],
+    ['2026-11-22T01:30:60Z', 'second 60 does not exist'],
+    ['2026-11-22T01:30:00+25:00', 'offset +25:00 does not exist'],
+    ['2026-11-22T01:30:00.1234Z', 'it has 4 fractional digits'],
+  ])('refuses %s, which JavaScript would roll over: %s', (value, problem) => {
+    expect(() => parseTargetTime(value)).toThrow(`targetTime "${value}" is not a real time: ${problem}`);
+  });
+
+  it('accepts 29 February in a leap year and keeps milliseconds', () => {
+    expect(parseTargetTime('2028-02-29T23:59:59.250Z').toISOString()).toBe('2028-02-29T23:59:59.250Z');
+  });
+
+  it('echoes an oversized time cut to 80 characters', () => {
+    expect(() => parseTargetTime(`2026${'9'.repeat(100_000)}`)).toThrow(/… \(100004 characters\)"/);
+  });
+});
+
+describe('restorePitr: fractional seconds', () => {
+  beforeEach(() => {
+    rdsMock.reset();
+    rdsMock.on(DescribeDBInstancesCommand).rejects(instanceNotFound());
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' })
+      .resolves({ DBInstances: [prodInstance()] });
+    rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({});
+    rdsMock
+      .on(RestoreDBInstanceToPointInTimeCommand)
+      .resolves({ DBInstance: { DBInstanceStatus: 'creating' } });
+  });
+
+  it('keeps the milliseconds given in the request, the answer and the tag', async () => {
+    const res = await run({ ...GOOD, targetTime: '2026-11-22T02:30:00.250+01:00' });
+    expect(res.restoreTime).toBe('2026-11-22T01:30:00.250Z');
+    expect(rdsMock).toHaveReceivedCommandWith(RestoreDBInstanceToPointInTimeCommand, {
+      RestoreTime: new Date('2026-11-22T01:30:00.250Z'),
+      Tags: expect.arrayContaining([{ Key: RESTORED_TO_TIME_TAG_KEY, Value: '2026-11-22T01:30:00.250Z' }]),
+    });
+  });
+
+  it('refuses an impossible date before any AWS call', async () => {
+    await expect(run({ ...GOOD, targetTime: '2026-11-31T10:00:00Z' })).rejects.toMatchObject({
+      field: 'targetTime',
+    });
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+});

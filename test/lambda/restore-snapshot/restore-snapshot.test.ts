@@ -432,14 +432,12 @@ describe('restoreSnapshot: provenance, carried-over settings, lost answers, deni
   });
 
   it('tells a denied manifest listing from a missing one, naming the bucket and the permissions', async () => {
-    s3Mock
-      .on(ListObjectsV2Command)
-      .rejects(
-        Object.assign(new Error('Access Denied'), {
-          name: 'AccessDenied',
-          $metadata: { httpStatusCode: 403 },
-        }),
-      );
+    s3Mock.on(ListObjectsV2Command).rejects(
+      Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     const err = await runWithId({ ...GOOD, snapshotId: 'latest' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'AccessDeniedError' });
     expect((err as AccessDeniedError).message).toMatch(
@@ -450,4 +448,29 @@ describe('restoreSnapshot: provenance, carried-over settings, lost answers, deni
     );
     expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
   });
+});
+
+describe('restoreSnapshot: ids checked before any AWS call', () => {
+  beforeEach(() => {
+    rdsMock.reset();
+    s3Mock.reset();
+  });
+
+  it.each([
+    ['a 1 MB target id', `kb-restore-${'x'.repeat(1_000_000)}`, /is not a valid RDS instance id/],
+    ['a production target', 'kb-prod', /is a production instance/],
+    ['a target without the prefix', 'my-copy', /must start with the restore prefix/],
+  ])(
+    'refuses %s without reading S3 or RDS, echoing at most 80 characters of it',
+    async (_n, target, message) => {
+      const err = await restoreSnapshot(
+        { rds, s3, config: CONFIG, metrics: metricSink(), now: () => NOW },
+        { snapshotId: 'latest', targetInstanceId: target, confirm: true },
+      ).catch((e: Error) => e);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message.length).toBeLessThan(400);
+      expect(rdsMock.calls()).toHaveLength(0);
+      expect(s3Mock.calls()).toHaveLength(0);
+    },
+  );
 });
