@@ -180,27 +180,23 @@ describe('validateBackup', () => {
 
   it('tells a missing manifest (404) from a denied one (403), naming bucket, key and permissions', async () => {
     // Missing.
-    s3Mock
-      .on(GetObjectCommand, { Key: manifestKey(ID) })
-      .rejects(
-        Object.assign(new Error('The specified key does not exist.'), {
-          name: 'NoSuchKey',
-          $metadata: { httpStatusCode: 404 },
-        }),
-      );
+    s3Mock.on(GetObjectCommand, { Key: manifestKey(ID) }).rejects(
+      Object.assign(new Error('The specified key does not exist.'), {
+        name: 'NoSuchKey',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
     const missing = await run();
     const missingLine = missing.report.find((l) => l.startsWith(`FAIL ${CHECKS.manifest}`));
     expect(missingLine).toContain(`no manifest at s3://${CONFIG.backupBucket}/${manifestKey(ID)}`);
     expect(missingLine).not.toMatch(/DENIED/);
     // Denied.
-    s3Mock
-      .on(GetObjectCommand, { Key: manifestKey(ID) })
-      .rejects(
-        Object.assign(new Error('Access Denied'), {
-          name: 'AccessDenied',
-          $metadata: { httpStatusCode: 403 },
-        }),
-      );
+    s3Mock.on(GetObjectCommand, { Key: manifestKey(ID) }).rejects(
+      Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     const denied = await run();
     const deniedLine = denied.report.find((l) => l.startsWith(`FAIL ${CHECKS.manifest}`));
     expect(deniedLine).toContain(`access to s3://${CONFIG.backupBucket}/${manifestKey(ID)} was DENIED (403)`);
@@ -209,14 +205,12 @@ describe('validateBackup', () => {
   });
 
   it('says which permissions to check when the manifests of "latest" cannot be listed', async () => {
-    s3Mock
-      .on(ListObjectsV2Command, { Prefix: 'manifests/' })
-      .rejects(
-        Object.assign(new Error('Access Denied'), {
-          name: 'AccessDenied',
-          $metadata: { httpStatusCode: 403 },
-        }),
-      );
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'manifests/' }).rejects(
+      Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     await expect(run('latest')).rejects.toMatchObject({
       name: 'AccessDeniedError',
       message: expect.stringContaining(`the manifests in s3://${CONFIG.backupBucket}/manifests/ was DENIED`),
