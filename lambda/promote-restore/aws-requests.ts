@@ -52,6 +52,18 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
     resources: [{ arn: ARN.protectedDb }],
     pending: 'issue 10 (promotion provenance)',
   },
+  {
+    command: 'AddTagsToResourceCommand',
+    action: 'rds:AddTagsToResource',
+    purpose:
+      "tag the promoted instance kb-dr:protected-instance=<prod>, so restore-pitr's IAM fence accepts it as a source",
+    resources: [{ arn: ARN.protectedDb }],
+    context: {
+      'aws:RequestTag/kb-dr:protected-instance': '{protected}',
+      'aws:TagKeys': ['kb-dr:protected-instance'],
+    },
+    pending: 'follow-up of issue 9 point 3 (a promoted snapshot restore does not carry the tag)',
+  },
 ];
 
 export const NOT_SENT: readonly NotSent[] = [];

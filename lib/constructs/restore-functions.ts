@@ -335,6 +335,11 @@ export class RestoreFunctions extends Construct {
       [...productionDbs, restoreDb, ...asides],
     );
     grantRds(pr, 'ReadProvenanceTags', ['rds:ListTagsForResource'], tagSources);
+    // A promoted snapshot restore may lack the kb-dr:protected-instance tag restore-pitr's fence
+    // needs: promote may put that one tag key (and no other) on the production name.
+    grantRds(pr, 'TagPromotedAsProtected', ['rds:AddTagsToResource'], productionDbs, {
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [PROTECTED_INSTANCE_TAG_KEY] },
+    });
     ack(
       pr,
       restoreDb,

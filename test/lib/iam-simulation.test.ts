@@ -919,6 +919,15 @@ describe('what IAM must refuse', () => {
     });
   });
 
+  it('promote-restore may put no tag but kb-dr:protected-instance on production', async () => {
+    await expectDenied({
+      ...role('promote-restore'),
+      action: 'rds:AddTagsToResource',
+      resources: [{ arn: prodDb }],
+      context: { 'aws:RequestTag/kb-dr:managed-by': 'kb-dr', 'aws:TagKeys': ['kb-dr:managed-by'] },
+    });
+  });
+
   it('the deploy-time tag call may not put any other tag on production', async () => {
     const tagCalls = world
       .all('AWS::IAM::Policy')

@@ -139,10 +139,17 @@ describe('RestoreFunctions', () => {
     );
   });
 
-  it('grants no delete and tags only restored instances', () => {
+  it('grants no delete and tags only restored instances (and the protected-instance tag on production)', () => {
     for (const s of all)
       expect(actionsOf(s).filter((a) => /^rds:Delete|^rds:\*|^s3:Delete|^s3:\*/.test(a))).toEqual([]);
-    const tagging = all.filter((s) => actionsOf(s).includes('rds:AddTagsToResource'));
+    const promoteTag = all.filter((s) => s.Sid === 'TagPromotedAsProtected');
+    expect(promoteTag).toHaveLength(1);
+    expect(promoteTag[0]?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['kb-dr:protected-instance'] },
+    });
+    const tagging = all.filter(
+      (s) => actionsOf(s).includes('rds:AddTagsToResource') && s.Sid !== 'TagPromotedAsProtected',
+    );
     expect(tagging.length).toBeGreaterThan(0);
     for (const s of tagging) {
       const tagActions = actionsOf(s).filter((a) => a === 'rds:AddTagsToResource');
