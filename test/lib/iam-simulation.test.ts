@@ -425,13 +425,18 @@ function functionSources(dir: FunctionDir): string[] {
   return [...seen];
 }
 
-/** SDK commands the code can send: `new XCommand(` and `paginateX(` (a paginator sends XCommand). */
+/** SDK commands a source text can send: `new XCommand(` and `paginateX(` (a paginator sends XCommand). */
+function commandsIn(src: string): string[] {
+  return [...src.matchAll(/new\s+(\w+Command)\s*\(|\bpaginate(\w+)\s*\(/g)].map(
+    (m) => m[1] ?? `${m[2]}Command`,
+  );
+}
+
+/** The commands a function's code can send, with the files that send each. */
 function commandsSent(dir: FunctionDir): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const file of functionSources(dir)) {
-    const src = readFileSync(file, 'utf8');
-    for (const m of src.matchAll(/new\s+(\w+Command)\s*\(|\bpaginate(\w+)\s*\(/g)) {
-      const command = m[1] ?? `${m[2]}Command`;
+    for (const command of commandsIn(readFileSync(file, 'utf8'))) {
       out.set(command, [...(out.get(command) ?? []), path.relative(LAMBDA_DIR, file)]);
     }
   }
@@ -443,7 +448,16 @@ describe('each function lists every AWS request its code sends', () => {
     expect([...functionIds.keys()].sort()).toEqual([...FUNCTION_DIRS].sort());
   });
 
-  it('recognises a command and a paginator in the static scan', () => {
+  it('recognises commands and paginators in source text', () => {
+    const src = [
+      'const a = await rds.send(new HeadObjectCommand({ Bucket }));',
+      'for await (const page of paginateDescribeDBSnapshots({ client: rds }, { Filters })) {}',
+      'const c = new S3Client({}); // a client is not a request',
+    ].join('\n');
+    expect(commandsIn(src)).toEqual(['HeadObjectCommand', 'DescribeDBSnapshotsCommand']);
+  });
+
+  it('follows imports into lambda/shared', () => {
     // The scan itself, on a known file: manifest-store sends GetObject, PutObject and ListObjectsV2.
     expect([...commandsSent('backup').keys()]).toEqual(
       expect.arrayContaining([
