@@ -9,7 +9,7 @@
  * The app is synthesized once for account 123456789012 in us-east-1, and every Ref / Fn::GetAtt /
  * Fn::Join / Fn::ImportValue is resolved into concrete names (see `World`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as rdsSdk from '@aws-sdk/client-rds';
 import * as s3Sdk from '@aws-sdk/client-s3';
@@ -444,6 +444,14 @@ function commandsSent(dir: FunctionDir): Map<string, string[]> {
 }
 
 describe('each function lists every AWS request its code sends', () => {
+  it('has a request list for every function under lambda/', () => {
+    const dirs = readdirSync(LAMBDA_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'shared')
+      .map((d) => d.name);
+    expect(dirs.sort()).toEqual([...FUNCTION_DIRS].sort());
+    for (const dir of dirs) expect(existsSync(path.join(LAMBDA_DIR, dir, 'aws-requests.ts'))).toBe(true);
+  });
+
   it('finds the synthesized function of every list', () => {
     expect([...functionIds.keys()].sort()).toEqual([...FUNCTION_DIRS].sort());
   });
@@ -904,6 +912,44 @@ describe('what IAM must refuse', () => {
       resources: [{ arn: topicArn }],
       context: { 'aws:SourceAccount': ACCOUNT, 'aws:SecureTransport': 'false' },
     });
+  });
+
+  it.each([
+    'restore-snapshot',
+    'restore-pitr',
+    'restore-status',
+    'validate-backup',
+    'promote-restore',
+  ] as const)('%s: writing (or overwriting) a manifest', async (dir) => {
+    await expectDenied({
+      ...role(dir),
+      action: 's3:PutObject',
+      resources: [{ arn: fill(ARN.manifestObject) }],
+    });
+  });
+
+  it.each(FUNCTION_DIRS)('%s: deleting a backup object', async (dir) => {
+    await expectDenied({
+      ...role(dir),
+      action: 's3:DeleteObject',
+      resources: [{ arn: fill(ARN.exportObject) }],
+    });
+  });
+
+  it("EventBridge Scheduler acting for another account cannot assume the schedules' roles", async () => {
+    const roleArns = world
+      .all('AWS::Scheduler::Schedule')
+      .map((sch) => (sch.props.Target as { RoleArn: string }).RoleArn);
+    expect(roleArns.length).toBeGreaterThan(0);
+    for (const arn of new Set(roleArns)) {
+      await expectDenied({
+        principal: 'scheduler.amazonaws.com',
+        identityPolicies: [],
+        action: 'sts:AssumeRole',
+        resources: [{ arn }],
+        context: { 'aws:SourceAccount': OTHER_ACCOUNT },
+      });
+    }
   });
 
   it('the backup pipeline scheduler cannot invoke the promote function', async () => {
