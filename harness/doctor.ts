@@ -147,10 +147,11 @@ const clusterCheck: Check = {
     if (!server.ok)
       return fail('not tried: the server programs are missing (above)', hintFor('postgres-server', ctx.se));
     const asRoot = ctx.uid === 0;
+    const env = { ...ctx.se.env } as NodeJS.ProcessEnv;
     let ids: { uid: number; gid: number } | undefined;
     if (asRoot) {
-      const uid = runTool('id', ['-u', 'postgres']);
-      const gid = runTool('id', ['-g', 'postgres']);
+      const uid = runTool('id', ['-u', 'postgres'], { env });
+      const gid = runTool('id', ['-g', 'postgres'], { env });
       if (describeFailure(uid) || describeFailure(gid))
         return fail(
           'running as root, and there is no "postgres" user to run the server as (initdb refuses root)',
@@ -159,7 +160,9 @@ const clusterCheck: Check = {
       ids = { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
     }
     const wrap = (cmd: string, args: string[]) =>
-      asRoot ? runTool('runuser', ['-u', 'postgres', '--', cmd, ...args]) : runTool(cmd, args);
+      asRoot
+        ? runTool('runuser', ['-u', 'postgres', '--', cmd, ...args], { env })
+        : runTool(cmd, args, { env });
     const dir = mkdtempSync(join(tmpdir(), 'kb-doctor-pg-'));
     try {
       if (ids) chownSync(dir, ids.uid, ids.gid);

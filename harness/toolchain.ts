@@ -97,8 +97,6 @@ function entries(dir: string): string[] {
   }
 }
 
-const byNumberDesc = (a: string, b: string): number => parseFloat(b) - parseFloat(a);
-
 /** `1.51.0` vs `1.0.0`: negative, zero or positive. */
 export function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map((n) => parseInt(n, 10) || 0);
@@ -109,6 +107,9 @@ export function compareVersions(a: string, b: string): number {
   }
   return 0;
 }
+
+/** Newest first, comparing dotted numbers part by part (3.12 after 3.9). */
+const byNumberDesc = (a: string, b: string): number => compareVersions(b, a);
 
 /** A folder to try and how to name it in messages. */
 interface Candidate {
