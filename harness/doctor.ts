@@ -152,6 +152,12 @@ const clusterCheck: Check = {
     if (asRoot) {
       const uid = runTool('id', ['-u', 'postgres'], { env });
       const gid = runTool('id', ['-g', 'postgres'], { env });
+      const notRun = [uid, gid].find((r) => r.startError);
+      if (notRun)
+        return fail(
+          `running as root, could not look up the "postgres" user to run the server as: ${describeFailure(notRun)}`,
+          'put the coreutils `id` (and util-linux `runuser`) on the PATH',
+        );
       if (describeFailure(uid) || describeFailure(gid))
         return fail(
           'running as root, and there is no "postgres" user to run the server as (initdb refuses root)',
@@ -408,7 +414,7 @@ const awsCheck: Check = {
         'aws configure (or aws configure sso), or export AWS_PROFILE=<profile> AWS_REGION=<region>',
       );
     return pass(
-      `credentials from ${source}, region ${region} (from ${regionFrom}); not verified: the doctor calls no AWS API`,
+      `for --rds commands and deploys: credentials from ${source}, region ${region} (from ${regionFrom}); not verified: the doctor calls no AWS API`,
     );
   },
 };
@@ -509,7 +515,7 @@ export function preflight(ctx: DoctorContext = currentContext()): {
 
 export function main(
   ctx: DoctorContext = currentContext(),
-  write = (t: string) => process.stdout.write(t),
+  write: (text: string) => void = (t) => void process.stdout.write(t),
 ): number {
   write(
     `kb-dr doctor: prerequisites of the drill, the tests and a deploy (${platformKind(ctx.se)}, ${ctx.se.platform})\n\n`,

@@ -4,6 +4,7 @@
  * each with the command that was run. Never "null".
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { constants } from 'node:os';
 
 /** What a finished (or never started) process did. */
 export interface ToolRun {
@@ -48,6 +49,18 @@ function outputTail(run: Pick<ToolRun, 'stdout' | 'stderr'>, lines = 8): string 
   return text.length === 0 ? '(no output)' : text.slice(-lines).join('\n');
 }
 
+/**
+ * An exit code, explained when a shell or a wrapper (runuser, sudo) reports a program killed by
+ * a signal as 128 + the signal's number.
+ */
+function exitCodeText(code: number | undefined): string {
+  if (code === undefined) return 'unknown';
+  const signal = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
+  return code > 128 && signal
+    ? `${code} (128 + ${code - 128}: the program was killed by ${signal})`
+    : String(code);
+}
+
 /** One sentence for a run that did not succeed; undefined when it exited 0. */
 export function describeFailure(run: ToolRun): string | undefined {
   if (run.startError?.code === 'ETIMEDOUT')
@@ -55,7 +68,7 @@ export function describeFailure(run: ToolRun): string | undefined {
   if (run.startError) return describeStartError(run.command, run.startError);
   if (run.signal) return `\`${run.command}\` was killed by signal ${run.signal}: ${outputTail(run)}`;
   if (run.code !== 0)
-    return `\`${run.command}\` exited with code ${run.code ?? 'unknown'}: ${outputTail(run)}`;
+    return `\`${run.command}\` exited with code ${exitCodeText(run.code)}: ${outputTail(run)}`;
   return undefined;
 }
 

@@ -52,6 +52,15 @@ describe('describeFailure: why a process did not succeed, with the command run',
     );
   });
 
+  it('explains an exit code above 128 as a program killed by a signal (runuser, sh report it so)', () => {
+    expect(describeFailure(runTool('sh', ['-c', 'exit 137']))).toBe(
+      "`sh -c 'exit 137'` exited with code 137 (128 + 9: the program was killed by SIGKILL): (no output)",
+    );
+    expect(describeFailure(runTool('sh', ['-c', 'exit 200']))).toBe(
+      "`sh -c 'exit 200'` exited with code 200: (no output)",
+    );
+  });
+
   it('reports a process that ran past its time limit as stopped, not as a start failure', () => {
     const text = describeFailure(runTool('sleep', ['5'], { timeout: 200 }));
     expect(text).toMatch(/^`sleep 5` did not finish in time and was stopped/);

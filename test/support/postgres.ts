@@ -78,6 +78,12 @@ export async function startPostgres(): Promise<TestPostgres> {
   if (process.getuid?.() === 0) {
     const pw = spawnSync('id', ['-u', SUPERUSER], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', SUPERUSER], { encoding: 'utf8' });
+    if (pw.error || gid.error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        `running as root, could not look up the "${SUPERUSER}" user: ${describeFailure(runTool('id', ['-u', SUPERUSER]))}`,
+      );
+    }
     if (pw.status !== 0 || gid.status !== 0) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(
