@@ -6,6 +6,7 @@ import {
   findPostgres,
   findPythonTool,
   motoVersion,
+  pgClientBinary,
   pgClientEnv,
   platformKind,
   requirePostgres,
@@ -193,6 +194,19 @@ describe('PostgreSQL lookup order', () => {
   it('throws a PrerequisiteError whose message ends with the fix', () => {
     expect(() => requirePostgres('client', m.se({}, 'darwin'))).toThrow(
       /^PostgreSQL client programs \(pg_dump, psql\) 15 or newer not found; .*; to fix: brew install postgresql@15 /,
+    );
+  });
+
+  it('gives the CLI the path of pg_dump/psql in the same order, or an error with the install line', () => {
+    // Prepare: Homebrew's keg-only folder, not linked onto the PATH
+    const keg = fakePostgres(join(m.root, 'opt/homebrew/opt/postgresql@16/bin'), '16.4', ['client']);
+    // Act / Assess
+    expect(pgClientBinary('pg_dump', m.se().env)).toBe(join(keg, 'pg_dump'));
+    expect(pgClientBinary('psql', m.se({ KB_PG_BIN_DIR: keg }).env)).toBe(join(keg, 'psql'));
+    expect(() => pgClientBinary('psql', m.se({ KB_PG_BIN_DIR: m.bin }).env)).toThrow(
+      new RegExp(
+        `^KB_PG_BIN_DIR=${m.bin} has no pg_dump, psql; to fix: point KB_PG_BIN_DIR at the bin folder`,
+      ),
     );
   });
 
