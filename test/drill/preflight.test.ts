@@ -3,8 +3,9 @@
  * install lines, not fail step by step (issue 17 saw `initdb failed (null): nullnull`).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isExecutable, requirePostgres } from '../../harness/toolchain';
 import { fakeMachine, type FakeMachine } from '../support/fake-tools';
 
 const ROOT = resolve(__dirname, '../..');
@@ -67,13 +68,24 @@ describe('the drill without its prerequisites', () => {
   });
 
   it('with only moto hidden, still stops before step 1 and names just moto_server', async () => {
+    // Prepare: this machine's PostgreSQL folders on the PATH, and id/runuser (root runs the
+    // cluster as postgres) linked into the fake PATH folder; moto_server is nowhere
+    const server = requirePostgres('server');
+    const client = requirePostgres('client');
+    for (const tool of ['id', 'runuser']) {
+      const real = (process.env.PATH ?? '')
+        .split(':')
+        .map((d) => join(d, tool))
+        .find(isExecutable);
+      if (real) symlinkSync(real, join(m.bin, tool));
+    }
+    // Act
     const { code, stdout } = await runDrill({
-      // the system folders for id and runuser (root runs the cluster as postgres); moto is not there
-      PATH: [m.bin, '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
+      PATH: [m.bin, server.dir, client.dir].join(':'),
       HOME: m.home,
       KB_TOOLCHAIN_ROOT: m.root,
-      KB_PG_BIN_DIR: '/usr/lib/postgresql/15/bin',
     });
+    // Assess
     expect(code).toBe(1);
     expect(stdout).toMatch(/^PASS {2}PostgreSQL cluster /m);
     expect(stdout).toContain('drill stopped before step 1: moto_server is missing or unusable.');
