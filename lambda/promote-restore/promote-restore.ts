@@ -31,13 +31,15 @@ import {
   RESTORED_FROM_INSTANCE_TAG_KEY,
   isValidDbInstanceId,
 } from '../shared/naming';
-import { isManagedByKbDr, promotableInto, tagRecord } from '../shared/restore-common';
 import {
   describeInstanceIfExists,
   hasRestorePrefix,
   isProductionInstanceId,
   productionIds,
+  isManagedByKbDr,
+  promotableInto,
   requireConfirmation,
+  tagRecord,
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';

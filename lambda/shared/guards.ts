@@ -2,7 +2,7 @@
  * Guard rails shared by the restore functions. Every check here runs before any mutating AWS
  * call, so a refused request changes nothing.
  */
-import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, type DBInstance, type RDSClient, type Tag } from '@aws-sdk/client-rds';
 import {
   AlreadyExistsError,
   GuardRailError,
@@ -10,7 +10,12 @@ import {
   awsErrorCode,
   translateAwsError,
 } from './errors';
-import { isValidDbInstanceId } from './naming';
+import {
+  MANAGED_BY_TAG,
+  PROTECTED_INSTANCE_TAG_KEY,
+  RESTORED_FROM_INSTANCE_TAG_KEY,
+  isValidDbInstanceId,
+} from './naming';
 
 /** The settings the restore guards need. */
 export interface RestoreGuardConfig {
@@ -146,4 +151,27 @@ export async function checkRestoreTarget(
     );
   }
   return targetInstanceId.toLowerCase();
+}
+
+/** Tags as a plain record. */
+export function tagRecord(tags: readonly Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+/** True when the tags mark a kb-dr backup. */
+export function isManagedByKbDr(tags: Record<string, string>): boolean {
+  return tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;
+}
+
+/**
+ * The production instance a restore may be promoted into: the protected instance it was restored
+ * from (its `kb-dr:protected-instance` tag; restores made before that tag existed carry only
+ * `kb-dr:restored-from-instance`), when that is a configured production instance.
+ */
+export function promotableInto(config: RestoreGuardConfig, tags: Record<string, string>): string | undefined {
+  if (!isManagedByKbDr(tags)) return undefined;
+  const from = (tags[PROTECTED_INSTANCE_TAG_KEY] ?? tags[RESTORED_FROM_INSTANCE_TAG_KEY])?.toLowerCase();
+  return from && isProductionInstanceId(config, from) ? from : undefined;
 }

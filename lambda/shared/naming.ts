@@ -23,13 +23,6 @@ export const RESTORED_TO_TIME_TAG_KEY = 'kb-dr:restored-to-time';
 export const RESTORE_STARTED_AT_TAG_KEY = 'kb-dr:restore-started-at';
 /** Tag restore-status sets the first time it sees a restored instance available (stops the RTO clock). */
 export const RESTORE_AVAILABLE_AT_TAG_KEY = 'kb-dr:restore-available-at';
-/**
- * The protected (production) instance a resource is a copy of. The backup pipeline tags its
- * snapshots with it (a snapshot keeps the instance id it was taken under, which after a promotion
- * is the `-pre-promote-` aside name); restores tag the new instance with it, and promote-restore
- * puts an instance only behind the production name its tag names.
- */
-export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
 /** Unique per restore request: tells "the instance my lost request created" from any other. */
 export const RESTORE_REQUEST_TAG_KEY = 'kb-dr:restore-request';
 
@@ -107,4 +100,20 @@ export function manifestKey(snapshotId: string): string {
 /** RDS DB instance identifier rules: 1-63 letters, digits, hyphens; starts with a letter; no double or trailing hyphen. */
 export function isValidDbInstanceId(id: string): boolean {
   return /^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){0,62}$/.test(id) && !id.endsWith('-');
+}
+
+/**
+ * Tag naming the protected instance an RDS instance is (or holds the history of). The stack puts it
+ * on the protected instances; restore-pitr's role may restore only from an instance carrying it,
+ * which is how IAM tells the source of a point-in-time restore from its target. Restores (snapshot
+ * and PITR) tag the new instance with the protected instance they copy, so a promoted restore
+ * carries it; promote-restore puts an instance only behind the production name its tag names; the
+ * backup pipeline tags its snapshots with it (after a promotion a snapshot may carry the aside's
+ * `-pre-promote-` id, and the tag still names the protected instance).
+ */
+export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
+
+/** Prefix of production's aside copies, `<prod>-pre-promote-<UTC time>` (promote-restore). */
+export function asideInstancePrefix(productionInstanceId: string): string {
+  return `${productionInstanceId.toLowerCase()}-pre-promote-`;
 }

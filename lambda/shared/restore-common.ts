@@ -23,13 +23,11 @@ import {
   translateAwsError,
 } from './errors';
 import { classifyFault, isAmbiguousOutcome } from './fault-class';
-import {
-  describeInstanceIfExists,
-  isAsideOf,
-  isProductionInstanceId,
-  truncateForEcho,
-  type RestoreGuardConfig,
-} from './guards';
+import { describeInstanceIfExists, isAsideOf, isManagedByKbDr, tagRecord, truncateForEcho } from './guards';
+
+// Tag helpers live with the guards (no SDK commands there, so promote-restore can use them without
+// appearing to send restore-common's); re-exported for the existing importers.
+export { isManagedByKbDr, promotableInto, tagRecord } from './guards';
 import type { BackupManifest } from './manifest';
 import { latestSuccessfulManifest } from './manifest-store';
 import type { KbMetricDefinition } from './metrics-catalog';
@@ -263,13 +261,6 @@ export function mergeRestoreTags(
   };
 }
 
-/** Tags as a plain record. */
-export function tagRecord(tags: readonly Tag[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? '';
-  return out;
-}
-
 /** The snapshot's tags (from the describe answer, else ListTagsForResource). */
 export async function snapshotTags(rds: RDSClient, snapshot: DBSnapshot): Promise<Record<string, string>> {
   if (snapshot.TagList) return tagRecord(snapshot.TagList);
@@ -280,11 +271,6 @@ export async function snapshotTags(rds: RDSClient, snapshot: DBSnapshot): Promis
   } catch (err) {
     throw translateAwsError(err, { operation: `list tags of snapshot ${snapshot.DBSnapshotIdentifier}` });
   }
-}
-
-/** True when the tags mark a kb-dr backup. */
-export function isManagedByKbDr(tags: Record<string, string>): boolean {
-  return tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;
 }
 
 /** The snapshot, or undefined when RDS says it does not exist. */
@@ -448,17 +434,6 @@ export function snapshotProvenance(
         ? `it was taken of ${from || 'an unknown instance'}, which is neither ${prot} nor its promotion aside ${prot}-pre-promote-*`
         : `it was taken of ${from || 'an unknown instance'}, not ${prot}${isAsideOf(from, prot) ? ` (an aside of ${prot} needs the tag ${PROTECTED_INSTANCE_TAG_KEY}=${prot})` : ''}`,
   };
-}
-
-/**
- * The production instance a restore may be promoted into: the protected instance it was restored
- * from (its `kb-dr:protected-instance` tag; restores made before that tag existed carry only
- * `kb-dr:restored-from-instance`), when that is a configured production instance.
- */
-export function promotableInto(config: RestoreGuardConfig, tags: Record<string, string>): string | undefined {
-  if (!isManagedByKbDr(tags)) return undefined;
-  const from = (tags[PROTECTED_INSTANCE_TAG_KEY] ?? tags[RESTORED_FROM_INSTANCE_TAG_KEY])?.toLowerCase();
-  return from && isProductionInstanceId(config, from) ? from : undefined;
 }
 
 /** The recovery time objective the restore clock is measured against: 4 hours. */
