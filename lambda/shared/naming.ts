@@ -10,6 +10,13 @@ export const MANIFESTS_S3_PREFIX = 'manifests';
 
 /** Tag every resource kb-dr creates carries; retention deletes only snapshots with it. */
 export const MANAGED_BY_TAG = { key: 'kb-dr:managed-by', value: 'kb-dr' } as const;
+/**
+ * Tag naming the protected instance a kb-dr snapshot is a backup of (lower case). The snapshot's
+ * own DBInstanceIdentifier is not enough: after a promotion renames production aside and the
+ * restored instance takes the production id, older snapshots name the aside instance or the
+ * restored instance's old id, yet they are still the protected instance's backups.
+ */
+export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
 /** Tag recording why a snapshot was taken: `scheduled` or `on-demand`. */
 export const TRIGGER_TAG_KEY = 'kb-dr:trigger';
 /** Tags the backup pipeline keeps on its snapshots (ISO times), so no state lives in memory. */
@@ -93,6 +100,19 @@ export function exportObjectsPrefix(exportTaskId: string): string {
 /** S3 key of a backup's manifest. */
 export function manifestKey(snapshotId: string): string {
   return `${MANIFESTS_S3_PREFIX}/${snapshotId}.json`;
+}
+
+/**
+ * An instance id as RDS stores it: RDS identifiers are case-insensitive and stored lower case
+ * (`KB-Prod` becomes `kb-prod`), so every comparison goes through this.
+ */
+export function normaliseInstanceId(id: string): string {
+  return id.trim().toLowerCase();
+}
+
+/** True when `a` and `b` name the same RDS instance (case-insensitive, as RDS compares). */
+export function sameInstanceId(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && normaliseInstanceId(a) === normaliseInstanceId(b);
 }
 
 /** RDS DB instance identifier rules: 1-63 letters, digits, hyphens; starts with a letter; no double or trailing hyphen. */
