@@ -332,6 +332,32 @@ describe('retention in the periodic pass', () => {
     });
   });
 
+  it('prunes an expired backup whose DBInstanceIdentifier is the renamed-aside instance, found by its protected-instance tag', async () => {
+    // Prepare: 40 days ago, before a promotion, production was snapshotted; it now names the aside id.
+    const tagged = (n: number, instance: string, protectedId: string): DBSnapshot =>
+      old(n, {
+        DBInstanceIdentifier: instance,
+        TagList: kbTags('scheduled', daysAgo(n), [{ Key: PROTECTED_INSTANCE_TAG_KEY, Value: protectedId }]),
+      });
+    const beforePromotion = tagged(
+      40,
+      `${CONFIG.dbInstanceId}-pre-promote-20261020-100000`,
+      CONFIG.dbInstanceId,
+    );
+    const otherProtected = tagged(41, CONFIG.dbInstanceId, 'kb-staging');
+    const newest = tagged(0, CONFIG.dbInstanceId, CONFIG.dbInstanceId);
+    givenSnapshots([beforePromotion, otherProtected, newest]);
+    serveManifests(s3, [successManifest(newest.DBSnapshotIdentifier!, daysAgo(0, 3))]);
+    rds.on(DeleteDBSnapshotCommand).resolves({});
+    // Act
+    const { summary } = await pass();
+    // Assess
+    expect(summary.retention?.deleted).toEqual([beforePromotion.DBSnapshotIdentifier]);
+    expect(rds).not.toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
+      DBSnapshotIdentifier: otherProtected.DBSnapshotIdentifier,
+    });
+  });
+
   it('never deletes a kb-named snapshot without the kb-dr tag, or a tagged snapshot with another name', async () => {
     const impostor = old(40, { TagList: [{ Key: 'team', Value: 'data' }] });
     const renamed = old(40, {
