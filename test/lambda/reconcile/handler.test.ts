@@ -74,6 +74,17 @@ describe('handlers', () => {
     expect(emf.docs()).toEqual([]);
   });
 
+  it.each([
+    ['a misspelled field', { reasn: 'before the migration' }, /did you mean "reason"/],
+    ['null', null, /got null/],
+  ])('backup: refuses %s, calling nothing and emitting nothing', async (_label, event, message) => {
+    const { backup } = load();
+    await expect(backup(event)).rejects.toMatchObject({ name: 'ValidationError', message });
+    expect(rds.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+    expect(emf.docs()).toEqual([]);
+  });
+
   it('reconcile: an RDS event advances only the snapshot it names', async () => {
     const snap = kbSnapshot(new Date(Date.now() - 10 * 60_000), { Status: 'creating' });
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [snap] });
