@@ -14,6 +14,8 @@ export interface DrillOptions {
 
 export interface DrillContext {
   readonly options: DrillOptions;
+  /** What the preflight found (tool, version, folder), for the report. */
+  readonly prerequisites?: readonly string[];
   pg?: TestPostgres;
   moto?: MotoServer;
   aws?: AwsWorld;

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { preflight } from '../harness/doctor';
 import type { DrillContext } from './context';
 import { writeReport } from './report';
 import { resultsTable, runSteps, type DrillStep } from './runner';
@@ -50,11 +51,21 @@ async function main(argv: string[]): Promise<number> {
     .parse(argv);
   const opts = program.opts<{ entries: number; out: string }>();
   const outDir = resolve(opts.out);
+  console.log(`kb-dr DR drill: ${opts.entries} entries, report in ${outDir}\n`);
+
+  // The prerequisites first (npm run doctor's drill subset): a missing tool reads as one, with
+  // the command that installs it, instead of as a failing step.
+  const ready = preflight();
+  console.log(`prerequisites:\n${ready.text}\n`);
+  if (!ready.ok) return 1;
   mkdirSync(outDir, { recursive: true });
 
-  const ctx: DrillContext = { options: { entries: opts.entries, outDir }, measured: {} };
+  const ctx: DrillContext = {
+    options: { entries: opts.entries, outDir },
+    measured: {},
+    prerequisites: ready.found,
+  };
   const startedAt = new Date();
-  console.log(`kb-dr DR drill: ${opts.entries} entries, report in ${outDir}\n`);
   let results;
   try {
     results = await runSteps(DRILL_STEPS, ctx);

@@ -21,6 +21,7 @@ export function reportMarkdown(results: readonly StepResult[], ctx: DrillContext
     `- started: ${startedAt.toISOString()}`,
     `- entries seeded: ${ctx.options.entries}`,
     `- machine: ${machine()}`,
+    ...(ctx.prerequisites ?? []).map((line) => `- ${line}`),
     '',
     '![timeline](timeline.svg)',
     '',

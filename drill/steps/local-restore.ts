@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { describeStartError } from '../../harness/process';
 import { KB_DATABASE, type DrillContext } from '../context';
 import type { DrillStep } from '../runner';
 
@@ -25,10 +26,13 @@ async function script(ctx: DrillContext, name: string, args: string[]): Promise<
     });
     return stdout;
   } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number };
-    throw new Error(
-      `scripts/${name} ${args.join(' ')} exited ${e.code}: ${(e.stderr || e.stdout || '').trim()}`,
-    );
+    const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string; signal?: string | null };
+    const command = `scripts/${name} ${args.join(' ')}`;
+    // execFile's error: a string code when the script could not start, a number when it exited,
+    // a signal when it was killed; never print a missing one as "null".
+    if (typeof e.code === 'string') throw new Error(describeStartError(command, e));
+    const how = e.signal ? `was killed by signal ${e.signal}` : `exited with code ${e.code ?? 'unknown'}`;
+    throw new Error(`${command} ${how}: ${(e.stderr || e.stdout || '').trim() || '(no output)'}`);
   }
 }
 

@@ -8,7 +8,10 @@ export const seedStep: DrillStep<DrillContext> = {
   title: 'Seed a Knowledge Base on PostgreSQL',
   async run(ctx, log) {
     ctx.pg = await startPostgres();
-    log(`PostgreSQL 15 started on 127.0.0.1:${ctx.pg.port} (throwaway cluster in ${ctx.pg.dir})`);
+    const server = ctx.pg.server;
+    log(
+      `PostgreSQL ${server ? `${server.version} from ${server.dir} (found by ${server.source})` : ''} started on 127.0.0.1:${ctx.pg.port} (throwaway cluster in ${ctx.pg.dir})`,
+    );
     await createKbDatabase(ctx.pg, KB_DATABASE, ctx.options.entries);
     const entries = Number(await ctx.pg.sql(KB_DATABASE, 'SELECT count(*) FROM knowledge_entries'));
     const cache = Number(await ctx.pg.sql(KB_DATABASE, 'SELECT count(*) FROM embedding_cache'));

@@ -119,3 +119,15 @@ export function sameInstanceId(a: string | undefined, b: string | undefined): bo
 export function isValidDbInstanceId(id: string): boolean {
   return /^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){0,62}$/.test(id) && !id.endsWith('-');
 }
+
+/**
+ * Tag naming the protected instance an RDS instance is (or holds the history of). The stack puts it
+ * on the protected instances; restore-pitr's role may restore only from an instance carrying it,
+ * which is how IAM tells the source of a point-in-time restore from its target.
+ */
+export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
+
+/** Prefix of production's aside copies, `<prod>-pre-promote-<UTC time>` (promote-restore). */
+export function asideInstancePrefix(productionInstanceId: string): string {
+  return `${productionInstanceId.toLowerCase()}-pre-promote-`;
+}

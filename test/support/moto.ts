@@ -4,6 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { describeStartError } from '../../harness/process';
+import { requirePythonTool } from '../../harness/toolchain';
 
 export interface MotoServer {
   /** e.g. http://127.0.0.1:45123 */
@@ -29,12 +31,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilUp(
+  endpoint: string,
+  child: ChildProcess,
+  command: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`moto_server exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `\`${command}\` ${child.signalCode ? `was killed by signal ${child.signalCode}` : `exited with code ${child.exitCode}`} before it was ready`,
+      );
     try {
       const res = await fetch(`${endpoint}/moto-api/`);
       if (res.ok) return;
@@ -43,17 +52,23 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`moto_server did not answer at ${endpoint} within ${timeoutMs} ms`, { cause: lastError });
+  throw new Error(`\`${command}\` did not answer at ${endpoint} within ${timeoutMs} ms`, {
+    cause: lastError,
+  });
 }
 
 /**
- * Start moto_server. Requires `moto_server` on PATH (moto 5; `.ci/run` checks for it).
+ * Start moto_server, found on the PATH or in pip's/pipx's user folders (harness/toolchain.ts);
+ * when it is missing, fails with the command to install it.
  * Pass `applyToProcessEnv: true` to point this process's SDK clients at it.
  */
 export async function startMoto(options: { applyToProcessEnv?: boolean } = {}): Promise<MotoServer> {
+  const moto = requirePythonTool('moto_server');
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const args = ['-H', '127.0.0.1', '-p', String(port)];
+  const command = [moto.path, ...args].join(' ');
+  const child = spawn(moto.path, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: false,
   });
@@ -62,15 +77,15 @@ export async function startMoto(options: { applyToProcessEnv?: boolean } = {}): 
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (e) =>
-      reject(new Error(`could not start moto_server: ${e.message}; is moto 5 installed?`)),
-    ),
+    child.once('error', (e: NodeJS.ErrnoException) => reject(new Error(describeStartError(command, e)))),
   );
   try {
-    await Promise.race([waitUntilUp(endpoint, child, 30_000), spawnError]);
+    await Promise.race([waitUntilUp(endpoint, child, command, 30_000), spawnError]);
   } catch (e) {
     child.kill('SIGKILL');
-    throw new Error(`${(e as Error).message}\nmoto_server stderr:\n${stderr}`, { cause: e });
+    throw new Error(`${(e as Error).message}\nmoto_server stderr:\n${stderr.trim() || '(no output)'}`, {
+      cause: e,
+    });
   }
   const env = {
     AWS_ENDPOINT_URL: endpoint,

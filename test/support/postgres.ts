@@ -3,6 +3,8 @@
  * 127.0.0.1 on a free port (password auth, so the CLI's password handling is exercised) with its
  * socket in the same temp dir, stopped by its postmaster PID in afterAll. Runs the server as the
  * `postgres` user when we are root (initdb refuses root). fsync is off: test data is disposable.
+ * The programs are found by harness/toolchain.ts (KB_PG_BIN_DIR, pg_config, PATH, Debian,
+ * Homebrew, Postgres.app); a missing one fails with the command to install it.
  *
  * Also the Knowledge Base fixture: schema (`knowledge_entries` with text, tags text[],
  * timestamps and a `real[]` embedding; `embedding_cache`) and N realistic entries seeded with
@@ -13,10 +15,23 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { describeFailure, runTool } from '../../harness/process';
+import {
+  findPostgres,
+  pgClientEnv,
+  pgTool,
+  requirePostgres,
+  type PgInstallation,
+} from '../../harness/toolchain';
 import { freePort } from './moto';
 
 const execFileAsync = promisify(execFile);
-export const PG_BIN = process.env.KB_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const serverAtImport = findPostgres('server');
+/**
+ * Folder of the server programs found at import (see harness/toolchain.ts for the order), or
+ * Debian's PostgreSQL 15 folder when none was found (startPostgres then fails with the fix).
+ */
+export const PG_BIN = serverAtImport.ok ? serverAtImport.value.dir : '/usr/lib/postgresql/15/bin';
 const SUPERUSER = 'postgres';
 export const TEST_PASSWORD = 'kb-test-Secr3t!';
 
@@ -27,7 +42,9 @@ export interface TestPostgres {
   readonly password: string;
   /** Temporary folder of this cluster; tests may create their own subfolders in it. */
   readonly dir: string;
-  /** Environment for the CLI (KB_DB_*) pointing at `database`. */
+  /** The PostgreSQL installation the server runs from (version, folder, how it was found). */
+  readonly server?: PgInstallation;
+  /** Environment for the CLI (KB_DB_*, and KB_PG_BIN_DIR when pg_dump is off the PATH) pointing at `database`. */
   env(database: string): Record<string, string>;
   /** Run SQL on `database`; returns the unaligned, tuples-only output, trimmed. */
   sql(database: string, sql: string): Promise<string>;
@@ -44,12 +61,16 @@ function asServerUser(cmd: string, args: string[]): { cmd: string; args: string[
 
 function run(cmd: string, args: string[]): void {
   const wrapped = asServerUser(cmd, args);
-  const res = spawnSync(wrapped.cmd, wrapped.args, { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`${cmd} failed (${res.status}): ${res.stderr}${res.stdout}`);
+  const failure = describeFailure(runTool(wrapped.cmd, wrapped.args));
+  if (failure) throw new Error(failure);
 }
 
 /** Start a new cluster. */
 export async function startPostgres(): Promise<TestPostgres> {
+  const server = requirePostgres('server');
+  const psql = pgTool(requirePostgres('client'), 'psql');
+  // The CLI runs pg_dump/psql by name: point it at the found ones when they are not on the PATH.
+  const clientEnv = pgClientEnv();
   const dir = mkdtempSync(join(tmpdir(), 'kb-pg-'));
   const data = join(dir, 'data');
   const pwfile = join(dir, 'pwfile');
@@ -57,11 +78,23 @@ export async function startPostgres(): Promise<TestPostgres> {
   if (process.getuid?.() === 0) {
     const pw = spawnSync('id', ['-u', SUPERUSER], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', SUPERUSER], { encoding: 'utf8' });
+    if (pw.error || gid.error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        `running as root, could not look up the "${SUPERUSER}" user: ${describeFailure(runTool('id', ['-u', SUPERUSER]))}`,
+      );
+    }
+    if (pw.status !== 0 || gid.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        `running as root, the test cluster runs as the "${SUPERUSER}" user (initdb refuses root), but \`id -u ${SUPERUSER}\` found no such user; create it (useradd --system ${SUPERUSER}) or run as a normal user`,
+      );
+    }
     chownSync(dir, Number(pw.stdout.trim()), Number(gid.stdout.trim()));
     chownSync(pwfile, Number(pw.stdout.trim()), Number(gid.stdout.trim()));
   }
   chmodSync(dir, 0o755);
-  run(`${PG_BIN}/initdb`, [
+  run(pgTool(server, 'initdb'), [
     '-D',
     data,
     '-U',
@@ -78,7 +111,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   for (let attempt = 1; ; attempt += 1) {
     port = await freePort();
     try {
-      run(`${PG_BIN}/pg_ctl`, [
+      run(pgTool(server, 'pg_ctl'), [
         '-D',
         data,
         '-l',
@@ -98,7 +131,7 @@ export async function startPostgres(): Promise<TestPostgres> {
 
   const sql = async (database: string, text: string): Promise<string> => {
     const { stdout } = await execFileAsync(
-      'psql',
+      psql,
       ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', text],
       { env: { ...process.env, ...baseEnv }, maxBuffer: 64 * 1024 * 1024 },
     );
@@ -111,12 +144,14 @@ export async function startPostgres(): Promise<TestPostgres> {
     user: SUPERUSER,
     password: TEST_PASSWORD,
     dir,
+    server,
     env: (database) => ({
       KB_DB_HOST: '127.0.0.1',
       KB_DB_PORT: String(port),
       KB_DB_USER: SUPERUSER,
       KB_DB_PASSWORD: TEST_PASSWORD,
       KB_DB_NAME: database,
+      ...clientEnv,
     }),
     sql,
     databases: async () => (await sql('postgres', 'SELECT datname FROM pg_database ORDER BY 1')).split('\n'),

@@ -107,20 +107,34 @@ describe('BackupPipeline', () => {
       expect(JSON.stringify(grant.Resource)).toMatch(/BackupKeyArn/);
     });
 
-    it('uses * only for the RDS actions that support no resource scope', () => {
+    it('uses * only for DescribeExportTasks; exports start only from kb-snapshot-* snapshots', () => {
       const unscoped = reconcileStatements.filter((s) => [s.Resource].flat().includes('*'));
       expect(unscoped).toHaveLength(1);
       expect([unscoped[0]!.Action].flat().sort()).toEqual([...RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE].sort());
+      expect(RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE).not.toContain('rds:StartExportTask');
+      expect(statementWith(reconcileStatements, 'rds:StartExportTask').Resource).toBe(kbSnapshotsArn);
     });
 
-    it('reads and writes only the manifests/ prefix and lists only manifests/ and exports/', () => {
+    it('passes the export role only to the RDS export service', () => {
+      expect(statementWith(reconcileStatements, 'iam:PassRole').Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': ['export.rds.amazonaws.com', 'rds.amazonaws.com'] },
+      });
+    });
+
+    it('reads and writes only the manifests/ prefix; lists the bucket without a prefix condition (404, not 403)', () => {
       for (const statements of [backupStatements, reconcileStatements]) {
         const rw = statementWith(statements, 's3:PutObject');
         expect(JSON.stringify(rw.Resource)).toMatch(/"\/manifests\/\*"/);
-        expect(statementWith(statements, 's3:ListBucket').Condition).toEqual({
-          StringLike: { 's3:prefix': ['manifests/*', 'exports/*'] },
-        });
+        expect(statementWith(statements, 's3:ListBucket').Condition).toBeUndefined();
         expect(actionsOf(statements)).not.toContain('s3:DeleteObject');
+      }
+    });
+
+    it("still finds the snapshots of production's aside copy after a promotion", () => {
+      for (const statements of [backupStatements, reconcileStatements]) {
+        expect(JSON.stringify(statementWith(statements, 'rds:DescribeDBSnapshots').Resource)).toContain(
+          ':db:kb-prod-pre-promote-*',
+        );
       }
     });
   });

@@ -18,10 +18,14 @@ interface Statement {
   Condition?: unknown;
 }
 
-/** Statements of this construct's policies only (the backup pipeline shares the stack). */
+/**
+ * Statements of this construct's policies only (the backup pipeline shares the stack), without the
+ * deploy-time tagging calls (asserted on their own).
+ */
 function statements(template: Template): Statement[] {
   return Object.entries(template.findResources('AWS::IAM::Policy'))
     .filter(([logicalId]) => logicalId.startsWith('RestoreFunctions'))
+    .filter(([logicalId]) => !logicalId.includes('ProtectedInstanceTags'))
     .map(([, p]) => p)
     .flatMap(
       (p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement,
@@ -39,12 +43,13 @@ describe('RestoreFunctions', () => {
   const template = Template.fromStack(operations);
   const all = statements(template);
 
-  it('finds the policies of the five function roles, the scheduler role and the registry call', () => {
+  it('finds the policies of the five function roles, the scheduler role, the registry call and the tag calls', () => {
     const ids = Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) =>
       id.startsWith('RestoreFunctions'),
     );
-    expect(ids).toHaveLength(RESTORE_FUNCTION_DIRS.length + 2);
+    expect(ids).toHaveLength(RESTORE_FUNCTION_DIRS.length + 2 + 2);
     expect(ids.filter((id) => id.includes('EnsureTestEventRegistry'))).toHaveLength(1);
+    expect(ids.filter((id) => id.includes('ProtectedInstanceTags'))).toHaveLength(2);
   });
 
   it('deploys the five functions under stable names, logging to /aws/knowledgebase/restore', () => {
@@ -61,21 +66,62 @@ describe('RestoreFunctions', () => {
     });
   });
 
-  it('allows restores only to kb-restore-* instances and from kb-snapshot-* snapshots', () => {
+  it('allows restores only to kb-restore-* instances and from kb-snapshot-* snapshots kb-dr tagged', () => {
     const restores = all.filter((s) => actionsOf(s).some((a) => a.startsWith('rds:RestoreDBInstance')));
-    expect(restores).toHaveLength(2);
-    for (const s of restores) {
-      const dbs = resourcesOf(s).filter((r) => r.includes(':db:'));
-      expect(dbs.length).toBeGreaterThan(0);
-      for (const r of dbs) expect(r).toMatch(/:db:(kb-restore-\*|kb-prod|kb-prod-replica)"/);
-      expect(resourcesOf(s).some((r) => r === '"*"')).toBe(false);
-    }
-    const fromSnapshot = restores.find((s) => actionsOf(s).includes('rds:RestoreDBInstanceFromDBSnapshot'));
-    expect(resourcesOf(fromSnapshot as Statement).filter((r) => r.includes(':snapshot:'))).toEqual([
-      expect.stringContaining(':snapshot:kb-snapshot-*'),
+    expect(restores).toHaveLength(4);
+    for (const s of restores) expect(resourcesOf(s).some((r) => r === '"*"')).toBe(false);
+    const fromSnapshot = restores.filter((s) => actionsOf(s).includes('rds:RestoreDBInstanceFromDBSnapshot'));
+    const snapshotDbs = fromSnapshot.flatMap((s) => resourcesOf(s)).filter((r) => r.includes(':db:'));
+    expect(snapshotDbs).toEqual([expect.stringContaining(':db:kb-restore-*')]);
+    const source = fromSnapshot.find((s) => s.Sid === 'RestoreFromKbDrSnapshotOnly');
+    expect(resourcesOf(source as Statement)).toEqual([expect.stringContaining(':snapshot:kb-snapshot-*')]);
+    expect(source?.Condition).toEqual({ StringEquals: { 'rds:snapshot-tag/kb-dr:managed-by': 'kb-dr' } });
+  });
+
+  it('fences PITR in IAM: production only as a tagged source, kb-restore-* as the target', () => {
+    const pitr = all.filter((s) => actionsOf(s).includes('rds:RestoreDBInstanceToPointInTime'));
+    expect(pitr).toHaveLength(2);
+    const target = pitr.find((s) => s.Sid === 'PointInTimeToPrefixedTarget') as Statement;
+    expect(resourcesOf(target).filter((r) => r.includes(':db:'))).toEqual([
+      expect.stringContaining(':db:kb-restore-*'),
     ]);
-    const pitr = restores.find((s) => actionsOf(s).includes('rds:RestoreDBInstanceToPointInTime'));
-    expect(resourcesOf(pitr as Statement).some((r) => r.includes(':db:kb-restore-*'))).toBe(true);
+    const source = pitr.find((s) => s.Sid === 'PointInTimeFromTaggedProduction') as Statement;
+    const dbs = resourcesOf(source).map((r) => /:db:([^"]+)"/.exec(r)?.[1]);
+    expect(dbs.sort()).toEqual(
+      ['kb-prod', 'kb-prod-replica', 'kb-prod-pre-promote-*', 'kb-prod-replica-pre-promote-*'].sort(),
+    );
+    expect(source.Condition).toEqual({
+      StringEquals: { 'rds:db-tag/kb-dr:protected-instance': ['kb-prod', 'kb-prod-replica'] },
+    });
+  });
+
+  it('tags each protected instance with kb-dr:protected-instance at deploy, tolerating one that is missing', () => {
+    const calls = Object.entries(template.findResources('Custom::AWS')).filter(([id]) =>
+      id.startsWith('RestoreFunctionsProtectedInstanceTags'),
+    );
+    expect(calls).toHaveLength(2);
+    for (const [, resource] of calls) {
+      const props = resource.Properties as { Create: string; Update: string; Delete?: unknown };
+      expect(JSON.parse(props.Create)).toEqual(JSON.parse(props.Update));
+      expect(props.Delete).toBeUndefined();
+      expect(JSON.parse(props.Create)).toMatchObject({
+        service: 'RDS',
+        action: 'AddTagsToResource',
+        ignoreErrorCodesMatching: 'DBInstanceNotFound.*',
+      });
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'rds:AddTagsToResource',
+            Effect: 'Allow',
+            Resource: 'arn:aws:rds:eu-west-1:123456789012:db:kb-prod',
+            Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['kb-dr:protected-instance'] } },
+          },
+        ],
+      },
+    });
   });
 
   it('lets promote-restore rename only production, its aside copies and restored instances', () => {
@@ -93,12 +139,23 @@ describe('RestoreFunctions', () => {
     );
   });
 
-  it('grants no delete and tags only restored instances', () => {
+  it('grants no delete and tags only restored instances (and the protected-instance tag on production)', () => {
     for (const s of all)
       expect(actionsOf(s).filter((a) => /^rds:Delete|^rds:\*|^s3:Delete|^s3:\*/.test(a))).toEqual([]);
-    const tagging = all.filter((s) => actionsOf(s).includes('rds:AddTagsToResource'));
+    const promoteTag = all.filter((s) => s.Sid === 'TagPromotedAsProtected');
+    expect(promoteTag).toHaveLength(1);
+    expect(promoteTag[0]?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['kb-dr:protected-instance'] },
+    });
+    const tagging = all.filter(
+      (s) => actionsOf(s).includes('rds:AddTagsToResource') && s.Sid !== 'TagPromotedAsProtected',
+    );
     expect(tagging.length).toBeGreaterThan(0);
-    for (const s of tagging) expect(resourcesOf(s)).toEqual([expect.stringContaining(':db:kb-restore-*')]);
+    for (const s of tagging) {
+      const tagActions = actionsOf(s).filter((a) => a === 'rds:AddTagsToResource');
+      expect(tagActions).toHaveLength(1);
+      expect(resourcesOf(s)).toEqual([expect.stringContaining(':db:kb-restore-*')]);
+    }
   });
 
   it('limits KMS grants on the database key to use through RDS', () => {
@@ -174,7 +231,10 @@ describe('RestoreFunctions', () => {
       buildTestApp({ ...NO_BUNDLING, 'kb:shareableTestEvents': 'false' }).operations,
     );
     off.resourceCountIs('AWS::EventSchemas::Schema', 0);
-    off.resourceCountIs('Custom::AWS', 0);
+    // Only the protected-instance tag calls remain.
+    expect(
+      Object.keys(off.findResources('Custom::AWS')).every((id) => id.includes('ProtectedInstanceTags')),
+    ).toBe(true);
   });
 
   it('refuses a test-events flag that is not a boolean, at synth', () => {
