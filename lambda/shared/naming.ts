@@ -10,13 +10,6 @@ export const MANIFESTS_S3_PREFIX = 'manifests';
 
 /** Tag every resource kb-dr creates carries; retention deletes only snapshots with it. */
 export const MANAGED_BY_TAG = { key: 'kb-dr:managed-by', value: 'kb-dr' } as const;
-/**
- * Tag naming the protected instance a kb-dr snapshot is a backup of (lower case). The snapshot's
- * own DBInstanceIdentifier is not enough: after a promotion renames production aside and the
- * restored instance takes the production id, older snapshots name the aside instance or the
- * restored instance's old id, yet they are still the protected instance's backups.
- */
-export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
 /** Tag recording why a snapshot was taken: `scheduled` or `on-demand`. */
 export const TRIGGER_TAG_KEY = 'kb-dr:trigger';
 /** Tags the backup pipeline keeps on its snapshots (ISO times), so no state lives in memory. */
@@ -121,9 +114,13 @@ export function isValidDbInstanceId(id: string): boolean {
 }
 
 /**
- * Tag naming the protected instance an RDS instance is (or holds the history of). The stack puts it
- * on the protected instances; restore-pitr's role may restore only from an instance carrying it,
- * which is how IAM tells the source of a point-in-time restore from its target.
+ * Tag naming the protected instance (lower case) a resource is, holds the history of, or is a
+ * backup of. The stack puts it on the protected instances; restore-pitr's role may restore only
+ * from an instance carrying it, which is how IAM tells the source of a point-in-time restore from
+ * its target. The backup function puts it on every kb-dr snapshot: the snapshot's own
+ * DBInstanceIdentifier is not enough, because after a promotion renames production aside and the
+ * restored instance takes the production id, older snapshots name another instance yet are still
+ * the protected instance's backups (found, counted and pruned by this tag).
  */
 export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
 
