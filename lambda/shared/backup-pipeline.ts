@@ -9,7 +9,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DBSnapshot, RDSClient, Tag } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RuntimeConfig } from './env';
-import { CorruptManifestError, KbDrError, awsErrorCode, translateAwsError } from './errors';
+import { KbDrError, awsErrorCode, translateAwsError, type CorruptManifestError } from './errors';
 import type { OnCorruptManifest } from './manifest-store';
 import { KbMetrics } from './metrics-catalog';
 import { MANAGED_BY_TAG, PROTECTED_INSTANCE_TAG_KEY, sameInstanceId } from './naming';

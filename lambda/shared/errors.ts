@@ -181,7 +181,9 @@ export function translateAwsError(err: unknown, ctx: AwsCallContext): KbDrError 
   if (/^Invalid.*State/.test(code)) {
     return new InvalidStateError(
       what,
-      opts('wait until the resource is `available` (check it with restore-status or the RDS console) and retry'),
+      opts(
+        'wait until the resource is `available` (check it with restore-status or the RDS console) and retry',
+      ),
     );
   }
   if (THROTTLING.has(code)) {
