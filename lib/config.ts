@@ -4,7 +4,7 @@
  * naming the setting and an example of a valid value.
  */
 import { ConfigurationError } from '../lambda/shared/errors';
-import { isValidDbInstanceId } from '../lambda/shared/naming';
+import { isValidDbInstanceId, normaliseInstanceId } from '../lambda/shared/naming';
 
 export interface KbDrConfig {
   /** RDS instance the backups protect. */
@@ -215,19 +215,23 @@ function isValidTimeZone(tz: string): boolean {
 export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.env): KbDrConfig {
   const s = SETTINGS;
 
-  const dbInstanceId = asString(s.dbInstanceId, raw(s.dbInstanceId, ctx, env));
-  if (!dbInstanceId) {
+  const givenInstanceId = asString(s.dbInstanceId, raw(s.dbInstanceId, ctx, env));
+  if (!givenInstanceId) {
     throw new ConfigurationError(
       `the RDS instance to protect is not set; set ${s.dbInstanceId.env}=kb-prod or pass -c ${s.dbInstanceId.context}=kb-prod to cdk`,
     );
   }
-  if (!isValidDbInstanceId(dbInstanceId)) {
+  if (!isValidDbInstanceId(givenInstanceId)) {
     throw invalid(
       s.dbInstanceId,
-      dbInstanceId,
+      givenInstanceId,
       'is not an identifier RDS accepts (1-63 letters, digits and single hyphens, starting with a letter)',
     );
   }
+  // RDS identifiers are case-insensitive and stored lower case: `KB-Prod` names the instance
+  // RDS reports as `kb-prod`. Lower-casing here (rather than refusing) keeps every comparison,
+  // the functions' environment, the IAM ARNs and the alarms' metric dimension on the id RDS uses.
+  const dbInstanceId = normaliseInstanceId(givenInstanceId);
 
   const retentionRaw = raw(s.backupRetentionDays, ctx, env) ?? DEFAULTS.backupRetentionDays;
   const backupRetentionDays =
@@ -265,7 +269,9 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     );
   }
 
-  const listed = asList(s.productionInstanceIds, raw(s.productionInstanceIds, ctx, env));
+  const listed = asList(s.productionInstanceIds, raw(s.productionInstanceIds, ctx, env)).map(
+    normaliseInstanceId,
+  );
   for (const id of listed) {
     if (!isValidDbInstanceId(id))
       throw invalid(s.productionInstanceIds, id, 'is not an RDS instance identifier');

@@ -11,6 +11,7 @@ import {
 
 const snapshotTags = requestTags({
   ...MANAGED_BY_CONTEXT,
+  'kb-dr:protected-instance': '{protected}',
   'kb-dr:trigger': 'scheduled',
   'kb-dr:requested-at': '2026-11-22T02:00:00.000Z',
 });
@@ -25,7 +26,7 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
   {
     command: 'DescribeDBSnapshotsCommand',
     action: 'rds:DescribeDBSnapshots',
-    purpose: "does tonight's snapshot exist already (by id)?",
+    purpose: "does tonight's snapshot exist already (by id; again after a CreateDBSnapshot answer was lost)?",
     resources: [{ arn: ARN.kbSnapshot }],
   },
   {

@@ -1,7 +1,9 @@
 /**
- * Backup function: target of the nightly schedule (payload `{"time": "<scheduled time>"}`) and of
- * on-demand requests (`{"reason": "..."}`). Requests tonight's snapshot and returns; the RDS
- * events and the reconcile function take it from there.
+ * Backup function: target of the nightly schedule (payload
+ * `{"source": "kb-dr.schedule", "time": "<scheduled time>"}`) and of on-demand requests
+ * (`{"reason": "..."}`). Any other event (a misspelled field, `null`) is refused before any AWS
+ * call. Requests tonight's snapshot and returns; the RDS events and the reconcile function take it
+ * from there. A transient fault fails the invocation (so it is retried) and records nothing.
  */
 import { createRdsClient, createS3Client } from '../shared/clients';
 import { loadRuntimeConfig } from '../shared/env';

@@ -14,32 +14,59 @@ import {
 } from '@aws-sdk/client-rds';
 import { z } from 'zod';
 import {
+  corruptManifestReporter,
   describeFailure,
   emitOutcome,
-  isManagedByKbDr,
+  isBackupOfProtectedInstance,
   logFailure,
   MIN_AUTOMATED_BACKUP_RETENTION_DAYS,
   type BackupFailure,
   type PipelineConfig,
   type PipelineDeps,
 } from '../shared/backup-pipeline';
-import { awsErrorCode, InvalidStateError, KbDrError, NotFoundError, ValidationError } from '../shared/errors';
-import { getManifest, putManifestOnce } from '../shared/manifest-store';
+import {
+  awsErrorCode,
+  InvalidStateError,
+  KbDrError,
+  NotFoundError,
+  translateAwsError,
+  ValidationError,
+} from '../shared/errors';
+import { isAmbiguousOutcome } from '../shared/fault-class';
+import { closestField } from '../shared/handler-response';
+import { manifestExists, putManifestOnce } from '../shared/manifest-store';
 import { MANIFEST_VERSION } from '../shared/manifest';
 import { KbMetrics } from '../shared/metrics-catalog';
-import { MANAGED_BY_TAG, REQUESTED_AT_TAG_KEY, snapshotIdFor, TRIGGER_TAG_KEY } from '../shared/naming';
+import {
+  MANAGED_BY_TAG,
+  PROTECTED_INSTANCE_TAG_KEY,
+  REQUESTED_AT_TAG_KEY,
+  snapshotIdFor,
+  TRIGGER_TAG_KEY,
+} from '../shared/naming';
 import { addKbMetric } from '../shared/powertools';
 
 /**
- * The backup function's input: an EventBridge scheduled event / Scheduler payload carrying
- * `time`, or an on-demand request `{"reason": "..."}` from the console or CLI.
+ * The backup function's input, strict: the nightly schedule's payload
+ * `{"source": "kb-dr.schedule", "time": "<scheduled time>"}`, an on-demand request
+ * `{"reason": "..."}` (or `{}`) from the console or CLI, or an EventBridge "Scheduled Event".
+ * Anything else (a misspelled field, `null`, an array) is refused and changes nothing.
  */
-export const BackupEventSchema = z
-  .looseObject({
-    time: z.string().optional(),
-    reason: z.string().trim().min(1).max(256).optional(),
-  })
-  .nullish();
+export const BackupEventSchema = z.strictObject({
+  source: z.enum(['kb-dr.schedule', 'aws.scheduler', 'aws.events']).optional(),
+  time: z.string().optional(),
+  reason: z.string().trim().min(1).max(256).optional(),
+});
+
+/** An EventBridge rule's scheduled event: only its `time` matters. */
+const ScheduledRuleEventSchema = z.looseObject({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+  time: z.string(),
+});
+
+const BACKUP_EVENT_FIELDS = ['source', 'time', 'reason'] as const;
+const BACKUP_EVENT_EXAMPLE = '{"reason": "before the schema migration"}';
 
 export type BackupEvent = z.infer<typeof BackupEventSchema>;
 
@@ -54,15 +81,40 @@ export interface BackupRequest {
 const MAX_SCHEDULE_SKEW_MS = 48 * 3_600_000;
 const MAX_FUTURE_SKEW_MS = 15 * 60_000;
 
+function refuse(problem: string, field?: string): ValidationError {
+  return new ValidationError(`backup event refused: ${problem}; nothing was changed`, field, {
+    hint: `for an on-demand backup invoke with ${BACKUP_EVENT_EXAMPLE}; the nightly schedule sends {"source": "kb-dr.schedule", "time": "<scheduled time>"}`,
+  });
+}
+
+function parseBackupEvent(event: unknown): z.infer<typeof BackupEventSchema> {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw refuse(
+      `the event must be a JSON object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`,
+    );
+  }
+  const rule = ScheduledRuleEventSchema.safeParse(event);
+  if (rule.success) return { source: 'aws.events', time: rule.data.time };
+  const parsed = BackupEventSchema.safeParse(event);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const guess = closestField(key, BACKUP_EVENT_FIELDS);
+    throw refuse(
+      guess
+        ? `unknown field "${key}" (did you mean "${guess}"?)`
+        : `unknown field "${key}" (valid fields: ${BACKUP_EVENT_FIELDS.join(', ')})`,
+      guess ?? key,
+    );
+  }
+  const field = String(issue?.path[0] ?? '');
+  throw refuse(`field "${field}" is invalid: ${issue?.message ?? 'unknown problem'}`, field);
+}
+
 /** Turn the event into a backup request, or throw ValidationError (nothing is changed). */
 export function parseBackupRequest(event: unknown, now: Date): BackupRequest {
-  const parsed = BackupEventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new ValidationError(`backup event is invalid: ${z.prettifyError(parsed.error)}`, 'event', {
-      hint: 'invoke with {"reason": "why you need a backup"} for an on-demand backup',
-    });
-  }
-  const { time, reason } = parsed.data ?? {};
+  const { time, reason } = parseBackupEvent(event);
   if (reason !== undefined || time === undefined) {
     return {
       snapshotId: snapshotIdFor(now),
@@ -175,9 +227,14 @@ function reportRetention(deps: PipelineDeps, instance: DBInstance, config: Pipel
 
 /**
  * Request the snapshot for `request`. Idempotent: an existing manifest or snapshot for the same
- * id means a previous delivery got here first, and nothing is created. A failure emits the
- * outcome metrics and logs one error line; a failure a retry cannot fix is recorded as a FAILED
- * manifest, a retryable one is thrown after that so Lambda retries the same event.
+ * id means a previous delivery got here first, and nothing is created.
+ *
+ * Failures: a transient one (5xx after the SDK's attempts, timeout, reset connection, throttling,
+ * a busy instance) records NOTHING permanent and is thrown, so Lambda/EventBridge retries the same
+ * event; a definitive one emits BackupFailure=1 and is recorded as a FAILED manifest. When
+ * CreateDBSnapshot's answer is lost, RDS is asked whether the snapshot exists before deciding.
+ * The manifest bucket is only consulted, never required: the snapshot needs no S3, and the
+ * periodic pass records the manifest once S3 answers.
  */
 export async function startBackup(
   deps: PipelineDeps,
@@ -187,23 +244,15 @@ export async function startBackup(
   const { snapshotId } = request;
   const loc = { s3: deps.s3, bucket: config.backupBucket };
   const requestedAt = deps.now();
+  const corrupt = corruptManifestReporter(deps);
   deps.logger.appendKeys({ snapshotId, trigger: request.trigger });
   try {
-    if (await getManifest(loc, snapshotId)) {
+    if (await isRecorded(deps, loc, snapshotId, corrupt.onCorrupt)) {
       deps.logger.info(`backup ${snapshotId} is already recorded; nothing to do`);
       return { status: 'already-recorded', snapshotId };
     }
     const existing = await findSnapshot(deps, snapshotId);
-    if (existing) {
-      if (existing.DBInstanceIdentifier !== config.dbInstanceId || !isManagedByKbDr(existing.TagList)) {
-        throw new InvalidStateError(
-          `snapshot ${snapshotId} exists but was not made by kb-dr for ${config.dbInstanceId}`,
-          { hint: `rename or delete that snapshot; kb-dr will not adopt it` },
-        );
-      }
-      deps.logger.info(`snapshot ${snapshotId} already exists (redelivered event); nothing to create`);
-      return { status: 'already-exists', snapshotId };
-    }
+    if (existing) return adoptExisting(deps, config, existing, 'redelivered event');
     const instance = await describeInstance(deps, config);
     reportRetention(deps, instance, config);
     checkInstanceState(instance, config);
@@ -214,6 +263,7 @@ export async function startBackup(
           DBSnapshotIdentifier: snapshotId,
           Tags: [
             { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+            { Key: PROTECTED_INSTANCE_TAG_KEY, Value: config.dbInstanceId },
             { Key: TRIGGER_TAG_KEY, Value: request.trigger },
             { Key: REQUESTED_AT_TAG_KEY, Value: requestedAt.toISOString() },
           ],
@@ -222,8 +272,20 @@ export async function startBackup(
     } catch (err) {
       // A concurrent delivery created it between our check and this call: same outcome.
       if (awsErrorCode(err) === 'DBSnapshotAlreadyExistsFault') {
-        deps.logger.info(`snapshot ${snapshotId} was created by a concurrent delivery`);
+        const snap = await findSnapshot(deps, snapshotId);
+        if (snap) return adoptExisting(deps, config, snap, 'concurrent delivery');
         return { status: 'already-exists', snapshotId };
+      }
+      // The answer was lost (timeout, 5xx, dropped connection): RDS may have created it.
+      if (isAmbiguousOutcome(err)) {
+        const snap = await findSnapshot(deps, snapshotId).catch(() => undefined);
+        if (snap) {
+          deps.logger.warn(
+            `CreateDBSnapshot's answer was lost (${awsErrorCode(err)}) but RDS has ${snapshotId}; continuing with it`,
+          );
+          adoptExisting(deps, config, snap, 'lost answer');
+          return { status: 'created', snapshotId };
+        }
       }
       throw err;
     }
@@ -239,12 +301,59 @@ export async function startBackup(
       `create snapshot ${snapshotId} of ${config.dbInstanceId}`,
     );
     logFailure(deps.logger, snapshotId, failure);
+    if (failure.retryable) {
+      // Nothing permanent: no FAILED manifest, no BackupFailure. The retry names the same snapshot.
+      throw err instanceof KbDrError
+        ? err
+        : translateAwsError(err, { operation: `create snapshot ${snapshotId} of ${config.dbInstanceId}` });
+    }
     emitOutcome(deps.metrics, false);
-    if (failure.retryable)
-      throw err instanceof KbDrError ? err : new KbDrError(failure.message, { cause: err, retryable: true });
     await recordSnapshotFailure(deps, config, request, requestedAt, failure);
     return { status: 'failed', snapshotId, failure };
+  } finally {
+    corrupt.flush();
   }
+}
+
+/**
+ * Whether tonight's manifest exists. When the bucket cannot be read (S3 down, or denied), the
+ * answer is logged and the backup goes on: the snapshot itself needs no S3, and RDS refuses a
+ * second snapshot with the same id, so taking it cannot double anything.
+ */
+async function isRecorded(
+  deps: PipelineDeps,
+  loc: { s3: PipelineDeps['s3']; bucket: string },
+  snapshotId: string,
+  onCorrupt: Parameters<typeof manifestExists>[2],
+): Promise<boolean> {
+  try {
+    return await manifestExists(loc, snapshotId, onCorrupt);
+  } catch (err) {
+    const e = translateAwsError(err, { operation: `read the manifest of ${snapshotId}` });
+    deps.logger.error(
+      `could not read the manifest of ${snapshotId}; taking the snapshot anyway (the periodic pass records it once S3 answers): ${e.message}`,
+      { stage: 'manifest', error: e.name, fix: e.hint },
+    );
+    return false;
+  }
+}
+
+/** An existing snapshot with tonight's id: ours means a previous delivery made it; anyone else's is refused. */
+function adoptExisting(
+  deps: PipelineDeps,
+  config: PipelineConfig,
+  existing: DBSnapshot,
+  why: string,
+): StartBackupResult {
+  const snapshotId = existing.DBSnapshotIdentifier ?? '';
+  if (!isBackupOfProtectedInstance(existing, config.dbInstanceId)) {
+    throw new InvalidStateError(
+      `snapshot ${snapshotId} exists but was not made by kb-dr for ${config.dbInstanceId}`,
+      { hint: `rename or delete that snapshot; kb-dr will not adopt it` },
+    );
+  }
+  deps.logger.info(`snapshot ${snapshotId} already exists (${why}); nothing to create`);
+  return { status: 'already-exists', snapshotId };
 }
 
 async function recordSnapshotFailure(

@@ -23,8 +23,9 @@ import {
   type PipelineDeps,
 } from '../shared/backup-pipeline';
 import { awsErrorCode } from '../shared/errors';
+import { isAmbiguousOutcome } from '../shared/fault-class';
 import { MANIFEST_VERSION, type BackupManifest } from '../shared/manifest';
-import { getManifest, putManifestOnce } from '../shared/manifest-store';
+import { manifestExists, putManifestOnce, type OnCorruptManifest } from '../shared/manifest-store';
 import { KbMetrics } from '../shared/metrics-catalog';
 import {
   EXPORT_STARTED_AT_TAG_KEY,
@@ -62,6 +63,46 @@ export type AdvanceResult =
 export interface AdvanceHints {
   /** When RDS says the event happened (`detail.Date`). */
   readonly observedAt?: Date;
+  /** Told about a corrupt manifest found on the way (it counts as recorded: never overwritten). */
+  readonly onCorrupt?: OnCorruptManifest;
+}
+
+/**
+ * Tables whose absence from the export makes the backup FAILED: the Knowledge Base itself.
+ * Other skipped tables are recorded as a warning only.
+ */
+export const REQUIRED_EXPORT_TABLES = ['knowledge_entries', 'embedding_cache'] as const;
+
+/**
+ * The tables an export's WarningMessage says were skipped. RDS documents the field only as "a
+ * warning about the export task", naming `skippedTables`; the text is read tolerantly: a JSON
+ * object with `skippedTables`, or `skippedTables` followed by a list.
+ */
+export function skippedTablesOf(warning: string | undefined): string[] {
+  if (!warning) return [];
+  try {
+    const json = JSON.parse(warning) as { skippedTables?: unknown };
+    if (Array.isArray(json.skippedTables)) return json.skippedTables.map(String);
+  } catch {
+    // not JSON: read the text
+  }
+  const m = /skipped\s*tables?\W*[:=]?\s*\[?([^\]\n]*)\]?/i.exec(warning);
+  if (!m?.[1]) return [];
+  return m[1]
+    .split(/[,\s]+/)
+    .map((t) => t.replace(/^["'`]+|["'`.;]+$/g, ''))
+    .filter((t) => /^[\w$."-]+$/.test(t));
+}
+
+/** The required tables an export skipped, matching `public.knowledge_entries` or `knowledge_entries`. */
+export function requiredTablesSkipped(warning: string | undefined, skipped: readonly string[]): string[] {
+  const bare = (t: string): string => (t.split('.').at(-1) ?? t).replace(/"/g, '').toLowerCase();
+  const named = new Set(skipped.map(bare));
+  // A warning that names a required table outside a parsable list still counts: never guess "fine".
+  const text = (warning ?? '').toLowerCase();
+  return REQUIRED_EXPORT_TABLES.filter(
+    (t) => named.has(t) || (skipped.length === 0 && new RegExp(`\\b${t}\\b`).test(text)),
+  );
 }
 
 /** Export task statuses, upper-cased (moto answers `complete`, AWS `COMPLETE`). */
@@ -216,6 +257,16 @@ async function recordFailure(
     : result;
 }
 
+/** Whether RDS has the export task `exportTaskId` (undefined answers count as "no"). */
+async function exportTaskExists(deps: PipelineDeps, exportTaskId: string): Promise<boolean> {
+  try {
+    const res = await deps.rds.send(new DescribeExportTasksCommand({ ExportTaskIdentifier: exportTaskId }));
+    return (res.ExportTasks ?? []).some((t) => t.ExportTaskIdentifier === exportTaskId);
+  } catch {
+    return false;
+  }
+}
+
 async function startExport(
   deps: PipelineDeps,
   config: PipelineConfig,
@@ -246,12 +297,18 @@ async function startExport(
       deps.logger.info(`export ${exportTaskId} was started by a concurrent invocation`);
       return { kind: 'waiting', snapshotId, reason: 'export-running' };
     }
-    return {
-      kind: 'failed',
-      snapshotId,
-      failure: describeFailure('export-start', err, `start export ${exportTaskId}`),
-      recorded: false,
-    };
+    // The answer was lost (timeout, 5xx, dropped connection): RDS may have started it. Ask.
+    if (!(isAmbiguousOutcome(err) && (await exportTaskExists(deps, exportTaskId)))) {
+      return {
+        kind: 'failed',
+        snapshotId,
+        failure: describeFailure('export-start', err, `start export ${exportTaskId}`),
+        recorded: false,
+      };
+    }
+    deps.logger.warn(
+      `StartExportTask's answer was lost (${awsErrorCode(err)}) but RDS has export ${exportTaskId}; continuing with it`,
+    );
   }
   // Durable timing for the manifest; losing it only loses precision, never the backup.
   try {
@@ -298,10 +355,38 @@ async function finishExport(
     ...(exportDurationSeconds !== undefined ? { exportDurationSeconds } : {}),
   };
   if (status === 'COMPLETE') {
+    const warning = task.WarningMessage?.trim() || undefined;
+    const skippedTables = skippedTablesOf(warning);
+    const withWarning: Partial<BackupManifest> = {
+      ...common,
+      ...(warning ? { exportWarning: warning } : {}),
+      ...(skippedTables.length > 0 ? { skippedTables } : {}),
+    };
+    const missing = requiredTablesSkipped(warning, skippedTables);
+    if (missing.length > 0) {
+      return recordFailure(
+        deps,
+        config,
+        snapshot,
+        failureOf(
+          'export',
+          'ExportSkippedTables',
+          `export ${exportTaskId} of ${snapshotId} completed but skipped ${missing.join(' and ')}: the archive does not hold the Knowledge Base (${warning})`,
+          'the snapshot itself is intact and restorable; check that the export can read those tables (permissions, column names RDS cannot map to Parquet), then invoke the backup function with {"reason": "..."}',
+        ),
+        withWarning,
+      );
+    }
+    if (warning) {
+      deps.logger.warn(`export ${exportTaskId} of ${snapshotId} completed with a warning`, {
+        exportWarning: warning,
+        skippedTables,
+      });
+    }
     const size = await exportedBytes(deps, config, task);
     return record(deps, config, {
       ...baseManifest(deps, config, snapshot),
-      ...common,
+      ...withWarning,
       ...(size !== undefined ? { exportSizeBytes: size } : {}),
       status: 'SUCCEEDED',
     });
@@ -336,7 +421,7 @@ export async function advanceSnapshot(
   const snapshotId = snapshot.DBSnapshotIdentifier ?? '';
   let stage: BackupStage = 'record';
   try {
-    if (await getManifest({ s3: deps.s3, bucket: config.backupBucket }, snapshotId)) {
+    if (await manifestExists({ s3: deps.s3, bucket: config.backupBucket }, snapshotId, hints.onCorrupt)) {
       return { kind: 'already-recorded', snapshotId };
     }
     const deadlineHours = config.exportStartDeadlineHours ?? DEFAULT_EXPORT_START_DEADLINE_HOURS;

@@ -7,21 +7,15 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
   {
     command: 'DescribeDBSnapshotsCommand',
     action: 'rds:DescribeDBSnapshots',
-    purpose: "list the protected instance's manual snapshots (DBInstanceIdentifier)",
-    resources: [{ arn: ARN.protectedDb }, { arn: ARN.kbSnapshot }],
+    purpose:
+      "list the account's manual snapshots (no DBInstanceIdentifier: kb-dr's backups are kept by their kb-dr:protected-instance tag, whatever instance name they carry after a promotion)",
+    resources: [{ arn: ARN.kbSnapshot }],
   },
   {
     command: 'DescribeDBSnapshotsCommand',
     action: 'rds:DescribeDBSnapshots',
     purpose: 'describe one kb-dr snapshot (event or reconcile of one backup)',
     resources: [{ arn: ARN.kbSnapshot }],
-  },
-  {
-    command: 'DescribeDBSnapshotsCommand',
-    action: 'rds:DescribeDBSnapshots',
-    purpose: "after a promotion: kb-dr snapshots taken before the rename belong to production's aside copy",
-    resources: [{ arn: ARN.asideDb }, { arn: ARN.kbSnapshot }],
-    pending: 'issue 9 point 9 (find snapshots by tag, not only by DBInstanceIdentifier)',
   },
   {
     command: 'DescribeExportTasksCommand',
@@ -32,9 +26,8 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
   {
     command: 'DescribeExportTasksCommand',
     action: 'rds:DescribeExportTasks',
-    purpose: 'one export task by ExportTaskIdentifier (names no snapshot)',
+    purpose: 'one export task by ExportTaskIdentifier (names no snapshot): a lost StartExportTask answer',
     resources: [{ arn: '*' }],
-    pending: 'issue 10 (a lost StartExportTask answer is resolved by reading the task)',
   },
   {
     command: 'StartExportTaskCommand',
@@ -70,6 +63,13 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
       'kb-dr:snapshot-available-at': '2026-11-22T02:10:00.000Z',
       'kb-dr:export-started-at': '2026-11-22T02:10:05.000Z',
     }),
+  },
+  {
+    command: 'AddTagsToResourceCommand',
+    action: 'rds:AddTagsToResource',
+    purpose: 'give a kb-dr snapshot taken before the tag existed its kb-dr:protected-instance tag',
+    resources: [{ arn: ARN.kbSnapshot }],
+    context: requestTags({ 'kb-dr:protected-instance': '{protected}' }),
   },
   {
     command: 'DeleteDBSnapshotCommand',

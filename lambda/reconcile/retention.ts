@@ -1,7 +1,7 @@
 /**
  * Retention of kb-dr's manual snapshots (exports expire through the bucket lifecycle).
  * A snapshot is deleted only when every guard agrees: kb-dr's name format AND kb-dr's tag, the
- * protected instance, manual and `available`, older than the retention, no export of it
+ * protected instance (by its tag, so snapshots taken before a promotion's renames still count), manual and `available`, older than the retention, no export of it
  * running, and it is neither the newest successful backup nor the newest available recovery point.
  *
  * Whether its outcome is recorded is deliberately not a guard: the bucket lifecycle expires
@@ -10,13 +10,17 @@
  * export-start deadline (hours) anyway; a running export is checked directly.
  */
 import { DeleteDBSnapshotCommand, type DBSnapshot } from '@aws-sdk/client-rds';
-import { isManagedByKbDr, type PipelineConfig, type PipelineDeps } from '../shared/backup-pipeline';
+import {
+  isBackupOfProtectedInstance,
+  type PipelineConfig,
+  type PipelineDeps,
+} from '../shared/backup-pipeline';
 import { awsErrorCode, translateAwsError } from '../shared/errors';
 import { isKbSnapshotId, parseSnapshotTime } from '../shared/naming';
 import { findExportTasks, hasRunningExport } from './advance';
 
 export interface RetentionInput {
-  /** The protected instance's manual snapshots, as DescribeDBSnapshots returned them. */
+  /** The protected instance's kb-dr snapshots (listInstanceSnapshots), whatever instance name they carry. */
   readonly snapshots: readonly DBSnapshot[];
   /** Snapshot id of the newest successful backup, kept whatever its age. */
   readonly newestSuccessfulSnapshotId: string | undefined;
@@ -43,8 +47,7 @@ export async function pruneSnapshots(
   const ours = input.snapshots.filter(
     (s) =>
       isKbSnapshotId(s.DBSnapshotIdentifier ?? '') &&
-      isManagedByKbDr(s.TagList) &&
-      s.DBInstanceIdentifier === config.dbInstanceId &&
+      isBackupOfProtectedInstance(s, config.dbInstanceId) &&
       s.SnapshotType === 'manual',
   );
   const newestAvailable = ours

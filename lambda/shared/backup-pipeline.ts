@@ -6,12 +6,13 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { RDSClient, Tag } from '@aws-sdk/client-rds';
+import type { DBSnapshot, RDSClient, Tag } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RuntimeConfig } from './env';
-import { KbDrError, awsErrorCode, translateAwsError } from './errors';
+import { KbDrError, awsErrorCode, translateAwsError, type CorruptManifestError } from './errors';
+import type { OnCorruptManifest } from './manifest-store';
 import { KbMetrics } from './metrics-catalog';
-import { MANAGED_BY_TAG } from './naming';
+import { MANAGED_BY_TAG, PROTECTED_INSTANCE_TAG_KEY, sameInstanceId } from './naming';
 import { addKbMetric } from './powertools';
 
 /** Settings the pipeline reads; a subset of the Lambda runtime configuration. */
@@ -85,9 +86,11 @@ export function logFailure(logger: Logger, snapshotId: string, failure: BackupFa
 }
 
 /**
- * Emit the outcome pair. Both metrics are always emitted with 1/0 values, so the
- * `KB-BackupFailure-LastRunFailed` alarm (TreatMissingData `ignore`) stays in ALARM after a
- * failure until a success writes BackupFailure=0.
+ * Emit the outcome pair for a DEFINITIVE outcome only: a recorded SUCCEEDED or FAILED manifest.
+ * A transient fault fails the invocation so it is retried and emits nothing here, so a fault the
+ * next attempt heals never pages. Both metrics carry 1/0 values, so the
+ * `KB-BackupFailure-LastRunFailed` alarm (TreatMissingData `ignore`) holds ALARM after a failure
+ * until a success writes BackupFailure=0.
  */
 export function emitOutcome(metrics: Metrics, succeeded: boolean): void {
   addKbMetric(metrics, KbMetrics.BackupSuccess, succeeded ? 1 : 0);
@@ -99,16 +102,23 @@ export function hoursBetween(since: Date, now: Date): number {
   return Math.max(0, Math.round(((now.getTime() - since.getTime()) / 3_600_000) * 100) / 100);
 }
 
-/** Emit TimeSinceLastBackup for the newest success (or the no-success sentinel). */
+/**
+ * Emit TimeSinceLastBackup: hours since the newest recovery point (or the no-success sentinel).
+ *
+ * Measured from the recovery point's data time (the request time of the newest kb-dr snapshot
+ * that is available and not recorded FAILED), not from export completion: the RPO is about the
+ * data's point in time, and the snapshot is what a restore uses. Measured from export completion,
+ * a night whose export merely ran an hour longer than the night before would page with nothing
+ * wrong; a failed or stuck export has its own signal (BackupFailure=1 when recorded FAILED, which
+ * also removes that snapshot from the recovery points counted here).
+ */
 export function emitTimeSinceLastBackup(
   metrics: Metrics,
-  lastSuccessCompletedAt: Date | undefined,
+  recoveryPointAt: Date | undefined,
   now: Date,
 ): number {
   const hours =
-    lastSuccessCompletedAt === undefined
-      ? NO_SUCCESSFUL_BACKUP_HOURS
-      : hoursBetween(lastSuccessCompletedAt, now);
+    recoveryPointAt === undefined ? NO_SUCCESSFUL_BACKUP_HOURS : hoursBetween(recoveryPointAt, now);
   addKbMetric(metrics, KbMetrics.TimeSinceLastBackup, hours);
   return hours;
 }
@@ -124,6 +134,47 @@ export function tagValue(tags: readonly Tag[] | undefined, key: string): string 
 /** True when the tags say kb-dr made the resource. */
 export function isManagedByKbDr(tags: readonly Tag[] | undefined): boolean {
   return tagValue(tags, MANAGED_BY_TAG.key) === MANAGED_BY_TAG.value;
+}
+
+/**
+ * True when `snapshot` is a kb-dr backup of the protected instance `dbInstanceId`: kb-dr's tag,
+ * and the protected-instance tag naming it (or, for snapshots taken before that tag existed, the
+ * snapshot's own DBInstanceIdentifier). Ids compare case-insensitively, as RDS compares them.
+ * The tag survives a promotion's renames; DBInstanceIdentifier does not.
+ */
+export function isBackupOfProtectedInstance(snapshot: DBSnapshot, dbInstanceId: string): boolean {
+  if (!isManagedByKbDr(snapshot.TagList)) return false;
+  const protectedId = tagValue(snapshot.TagList, PROTECTED_INSTANCE_TAG_KEY);
+  return protectedId !== undefined
+    ? sameInstanceId(protectedId, dbInstanceId)
+    : sameInstanceId(snapshot.DBInstanceIdentifier, dbInstanceId);
+}
+
+/**
+ * Reports corrupt manifests: one error line each (with the fix), and their count as the
+ * CorruptManifests metric when `flush` is called (emitted only when above 0).
+ */
+export function corruptManifestReporter(deps: Pick<PipelineDeps, 'logger' | 'metrics'>): {
+  readonly onCorrupt: OnCorruptManifest;
+  readonly count: () => number;
+  readonly flush: () => void;
+} {
+  const seen = new Set<string>();
+  return {
+    onCorrupt(err: CorruptManifestError) {
+      if (seen.has(err.source)) return;
+      seen.add(err.source);
+      deps.logger.error(`corrupt manifest skipped: ${err.message}`, {
+        stage: 'manifest',
+        manifest: err.source,
+        fix: err.hint,
+      });
+    },
+    count: () => seen.size,
+    flush() {
+      if (seen.size > 0) addKbMetric(deps.metrics, KbMetrics.CorruptManifests, seen.size);
+    },
+  };
 }
 
 /** A time parsed from an ISO tag value, or undefined when absent or malformed. */

@@ -5,7 +5,7 @@
  * an example of a valid value.
  */
 import { ConfigurationError } from './errors';
-import { isValidDbInstanceId } from './naming';
+import { isValidDbInstanceId, normaliseInstanceId } from './naming';
 
 export const ENV = {
   dbInstanceId: 'KB_DB_INSTANCE_ID',
@@ -43,7 +43,8 @@ export interface RuntimeConfig {
 
 /** Parse and validate the runtime configuration from `env` (default: process.env). */
 export function loadRuntimeConfig(env: EnvSource = process.env): RuntimeConfig {
-  const dbInstanceId = requireEnv(env, ENV.dbInstanceId, 'kb-prod');
+  // RDS stores identifiers lower case; a mixed-case setting would miss every comparison.
+  const dbInstanceId = normaliseInstanceId(requireEnv(env, ENV.dbInstanceId, 'kb-prod'));
   if (!isValidDbInstanceId(dbInstanceId)) {
     throw new ConfigurationError(
       `${ENV.dbInstanceId}=${dbInstanceId} is not a valid RDS instance identifier`,
@@ -65,7 +66,7 @@ export function loadRuntimeConfig(env: EnvSource = process.env): RuntimeConfig {
   const restorePrefix = env[ENV.restorePrefix]?.trim() || 'kb-restore-';
   const productionInstanceIds = (env[ENV.productionInstanceIds] ?? '')
     .split(',')
-    .map((s) => s.trim())
+    .map((s) => normaliseInstanceId(s))
     .filter(Boolean);
   return {
     dbInstanceId,

@@ -2,6 +2,7 @@
  * Typed errors. Every error kb-dr shows a person says what happened and what to do next (`hint`).
  * SDK faults are translated into these once, by `translateAwsError`, never passed through raw.
  */
+import { classifyFault, isRetryableFault } from './fault-class';
 
 export interface KbDrErrorOptions {
   readonly cause?: unknown;
@@ -66,6 +67,25 @@ export class AccessDeniedError extends KbDrError {
   override readonly name = 'AccessDeniedError';
 }
 
+/**
+ * A stored manifest cannot be parsed (not JSON, or not the schema). Readers skip it and report it
+ * (log line and the CorruptManifests metric); it never hides the other backups.
+ */
+export class CorruptManifestError extends KbDrError {
+  override readonly name = 'CorruptManifestError';
+  constructor(
+    message: string,
+    /** `s3://bucket/key` of the corrupt object. */
+    readonly source: string,
+    options: KbDrErrorOptions = {},
+  ) {
+    super(message, {
+      hint: `inspect the object (aws s3 cp ${source} -); restore a previous version from the versioned bucket or delete it so the periodic pass records the backup again`,
+      ...options,
+    });
+  }
+}
+
 /** A configuration setting is missing or invalid; raised at synth or cold start. */
 export class ConfigurationError extends KbDrError {
   override readonly name = 'ConfigurationError';
@@ -113,14 +133,18 @@ const THROTTLING = new Set([
 
 /**
  * Translate an AWS SDK error into a kb-dr error with a next step. Errors that already are
- * KbDrError pass through unchanged.
+ * KbDrError pass through unchanged. `retryable` comes from the shared fault classifier (the SDK's
+ * own transient, throttling and server-error rules plus RDS's state faults), so an HTTP 5xx after
+ * the SDK's attempts, a timeout or a reset connection is retryable, and a refusal is not.
  */
 export function translateAwsError(err: unknown, ctx: AwsCallContext): KbDrError {
   if (err instanceof KbDrError) return err;
   const code = errorCode(err);
   const detail = err instanceof Error ? err.message : String(err);
   const what = `${ctx.operation} failed: ${code}: ${detail}`;
-  const opts = (hint: string, retryable = false): KbDrErrorOptions => ({ cause: err, hint, retryable });
+  const retryable = isRetryableFault(err);
+  const opts = (hint: string): KbDrErrorOptions => ({ cause: err, hint, retryable });
+  const fault = classifyFault(err);
 
   if (/NotFound/.test(code)) {
     return new NotFoundError(what, opts(ctx.notFoundHint ?? 'check the identifier and the account/region'));
@@ -134,7 +158,7 @@ export function translateAwsError(err: unknown, ctx: AwsCallContext): KbDrError 
       opts('delete old manual snapshots or export tasks, or raise the quota in Service Quotas'),
     );
   }
-  if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(code)) {
+  if (/AccessDenied|UnauthorizedOperation|NotAuthorized|^Forbidden$/.test(code)) {
     return new AccessDeniedError(
       what,
       opts("check the function's IAM role and the KMS key policy; redeploy with `cdk deploy --all`"),
@@ -148,21 +172,28 @@ export function translateAwsError(err: unknown, ctx: AwsCallContext): KbDrError 
       ),
     );
   }
+  if (fault === 'denied') {
+    return new AccessDeniedError(
+      what,
+      opts("check the function's IAM role and the resource's policy; redeploy with `cdk deploy --all`"),
+    );
+  }
   if (/^Invalid.*State/.test(code)) {
     return new InvalidStateError(
       what,
       opts(
         'wait until the resource is `available` (check it with restore-status or the RDS console) and retry',
-        true,
       ),
     );
   }
   if (THROTTLING.has(code)) {
-    return new AwsOperationError(what, opts('AWS is throttling requests; retry in a few minutes', true));
+    return new AwsOperationError(what, opts('AWS is throttling requests; retry in a few minutes'));
   }
-  const retryable = typeof err === 'object' && err !== null && (err as AwsLikeError).$retryable !== undefined;
-  return new AwsOperationError(
-    what,
-    opts('check the AWS error above and the function logs, then retry', retryable),
-  );
+  if (fault === 'transient') {
+    return new AwsOperationError(
+      what,
+      opts('AWS did not answer or failed while answering (timeout, 5xx, dropped connection); retry'),
+    );
+  }
+  return new AwsOperationError(what, opts('check the AWS error above and the function logs, then retry'));
 }

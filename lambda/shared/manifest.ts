@@ -4,6 +4,7 @@
  * true across invocations; validation and `latest` resolution read it.
  */
 import { z } from 'zod';
+import { CorruptManifestError } from './errors';
 
 export const MANIFEST_VERSION = 1;
 
@@ -31,6 +32,10 @@ export const BackupManifestSchema = z.strictObject({
   exportTaskId: z.string().optional(),
   exportLocation: z.strictObject({ bucket: z.string(), prefix: z.string() }).optional(),
   kmsKeyId: z.string().optional(),
+  /** The export task's WarningMessage, verbatim (a COMPLETE export can still have skipped tables). */
+  exportWarning: z.string().optional(),
+  /** Tables the export skipped, as the warning names them (e.g. `public.audit_log`). */
+  skippedTables: z.array(z.string()).optional(),
   failure: z
     .strictObject({ stage: z.string(), code: z.string(), message: z.string(), hint: z.string().optional() })
     .optional(),
@@ -39,17 +44,20 @@ export const BackupManifestSchema = z.strictObject({
 
 export type BackupManifest = z.infer<typeof BackupManifestSchema>;
 
-/** Parse a manifest's JSON text, with an error that names the snapshot when it is malformed. */
+/** Parse a manifest's JSON text; a CorruptManifestError names the object when it is malformed. */
 export function parseManifest(text: string, source: string): BackupManifest {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`manifest ${source} is not valid JSON`, { cause });
+    throw new CorruptManifestError(`manifest ${source} is not valid JSON`, source, { cause });
   }
   const result = BackupManifestSchema.safeParse(json);
   if (!result.success) {
-    throw new Error(`manifest ${source} is malformed: ${z.prettifyError(result.error)}`);
+    throw new CorruptManifestError(
+      `manifest ${source} is malformed: ${z.prettifyError(result.error)}`,
+      source,
+    );
   }
   return result.data;
 }

@@ -39,18 +39,24 @@ export const KbMetrics = define({
   },
   BackupFailure: {
     unit: 'Count',
-    description: '1 when a backup run failed at any stage, 0 when it succeeded',
+    description:
+      '1 when a backup definitively failed (a FAILED manifest was recorded), 0 when one succeeded; transient faults that a retry heals emit nothing',
   },
   BackupDuration: { unit: 'Seconds', description: 'snapshot requested to snapshot available' },
   ExportDuration: { unit: 'Seconds', description: 'export task started to export completed' },
   TimeSinceLastBackup: {
     unit: 'None',
-    description: 'hours since the newest successful backup completed (emitted on every periodic pass)',
+    description:
+      'hours since the newest recovery point: the request time of the newest kb-dr snapshot that is available and not recorded FAILED (emitted on every periodic pass)',
   },
   BackupSizeBytes: { unit: 'Bytes', description: 'size of the exported backup' },
   AutomatedBackupRetentionDays: {
     unit: 'None',
     description: 'automated backup retention of the protected instance (PITR window), in days',
+  },
+  CorruptManifests: {
+    unit: 'Count',
+    description: 'manifests the reconcile pass could not parse and skipped (emitted when above 0)',
   },
   BackupValidation: { unit: 'Count', description: '1 when a backup validation passed, 0 when it failed' },
   RestoreStarted: { unit: 'Count', description: 'a restore to a new instance was started' },

@@ -97,19 +97,35 @@ export function manifestKey(snapshotId: string): string {
   return `${MANIFESTS_S3_PREFIX}/${snapshotId}.json`;
 }
 
+/**
+ * An instance id as RDS stores it: RDS identifiers are case-insensitive and stored lower case
+ * (`KB-Prod` becomes `kb-prod`), so every comparison goes through this.
+ */
+export function normaliseInstanceId(id: string): string {
+  return id.trim().toLowerCase();
+}
+
+/** True when `a` and `b` name the same RDS instance (case-insensitive, as RDS compares). */
+export function sameInstanceId(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && normaliseInstanceId(a) === normaliseInstanceId(b);
+}
+
 /** RDS DB instance identifier rules: 1-63 letters, digits, hyphens; starts with a letter; no double or trailing hyphen. */
 export function isValidDbInstanceId(id: string): boolean {
   return /^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){0,62}$/.test(id) && !id.endsWith('-');
 }
 
 /**
- * Tag naming the protected instance an RDS instance is (or holds the history of). The stack puts it
- * on the protected instances; restore-pitr's role may restore only from an instance carrying it,
- * which is how IAM tells the source of a point-in-time restore from its target. Restores (snapshot
- * and PITR) tag the new instance with the protected instance they copy, so a promoted restore
- * carries it; promote-restore puts an instance only behind the production name its tag names; the
- * backup pipeline tags its snapshots with it (after a promotion a snapshot may carry the aside's
- * `-pre-promote-` id, and the tag still names the protected instance).
+ * Tag naming the protected instance (lower case) a resource is, holds the history of, or is a
+ * backup of. The stack puts it on the protected instances; restore-pitr's role may restore only
+ * from an instance carrying it, which is how IAM tells the source of a point-in-time restore from
+ * its target. The backup function puts it on every kb-dr snapshot: the snapshot's own
+ * DBInstanceIdentifier is not enough, because after a promotion renames production aside and the
+ * restored instance takes the production id, older snapshots name another instance yet are still
+ * the protected instance's backups (found, counted and pruned by this tag).
+ * Restores (snapshot and PITR) tag the new instance with the protected instance they copy, so a
+ * promoted restore carries it, and promote-restore puts an instance only behind the production
+ * name its tag names.
  */
 export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
 

@@ -22,10 +22,17 @@ export interface BackupAlarmsProps {
  *
  * `KB-BackupFailure` is a composite of two alarms because it answers two questions with different
  * missing-data semantics:
- * - no successful backup within 25 h (TimeSinceLastBackup, emitted every 15 min by the periodic
- *   pass; missing data is *breaching*, so total silence alarms too);
- * - the last backup run failed (BackupFailure is emitted as 1 on failure and 0 on success; missing
- *   data is *ignore*, so the alarm holds its state between runs and clears only on the next success).
+ * - no recovery point within 25 h (TimeSinceLastBackup, emitted every 15 min by the periodic
+ *   pass; missing data is *breaching*, so total silence alarms too). It is measured from the
+ *   newest kb-dr snapshot that became available and is not recorded FAILED, from the time it was
+ *   requested: the RPO is about the data's point in time, so a night whose export merely runs
+ *   longer than the night before does not page, and a missed snapshot does (25 h = the nightly
+ *   24 h plus an hour for the snapshot to become available);
+ * - the last backup failed (BackupFailure is emitted as 1 only when a FAILED manifest is recorded
+ *   and 0 on success; transient faults a retry heals emit nothing). Missing data is *ignore*, so
+ *   the alarm holds ALARM between runs; its 5-minute period makes it clear at the first
+ *   evaluation after the next success (an hourly Maximum would keep a failure and a success in
+ *   the same hour at 1, latching the alarm until the following night).
  */
 export class BackupAlarms extends Construct {
   readonly backupFailure: cloudwatch.CompositeAlarm;
@@ -49,11 +56,13 @@ export class BackupAlarms extends Construct {
       );
     }
     const hourly = Duration.hours(1);
+    /** Short enough that a success right after a failure lands in a period of its own. */
+    const outcomePeriod = Duration.minutes(5);
     const id_ = props.dbInstanceId;
 
     this.noRecentSuccess = new cloudwatch.Alarm(this, 'NoRecentSuccess', {
       alarmName: ALARM_NAMES.backupStale,
-      alarmDescription: `No successful Knowledge Base backup of ${id_} has completed in the last ${maxHours} hours (or nothing reports at all). See docs/DISASTER-RECOVERY-RUNBOOK.md#kb-backupfailure`,
+      alarmDescription: `No new recovery point (an available kb-dr snapshot of ${id_} not recorded FAILED) in the last ${maxHours} hours, or nothing reports at all. See docs/DISASTER-RECOVERY-RUNBOOK.md#kb-backupfailure`,
       metric: kbMetric(KbMetrics.TimeSinceLastBackup, id_, { statistic: 'Maximum', period: hourly }),
       threshold: maxHours,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -65,7 +74,7 @@ export class BackupAlarms extends Construct {
     this.lastRunFailed = new cloudwatch.Alarm(this, 'LastRunFailed', {
       alarmName: ALARM_NAMES.backupRunFailed,
       alarmDescription: `The last Knowledge Base backup run of ${id_} failed; clears on the next successful backup. See docs/DISASTER-RECOVERY-RUNBOOK.md#kb-backupfailure`,
-      metric: kbMetric(KbMetrics.BackupFailure, id_, { statistic: 'Maximum', period: hourly }),
+      metric: kbMetric(KbMetrics.BackupFailure, id_, { statistic: 'Maximum', period: outcomePeriod }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

@@ -1,9 +1,10 @@
 /**
  * What the synthesized backup alarms do over weeks of scenario data, using CloudWatch's
  * documented evaluation rules (test/support/alarm-evaluator.ts). The datapoints follow the
- * pipeline's emission rules: an outcome emits BackupSuccess and BackupFailure as 1/0, the
- * snapshot's availability emits BackupDuration, and the reconcile pass emits TimeSinceLastBackup
- * every 15 minutes (the sentinel while nothing ever succeeded).
+ * pipeline's emission rules (test/support/alarm-scenarios.ts): a recorded outcome emits
+ * BackupSuccess and BackupFailure as 1/0 (a transient fault emits nothing), the snapshot's
+ * availability emits BackupDuration, and the reconcile pass emits TimeSinceLastBackup every 15
+ * minutes from the newest recovery point (the sentinel while there is none).
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { ALARM_NAMES } from '../../lambda/shared/metrics-catalog';
@@ -43,9 +44,9 @@ describe('backup alarms over scenario time series (synthesized definitions, Clou
     expect(sim.changes.filter((c) => c.state === 'ALARM')).toEqual([]);
   });
 
-  it('goes to ALARM within 26 h of the last success when one night is missed, not before 25 h', () => {
-    // Prepare
-    const lastSuccess = at(9, 2, 40);
+  it('goes to ALARM within 26 h of the last recovery point when one night is missed, not before 25 h', () => {
+    // Prepare: the last recovery point is night 9's snapshot, requested at 02:00.
+    const lastSuccess = at(9, 2, 0);
     // Act
     const sim = run({ days: 14, night: (d) => (d === 10 ? 'missed' : 'success') });
     // Assess
@@ -105,5 +106,48 @@ describe('backup alarms over scenario time series (synthesized definitions, Clou
     expect(sim.stateAt(ALARM_NAMES.backupDurationHigh, at(3, 3))).toBe('ALARM');
     expect(sim.stateAt(ALARM_NAMES.backupDurationHigh, at(3, 4))).toBe('OK');
     expect(statesOf(sim, ALARM_NAMES.backupDurationHigh, START, at(3, 2))).toEqual(new Set(['OK']));
+  });
+
+  it('does not page for a night whose export runs an hour and a half longer than the night before', () => {
+    // The RPO is the snapshot's point in time; the export is a second copy with its own signal.
+    const sim = run({ days: 14, exportMinutes: (d) => (d === 5 ? 28 + 90 : 28) });
+    expect(statesOf(sim, ALARM_NAMES.backupFailure, START, at(14, 0))).toEqual(new Set(['OK']));
+    expect(sim.changes.filter((c) => c.state === 'ALARM')).toEqual([]);
+  });
+
+  it('still pages for a missed snapshot after a night whose export ran long', () => {
+    const sim = run({
+      days: 14,
+      exportMinutes: (d) => (d === 5 ? 28 + 90 : 28),
+      night: (d) => (d === 6 ? 'missed' : 'success'),
+    });
+    const alarmAt = sim.firstTimeIn(ALARM_NAMES.backupFailure, 'ALARM');
+    expect(alarmAt).toBeDefined();
+    expect(alarmAt! - at(5, 2, 0)).toBeGreaterThan(25 * HOUR);
+    expect(alarmAt! - at(5, 2, 0)).toBeLessThanOrEqual(26 * HOUR);
+  });
+
+  it('does not page for a transient fault that the retry heals (nothing is emitted for it)', () => {
+    const sim = run({ days: 10, night: (d) => (d === 5 ? 'transient' : 'success') });
+    expect(statesOf(sim, ALARM_NAMES.backupFailure, START, at(10, 0))).toEqual(new Set(['OK']));
+    expect(statesOf(sim, ALARM_NAMES.backupRunFailed, START, at(10, 0))).not.toContain('ALARM');
+  });
+
+  it('clears at the next success even when it lands in the same hour as the failure (no latch until the next night)', () => {
+    // Prepare: night 5's export fails (recorded 02:40); on-call takes an on-demand backup at
+    // 02:45 that succeeds at 02:58.
+    const scenario: Scenario = {
+      days: 8,
+      night: (d) => (d === 5 ? 'failure' : 'success'),
+      extra: [{ t: at(5, 2, 45), ok: true, minutes: 13 }],
+    };
+    // Act
+    const sim = run(scenario);
+    // Assess
+    expect(sim.stateAt(ALARM_NAMES.backupFailure, at(5, 2, 50))).toBe('ALARM');
+    const okAt = sim.firstTimeIn(ALARM_NAMES.backupFailure, 'OK', at(5, 2, 58));
+    expect(okAt).toBeDefined();
+    expect(okAt! - at(5, 2, 58)).toBeLessThanOrEqual(10 * 60_000);
+    expect(statesOf(sim, ALARM_NAMES.backupFailure, okAt!, at(8, 0))).toEqual(new Set(['OK']));
   });
 });

@@ -146,6 +146,16 @@ describe('loadConfig', () => {
     ).toThrow(/KB_RESTORE_INSTANCE_PREFIX.*production instance kb-prod/);
   });
 
+  it('lower-cases a mixed-case instance id, as RDS stores it, in the id and the production list', () => {
+    // Act
+    const config = loadConfig(ctx({ 'kb:dbInstanceId': 'KB-Prod' }), {
+      KB_PRODUCTION_INSTANCE_IDS: 'KB-Replica',
+    });
+    // Assess
+    expect(config.dbInstanceId).toBe('kb-prod');
+    expect(config.productionInstanceIds).toEqual(['kb-prod', 'kb-replica']);
+  });
+
   it('rejects a malformed restore prefix', () => {
     expect(() =>
       loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_RESTORE_INSTANCE_PREFIX: '9restore' }),

@@ -140,6 +140,30 @@ function breaches(value: number, def: MetricAlarmDefinition): boolean {
   }
 }
 
+const sortedCache = new WeakMap<readonly Datapoint[], readonly Datapoint[]>();
+
+/** `series` sorted by time (cached: the simulation evaluates the same series thousands of times). */
+function sortedByTime(series: readonly Datapoint[]): readonly Datapoint[] {
+  let sorted = sortedCache.get(series);
+  if (!sorted) {
+    sorted = [...series].sort((a, b) => a.t - b.t);
+    sortedCache.set(series, sorted);
+  }
+  return sorted;
+}
+
+/** Index of the first datapoint at or after `t` in a time-sorted series. */
+function lowerBound(sorted: readonly Datapoint[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]!.t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The value of each period ending at or before `at` (most recent last), or undefined when empty. */
 export function periodValues(
   def: MetricAlarmDefinition,
@@ -148,10 +172,13 @@ export function periodValues(
 ): (number | undefined)[] {
   const periodMs = def.periodSeconds * 1000;
   const lastEnd = Math.floor(at / periodMs) * periodMs;
+  const sorted = sortedByTime(series);
   const out: (number | undefined)[] = [];
   for (let i = def.evaluationPeriods; i >= 1; i -= 1) {
     const start = lastEnd - i * periodMs;
-    const values = series.filter((d) => d.t >= start && d.t < start + periodMs).map((d) => d.value);
+    const values: number[] = [];
+    for (let k = lowerBound(sorted, start); k < sorted.length && sorted[k]!.t < start + periodMs; k += 1)
+      values.push(sorted[k]!.value);
     out.push(values.length > 0 ? aggregate(values, def.statistic) : undefined);
   }
   return out;
@@ -299,7 +326,14 @@ export function simulate(
     timeline,
     changes,
     stateAt(name, t) {
-      const entry = [...timeline].reverse().find((e) => e.t <= t);
+      let entry: (typeof timeline)[number] | undefined;
+      for (let lo = 0, hi = timeline.length - 1; lo <= hi;) {
+        const mid = (lo + hi) >> 1;
+        if (timeline[mid]!.t <= t) {
+          entry = timeline[mid];
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
       if (!entry) return 'INSUFFICIENT_DATA';
       const s = entry.states.get(name);
       if (s === undefined) throw new Error(`no alarm named ${name}`);

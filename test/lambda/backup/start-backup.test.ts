@@ -8,13 +8,14 @@ import {
   RDSClient,
   SnapshotQuotaExceededFault,
 } from '@aws-sdk/client-rds';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseBackupRequest, startBackup } from '../../../lambda/backup/start-backup';
 import { ValidationError } from '../../../lambda/shared/errors';
 import {
   MANAGED_BY_TAG,
   manifestKey,
+  PROTECTED_INSTANCE_TAG_KEY,
   REQUESTED_AT_TAG_KEY,
   snapshotIdFor,
   TRIGGER_TAG_KEY,
@@ -78,7 +79,47 @@ describe('parseBackupRequest', () => {
       snapshotId: snapshotIdFor(NOW),
       trigger: 'on-demand',
     });
-    expect(parseBackupRequest(undefined, NOW)).toMatchObject({ trigger: 'on-demand' });
+  });
+
+  it.each([
+    [
+      'a misspelled field',
+      { reasn: 'before migration' },
+      /unknown field "reasn" \(did you mean "reason"\?\)/,
+    ],
+    ['null', null, /must be a JSON object, got null/],
+    ['no event at all', undefined, /must be a JSON object/],
+    ['an array', [{ reason: 'x' }], /must be a JSON object, got an array/],
+    [
+      'an unknown field nothing resembles',
+      { bucket: 'b' },
+      /unknown field "bucket" \(valid fields: source, time, reason\)/,
+    ],
+    ['an empty reason', { reason: '  ' }, /field "reason" is invalid/],
+  ])('refuses %s, saying nothing was changed', (_label, event, message) => {
+    expect(() => parseBackupRequest(event, NOW)).toThrow(ValidationError);
+    expect(() => parseBackupRequest(event, NOW)).toThrow(message);
+    expect(() => parseBackupRequest(event, NOW)).toThrow(/nothing was changed/);
+  });
+
+  it('accepts the nightly schedule payload and an EventBridge rule "Scheduled Event"', () => {
+    const payload = { source: 'kb-dr.schedule', time: SCHEDULED.toISOString() };
+    const ruleEvent = {
+      version: '0',
+      id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: SCHEDULED.toISOString(),
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/kb-nightly'],
+      detail: {},
+    };
+    expect(parseBackupRequest(payload, NOW)).toMatchObject({ snapshotId: SNAPSHOT_ID, trigger: 'scheduled' });
+    expect(parseBackupRequest(ruleEvent, NOW)).toMatchObject({
+      snapshotId: SNAPSHOT_ID,
+      trigger: 'scheduled',
+    });
   });
 
   it.each([
@@ -129,6 +170,7 @@ describe('startBackup', () => {
       DBSnapshotIdentifier: SNAPSHOT_ID,
       Tags: [
         { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+        { Key: PROTECTED_INSTANCE_TAG_KEY, Value: INSTANCE },
         { Key: TRIGGER_TAG_KEY, Value: 'scheduled' },
         { Key: REQUESTED_AT_TAG_KEY, Value: NOW.toISOString() },
       ],
@@ -226,14 +268,103 @@ describe('startBackup', () => {
     expect((errors.mock.calls[0]?.[1] as { fix: string }).fix).toMatch(/start-db-instance/);
   });
 
-  it('throws (so Lambda retries the same event) and records nothing while the instance is backing-up', async () => {
+  it('throws (so Lambda retries the same event) and records and emits nothing while the instance is backing-up', async () => {
     givenNoSnapshot();
     givenInstance('backing-up');
     await expect(run()).rejects.toMatchObject({ name: 'InvalidStateError', retryable: true });
     expect(rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(emf.values('BackupFailure')).toEqual([1]);
-    expect(emf.values('BackupSuccess')).toEqual([0]);
+    expect(emf.values('BackupFailure')).toEqual([]);
+    expect(emf.values('BackupSuccess')).toEqual([]);
+  });
+
+  it.each([
+    ['an HTTP 503 after the SDK attempts', awsError('ServiceUnavailable', 'try later', 503)],
+    ['a TimeoutError', Object.assign(new Error('socket timed out'), { name: 'TimeoutError' })],
+    ['a reset connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+  ])(
+    'fails the invocation on %s at DescribeDBInstances and records nothing permanent',
+    async (_label, fault) => {
+      givenNoSnapshot();
+      rds.on(DescribeDBInstancesCommand).rejects(fault);
+      await expect(run()).rejects.toMatchObject({ retryable: true });
+      expect(rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
+      expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+      expect(emf.values('BackupFailure')).toEqual([]);
+    },
+  );
+
+  it('continues with the snapshot RDS created when CreateDBSnapshot answered 500 (outcome read from state)', async () => {
+    // Prepare: the first lookup finds nothing, the one after the lost answer finds the snapshot.
+    rds
+      .on(DescribeDBSnapshotsCommand)
+      .rejectsOnce(new DBSnapshotNotFoundFault({ message: 'not found', $metadata: {} }))
+      .resolves({ DBSnapshots: [kbSnapshot(SCHEDULED, { Status: 'creating' })] });
+    givenInstance();
+    rds.on(CreateDBSnapshotCommand).rejects(awsError('InternalFailure', 'internal error', 500));
+    // Act
+    const { result } = await run();
+    // Assess
+    expect(result).toEqual({ status: 'created', snapshotId: SNAPSHOT_ID });
+    expect(rds).toHaveReceivedCommandTimes(CreateDBSnapshotCommand, 1);
+    expect(rds).toHaveReceivedCommandTimes(DescribeDBSnapshotsCommand, 2);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(emf.values('BackupFailure')).toEqual([]);
+  });
+
+  it('fails the invocation for a retry, recording nothing, when CreateDBSnapshot timed out and RDS has no snapshot', async () => {
+    givenNoSnapshot();
+    givenInstance();
+    rds.on(CreateDBSnapshotCommand).rejects(Object.assign(new Error('timed out'), { name: 'TimeoutError' }));
+    await expect(run()).rejects.toMatchObject({ retryable: true });
+    expect(rds).toHaveReceivedCommandTimes(DescribeDBSnapshotsCommand, 2);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(emf.values('BackupFailure')).toEqual([]);
+    expect(emf.values('BackupSuccess')).toEqual([]);
+  });
+
+  it('still takes the snapshot when the manifest read is denied, and says which permissions to check', async () => {
+    // Prepare
+    s3.on(GetObjectCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
+    givenNoSnapshot();
+    givenInstance();
+    rds.on(CreateDBSnapshotCommand).resolves({});
+    // Act
+    const { result, errors } = await run();
+    // Assess
+    expect(result.status).toBe('created');
+    expect(errors).toHaveBeenCalledTimes(1);
+    const [line, fields] = errors.mock.calls[0] as [string, { error: string; fix: string }];
+    expect(line).toContain(`s3://${CONFIG.backupBucket}/${manifestKey(SNAPSHOT_ID)}`);
+    expect(line).toMatch(/denied/);
+    expect(fields.error).toBe('AccessDeniedError');
+    expect(fields.fix).toContain(`s3:ListBucket on arn:aws:s3:::${CONFIG.backupBucket}`);
+    expect(fields.fix).toContain('s3:GetObject');
+    expect(emf.values('BackupFailure')).toEqual([]);
+  });
+
+  it('still takes the snapshot when S3 answers 503 for the manifest (the snapshot needs no S3)', async () => {
+    s3.on(GetObjectCommand).rejects(awsError('ServiceUnavailable', 'Service Unavailable', 503));
+    givenNoSnapshot();
+    givenInstance();
+    rds.on(CreateDBSnapshotCommand).resolves({});
+    const { result } = await run();
+    expect(result.status).toBe('created');
+    expect(rds).toHaveReceivedCommandTimes(CreateDBSnapshotCommand, 1);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('treats a corrupt manifest for tonight as recorded, and reports it with a log line and CorruptManifests', async () => {
+    s3.on(GetObjectCommand, { Key: manifestKey(SNAPSHOT_ID) }).resolves({
+      Body: { transformToString: async () => '{"version": 1, "snap' } as never,
+    });
+    const { result, errors } = await run();
+    expect(result.status).toBe('already-recorded');
+    expect(rds.calls()).toHaveLength(0);
+    expect(errors.mock.calls[0]?.[0]).toMatch(
+      /corrupt manifest skipped: manifest s3:\/\/.*is not valid JSON/,
+    );
+    expect(emf.values('CorruptManifests')).toEqual([1]);
   });
 
   it('reports the snapshot quota with a hint to delete old snapshots', async () => {

@@ -8,7 +8,7 @@ import {
   StartExportTaskCommand,
   type ExportTask,
 } from '@aws-sdk/client-rds';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handleRdsEvent } from '../../../lambda/reconcile/reconcile';
 import type { RdsEvent } from '../../../lambda/reconcile/rds-event';
@@ -24,6 +24,7 @@ import {
 import {
   awsError,
   CONFIG,
+  failedManifest,
   flush,
   kbSnapshot,
   kbTags,
@@ -213,18 +214,165 @@ describe('handleRdsEvent (advancing one snapshot)', () => {
     expect(rds).not.toHaveReceivedCommand(StartExportTaskCommand);
   });
 
-  it('emits TimeSinceLastBackup right after a success, from the newest successful manifest', async () => {
+  it('leaves TimeSinceLastBackup to the periodic pass: export completion is not what it measures', async () => {
     const completed = new Date('2026-11-22T02:40:00Z');
     givenSnapshot('available');
     givenExport({ Status: 'COMPLETE', TaskEndTime: completed });
     s3.on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK_ID) }).resolves({ Contents: [] });
-    s3.on(PutObjectCommand).callsFake(() => serveManifests(s3, [successManifest(SNAPSHOT_ID, completed)]));
+    s3.on(PutObjectCommand).resolves({});
     const { summary } = await onEvent(
       rdsEvent('RDS-EVENT-0161', completed),
       new Date('2026-11-22T03:10:00Z'),
     );
-    expect(summary.hoursSinceLastBackup).toBe(0.5);
-    expect(emf.values('TimeSinceLastBackup')).toEqual([0.5]);
+    expect(summary.results[0]).toMatchObject({ kind: 'recorded' });
+    expect(summary.hoursSinceLastBackup).toBeUndefined();
+    expect(emf.values('TimeSinceLastBackup')).toEqual([]);
+    expect(emf.values('BackupSuccess')).toEqual([1]);
+  });
+
+  it('records a success whose export skipped a table other than the Knowledge Base as a warning', async () => {
+    const warning = 'skippedTables: [public.audit_log]';
+    givenSnapshot('available');
+    givenExport({ Status: 'COMPLETE', WarningMessage: warning });
+    s3.on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK_ID) }).resolves({ Contents: [] });
+    s3.on(PutObjectCommand).resolves({});
+    const { summary } = await onEvent(
+      rdsEvent('RDS-EVENT-0161', REQUESTED),
+      new Date('2026-11-22T03:00:00Z'),
+    );
+    expect(summary.results[0]).toMatchObject({ kind: 'recorded' });
+    expect(putBody(s3.commandCalls(PutObjectCommand)[0]!.args[0].input)).toMatchObject({
+      status: 'SUCCEEDED',
+      exportWarning: warning,
+      skippedTables: ['public.audit_log'],
+    });
+    expect(emf.values('BackupSuccess')).toEqual([1]);
+  });
+
+  it.each([
+    ['public.knowledge_entries', 'skippedTables: [public.audit_log, public.knowledge_entries]'],
+    ['embedding_cache (unqualified)', 'skippedTables: [embedding_cache]'],
+    ['knowledge_entries (JSON warning)', '{"skippedTables": ["public.knowledge_entries"]}'],
+  ])('records FAILED, with the reason, when the export skipped %s', async (_label, warning) => {
+    givenSnapshot('available');
+    givenExport({ Status: 'COMPLETE', WarningMessage: warning });
+    s3.on(PutObjectCommand).resolves({});
+    const { summary, errors } = await onEvent(
+      rdsEvent('RDS-EVENT-0161', REQUESTED),
+      new Date('2026-11-22T03:00:00Z'),
+    );
+    expect(summary.results[0]).toMatchObject({
+      kind: 'failed',
+      recorded: true,
+      failure: { stage: 'export', code: 'ExportSkippedTables' },
+    });
+    const manifest = putBody(s3.commandCalls(PutObjectCommand)[0]!.args[0].input);
+    expect(manifest).toMatchObject({ status: 'FAILED', exportWarning: warning });
+    expect(manifest.failure?.message).toMatch(/skipped (knowledge_entries|embedding_cache)/);
+    expect(manifest.skippedTables?.length).toBeGreaterThan(0);
+    expect(emf.values('BackupFailure')).toEqual([1]);
+    expect(emf.values('BackupSuccess')).toEqual([0]);
+    expect(errors).toHaveBeenCalledTimes(1);
+  });
+
+  it('treats a 412 on its own earlier write (answer lost, SDK retried) as recorded and emits the success', async () => {
+    // Prepare: the first PUT landed, its answer was lost; the SDK's retry gets 412. The stored
+    // manifest is byte for byte the one this invocation built.
+    givenSnapshot('available');
+    givenExport({ Status: 'COMPLETE' });
+    s3.on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK_ID) }).resolves({ Contents: [] });
+    s3.on(PutObjectCommand).callsFake((input: { Body?: unknown }) => {
+      s3.on(GetObjectCommand, { Key: manifestKey(SNAPSHOT_ID) }).resolves({
+        Body: { transformToString: async () => String(input.Body) } as never,
+      });
+      throw awsError('PreconditionFailed', 'At least one of the pre-conditions failed', 412);
+    });
+    // Act
+    const { summary } = await onEvent(
+      rdsEvent('RDS-EVENT-0161', REQUESTED),
+      new Date('2026-11-22T04:00:00Z'),
+    );
+    // Assess
+    expect(summary.results[0]).toMatchObject({ kind: 'recorded' });
+    expect(emf.values('BackupSuccess')).toEqual([1]);
+    expect(emf.values('BackupFailure')).toEqual([0]);
+  });
+
+  it('starts no second export when StartExportTask answered 500 but RDS has the task', async () => {
+    givenSnapshot('available');
+    rds
+      .on(DescribeExportTasksCommand)
+      .resolves({ ExportTasks: [] })
+      .on(DescribeExportTasksCommand, { ExportTaskIdentifier: TASK_ID })
+      .resolves({ ExportTasks: [{ ExportTaskIdentifier: TASK_ID, Status: 'STARTING' }] });
+    rds.on(StartExportTaskCommand).rejects(awsError('InternalFailure', 'internal error', 500));
+    const { summary } = await onEvent(
+      rdsEvent('RDS-EVENT-0042', REQUESTED),
+      new Date('2026-11-22T02:20:00Z'),
+    );
+    expect(summary.results[0]).toEqual({
+      kind: 'export-started',
+      snapshotId: SNAPSHOT_ID,
+      exportTaskId: TASK_ID,
+    });
+    expect(rds).toHaveReceivedCommandTimes(StartExportTaskCommand, 1);
+    expect(rds).toHaveReceivedCommandWith(DescribeExportTasksCommand, { ExportTaskIdentifier: TASK_ID });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(emf.values('BackupFailure')).toEqual([]);
+  });
+
+  it('fails for a retry, recording nothing, when StartExportTask timed out and RDS has no task', async () => {
+    givenSnapshot('available');
+    givenExport(undefined);
+    rds.on(StartExportTaskCommand).rejects(Object.assign(new Error('timed out'), { name: 'TimeoutError' }));
+    const { summary } = await onEvent(
+      rdsEvent('RDS-EVENT-0042', REQUESTED),
+      new Date('2026-11-22T02:20:00Z'),
+    );
+    expect(summary.results[0]).toMatchObject({
+      kind: 'failed',
+      recorded: false,
+      failure: { retryable: true },
+    });
+    expect(summary.retryableFailures).toBe(1);
+    expect(rds).toHaveReceivedCommandWith(DescribeExportTasksCommand, { ExportTaskIdentifier: TASK_ID });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(emf.values('BackupFailure')).toEqual([]);
+  });
+
+  it('ignores a replayed export-completed event for a snapshot older than the retention, recording and emitting nothing', async () => {
+    // Prepare: 40 days later, the manifest has expired with the bucket lifecycle.
+    givenSnapshot('available');
+    givenExport({ Status: 'COMPLETE' });
+    // Act
+    const { summary } = await onEvent(
+      rdsEvent('RDS-EVENT-0161', REQUESTED),
+      new Date(REQUESTED.getTime() + 40 * 86_400_000),
+    );
+    // Assess
+    expect(summary.results).toEqual([]);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(emf.values('BackupSuccess')).toEqual([]);
+    expect(emf.values('BackupFailure')).toEqual([]);
+  });
+
+  it("records a late export-completed event for an older snapshot but emits no outcome over tonight's failure", async () => {
+    // Prepare: tonight (a day later) is recorded FAILED; yesterday's completed event arrives late.
+    const tonightId = snapshotIdFor(new Date(REQUESTED.getTime() + 86_400_000));
+    serveManifests(s3, [failedManifest(tonightId, new Date(REQUESTED.getTime() + 86_400_000))]);
+    givenSnapshot('available');
+    givenExport({ Status: 'COMPLETE' });
+    s3.on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK_ID) }).resolves({ Contents: [] });
+    s3.on(PutObjectCommand).resolves({});
+    // Act
+    const { summary } = await onEvent(
+      rdsEvent('RDS-EVENT-0161', REQUESTED),
+      new Date(REQUESTED.getTime() + 26 * 3_600_000),
+    );
+    // Assess
+    expect(summary.results[0]).toMatchObject({ kind: 'recorded' });
+    expect(emf.values('BackupSuccess')).toEqual([]);
+    expect(emf.values('BackupFailure')).toEqual([]);
   });
 
   it('records nothing and emits no outcome when a redelivered export event finds the manifest', async () => {
@@ -244,6 +392,11 @@ describe('handleRdsEvent (advancing one snapshot)', () => {
     givenSnapshot('available');
     givenExport({ Status: 'COMPLETE' });
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(GetObjectCommand, { Key: manifestKey(SNAPSHOT_ID) }).resolves({
+      Body: {
+        transformToString: async () => JSON.stringify(successManifest(SNAPSHOT_ID, REQUESTED)),
+      } as never,
+    });
     s3.on(PutObjectCommand).rejects(
       awsError('PreconditionFailed', 'At least one of the pre-conditions failed', 412),
     );
@@ -297,7 +450,7 @@ describe('handleRdsEvent (advancing one snapshot)', () => {
     });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
     expect(rds).not.toHaveReceivedCommand(AddTagsToResourceCommand);
-    expect(emf.values('BackupFailure')).toEqual([1]);
+    expect(emf.values('BackupFailure')).toEqual([]);
     expect((errors.mock.calls[0]?.[1] as { fix: string }).fix).toMatch(/kms:CreateGrant/);
   });
 

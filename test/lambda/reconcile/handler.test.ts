@@ -74,6 +74,17 @@ describe('handlers', () => {
     expect(emf.docs()).toEqual([]);
   });
 
+  it.each([
+    ['a misspelled field', { reasn: 'before the migration' }, /did you mean "reason"/],
+    ['null', null, /got null/],
+  ])('backup: refuses %s, calling nothing and emitting nothing', async (_label, event, message) => {
+    const { backup } = load();
+    await expect(backup(event)).rejects.toMatchObject({ name: 'ValidationError', message });
+    expect(rds.calls()).toHaveLength(0);
+    expect(s3.calls()).toHaveLength(0);
+    expect(emf.docs()).toEqual([]);
+  });
+
   it('reconcile: an RDS event advances only the snapshot it names', async () => {
     const snap = kbSnapshot(new Date(Date.now() - 10 * 60_000), { Status: 'creating' });
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [snap] });
@@ -97,20 +108,18 @@ describe('handlers', () => {
     const { reconcile } = load();
     const res = await reconcile({ source: 'kb-dr.reconcile', time: new Date().toISOString() });
     expect(res.mode).toBe('pass');
-    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, {
-      DBInstanceIdentifier: CONFIG.dbInstanceId,
-    });
+    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' });
     expect(emf.values('TimeSinceLastBackup')).toHaveLength(1);
   });
 
-  it('reconcile: fails the invocation after a retryable failure, with the failure metrics already flushed', async () => {
+  it('reconcile: fails the invocation after a retryable failure, emitting no BackupFailure and still the age', async () => {
     const snap = kbSnapshot(new Date(Date.now() - 10 * 60_000));
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [snap] });
     rds.on(DescribeExportTasksCommand).resolves({ ExportTasks: [] });
     rds.on(StartExportTaskCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
     const { reconcile } = load();
     await expect(reconcile({})).rejects.toMatchObject({ retryable: true });
-    expect(emf.values('BackupFailure')).toEqual([1]);
+    expect(emf.values('BackupFailure')).toEqual([]);
     expect(emf.values('TimeSinceLastBackup')).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  AddTagsToResourceCommand,
   DeleteDBSnapshotCommand,
   DescribeDBSnapshotsCommand,
   DescribeExportTasksCommand,
@@ -6,12 +7,19 @@ import {
   StartExportTaskCommand,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { reconcilePass } from '../../../lambda/reconcile/reconcile';
 import { NO_SUCCESSFUL_BACKUP_HOURS } from '../../../lambda/shared/backup-pipeline';
-import { exportTaskIdFor, MANAGED_BY_TAG, snapshotIdFor } from '../../../lambda/shared/naming';
 import {
+  exportTaskIdFor,
+  MANAGED_BY_TAG,
+  manifestKey,
+  PROTECTED_INSTANCE_TAG_KEY,
+  snapshotIdFor,
+} from '../../../lambda/shared/naming';
+import {
+  awsError,
   CONFIG,
   failedManifest,
   flush,
@@ -59,26 +67,147 @@ describe('reconcilePass', () => {
   });
   afterEach(() => emf.restore());
 
-  it('lists only the protected instance manual snapshots', async () => {
+  it('lists every manual snapshot (not only those still named after the instance) and keeps backups by tag', async () => {
     givenSnapshots([]);
     serveManifests(s3, []);
     await pass();
-    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, {
+    expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' });
+    expect(rds).not.toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, {
       DBInstanceIdentifier: CONFIG.dbInstanceId,
-      SnapshotType: 'manual',
     });
   });
 
-  it('emits TimeSinceLastBackup as hours since the newest successful export completed', async () => {
-    // Prepare
-    const last = successManifest(snapshotIdFor(daysAgo(1)), new Date('2026-11-21T02:30:00Z'));
-    givenSnapshots([]);
-    serveManifests(s3, [successManifest(snapshotIdFor(daysAgo(2)), daysAgo(2, 3)), last]);
+  it('emits TimeSinceLastBackup as hours since the newest recovery point was requested, not since an export completed', async () => {
+    // Prepare: yesterday's export completed late (05:30) and tonight's snapshot is available but
+    // still exporting: the recovery point is tonight's snapshot, requested at 02:00.
+    const yesterday = kbSnapshot(daysAgo(1));
+    const tonight = kbSnapshot(daysAgo(0));
+    givenSnapshots([yesterday, tonight]);
+    rds.on(DescribeExportTasksCommand, { SourceArn: tonight.DBSnapshotArn }).resolves({
+      ExportTasks: [
+        { ExportTaskIdentifier: exportTaskIdFor(tonight.DBSnapshotIdentifier!), Status: 'IN_PROGRESS' },
+      ],
+    });
+    serveManifests(s3, [successManifest(yesterday.DBSnapshotIdentifier!, daysAgo(1, 5))]);
+    // Act
+    const { summary } = await pass();
+    // Assess: NOW is 12:00, tonight's snapshot was requested at 02:00.
+    expect(summary.results).toEqual([expect.objectContaining({ kind: 'waiting' })]);
+    expect(summary.hoursSinceLastBackup).toBe(10);
+    expect(emf.values('TimeSinceLastBackup')).toEqual([10]);
+    expect(emf.values('BackupSuccess')).toEqual([]);
+    expect(emf.values('BackupFailure')).toEqual([]);
+  });
+
+  it('does not count a snapshot whose backup is recorded FAILED as a recovery point', async () => {
+    const yesterday = kbSnapshot(daysAgo(1));
+    const tonight = kbSnapshot(daysAgo(0));
+    givenSnapshots([yesterday, tonight]);
+    serveManifests(s3, [
+      successManifest(yesterday.DBSnapshotIdentifier!, daysAgo(1, 3)),
+      failedManifest(tonight.DBSnapshotIdentifier!, daysAgo(0, 3)),
+    ]);
+    const { summary } = await pass();
+    expect(summary.hoursSinceLastBackup).toBe(34);
+  });
+
+  it('counts snapshots taken before a promotion renamed the instances (found by their protected-instance tag)', async () => {
+    // Prepare: production was renamed aside; its old snapshots name the aside instance, and a
+    // snapshot of another protected instance (staging) carries kb-dr's tag too.
+    const aside = `${CONFIG.dbInstanceId}-pre-promote-20261121-100000`;
+    const taggedFor = (id: string, at: Date, instance: string): DBSnapshot =>
+      kbSnapshot(at, {
+        DBSnapshotIdentifier: id,
+        DBInstanceIdentifier: instance,
+        TagList: kbTags('scheduled', at, [{ Key: PROTECTED_INSTANCE_TAG_KEY, Value: CONFIG.dbInstanceId }]),
+      });
+    const beforePromotion = taggedFor(snapshotIdFor(daysAgo(1)), daysAgo(1), aside);
+    const staging = kbSnapshot(daysAgo(0, 6), {
+      DBInstanceIdentifier: CONFIG.dbInstanceId,
+      TagList: kbTags('scheduled', daysAgo(0, 6), [{ Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-staging' }]),
+    });
+    givenSnapshots([beforePromotion, staging]);
+    serveManifests(s3, [successManifest(beforePromotion.DBSnapshotIdentifier!, daysAgo(1, 3))]);
+    // Act
+    const { summary } = await pass();
+    // Assess: the aside-named snapshot is the recovery point (34 h); staging's is not ours.
+    expect(summary.hoursSinceLastBackup).toBe(34);
+    expect(summary.results).toEqual([]);
+    expect(rds).not.toHaveReceivedCommand(StartExportTaskCommand);
+  });
+
+  it('tags older backups that lack the protected-instance tag, so a later rename cannot orphan them', async () => {
+    const legacy = kbSnapshot(daysAgo(1));
+    givenSnapshots([legacy]);
+    serveManifests(s3, [successManifest(legacy.DBSnapshotIdentifier!, daysAgo(1, 3))]);
+    await pass();
+    expect(rds).toHaveReceivedCommandWith(AddTagsToResourceCommand, {
+      ResourceName: legacy.DBSnapshotArn,
+      Tags: [{ Key: PROTECTED_INSTANCE_TAG_KEY, Value: CONFIG.dbInstanceId }],
+    });
+  });
+
+  it('reports and skips a corrupt manifest: TimeSinceLastBackup, retention and the newest intact success still work', async () => {
+    // Prepare: tonight's manifest is garbage, yesterday's is intact, a 40-day-old snapshot expired.
+    const expired = kbSnapshot(daysAgo(40));
+    const yesterday = kbSnapshot(daysAgo(1));
+    const tonight = kbSnapshot(daysAgo(0));
+    givenSnapshots([expired, yesterday, tonight]);
+    serveManifests(s3, [successManifest(yesterday.DBSnapshotIdentifier!, daysAgo(1, 3))]);
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [yesterday, tonight].map((x) => ({ Key: manifestKey(x.DBSnapshotIdentifier!) })),
+    });
+    s3.on(GetObjectCommand, { Key: manifestKey(tonight.DBSnapshotIdentifier!) }).resolves({
+      Body: { transformToString: async () => '{"version": 1, "status": "SUCC' } as never,
+    });
+    rds.on(DeleteDBSnapshotCommand).resolves({});
+    // Act
+    const { summary, errors } = await pass();
+    // Assess
+    expect(summary.results).toEqual([]);
+    expect(summary.hoursSinceLastBackup).toBe(34);
+    expect(summary.retention?.deleted).toEqual([expired.DBSnapshotIdentifier]);
+    expect(emf.values('CorruptManifests')).toEqual([1]);
+    expect(emf.values('TimeSinceLastBackup')).toEqual([34]);
+    expect(errors.mock.calls.map((c) => c[0])).toEqual([
+      expect.stringMatching(
+        new RegExp(`corrupt manifest skipped: .*${tonight.DBSnapshotIdentifier}.*not valid JSON`),
+      ),
+    ]);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it('still emits TimeSinceLastBackup from RDS when the bucket cannot be listed, then fails for a retry without pruning', async () => {
+    const expired = kbSnapshot(daysAgo(40));
+    const tonight = kbSnapshot(daysAgo(0));
+    givenSnapshots([expired, tonight]);
+    s3.on(ListObjectsV2Command).rejects(awsError('ServiceUnavailable', 'Service Unavailable', 503));
+    const deps = makeDeps(NOW);
+    await expect(reconcilePass(deps, CONFIG).finally(() => flush(deps))).rejects.toMatchObject({
+      retryable: true,
+    });
+    expect(emf.values('TimeSinceLastBackup')).toEqual([10]);
+    expect(rds).not.toHaveReceivedCommand(DeleteDBSnapshotCommand);
+    expect(rds).not.toHaveReceivedCommand(StartExportTaskCommand);
+    expect(emf.values('BackupFailure')).toEqual([]);
+  });
+
+  it('records an older snapshot late but emits no outcome over a newer recorded failure', async () => {
+    // Prepare: tonight is recorded FAILED; yesterday's completed export was never recorded.
+    const yesterday = kbSnapshot(daysAgo(1));
+    const tonight = kbSnapshot(daysAgo(0));
+    givenSnapshots([yesterday, tonight]);
+    serveManifests(s3, [failedManifest(tonight.DBSnapshotIdentifier!, daysAgo(0, 3))]);
+    rds.on(DescribeExportTasksCommand, { SourceArn: yesterday.DBSnapshotArn }).resolves({
+      ExportTasks: [
+        { ExportTaskIdentifier: exportTaskIdFor(yesterday.DBSnapshotIdentifier!), Status: 'COMPLETE' },
+      ],
+    });
+    s3.on(PutObjectCommand).resolves({});
     // Act
     const { summary } = await pass();
     // Assess
-    expect(summary.hoursSinceLastBackup).toBe(33.5);
-    expect(emf.values('TimeSinceLastBackup')).toEqual([33.5]);
+    expect(summary.results).toEqual([expect.objectContaining({ kind: 'recorded' })]);
     expect(emf.values('BackupSuccess')).toEqual([]);
     expect(emf.values('BackupFailure')).toEqual([]);
   });
@@ -164,7 +293,7 @@ describe('reconcilePass', () => {
     expect(summary.retryableFailures).toBe(1);
     expect(summary.results[0]).toMatchObject({ kind: 'failed', recorded: false });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(emf.values('BackupFailure')).toEqual([1]);
+    expect(emf.values('BackupFailure')).toEqual([]);
   });
 });
 
@@ -200,6 +329,32 @@ describe('retention in the periodic pass', () => {
     expect(rds).toHaveReceivedCommandTimes(DeleteDBSnapshotCommand, 1);
     expect(rds).toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
       DBSnapshotIdentifier: expired.DBSnapshotIdentifier,
+    });
+  });
+
+  it('prunes an expired backup whose DBInstanceIdentifier is the renamed-aside instance, found by its protected-instance tag', async () => {
+    // Prepare: 40 days ago, before a promotion, production was snapshotted; it now names the aside id.
+    const tagged = (n: number, instance: string, protectedId: string): DBSnapshot =>
+      old(n, {
+        DBInstanceIdentifier: instance,
+        TagList: kbTags('scheduled', daysAgo(n), [{ Key: PROTECTED_INSTANCE_TAG_KEY, Value: protectedId }]),
+      });
+    const beforePromotion = tagged(
+      40,
+      `${CONFIG.dbInstanceId}-pre-promote-20261020-100000`,
+      CONFIG.dbInstanceId,
+    );
+    const otherProtected = tagged(41, CONFIG.dbInstanceId, 'kb-staging');
+    const newest = tagged(0, CONFIG.dbInstanceId, CONFIG.dbInstanceId);
+    givenSnapshots([beforePromotion, otherProtected, newest]);
+    serveManifests(s3, [successManifest(newest.DBSnapshotIdentifier!, daysAgo(0, 3))]);
+    rds.on(DeleteDBSnapshotCommand).resolves({});
+    // Act
+    const { summary } = await pass();
+    // Assess
+    expect(summary.retention?.deleted).toEqual([beforePromotion.DBSnapshotIdentifier]);
+    expect(rds).not.toHaveReceivedCommandWith(DeleteDBSnapshotCommand, {
+      DBSnapshotIdentifier: otherProtected.DBSnapshotIdentifier,
     });
   });
 

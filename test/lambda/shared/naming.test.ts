@@ -1,9 +1,12 @@
+import { loadRuntimeConfig } from '../../../lambda/shared/env';
 import {
   exportTaskIdFor,
   isKbSnapshotId,
   isValidDbInstanceId,
   manifestKey,
+  normaliseInstanceId,
   parseSnapshotTime,
+  sameInstanceId,
   snapshotIdFor,
   snapshotIdForExportTask,
 } from '../../../lambda/shared/naming';
@@ -59,5 +62,25 @@ describe('other names', () => {
     ['k'.repeat(64), false],
   ])('instance id %s valid: %s', (id, ok) => {
     expect(isValidDbInstanceId(id)).toBe(ok);
+  });
+});
+
+describe('instance id normalisation', () => {
+  it('compares instance ids as RDS does: case-insensitively, lower case', () => {
+    expect(normaliseInstanceId(' KB-Prod ')).toBe('kb-prod');
+    expect(sameInstanceId('KB-Prod', 'kb-prod')).toBe(true);
+    expect(sameInstanceId('kb-prod', 'kb-prod-2')).toBe(false);
+    expect(sameInstanceId(undefined, 'kb-prod')).toBe(false);
+  });
+
+  it('reads a mixed-case KB_DB_INSTANCE_ID at cold start as the lower-case id RDS reports', () => {
+    const config = loadRuntimeConfig({
+      KB_DB_INSTANCE_ID: 'KB-Prod',
+      KB_BACKUP_BUCKET: 'b',
+      KB_EXPORT_ROLE_ARN: 'arn:aws:iam::123456789012:role/r',
+      KB_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/k',
+    });
+    expect(config.dbInstanceId).toBe('kb-prod');
+    expect(config.productionInstanceIds).toEqual(['kb-prod']);
   });
 });

@@ -200,7 +200,7 @@ describe('OperationsStack', () => {
         MetricName: 'BackupFailure',
         Dimensions: dims,
         Statistic: 'Maximum',
-        Period: 3600,
+        Period: 300,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'ignore',
