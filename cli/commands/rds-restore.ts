@@ -118,6 +118,7 @@ export async function runRdsRestore(
       summary = await restoreFromSnapshot(invoke, io, {
         snapshotId: flags.snapshotId,
         targetInstanceId: target,
+        ...(flags.sourceInstance ? { sourceInstanceId: flags.sourceInstance } : {}),
         yes,
         ...pollOptions(ctx),
       });

@@ -11,7 +11,7 @@ import {
   KbDrError,
   translateAwsError,
 } from '../../lambda/shared/errors';
-import { isFailure, type FailureResponse } from '../../lambda/shared/handler-response';
+import { exitCodeFor, isFailure, type FailureResponse } from '../../lambda/shared/handler-response';
 
 /** The functions the CLI invokes: the backup function and the five restore functions. */
 export type RdsFunction =
@@ -55,9 +55,9 @@ export class RemoteFailureError extends KbDrError {
     super(failure.error, { hint: failure.hint, retryable: failure.retryable });
   }
 
-  /** 2 when the request was refused and nothing changed, 1 otherwise. */
+  /** 2 when the request was refused and nothing changed, 1 otherwise (the one mapping: exitCodeFor). */
   get exitCode(): number {
-    return this.failure.nothingChanged ? 2 : 1;
+    return exitCodeFor(this.failure);
   }
 }
 

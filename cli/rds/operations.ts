@@ -48,13 +48,31 @@ function cancelled(what: string): GuardRailError {
   });
 }
 
-function planLines(settings: RestoreSnapshotResult['settings'], warnings: readonly string[]): string[] {
+function planLines(
+  settings: RestoreSnapshotResult['settings'],
+  warnings: readonly string[],
+  tags?: RestoreSnapshotResult['tags'],
+): string[] {
+  const storage = settings.storageType
+    ? [
+        settings.storageType,
+        ...(settings.iops !== undefined ? [`${settings.iops} IOPS`] : []),
+        ...(settings.storageThroughput !== undefined ? [`${settings.storageThroughput} MiB/s`] : []),
+      ].join(', ')
+    : '(as the snapshot / RDS default)';
   return [
     `  instance class:   ${settings.dbInstanceClass ?? '(RDS default)'}`,
     `  subnet group:     ${settings.dbSubnetGroupName ?? '(RDS default)'}`,
     `  security groups:  ${settings.vpcSecurityGroupIds.join(', ') || '(RDS default)'}`,
     `  parameter group:  ${settings.dbParameterGroupName ?? '(RDS default)'}`,
+    `  option group:     ${settings.optionGroupName ?? '(RDS default)'}`,
+    `  storage:          ${storage}`,
+    `  IAM auth:         ${settings.iamDatabaseAuthentication === undefined ? '(RDS default: off)' : settings.iamDatabaseAuthentication ? 'on' : 'off'}`,
+    // `?? []`, `?.`: a function deployed before these fields existed answers without them.
+    `  log exports:      ${(settings.cloudwatchLogsExports ?? []).join(', ') || '(none)'}`,
+    `  CA certificate:   ${settings.caCertificateIdentifier ?? '(RDS default)'}`,
     `  encrypted:        ${settings.storageEncrypted ? 'yes' : 'NO'}; deletion protection: on`,
+    ...(tags?.copied ? [`  source tags:      ${tags.copied.join(', ') || '(none)'}`] : []),
     ...warnings.map((w) => `  WARNING: ${w}`),
   ];
 }
@@ -112,9 +130,18 @@ function summarize(
 export async function restoreFromSnapshot(
   invoke: Invoker,
   io: RdsIo,
-  args: { snapshotId: string; targetInstanceId: string; yes: boolean } & PollOptions,
+  args: {
+    snapshotId: string;
+    targetInstanceId: string;
+    sourceInstanceId?: string;
+    yes: boolean;
+  } & PollOptions,
 ): Promise<RestoreSummary> {
-  const event = { snapshotId: args.snapshotId, targetInstanceId: args.targetInstanceId };
+  const event = {
+    snapshotId: args.snapshotId,
+    targetInstanceId: args.targetInstanceId,
+    ...(args.sourceInstanceId ? { sourceInstanceId: args.sourceInstanceId } : {}),
+  };
   const plan = expectOk<RestoreSnapshotResult>(
     'restore-snapshot',
     await invoke('restore-snapshot', { ...event, dryRun: true }),
@@ -122,7 +149,7 @@ export async function restoreFromSnapshot(
   io.progress(
     [
       `restore ${plan.snapshot.id}${plan.snapshot.resolvedFrom === 'latest' ? ' (latest)' : ''} of ${plan.snapshot.sourceInstanceId ?? '?'} to NEW instance ${plan.targetInstanceId}`,
-      ...planLines(plan.settings, plan.warnings),
+      ...planLines(plan.settings, plan.warnings, plan.tags),
     ].join('\n'),
   );
   if (!args.yes && !(await io.confirm(`Start restoring ${plan.snapshot.id} to ${plan.targetInstanceId}?`)))
@@ -130,6 +157,7 @@ export async function restoreFromSnapshot(
   const started = expectOk<RestoreSnapshotResult>(
     'restore-snapshot',
     await invoke('restore-snapshot', {
+      ...event,
       snapshotId: plan.snapshot.id,
       targetInstanceId: plan.targetInstanceId,
       confirm: true,
@@ -164,8 +192,8 @@ export async function restoreToPointInTime(
   );
   io.progress(
     [
-      `point-in-time restore of ${plan.sourceInstanceId} to ${plan.restoreTime} (window ${plan.window.earliest} to ${plan.window.latest}) as NEW instance ${plan.targetInstanceId}`,
-      ...planLines(plan.settings, plan.warnings),
+      `point-in-time restore of ${plan.sourceInstanceId} to ${plan.restoreTime} (window ${plan.window.earliest} to ${plan.window.latest}${plan.window.source ? `; ${plan.window.source}` : ''}) as NEW instance ${plan.targetInstanceId}`,
+      ...planLines(plan.settings, plan.warnings, plan.tags),
     ].join('\n'),
   );
   if (
@@ -219,7 +247,17 @@ export async function promoteToProduction(
     'promote-restore',
     await invoke('promote-restore', { ...event, dryRun: true }),
   );
-  io.progress(['PRODUCTION CHANGE:', ...plan.steps.map((s) => `  - ${s}`)].join('\n'));
+  io.progress(
+    [
+      'PRODUCTION CHANGE:',
+      ...plan.steps.map((s) => `  - ${s}`),
+      ...(plan.encryption
+        ? [
+            `  encryption: ${plan.encryption.matches ? 'same as production' : `MISMATCH: ${plan.encryption.mismatch ?? ''}`}`,
+          ]
+        : []),
+    ].join('\n'),
+  );
   if (
     !args.yes &&
     !(await io.confirm(`Serve production ${plan.productionInstanceId} from ${plan.restoredInstanceId}?`))

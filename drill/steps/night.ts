@@ -5,6 +5,7 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { exportObjectsPrefix, exportTaskIdFor, manifestKey, snapshotIdFor } from '../../lambda/shared/naming';
+import { exportTablesInfoKey } from '../../lambda/validate-backup/validate-backup';
 import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, metricLines, startAwsWorld } from '../aws-world';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
@@ -55,6 +56,18 @@ export const nightStep: DrillStep<DrillContext> = {
         }),
       );
     }
+    // RDS also writes export_tables_info_<task>_from_<n>_to_<m>.json, which validate-backup reads.
+    await world.s3.send(
+      new PutObjectCommand({
+        Bucket: DRILL_BUCKET,
+        Key: exportTablesInfoKey(taskId, 1, parts.length),
+        Body: JSON.stringify({
+          perTableStatus: parts.map((p) => ({ target: `knowledge_base.${p.table}`, status: 'COMPLETE' })),
+        }),
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: DRILL_KMS_KEY_ARN,
+      }),
+    );
     log(
       `export ${taskId}: ${parts.length} objects under s3://${DRILL_BUCKET}/${exportObjectsPrefix(taskId)} (stand-ins: moto writes none)`,
     );

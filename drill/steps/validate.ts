@@ -36,7 +36,7 @@ export const validateStep: DrillStep<DrillContext> = {
         Prefix: exportObjectsPrefix(exportTaskIdFor(snapshotId)),
       }),
     );
-    const victim = listed.Contents?.[0]?.Key;
+    const victim = listed.Contents?.map((o) => o.Key).find((k) => k?.endsWith('.parquet'));
     if (!victim) throw new Error('no exported object to delete');
     await world.s3.send(new DeleteObjectCommand({ Bucket: DRILL_BUCKET, Key: victim }));
     log(`deleted s3://${DRILL_BUCKET}/${victim}`);

@@ -5,13 +5,15 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
   {
     command: 'DescribeDBInstancesCommand',
     action: 'rds:DescribeDBInstances',
-    purpose: 'production: exists, available, its settings',
+    purpose:
+      'production: exists, available, no pending modifications, its encryption; after a lost rename answer, where it is',
     resources: [{ arn: ARN.protectedDb }],
   },
   {
     command: 'DescribeDBInstancesCommand',
     action: 'rds:DescribeDBInstances',
-    purpose: 'the restored instance: exists, available',
+    purpose:
+      'the restored instance: exists, available, no pending modifications, its encryption, its kb-dr tags (TagList: made by kb-dr from this production instance)',
     resources: [{ arn: ARN.restoreDb }],
   },
   {
@@ -39,20 +41,6 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
     resources: [{ arn: ARN.asideDb }],
   },
   {
-    command: 'ListTagsForResourceCommand',
-    action: 'rds:ListTagsForResource',
-    purpose: 'provenance: the restored instance was made by kb-dr from this production instance',
-    resources: [{ arn: ARN.restoreDb }],
-    pending: 'issue 10 (promotion provenance)',
-  },
-  {
-    command: 'ListTagsForResourceCommand',
-    action: 'rds:ListTagsForResource',
-    purpose: "production's tags, compared with the restored instance's",
-    resources: [{ arn: ARN.protectedDb }],
-    pending: 'issue 10 (promotion provenance)',
-  },
-  {
     command: 'AddTagsToResourceCommand',
     action: 'rds:AddTagsToResource',
     purpose:
@@ -62,7 +50,8 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
       'aws:RequestTag/kb-dr:protected-instance': '{protected}',
       'aws:TagKeys': ['kb-dr:protected-instance'],
     },
-    pending: 'follow-up of issue 9 point 3 (a promoted snapshot restore does not carry the tag)',
+    pending:
+      'not sent: since issue 10 every kb-dr restore (snapshot or PITR) carries kb-dr:protected-instance from restore time, so the promoted instance has it; only an instance restored before that needs it added by hand (runbook)',
   },
 ];
 

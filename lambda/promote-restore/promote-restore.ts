@@ -5,7 +5,10 @@
  *
  * RDS renames are asynchronous: ModifyDBInstance(NewDBInstanceIdentifier, ApplyImmediately)
  * returns at once and the old name is released only when the rename finishes (typically a minute
- * or two). The second rename needs the production name free, so this function waits for the first
+ * or two). A rename REBOOTS the instance and, with ApplyImmediately, applies every pending
+ * modification with it, so promotion is refused while either instance has any; the endpoint's DNS
+ * name follows the new identifier only after about 10 minutes (user guide, "Renaming a DB
+ * instance"). The second rename needs the production name free, so this function waits for the first
  * rename in-process, polling within a budget the handler derives from the Lambda's remaining time
  * (minus a safety margin). It does not wait for the second rename: restore-status on the production
  * name shows it finishing. If the budget runs out, it returns a failure that says exactly where
@@ -23,15 +26,24 @@ import {
   translateAwsError,
 } from '../shared/errors';
 import {
+  MANAGED_BY_TAG,
+  PROTECTED_INSTANCE_TAG_KEY,
+  RESTORED_FROM_INSTANCE_TAG_KEY,
+  isValidDbInstanceId,
+} from '../shared/naming';
+import {
   describeInstanceIfExists,
   hasRestorePrefix,
   isProductionInstanceId,
   productionIds,
+  isManagedByKbDr,
+  promotableInto,
   requireConfirmation,
+  tagRecord,
+  truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
-import { isValidDbInstanceId } from '../shared/naming';
 
 export const PromoteRestoreEventSchema = z.strictObject({
   restoredInstanceId: z.string().min(1),
@@ -39,6 +51,10 @@ export const PromoteRestoreEventSchema = z.strictObject({
   confirm: z.boolean().optional(),
   forceProduction: z.boolean().optional(),
   dryRun: z.boolean().optional(),
+  /** Promote a copy not encrypted like production (unencrypted, or another KMS key): needs `reason`. */
+  allowEncryptionMismatch: z.boolean().optional(),
+  /** Why the encryption mismatch is accepted; echoed in the answer. */
+  reason: z.string().min(1).max(500).optional(),
 });
 export type PromoteRestoreEvent = z.infer<typeof PromoteRestoreEventSchema>;
 
@@ -57,12 +73,23 @@ export const PROMOTE_RESTORE_EVENT: EventSpec<typeof PromoteRestoreEventSchema> 
     confirm: 'true',
     forceProduction: 'true',
     dryRun: 'true',
+    allowEncryptionMismatch: 'true',
+    reason: '"production key was deleted; copy re-encrypted with kb-dr key, approved by J. Doe"',
   },
 };
 
 /** Raised when the promotion failed part-way; the message says what state was left. */
 export class PromotionFailedError extends KbDrError {
   override readonly name = 'PromotionFailedError';
+  /** True when reading state showed nothing was changed (the CLI then exits 2). */
+  readonly nothingChanged: boolean;
+  constructor(
+    message: string,
+    options: ConstructorParameters<typeof KbDrError>[1] & { nothingChanged?: boolean } = {},
+  ) {
+    super(message, options);
+    this.nothingChanged = options.nothingChanged ?? false;
+  }
 }
 
 /** `<prod>-pre-promote-YYYYMMDDHHMMSS` (UTC). */
@@ -90,9 +117,87 @@ export interface PromoteRestoreResult {
   readonly restoredInstanceId: string;
   /** Where the old production went; undefined when there was no production instance to set aside. */
   readonly asideInstanceId?: string;
+  /** How the restored copy is encrypted against production, and any override with its reason. */
+  readonly encryption: EncryptionComparison & { readonly override?: { readonly reason: string } };
   readonly steps: readonly string[];
   readonly next: readonly string[];
 }
+
+export interface EncryptionComparison {
+  readonly restored: { readonly encrypted: boolean; readonly kmsKeyId?: string };
+  /** Undefined when there is no production instance to compare with. */
+  readonly production?: { readonly encrypted: boolean; readonly kmsKeyId?: string };
+  readonly matches: boolean;
+  /** Why it does not match, when it does not. */
+  readonly mismatch?: string;
+}
+
+function keyId(k: string | undefined): string | undefined {
+  return k ? (/key\/([^/]+)$/.exec(k)?.[1] ?? k).toLowerCase() : undefined;
+}
+
+/** Compare the restored copy's storage encryption with production's. */
+export function compareEncryption(
+  restored: DBInstance,
+  production: DBInstance | undefined,
+): EncryptionComparison {
+  const r = {
+    encrypted: restored.StorageEncrypted === true,
+    ...(restored.KmsKeyId ? { kmsKeyId: restored.KmsKeyId } : {}),
+  };
+  const p = production
+    ? {
+        encrypted: production.StorageEncrypted === true,
+        ...(production.KmsKeyId ? { kmsKeyId: production.KmsKeyId } : {}),
+      }
+    : undefined;
+  let mismatch: string | undefined;
+  if (!r.encrypted) mismatch = `${restored.DBInstanceIdentifier} is NOT encrypted`;
+  else if (p && !p.encrypted)
+    mismatch = `production ${production?.DBInstanceIdentifier} is not encrypted but the copy is (with ${r.kmsKeyId ?? 'an unknown key'})`;
+  else if (p && keyId(r.kmsKeyId) !== keyId(p.kmsKeyId))
+    mismatch = `${restored.DBInstanceIdentifier} is encrypted with ${r.kmsKeyId ?? 'an unknown key'}, production with ${p.kmsKeyId ?? 'an unknown key'}`;
+  return {
+    restored: r,
+    ...(p ? { production: p } : {}),
+    matches: mismatch === undefined,
+    ...(mismatch ? { mismatch } : {}),
+  };
+}
+
+/** The pending modifications of an instance, as `name=value` (empty: none). */
+export function pendingModifications(instance: DBInstance): string[] {
+  return Object.entries(instance.PendingModifiedValues ?? {})
+    .filter(([, v]) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+}
+
+/** Where a rename stands, read from state (for a rename whose answer was lost or refused). */
+export type RenameState = 'done' | 'in-progress' | 'not-applied' | 'unknown';
+
+async function renameState(rds: RDSClient, from: string, to: string): Promise<RenameState> {
+  let fromI: DBInstance | undefined;
+  let toI: DBInstance | undefined;
+  try {
+    fromI = await describeInstanceIfExists(rds, from);
+    toI = await describeInstanceIfExists(rds, to);
+  } catch {
+    return 'unknown';
+  }
+  if (!fromI && toI) return 'done';
+  if (
+    fromI &&
+    (fromI.PendingModifiedValues?.DBInstanceIdentifier?.toLowerCase() === to ||
+      fromI.DBInstanceStatus === 'renaming')
+  )
+    return 'in-progress';
+  if (fromI && !toI) return 'not-applied';
+  return 'unknown';
+}
+
+/** What a rename does besides the name: said in every answer and the runbook. */
+export const RENAME_TIMING =
+  'each rename reboots that instance (brief outage) and applies its pending modifications; the endpoint DNS name follows the new identifier only after about 10 minutes, so the application sees connection errors or the old instance until then';
 
 async function rename(rds: RDSClient, from: string, to: string): Promise<void> {
   await rds.send(
@@ -138,7 +243,7 @@ export async function promoteRestore(
   const restoredId = input.restoredInstanceId.toLowerCase();
   if (!isProductionInstanceId(config, prodId)) {
     throw new GuardRailError(
-      `productionInstanceId "${input.productionInstanceId}" is not a configured production instance (${productionIds(config).join(', ')}), e.g. "productionInstanceId": "${config.dbInstanceId}"`,
+      `productionInstanceId "${truncateForEcho(input.productionInstanceId)}" is not a configured production instance (${productionIds(config).join(', ')}), e.g. "productionInstanceId": "${config.dbInstanceId}"`,
       { hint: 'nothing was changed' },
     );
   }
@@ -148,7 +253,7 @@ export async function promoteRestore(
     !isValidDbInstanceId(restoredId)
   ) {
     throw new GuardRailError(
-      `restoredInstanceId "${input.restoredInstanceId}" must be a restored instance named with the prefix "${config.restorePrefix}", e.g. "restoredInstanceId": "${config.restorePrefix}drill-1"`,
+      `restoredInstanceId "${truncateForEcho(input.restoredInstanceId)}" must be a restored instance named with the prefix "${config.restorePrefix}", e.g. "restoredInstanceId": "${config.restorePrefix}drill-1"`,
       { hint: 'use the targetInstanceId of your restore-snapshot or restore-pitr run; nothing was changed' },
     );
   }
@@ -162,8 +267,69 @@ export async function promoteRestore(
     );
   }
   requireAvailable(restored, 'restored instance');
+  const tags = tagRecord(restored.TagList);
+  if (!isManagedByKbDr(tags)) {
+    throw new GuardRailError(
+      `${restoredId} was not made by kb-dr (it lacks the tag ${MANAGED_BY_TAG.key}=${MANAGED_BY_TAG.value}): only a restore-snapshot or restore-pitr restore can be promoted, e.g. "restoredInstanceId": "${config.restorePrefix}drill-1"`,
+      {
+        hint: 'restore the production backup with restore-snapshot or restore-pitr and promote that; nothing was changed',
+      },
+    );
+  }
+  const from = promotableInto(config, tags);
+  if (from !== prodId) {
+    throw new GuardRailError(
+      `${restoredId} is a restore of ${from ?? tags[PROTECTED_INSTANCE_TAG_KEY] ?? tags[RESTORED_FROM_INSTANCE_TAG_KEY] ?? 'an unknown instance'}, not of ${prodId} (tag ${PROTECTED_INSTANCE_TAG_KEY}): only a copy of ${prodId}'s own data may take its name`,
+      {
+        hint: `restore ${prodId}'s backup (restore-snapshot {"snapshotId": "latest", ...}) and promote that; nothing was changed`,
+      },
+    );
+  }
   const production = await describeInstanceIfExists(rds, prodId);
   if (production) requireAvailable(production, 'production instance');
+  for (const [role, inst] of [
+    ['restored instance', restored],
+    ['production instance', production],
+  ] as const) {
+    const pending = inst ? pendingModifications(inst) : [];
+    if (inst && pending.length > 0) {
+      throw new InvalidStateError(
+        `${role} ${inst.DBInstanceIdentifier} has pending modifications (${pending.join(', ')}): a rename with ApplyImmediately would apply them and reboot with them`,
+        {
+          hint: `apply them first (aws rds modify-db-instance --db-instance-identifier ${inst.DBInstanceIdentifier} --apply-immediately, with the same settings) or revert them, wait until restore-status shows available, then run the same event again; nothing was changed`,
+          retryable: true,
+        },
+      );
+    }
+  }
+  const encryption = compareEncryption(restored, production);
+  if (input.reason !== undefined && input.allowEncryptionMismatch !== true) {
+    throw new ValidationError(
+      '"reason" goes with "allowEncryptionMismatch": true and is only accepted with it, e.g. "allowEncryptionMismatch": true, "reason": "…"',
+      'reason',
+      {
+        hint: 'remove "reason", or add "allowEncryptionMismatch": true if you mean to override; nothing was changed',
+      },
+    );
+  }
+  if (!encryption.matches) {
+    if (input.allowEncryptionMismatch !== true) {
+      throw new GuardRailError(`${restoredId} is not encrypted like production: ${encryption.mismatch}`, {
+        hint: `restore from an encrypted backup of ${prodId}; or, if this copy must serve production anyway, add "allowEncryptionMismatch": true and a "reason" (echoed in the answer and the logs); nothing was changed`,
+      });
+    }
+    if (!input.reason?.trim()) {
+      throw new ValidationError(
+        `"allowEncryptionMismatch": true needs a "reason" (${encryption.mismatch}), e.g. "reason": "production key was deleted; approved by J. Doe"`,
+        'reason',
+        { hint: 'add a reason; nothing was changed' },
+      );
+    }
+  }
+  const encryptionAnswer = {
+    ...encryption,
+    ...(!encryption.matches && input.reason ? { override: { reason: input.reason.trim() } } : {}),
+  };
   const at = now();
   const aside = production ? asideInstanceId(prodId, at) : undefined;
   if (aside) {
@@ -189,11 +355,16 @@ export async function promoteRestore(
       : [`no instance is named ${prodId}: nothing to set aside`]),
     `rename ${restoredId} to ${prodId}`,
     ...(aside ? [`if that fails, rename ${aside} back to ${prodId}`] : []),
+    `timing: ${RENAME_TIMING}`,
+    ...(encryptionAnswer.override
+      ? [`encryption mismatch accepted (${encryption.mismatch}): ${encryptionAnswer.override.reason}`]
+      : []),
   ];
   const base = {
     productionInstanceId: prodId,
     restoredInstanceId: restoredId,
     ...(aside ? { asideInstanceId: aside } : {}),
+    encryption: encryptionAnswer,
   };
   if (dryRun) {
     return {
@@ -212,18 +383,72 @@ export async function promoteRestore(
   if (aside) {
     try {
       await rename(rds, prodId, aside);
+      steps.push(`renamed production ${prodId} to ${aside}`);
     } catch (err) {
-      throw translateAwsError(err, { operation: `rename production ${prodId} to ${aside}` });
+      // The answer may be lost while the rename went through: read where production is.
+      const cause = translateAwsError(err, { operation: `rename production ${prodId} to ${aside}` });
+      const state = await renameState(rds, prodId, aside);
+      if (state === 'not-applied') {
+        throw new PromotionFailedError(
+          `${cause.message}; production is still ${prodId} (not renamed) and ${restoredId} is unchanged`,
+          {
+            cause: err,
+            hint: `nothing was changed: fix the cause above, then run the same event again`,
+            retryable: cause.retryable,
+            nothingChanged: true,
+          },
+        );
+      }
+      if (state === 'unknown') {
+        throw new PromotionFailedError(
+          `${cause.message}; whether production was renamed is unknown (its state could not be read): production is either still ${prodId} or being renamed to ${aside}; ${restoredId} was NOT renamed`,
+          {
+            cause: err,
+            hint: `check restore-status {"targetInstanceId": "${prodId}"} and {"targetInstanceId": "${aside}"}: if ${prodId} is available, nothing changed (run the same event again); if ${aside} exists, wait until it is available and run the same event again (with production's name free, it promotes ${restoredId} directly; the old production stays as ${aside})`,
+            retryable: true,
+          },
+        );
+      }
+      steps.push(
+        `the answer to renaming production was lost (${cause.message}); reading state showed the rename to ${aside} ${state === 'done' ? 'done' : 'under way'}`,
+      );
     }
-    steps.push(`renamed production ${prodId} to ${aside}`);
     await waitUntilNameFree(deps, sleep, prodId, aside);
     steps.push(`${prodId} is free`);
   }
   try {
     await rename(rds, restoredId, prodId);
+    steps.push(`renamed ${restoredId} to ${prodId}`);
   } catch (err) {
     const cause = translateAwsError(err, { operation: `rename ${restoredId} to ${prodId}` });
-    if (!aside) throw cause;
+    const state = await renameState(rds, restoredId, prodId);
+    if (state === 'unknown') {
+      throw new PromotionFailedError(
+        `${cause.message}; whether ${restoredId} took the name ${prodId} is unknown (state could not be read). ${aside ? `The old production is set aside as ${aside} (intact)` : `There was no production instance to set aside`}`,
+        {
+          cause: err,
+          hint: `check restore-status {"targetInstanceId": "${prodId}"} and {"targetInstanceId": "${restoredId}"}: if ${prodId} shows the restore's tags (restoredFrom), the promotion finished; if ${restoredId} still exists and ${prodId} does not, ${aside ? `put production back: aws rds modify-db-instance --db-instance-identifier ${aside} --new-db-instance-identifier ${prodId} --apply-immediately` : `run the same event again`}`,
+          retryable: false,
+        },
+      );
+    }
+    if (state !== 'not-applied') {
+      steps.push(
+        `the answer to renaming ${restoredId} was lost (${cause.message}); reading state showed the rename to ${prodId} ${state === 'done' ? 'done' : 'under way'}`,
+      );
+      return promoted(base, steps, prodId, aside);
+    }
+    if (!aside) {
+      throw new PromotionFailedError(
+        `${cause.message}; ${restoredId} was not renamed and no instance is named ${prodId} (there was no production instance to set aside)`,
+        {
+          cause: err,
+          hint: 'nothing was changed: fix the cause above, then run the same event again',
+          retryable: cause.retryable,
+          nothingChanged: true,
+        },
+      );
+    }
     try {
       await rename(rds, aside, prodId);
     } catch (rollbackErr) {
@@ -244,7 +469,15 @@ export async function promoteRestore(
       },
     );
   }
-  steps.push(`renamed ${restoredId} to ${prodId}`);
+  return promoted(base, steps, prodId, aside);
+}
+
+function promoted(
+  base: Omit<PromoteRestoreResult, 'ok' | 'dryRun' | 'action' | 'steps' | 'next'>,
+  steps: string[],
+  prodId: string,
+  aside: string | undefined,
+): PromoteRestoreResult {
   return {
     ok: true,
     dryRun: false,
@@ -252,11 +485,11 @@ export async function promoteRestore(
     ...base,
     steps,
     next: [
-      `the rename takes a few minutes: watch restore-status {"targetInstanceId": "${prodId}"} until available; the endpoint name stays ${prodId}.<...>.rds.amazonaws.com`,
-      'restart or reconnect the application so it drops connections to the old instance',
+      `the rename takes a few minutes and reboots the instance: watch restore-status {"targetInstanceId": "${prodId}"} until available; the endpoint name stays ${prodId}.<...>.rds.amazonaws.com but its DNS points to the new instance only after about 10 minutes`,
+      'then restart or reconnect the application so it drops connections to the old instance',
       ...(aside
         ? [
-            `the old production is kept as ${aside}: delete it only when you are sure (it may have deletion protection on)`,
+            `the old production is kept as ${aside} (its automated backups keep its history: restore-pitr {"sourceInstanceId": "${aside}", ...} reaches it); delete it only when you are sure (it may have deletion protection on)`,
           ]
         : []),
     ],

@@ -8,10 +8,14 @@ import {
   type NotSent,
 } from '../shared/aws-requests';
 
+/** kb-dr's tags merged with the source instance's own (a `team` tag stands for those). */
 const restoreTags = requestTags({
+  team: 'knowledge',
   ...MANAGED_BY_CONTEXT,
   'kb-dr:restore-started-at': '2026-11-22T09:00:00.000Z',
   'kb-dr:restored-from-instance': '{protected}',
+  'kb-dr:protected-instance': '{protected}',
+  'kb-dr:restore-request': '0b7c9a52-5f0e-4f7e-9d8a-2f1f3c4d5e6f',
   'kb-dr:restored-to-time': '2026-11-22T08:30:00Z',
 });
 /** An existing protected instance carries the tag the stack puts on it. */
@@ -62,21 +66,18 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
     purpose: "after a promotion: PITR of the old history, from production's aside copy",
     resources: [taggedSource(ARN.asideDb), { arn: ARN.restoreDb }, ...groups],
     context: restoreTags,
-    pending: 'issue 9 point 9 (PITR of the aside instance); the code accepts only protected ids as source',
   },
   {
     command: 'DescribeDBInstanceAutomatedBackupsCommand',
     action: 'rds:DescribeDBInstanceAutomatedBackups',
     purpose: "the restore window of production's aside copy",
     resources: [{ arn: ARN.asideDb }],
-    pending: 'issue 9 point 9 (PITR of the aside instance)',
   },
   {
-    command: 'ListTagsForResourceCommand',
-    action: 'rds:ListTagsForResource',
-    purpose: "the source instance's tags, merged into the restored instance's",
-    resources: [{ arn: ARN.protectedDb }],
-    pending: 'issue 9 point 5 (merge the source tags); today the module is imported for snapshots only',
+    command: 'DescribeDBInstancesCommand',
+    action: 'rds:DescribeDBInstances',
+    purpose: "production's aside copy as a PITR source: its window, settings and tags (TagList)",
+    resources: [{ arn: ARN.asideDb }],
   },
 ];
 
@@ -84,7 +85,7 @@ export const NOT_SENT: readonly NotSent[] = [
   {
     command: 'ListTagsForResourceCommand',
     reason:
-      "restore-common's snapshotTags (a restore-snapshot helper); PITR sends it once it merges the source tags (pending above)",
+      "restore-common's snapshotTags (a restore-snapshot helper); PITR reads the source's tags from DescribeDBInstances (TagList)",
   },
   {
     command: 'DescribeDBSnapshotsCommand',

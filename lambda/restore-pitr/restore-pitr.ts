@@ -3,6 +3,7 @@
  * instance. The restore window is computed and checked here; the API's own check is not relied
  * on (moto performs none, and a refusal from RDS comes after the caller thought it had started).
  */
+import { randomUUID } from 'node:crypto';
 import {
   DescribeDBInstanceAutomatedBackupsCommand,
   RestoreDBInstanceToPointInTimeCommand,
@@ -17,19 +18,25 @@ import {
   awsErrorCode,
   translateAwsError,
 } from '../shared/errors';
+import { classifyFault } from '../shared/fault-class';
 import {
   checkRestoreTarget,
+  checkRestoreTargetName,
   describeInstanceIfExists,
-  isProductionInstanceId,
+  isAsideOf,
   productionIds,
   requireConfirmation,
+  truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
 import { KbMetrics } from '../shared/metrics-catalog';
 import {
   LATEST,
+  MAX_RDS_TAGS,
+  mergeRestoreTags,
   restoreRequestSettings,
+  sendRestore,
   restoreTags,
   settingsFromInstance,
   settingsWarnings,
@@ -65,23 +72,79 @@ export const RESTORE_PITR_EVENT: EventSpec<typeof RestorePitrEventSchema> = {
 };
 
 /** ISO 8601 date-time with an explicit `Z` or `±hh:mm` offset. */
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-](\d{2}):(\d{2}))$/i;
 const ISO_WITHOUT_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/i;
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
-/** Parse `targetTime`; it must carry `Z` or an explicit offset. */
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Why the fields of a syntactically valid time do not name a real instant, if they do not. */
+function calendarProblem(m: RegExpExecArray): string | undefined {
+  const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (mo < 1 || mo > 12) return `month ${mo} does not exist`;
+  if (d < 1 || d > daysIn(y, mo)) return `${MONTHS[mo - 1]} ${y} has ${daysIn(y, mo)} days`;
+  if (h > 23) return `hour ${h} does not exist (00-23; 24:00 is not accepted, use 00:00 of the next day)`;
+  if (mi > 59) return `minute ${mi} does not exist`;
+  if (sec > 59) return `second ${sec} does not exist`;
+  if ((m[7]?.length ?? 0) > 3)
+    return `it has ${m[7]?.length} fractional digits; RDS restores to the millisecond, give at most 3`;
+  if (m[8] !== 'Z' && m[8] !== 'z' && (Number(m[9]) > 14 || Number(m[10]) > 59))
+    return `offset ${m[8]} does not exist`;
+  return undefined;
+}
+
+/**
+ * Parse `targetTime`; it must carry `Z` or an explicit offset and name a real calendar time
+ * (JavaScript would silently roll 2026-11-31 over to 1 December).
+ */
 export function parseTargetTime(value: string): Date {
   const example = '"targetTime": "2026-11-22T01:30:00Z"';
+  const shown = truncateForEcho(value);
   if (ISO_WITHOUT_OFFSET.test(value)) {
     throw new ValidationError(
-      `targetTime "${value}" has no time zone: add Z for UTC or an offset such as +01:00, e.g. ${example}`,
+      `targetTime "${shown}" has no time zone: add Z for UTC or an offset such as +01:00, e.g. ${example}`,
       'targetTime',
       { hint: 'a time without a zone is ambiguous at 3 a.m.; nothing was changed' },
     );
   }
-  const date = new Date(value);
-  if (!ISO_WITH_OFFSET.test(value) || Number.isNaN(date.getTime())) {
+  const m = ISO_WITH_OFFSET.exec(value);
+  const problem = m ? calendarProblem(m) : undefined;
+  if (problem) {
     throw new ValidationError(
-      `targetTime "${value}" is not an ISO 8601 time with a zone, e.g. ${example} or "targetTime": "latest"`,
+      `targetTime "${shown}" is not a real time: ${problem}, e.g. ${example}`,
+      'targetTime',
+      {
+        hint: 'fix the time and run again; nothing was changed',
+      },
+    );
+  }
+  const date = new Date(value);
+  if (!m || Number.isNaN(date.getTime())) {
+    throw new ValidationError(
+      `targetTime "${shown}" is not an ISO 8601 time with a zone, e.g. ${example} or "targetTime": "latest"`,
       'targetTime',
       { hint: 'fix the time and run again; nothing was changed' },
     );
@@ -89,19 +152,30 @@ export function parseTargetTime(value: string): Date {
   return date;
 }
 
+/** `time` in UTC for answers and tags: whole seconds, or milliseconds when it has any. */
+export function utcWithFraction(time: Date): string {
+  return time.getUTCMilliseconds() === 0 ? utc(time) : time.toISOString();
+}
+
 export interface RestoreWindow {
   readonly earliest: Date;
   readonly latest: Date;
   /** Where `earliest` came from (moto and some accounts return no RestoreWindow). */
   readonly earliestFrom: 'automated-backups' | 'instance-create-time' | 'retention-period';
+  /** One sentence saying where the window came from, for the answer. */
+  readonly source: string;
+  /** Set when the automated backups could not be read and the window is the instance's estimate. */
+  readonly fallbackReason?: string;
 }
 
 const DAY_MS = 86_400_000;
 
 /**
  * The restore window of `source`: latest = its LatestRestorableTime; earliest = the automated
- * backups' RestoreWindow.EarliestTime when RDS reports one, otherwise the later of the instance's
- * creation time and now minus the backup retention period (the documented meaning of retention).
+ * backups' RestoreWindow.EarliestTime when RDS reports one. When it cannot be read (AccessDenied,
+ * no automated backups listed, or no RestoreWindow as on moto), the window falls back to the
+ * instance's own LatestRestorableTime and BackupRetentionPeriod (earliest = the later of its
+ * creation time and now minus the retention, the documented meaning of retention), and says so.
  */
 export async function computeRestoreWindow(
   rds: RDSClient,
@@ -124,6 +198,7 @@ export async function computeRestoreWindow(
   }
   const latest = new Date(source.LatestRestorableTime);
   let reported: Date | undefined;
+  let fallbackReason: string;
   try {
     const res = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: id }));
     const times = (res.DBInstanceAutomatedBackups ?? [])
@@ -131,16 +206,39 @@ export async function computeRestoreWindow(
       .filter((t): t is Date => t !== undefined)
       .map((t) => new Date(t));
     if (times.length > 0) reported = new Date(Math.min(...times.map((t) => t.getTime())));
+    fallbackReason =
+      (res.DBInstanceAutomatedBackups ?? []).length === 0
+        ? 'DescribeDBInstanceAutomatedBackups listed no automated backups'
+        : 'the automated backups report no RestoreWindow';
   } catch (err) {
-    if (!/NotFound/.test(awsErrorCode(err)))
+    const fault = classifyFault(err);
+    if (fault === 'denied') {
+      fallbackReason = `DescribeDBInstanceAutomatedBackups was denied (${awsErrorCode(err)}: the role needs rds:DescribeDBInstanceAutomatedBackups on the db resource)`;
+    } else if (fault === 'notFound') {
+      fallbackReason = `DescribeDBInstanceAutomatedBackups found none (${awsErrorCode(err)})`;
+    } else {
       throw translateAwsError(err, { operation: `describe automated backups of ${id}` });
+    }
   }
-  if (reported) return { earliest: reported, latest, earliestFrom: 'automated-backups' };
+  const latestFrom = `latest is the instance's LatestRestorableTime`;
+  if (reported)
+    return {
+      earliest: reported,
+      latest,
+      earliestFrom: 'automated-backups',
+      source: `earliest is the automated backups' RestoreWindow.EarliestTime; ${latestFrom}`,
+    };
   const byRetention = new Date(now.getTime() - retention * DAY_MS);
   const created = source.InstanceCreateTime ? new Date(source.InstanceCreateTime) : undefined;
-  if (created && created > byRetention)
-    return { earliest: created, latest, earliestFrom: 'instance-create-time' };
-  return { earliest: byRetention, latest, earliestFrom: 'retention-period' };
+  const fromCreate = created !== undefined && created > byRetention;
+  const say = `${fallbackReason}, so the window is estimated from the instance itself: ${latestFrom}; earliest is ${fromCreate ? 'its creation time' : `now minus its ${retention}-day BackupRetentionPeriod`}. RDS may still refuse a time within minutes of the earliest edge`;
+  return {
+    earliest: fromCreate && created ? created : byRetention,
+    latest,
+    earliestFrom: fromCreate ? 'instance-create-time' : 'retention-period',
+    source: say,
+    fallbackReason,
+  };
 }
 
 function utc(d: Date): string {
@@ -178,6 +276,8 @@ export interface RestorePitrDeps {
   readonly config: RestoreGuardConfig;
   readonly metrics: MetricSink;
   readonly now?: () => Date;
+  /** A unique id per request (tagged on the new instance). @default crypto.randomUUID */
+  readonly requestId?: () => string;
 }
 
 export interface RestorePitrResult {
@@ -188,7 +288,19 @@ export interface RestorePitrResult {
   /** The requested time in UTC, or the LatestRestorableTime at the request for `latest`. */
   readonly restoreTime: string;
   readonly useLatestRestorableTime: boolean;
-  readonly window: { readonly earliest: string; readonly latest: string; readonly earliestFrom: string };
+  readonly window: {
+    readonly earliest: string;
+    readonly latest: string;
+    readonly earliestFrom: string;
+    /** Where the window came from (automated backups, or the instance's own times as a fallback). */
+    readonly source: string;
+  };
+  /** The protected instance this restore is a copy of (tagged on the new instance). */
+  readonly protectedInstanceId: string;
+  /** The source's tags copied onto the new instance, and those dropped for RDS's 50-tag limit. */
+  readonly tags: { readonly copied: readonly string[]; readonly dropped: readonly string[] };
+  /** Set when the restore call's answer was lost and reading state showed it had started. */
+  readonly resolvedFromState?: string;
   readonly targetInstanceId: string;
   readonly settings: SourceSettings;
   readonly warnings: readonly string[];
@@ -210,12 +322,16 @@ export async function restorePitr(
   const { rds, config } = deps;
   requireConfirmation(input, 'start a point-in-time restore');
   const useLatest = input.targetTime.toLowerCase() === LATEST;
+  // Every field is checked before the first AWS call.
+  checkRestoreTargetName(config, input.targetInstanceId, now());
   const requested = useLatest ? undefined : parseTargetTime(input.targetTime);
-  const sourceId = input.sourceInstanceId ?? config.dbInstanceId;
-  // The function's IAM role may restore only from production instances; say so before AWS does.
-  if (!isProductionInstanceId(config, sourceId)) {
+  const sourceId = (input.sourceInstanceId ?? config.dbInstanceId).toLowerCase();
+  // The sources: a protected instance, or production's aside copy after a promotion
+  // (`<prod>-pre-promote-<UTC time>`), whose automated backups hold the history before the promotion.
+  const protectedId = productionIds(config).find((p) => p === sourceId || isAsideOf(sourceId, p));
+  if (!protectedId) {
     throw new GuardRailError(
-      `sourceInstanceId "${sourceId}" is not a protected instance (${productionIds(config).join(', ')}), e.g. "sourceInstanceId": "${config.dbInstanceId}"`,
+      `sourceInstanceId "${truncateForEcho(input.sourceInstanceId ?? '')}" is not a protected instance (${productionIds(config).join(', ')}) nor one set aside by promote-restore (<protected>-pre-promote-YYYYMMDDHHMMSS), e.g. "sourceInstanceId": "${config.dbInstanceId}"`,
       { hint: 'leave sourceInstanceId out to restore the protected instance; nothing was changed' },
     );
   }
@@ -237,15 +353,41 @@ export async function restorePitr(
     storageEncrypted: source.StorageEncrypted === true,
     kmsKeyId: source.KmsKeyId,
   });
-  const restoreTime = utc(requested ?? window.latest);
+  const restoreTime = requested ? utcWithFraction(requested) : utc(window.latest);
+  const realSourceId = source.DBInstanceIdentifier ?? sourceId;
+  const startedAt = now();
+  const requestId = (deps.requestId ?? randomUUID)();
+  const merged = mergeRestoreTags(
+    source.TagList,
+    restoreTags({
+      startedAt,
+      sourceInstanceId: realSourceId,
+      protectedInstanceId: protectedId,
+      requestId,
+      restoredToTime: restoreTime,
+    }),
+  );
   const base = {
-    sourceInstanceId: source.DBInstanceIdentifier ?? sourceId,
+    sourceInstanceId: realSourceId,
+    protectedInstanceId: protectedId,
     restoreTime,
     useLatestRestorableTime: useLatest,
-    window: { earliest: utc(window.earliest), latest: utc(window.latest), earliestFrom: window.earliestFrom },
+    window: {
+      earliest: utc(window.earliest),
+      latest: utc(window.latest),
+      earliestFrom: window.earliestFrom,
+      source: window.source,
+    },
     targetInstanceId,
     settings,
-    warnings: settingsWarnings(settings, sourceId),
+    tags: { copied: merged.copied, dropped: merged.dropped },
+    warnings: [
+      ...settingsWarnings(settings, sourceId),
+      ...(window.fallbackReason ? [`restore window: ${window.source}`] : []),
+      ...(merged.dropped.length > 0
+        ? [`RDS allows ${MAX_RDS_TAGS} tags: the source's tags ${merged.dropped.join(', ')} were not copied`]
+        : []),
+    ],
   };
   if (input.dryRun === true) {
     return {
@@ -266,28 +408,26 @@ export async function restorePitr(
       },
     };
   }
-  const startedAt = now();
-  let status: string | undefined;
-  try {
-    const res = await rds.send(
-      new RestoreDBInstanceToPointInTimeCommand({
-        SourceDBInstanceIdentifier: base.sourceInstanceId,
-        TargetDBInstanceIdentifier: targetInstanceId,
-        ...(requested ? { RestoreTime: requested } : { UseLatestRestorableTime: true }),
-        ...restoreRequestSettings(settings),
-        Tags: restoreTags({
-          startedAt,
-          sourceInstanceId: base.sourceInstanceId,
-          restoredToTime: restoreTime,
-        }),
-      }),
-    );
-    status = res.DBInstance?.DBInstanceStatus;
-  } catch (err) {
-    throw translateAwsError(err, {
+  const call = await sendRestore(
+    rds,
+    {
+      targetInstanceId,
+      requestId,
       operation: `point-in-time restore of ${base.sourceInstanceId} to ${restoreTime} as ${targetInstanceId}`,
-    });
-  }
+    },
+    async () => {
+      const res = await rds.send(
+        new RestoreDBInstanceToPointInTimeCommand({
+          SourceDBInstanceIdentifier: base.sourceInstanceId,
+          TargetDBInstanceIdentifier: targetInstanceId,
+          ...(requested ? { RestoreTime: requested } : { UseLatestRestorableTime: true }),
+          ...restoreRequestSettings(settings),
+          Tags: merged.tags,
+        }),
+      );
+      return res.DBInstance?.DBInstanceStatus;
+    },
+  );
   deps.metrics.add(KbMetrics.RestoreStarted, 1);
   const statusEvent = { targetInstanceId };
   return {
@@ -296,7 +436,8 @@ export async function restorePitr(
     action: 'started',
     ...base,
     startedAt: startedAt.toISOString(),
-    ...(status ? { status } : {}),
+    ...(call.status ? { status: call.status } : {}),
+    ...(call.resolvedFromState ? { resolvedFromState: call.resolvedFromState } : {}),
     next: {
       function: 'restore-status',
       event: statusEvent,

@@ -9,10 +9,14 @@ import {
   type NotSent,
 } from '../shared/aws-requests';
 
+/** kb-dr's tags merged with the source instance's own (a `team` tag stands for those). */
 const restoreTags = requestTags({
+  team: 'knowledge',
   ...MANAGED_BY_CONTEXT,
   'kb-dr:restore-started-at': '2026-11-22T09:00:00.000Z',
   'kb-dr:restored-from-instance': '{protected}',
+  'kb-dr:protected-instance': '{protected}',
+  'kb-dr:restore-request': '0b7c9a52-5f0e-4f7e-9d8a-2f1f3c4d5e6f',
   'kb-dr:restored-from-snapshot': '{snapshot}',
 });
 
@@ -65,18 +69,18 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
   },
   ...rdsKms('RestoreDBInstanceFromDBSnapshotCommand'),
   {
-    command: 'ListTagsForResourceCommand',
-    action: 'rds:ListTagsForResource',
-    purpose: "the source instance's tags, merged into the restored instance's",
-    resources: [{ arn: ARN.protectedDb }],
-    pending: 'issue 9 point 5 (merge the source tags)',
+    command: 'DescribeDBInstancesCommand',
+    action: 'rds:DescribeDBInstances',
+    purpose:
+      "a pre-promotion snapshot's instance (production's aside copy): its settings and tags (TagList) to copy",
+    resources: [{ arn: ARN.asideDb }],
   },
   {
-    command: 'ListTagsForResourceCommand',
-    action: 'rds:ListTagsForResource',
-    purpose: 'an existing kb-restore-* instance: was it made by kb-dr (answer with what exists)',
+    command: 'DescribeDBInstancesCommand',
+    action: 'rds:DescribeDBInstances',
+    purpose:
+      "a restore whose answer was lost: does the target exist with this request's kb-dr:restore-request tag (TagList)",
     resources: [{ arn: ARN.restoreDb }],
-    pending: 'issue 10 (ambiguous restore outcome resolved from state)',
   },
 ];
 

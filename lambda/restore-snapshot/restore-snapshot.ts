@@ -2,21 +2,29 @@
  * restore-snapshot: restore a kb-dr backup to a NEW instance and return at once with what was
  * started and the exact event for restore-status. Every guard runs before the single mutating call.
  */
+import { randomUUID } from 'node:crypto';
 import { RestoreDBInstanceFromDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { translateAwsError } from '../shared/errors';
+import { GuardRailError } from '../shared/errors';
 import {
   checkRestoreTarget,
+  checkRestoreTargetName,
   describeInstanceIfExists,
+  isProductionInstanceId,
+  productionIds,
   requireConfirmation,
+  truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
 import { KbMetrics } from '../shared/metrics-catalog';
 import {
+  MAX_RDS_TAGS,
+  mergeRestoreTags,
   resolveBackupSnapshot,
   restoreRequestSettings,
+  sendRestore,
   restoreTags,
   settingsFromInstance,
   settingsWarnings,
@@ -27,6 +35,8 @@ import {
 export const RestoreSnapshotEventSchema = z.strictObject({
   snapshotId: z.string(),
   targetInstanceId: z.string(),
+  /** The protected instance whose backup this is. @default the configured protected instance */
+  sourceInstanceId: z.string().optional(),
   confirm: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
@@ -39,6 +49,7 @@ export const RESTORE_SNAPSHOT_EVENT: EventSpec<typeof RestoreSnapshotEventSchema
   fieldExamples: {
     snapshotId: '"latest" or "kb-snapshot-20261122-020000"',
     targetInstanceId: '"kb-restore-drill-1"',
+    sourceInstanceId: '"kb-prod"',
     confirm: 'true',
     dryRun: 'false',
   },
@@ -54,6 +65,8 @@ export interface RestoreSnapshotDeps {
   readonly config: RestoreSnapshotConfig;
   readonly metrics: MetricSink;
   readonly now?: () => Date;
+  /** A unique id per request (tagged on the new instance). @default crypto.randomUUID */
+  readonly requestId?: () => string;
 }
 
 export interface RestoreSnapshotResult {
@@ -68,11 +81,17 @@ export interface RestoreSnapshotResult {
     readonly sourceInstanceId?: string;
     readonly encrypted: boolean;
   };
+  /** The protected instance this backup is of (tagged on the new instance). */
+  readonly protectedInstanceId: string;
+  /** The source's tags copied onto the new instance, and those dropped for RDS's 50-tag limit. */
+  readonly tags: { readonly copied: readonly string[]; readonly dropped: readonly string[] };
   readonly targetInstanceId: string;
   readonly settings: SourceSettings;
   readonly warnings: readonly string[];
   readonly startedAt?: string;
   readonly status?: string;
+  /** Set when the restore call's answer was lost and reading state showed it had started. */
+  readonly resolvedFromState?: string;
   /** What to run next, with the exact event. */
   readonly next: {
     readonly function: string;
@@ -90,18 +109,33 @@ export async function restoreSnapshot(
   const dryRun = input.dryRun === true;
   requireConfirmation(input, 'start a restore');
   const { config, rds } = deps;
+  // Every id is checked before the first AWS call.
+  checkRestoreTargetName(config, input.targetInstanceId, now());
+  const protectedId = (input.sourceInstanceId ?? config.dbInstanceId).toLowerCase();
+  if (!isProductionInstanceId(config, protectedId)) {
+    throw new GuardRailError(
+      `sourceInstanceId "${truncateForEcho(input.sourceInstanceId ?? '')}" is not a protected instance (${productionIds(config).join(', ')}), e.g. "sourceInstanceId": "${config.dbInstanceId}"`,
+      {
+        hint: 'leave sourceInstanceId out to restore a backup of the protected instance; nothing was changed',
+      },
+    );
+  }
   const backup = await resolveBackupSnapshot(
-    { rds, s3: deps.s3, bucket: config.backupBucket, dbInstanceId: config.dbInstanceId },
+    { rds, s3: deps.s3, bucket: config.backupBucket, dbInstanceId: protectedId },
     input.snapshotId,
   );
   const targetInstanceId = await checkRestoreTarget(rds, config, input.targetInstanceId, now());
   const snap = backup.snapshot;
-  const sourceId = snap.DBInstanceIdentifier ?? config.dbInstanceId;
-  const source = await describeInstanceIfExists(rds, sourceId);
-  const settings = settingsFromInstance(source, {
-    storageEncrypted: snap.Encrypted === true,
-    kmsKeyId: snap.KmsKeyId,
-  });
+  const sourceId = snap.DBInstanceIdentifier ?? protectedId;
+  // The instance the snapshot was taken of, else (renamed aside and deleted since) the protected one.
+  const source =
+    (await describeInstanceIfExists(rds, sourceId)) ??
+    (sourceId.toLowerCase() === protectedId ? undefined : await describeInstanceIfExists(rds, protectedId));
+  const settings = settingsFromInstance(
+    source,
+    { storageEncrypted: snap.Encrypted === true, kmsKeyId: snap.KmsKeyId },
+    snap,
+  );
   const snapshotInfo = {
     id: snap.DBSnapshotIdentifier,
     resolvedFrom: backup.resolvedFrom,
@@ -109,54 +143,83 @@ export async function restoreSnapshot(
     ...(snap.DBInstanceIdentifier ? { sourceInstanceId: snap.DBInstanceIdentifier } : {}),
     encrypted: snap.Encrypted === true,
   };
-  const warnings = settingsWarnings(settings, sourceId);
+  const startedAt = now();
+  const requestId = (deps.requestId ?? randomUUID)();
+  const merged = mergeRestoreTags(
+    // The live instance's tags when it exists, else the ones the snapshot carries.
+    source?.TagList ?? snap.TagList,
+    restoreTags({
+      startedAt,
+      sourceInstanceId: sourceId,
+      protectedInstanceId: protectedId,
+      requestId,
+      snapshotId: snap.DBSnapshotIdentifier,
+    }),
+  );
+  const warnings = [
+    ...settingsWarnings(settings, sourceId),
+    ...(merged.dropped.length > 0
+      ? [`RDS allows ${MAX_RDS_TAGS} tags: the source's tags ${merged.dropped.join(', ')} were not copied`]
+      : []),
+  ];
   const statusEvent = { targetInstanceId };
+  const common = {
+    snapshot: snapshotInfo,
+    protectedInstanceId: protectedId,
+    targetInstanceId,
+    settings,
+    tags: { copied: merged.copied, dropped: merged.dropped },
+    warnings,
+  };
 
   if (dryRun) {
     return {
       ok: true,
       dryRun: true,
       action: 'plan',
-      snapshot: snapshotInfo,
-      targetInstanceId,
-      settings,
-      warnings,
+      ...common,
       next: {
         function: 'restore-snapshot',
-        event: { snapshotId: snap.DBSnapshotIdentifier, targetInstanceId, confirm: true, dryRun: false },
+        event: {
+          snapshotId: snap.DBSnapshotIdentifier,
+          targetInstanceId,
+          ...(input.sourceInstanceId ? { sourceInstanceId: protectedId } : {}),
+          confirm: true,
+          dryRun: false,
+        },
         say: 'dry run: nothing was changed; run restore-snapshot with this event to start the restore',
       },
     };
   }
 
-  const startedAt = now();
-  let status: string | undefined;
-  try {
-    const res = await rds.send(
-      new RestoreDBInstanceFromDBSnapshotCommand({
-        DBInstanceIdentifier: targetInstanceId,
-        DBSnapshotIdentifier: snap.DBSnapshotIdentifier,
-        ...restoreRequestSettings(settings),
-        Tags: restoreTags({ startedAt, sourceInstanceId: sourceId, snapshotId: snap.DBSnapshotIdentifier }),
-      }),
-    );
-    status = res.DBInstance?.DBInstanceStatus;
-  } catch (err) {
-    throw translateAwsError(err, {
+  const call = await sendRestore(
+    rds,
+    {
+      targetInstanceId,
+      requestId,
       operation: `restore snapshot ${snap.DBSnapshotIdentifier} to ${targetInstanceId}`,
-    });
-  }
+    },
+    async () => {
+      const res = await rds.send(
+        new RestoreDBInstanceFromDBSnapshotCommand({
+          DBInstanceIdentifier: targetInstanceId,
+          DBSnapshotIdentifier: snap.DBSnapshotIdentifier,
+          ...restoreRequestSettings(settings),
+          Tags: merged.tags,
+        }),
+      );
+      return res.DBInstance?.DBInstanceStatus;
+    },
+  );
   deps.metrics.add(KbMetrics.RestoreStarted, 1);
   return {
     ok: true,
     dryRun: false,
     action: 'started',
-    snapshot: snapshotInfo,
-    targetInstanceId,
-    settings,
-    warnings,
+    ...common,
     startedAt: startedAt.toISOString(),
-    ...(status ? { status } : {}),
+    ...(call.status ? { status: call.status } : {}),
+    ...(call.resolvedFromState ? { resolvedFromState: call.resolvedFromState } : {}),
     next: {
       function: 'restore-status',
       event: statusEvent,

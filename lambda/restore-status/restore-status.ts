@@ -7,18 +7,26 @@
  */
 import { AddTagsToResourceCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import { z } from 'zod';
-import { NotFoundError, translateAwsError } from '../shared/errors';
-import { describeInstanceIfExists, hasRestorePrefix, type RestoreGuardConfig } from '../shared/guards';
+import { NotFoundError, ValidationError, translateAwsError } from '../shared/errors';
+import {
+  describeInstanceIfExists,
+  hasRestorePrefix,
+  truncateForEcho,
+  type RestoreGuardConfig,
+} from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
 import { KbMetrics } from '../shared/metrics-catalog';
 import {
+  MANAGED_BY_TAG,
+  PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_INSTANCE_TAG_KEY,
   RESTORED_FROM_SNAPSHOT_TAG_KEY,
   RESTORED_TO_TIME_TAG_KEY,
   RESTORE_AVAILABLE_AT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
+  isValidDbInstanceId,
 } from '../shared/naming';
-import { RTO_TARGET_SECONDS, tagRecord, type MetricSink } from '../shared/restore-common';
+import { RTO_TARGET_SECONDS, promotableInto, tagRecord, type MetricSink } from '../shared/restore-common';
 
 export const RestoreStatusEventSchema = z.strictObject({ targetInstanceId: z.string().min(1) });
 export type RestoreStatusEvent = z.infer<typeof RestoreStatusEventSchema>;
@@ -74,8 +82,12 @@ export interface RestoreStatusResult {
   readonly restoredFrom: {
     readonly snapshotId?: string;
     readonly instanceId?: string;
+    /** The protected instance it is a copy of. */
+    readonly protectedInstanceId?: string;
     readonly toTime?: string;
   };
+  /** Bookkeeping that could not be done (the status above is still right), and what it affects. */
+  readonly warnings?: readonly string[];
   readonly restoreStartedAt?: string;
   readonly availableAt?: string;
   /** Seconds since the restore started, frozen once the instance was first seen available. */
@@ -99,7 +111,8 @@ function parseTime(value: string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-async function recordAvailable(rds: RDSClient, instance: DBInstance, at: Date): Promise<void> {
+/** Record the moment the restore was first seen available; returns why it could not, if it could not. */
+async function recordAvailable(rds: RDSClient, instance: DBInstance, at: Date): Promise<string | undefined> {
   try {
     await rds.send(
       new AddTagsToResourceCommand({
@@ -107,8 +120,9 @@ async function recordAvailable(rds: RDSClient, instance: DBInstance, at: Date): 
         Tags: [{ Key: RESTORE_AVAILABLE_AT_TAG_KEY, Value: at.toISOString() }],
       }),
     );
+    return undefined;
   } catch (err) {
-    throw translateAwsError(err, { operation: `tag ${instance.DBInstanceIdentifier} as available` });
+    return translateAwsError(err, { operation: `tag ${instance.DBInstanceIdentifier} as available` }).message;
   }
 }
 
@@ -119,6 +133,13 @@ export async function restoreStatus(
 ): Promise<RestoreStatusResult> {
   const now = (deps.now ?? (() => new Date()))();
   const { rds, config } = deps;
+  if (!isValidDbInstanceId(input.targetInstanceId)) {
+    throw new ValidationError(
+      `targetInstanceId "${truncateForEcho(input.targetInstanceId)}" is not a valid RDS instance id (1-63 letters, digits and single hyphens, starting with a letter), e.g. "targetInstanceId": "${config.restorePrefix}drill-1"`,
+      'targetInstanceId',
+      { hint: 'use the id restore-snapshot or restore-pitr returned; nothing was sent to AWS' },
+    );
+  }
   const instance = await describeInstanceIfExists(rds, input.targetInstanceId);
   if (!instance) {
     throw new NotFoundError(
@@ -136,10 +157,18 @@ export async function restoreStatus(
   let availableAt = parseTime(tags[RESTORE_AVAILABLE_AT_TAG_KEY]);
   const isKbRestore = startedAt !== undefined && hasRestorePrefix(config, id);
 
+  const warnings: string[] = [];
   if (phase === 'available' && isKbRestore && !availableAt && instance.DBInstanceArn) {
-    await recordAvailable(rds, instance, now);
-    availableAt = now;
-    deps.metrics.add(KbMetrics.RestoreDuration, Math.max(0, (now.getTime() - startedAt.getTime()) / 1000));
+    const tagFailure = await recordAvailable(rds, instance, now);
+    if (tagFailure) {
+      // RestoreDuration is emitted only with the tag, so it is emitted once per restore.
+      warnings.push(
+        `could not write the tag ${RESTORE_AVAILABLE_AT_TAG_KEY} (${tagFailure}): the RTO clock is not stopped (elapsed keeps counting on each status call until the tag is written) and RestoreDuration was not emitted; the next restore-status call tries again (the role needs rds:AddTagsToResource on ${instance.DBInstanceArn})`,
+      );
+    } else {
+      availableAt = now;
+      deps.metrics.add(KbMetrics.RestoreDuration, Math.max(0, (now.getTime() - startedAt.getTime()) / 1000));
+    }
   }
 
   const clockEnd = availableAt ?? now;
@@ -159,13 +188,15 @@ export async function restoreStatus(
   const restoredFrom = {
     ...(tags[RESTORED_FROM_SNAPSHOT_TAG_KEY] ? { snapshotId: tags[RESTORED_FROM_SNAPSHOT_TAG_KEY] } : {}),
     ...(tags[RESTORED_FROM_INSTANCE_TAG_KEY] ? { instanceId: tags[RESTORED_FROM_INSTANCE_TAG_KEY] } : {}),
+    ...(tags[PROTECTED_INSTANCE_TAG_KEY] ? { protectedInstanceId: tags[PROTECTED_INSTANCE_TAG_KEY] } : {}),
     ...(tags[RESTORED_TO_TIME_TAG_KEY] ? { toTime: tags[RESTORED_TO_TIME_TAG_KEY] } : {}),
   };
+  const promoteInto = hasRestorePrefix(config, id) ? promotableInto(config, tags) : undefined;
   const promoteEvent =
-    phase === 'available' && hasRestorePrefix(config, id)
+    phase === 'available' && promoteInto
       ? {
           restoredInstanceId: id,
-          productionInstanceId: config.dbInstanceId,
+          productionInstanceId: promoteInto,
           confirm: true,
           forceProduction: true,
         }
@@ -194,6 +225,10 @@ export async function restoreStatus(
       todo.push(
         `to serve production from it (keeps the app's endpoint): promote-restore ${JSON.stringify(promoteEvent)}`,
       );
+    else if (hasRestorePrefix(config, id))
+      todo.push(
+        `it cannot be promoted: it is not a kb-dr restore of a configured production instance (tags ${MANAGED_BY_TAG.key}, ${PROTECTED_INSTANCE_TAG_KEY}); restore the production instance's own backup to promote`,
+      );
     if (hasRestorePrefix(config, id))
       todo.push(
         `a drill? delete it afterwards: aws rds modify-db-instance --db-instance-identifier ${id} --no-deletion-protection --apply-immediately, then aws rds delete-db-instance --db-instance-identifier ${id} --skip-final-snapshot`,
@@ -213,5 +248,6 @@ export async function restoreStatus(
     ...(endpoint ? { endpoint } : {}),
     todo,
     ...(promoteEvent ? { promoteEvent } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

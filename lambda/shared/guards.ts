@@ -2,7 +2,7 @@
  * Guard rails shared by the restore functions. Every check here runs before any mutating AWS
  * call, so a refused request changes nothing.
  */
-import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, type DBInstance, type RDSClient, type Tag } from '@aws-sdk/client-rds';
 import {
   AlreadyExistsError,
   GuardRailError,
@@ -10,7 +10,12 @@ import {
   awsErrorCode,
   translateAwsError,
 } from './errors';
-import { isValidDbInstanceId } from './naming';
+import {
+  MANAGED_BY_TAG,
+  PROTECTED_INSTANCE_TAG_KEY,
+  RESTORED_FROM_INSTANCE_TAG_KEY,
+  isValidDbInstanceId,
+} from './naming';
 
 /** The settings the restore guards need. */
 export interface RestoreGuardConfig {
@@ -32,6 +37,18 @@ export function productionIds(cfg: RestoreGuardConfig): string[] {
 /** True when `id` names a production instance (the protected one or any configured production id). */
 export function isProductionInstanceId(cfg: RestoreGuardConfig, id: string): boolean {
   return [cfg.dbInstanceId, ...cfg.productionInstanceIds].some((p) => sameInstanceId(p, id));
+}
+
+/** An input value as it may be echoed back in a message: at most 80 characters. */
+export function truncateForEcho(value: string, max = 80): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}
+
+/** `<prod>-pre-promote-YYYYMMDDHHMMSS`: where promote-restore sets production aside. */
+export function isAsideOf(id: string, productionId: string): boolean {
+  const prefix = `${productionId.toLowerCase()}-pre-promote-`;
+  const lower = id.toLowerCase();
+  return lower.startsWith(prefix) && /^\d{14}$/.test(lower.slice(prefix.length));
 }
 
 /** True when `id` carries the configured restore prefix (case-insensitively). */
@@ -78,19 +95,19 @@ export function exampleRestoreId(cfg: RestoreGuardConfig, now: Date = new Date()
 }
 
 /**
- * Check a restore target: a valid RDS id, not production, with the restore prefix, not existing
- * yet. Returns the id in lower case (what RDS will call it).
+ * Check a restore target's name without any AWS call: a valid RDS id, not production, with the
+ * restore prefix. Returns the id in lower case (what RDS will call it).
  */
-export async function checkRestoreTarget(
-  rds: RDSClient,
+export function checkRestoreTargetName(
   cfg: RestoreGuardConfig,
   targetInstanceId: string,
   now: Date = new Date(),
-): Promise<string> {
+): string {
   const example = exampleRestoreId(cfg, now);
+  const shown = truncateForEcho(targetInstanceId);
   if (!isValidDbInstanceId(targetInstanceId)) {
     throw new ValidationError(
-      `targetInstanceId "${targetInstanceId}" is not a valid RDS instance id (1-63 letters, digits and single hyphens, starting with a letter), e.g. "targetInstanceId": "${example}"`,
+      `targetInstanceId "${shown}" is not a valid RDS instance id (1-63 letters, digits and single hyphens, starting with a letter), e.g. "targetInstanceId": "${example}"`,
       'targetInstanceId',
       { hint: 'fix the id and run again; nothing was changed' },
     );
@@ -109,6 +126,21 @@ export async function checkRestoreTarget(
       { hint: 'rename the target; only prefixed instances can be restored to (nothing was changed)' },
     );
   }
+  return targetInstanceId.toLowerCase();
+}
+
+/**
+ * Check a restore target: a valid RDS id, not production, with the restore prefix, not existing
+ * yet. Returns the id in lower case (what RDS will call it).
+ */
+export async function checkRestoreTarget(
+  rds: RDSClient,
+  cfg: RestoreGuardConfig,
+  targetInstanceId: string,
+  now: Date = new Date(),
+): Promise<string> {
+  checkRestoreTargetName(cfg, targetInstanceId, now);
+  const example = exampleRestoreId(cfg, now);
   const existing = await describeInstanceIfExists(rds, targetInstanceId);
   if (existing) {
     throw new AlreadyExistsError(
@@ -119,4 +151,27 @@ export async function checkRestoreTarget(
     );
   }
   return targetInstanceId.toLowerCase();
+}
+
+/** Tags as a plain record. */
+export function tagRecord(tags: readonly Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+/** True when the tags mark a kb-dr backup. */
+export function isManagedByKbDr(tags: Record<string, string>): boolean {
+  return tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;
+}
+
+/**
+ * The production instance a restore may be promoted into: the protected instance it was restored
+ * from (its `kb-dr:protected-instance` tag; restores made before that tag existed carry only
+ * `kb-dr:restored-from-instance`), when that is a configured production instance.
+ */
+export function promotableInto(config: RestoreGuardConfig, tags: Record<string, string>): string | undefined {
+  if (!isManagedByKbDr(tags)) return undefined;
+  const from = (tags[PROTECTED_INSTANCE_TAG_KEY] ?? tags[RESTORED_FROM_INSTANCE_TAG_KEY])?.toLowerCase();
+  return from && isProductionInstanceId(config, from) ? from : undefined;
 }

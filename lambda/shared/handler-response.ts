@@ -136,10 +136,22 @@ function rethrow(err: Error): never {
   throw err;
 }
 
+/**
+ * The refusals: errors the restore functions raise only before any mutating call (or that AWS
+ * answers definitively to the one mutating call), so nothing was changed. One rule for all of them:
+ * they carry `nothingChanged: true` and the CLI exits 2.
+ */
+const REFUSALS = new Set(['ValidationError', 'GuardRailError', 'NotFoundError', 'AlreadyExistsError']);
+
+/** True when the error is a refusal, or says itself that nothing was changed. */
+export function isRefusal(e: KbDrError): boolean {
+  return REFUSALS.has(e.name) || (e as { nothingChanged?: unknown }).nothingChanged === true;
+}
+
 /** Map any error to the caller-facing failure. Unknown errors are translated, never passed raw. */
 export function toFailure(err: unknown, operation = 'the request'): FailureResponse {
   const e = err instanceof KbDrError ? err : translateAwsError(err, { operation });
-  const refused = e.name === 'ValidationError' || e.name === 'GuardRailError';
+  const refused = isRefusal(e);
   return {
     ok: false,
     error: e.message,
@@ -172,8 +184,12 @@ export function isFailure(res: unknown): res is FailureResponse {
   return typeof res === 'object' && res !== null && (res as { ok?: unknown }).ok === false;
 }
 
-/** Exit status for a CLI: 0 success, 2 refused input (nothing changed), 1 any other failure. */
+/**
+ * Exit status for a CLI: 0 success, 2 refused (nothing changed), 1 any other failure. A refusal's
+ * errorType counts even without `nothingChanged` (an answer from a function deployed before every
+ * refusal carried it).
+ */
 export function exitCodeFor(res: unknown): number {
   if (!isFailure(res)) return 0;
-  return res.nothingChanged ? 2 : 1;
+  return res.nothingChanged === true || REFUSALS.has(res.errorType) ? 2 : 1;
 }

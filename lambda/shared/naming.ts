@@ -23,6 +23,8 @@ export const RESTORED_TO_TIME_TAG_KEY = 'kb-dr:restored-to-time';
 export const RESTORE_STARTED_AT_TAG_KEY = 'kb-dr:restore-started-at';
 /** Tag restore-status sets the first time it sees a restored instance available (stops the RTO clock). */
 export const RESTORE_AVAILABLE_AT_TAG_KEY = 'kb-dr:restore-available-at';
+/** Unique per restore request: tells "the instance my lost request created" from any other. */
+export const RESTORE_REQUEST_TAG_KEY = 'kb-dr:restore-request';
 
 const SNAPSHOT_ID_RE = /^kb-snapshot-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/;
 
@@ -121,6 +123,9 @@ export function isValidDbInstanceId(id: string): boolean {
  * DBInstanceIdentifier is not enough, because after a promotion renames production aside and the
  * restored instance takes the production id, older snapshots name another instance yet are still
  * the protected instance's backups (found, counted and pruned by this tag).
+ * Restores (snapshot and PITR) tag the new instance with the protected instance they copy, so a
+ * promoted restore carries it, and promote-restore puts an instance only behind the production
+ * name its tag names.
  */
 export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
 

@@ -50,7 +50,6 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
         arn: 'arn:{partition}:s3:::{bucket}/exports/{exportTask}/export_tables_info_{exportTask}_from_1_to_2.json',
       },
     ],
-    pending: 'issue 9 point 4 (skipped tables)',
   },
   {
     ...s3Kms('GetObjectCommand', 'kms:Decrypt'),

@@ -5,20 +5,35 @@
  * backup on its own (the earlier FAIL already fails it).
  */
 import { DescribeExportTasksCommand, type DBSnapshot, type RDSClient } from '@aws-sdk/client-rds';
-import { HeadObjectCommand, ListObjectsV2Command, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+  type _Object,
+} from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { ValidationError, translateAwsError } from '../shared/errors';
-import { sameInstanceId } from '../shared/guards';
+import { ValidationError, awsErrorCode, translateAwsError } from '../shared/errors';
+import { classifyFault } from '../shared/fault-class';
+import { isAsideOf, sameInstanceId, truncateForEcho } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
 import type { BackupManifest } from '../shared/manifest';
 import { getManifest, latestSuccessfulManifest, listManifests } from '../shared/manifest-store';
 import { KbMetrics } from '../shared/metrics-catalog';
-import { MANAGED_BY_TAG, exportObjectsPrefix, exportTaskIdFor, isKbSnapshotId } from '../shared/naming';
+import {
+  MANAGED_BY_TAG,
+  exportObjectsPrefix,
+  exportTaskIdFor,
+  isKbSnapshotId,
+  manifestKey,
+} from '../shared/naming';
 import {
   LATEST,
   LIST_SNAPSHOTS_HINT,
   describeSnapshotIfExists,
   isManagedByKbDr,
+  manifestReadError,
+  snapshotProvenance,
   snapshotTags,
   type MetricSink,
 } from '../shared/restore-common';
@@ -42,8 +57,42 @@ export const CHECKS = {
   manifest: 'manifest present and consistent',
   exportCompleted: 'export completed',
   objects: 'exported objects present and encrypted with our key',
+  tables: 'export covers knowledge_entries and embedding_cache',
   size: 'size not suspiciously small against recent backups',
 } as const;
+
+/** The Knowledge Base tables every export must contain, not skipped. */
+export const REQUIRED_TABLES = ['knowledge_entries', 'embedding_cache'] as const;
+
+/**
+ * What RDS writes beside the exported Parquet files, at the top of `<S3Prefix>/<task-id>/`:
+ * `export_info_<task-id>.json` (the task's summary) and one or more
+ * `export_tables_info_<task-id>_from_<n>_to_<m>.json` (tables numbered n..m), each
+ *
+ *   { "perTableStatus": [ { "target": "<database>.<schema>.<table>", "status": "COMPLETE",
+ *       "warningMessage": "...", "sizeGB": 0.1, "tableStatistics": {...},
+ *       "schemaMetadata": {...} }, ... ] }
+ *
+ * (RDS user guide "Exporting DB snapshot data to Amazon S3", and tools that read these files).
+ * A table the export could not read, or whose columns it could not map, is skipped: it is
+ * missing from the list, or listed with a status other than COMPLETE and a warningMessage.
+ */
+export interface ExportTablesInfo {
+  readonly perTableStatus?: readonly {
+    readonly target?: string;
+    readonly status?: string;
+    readonly warningMessage?: string;
+  }[];
+}
+
+/** The key of an export_tables_info file for `exportTaskId` (batch n..m), as RDS names it. */
+export function exportTablesInfoKey(exportTaskId: string, from = 1, to = 1): string {
+  return `${exportObjectsPrefix(exportTaskId)}export_tables_info_${exportTaskId}_from_${from}_to_${to}.json`;
+}
+
+const TABLES_INFO_RE = /\/export_tables_info_[^/]*\.json$/;
+/** At most this many export_tables_info files are read. */
+export const MAX_TABLES_INFO_FILES = 50;
 
 /** How many earlier backups the size check compares against, and the minimum it needs. */
 export const SIZE_HISTORY = { compareWith: 7, minimum: 3, minFractionOfMedian: 0.5 } as const;
@@ -109,15 +158,23 @@ function checkManifest(
   manifest: BackupManifest | undefined,
   snapshot: DBSnapshot | undefined,
   id: string,
+  bucket: string,
   readError?: string,
 ): CheckResult {
   if (readError) return fail(CHECKS.manifest, readError);
   if (!manifest)
-    return fail(CHECKS.manifest, `no manifest at manifests/${id}.json: the backup run never recorded it`);
+    return fail(
+      CHECKS.manifest,
+      `no manifest at s3://${bucket}/${manifestKey(id)} (S3 answered not found: it does not exist): the backup run never recorded it`,
+    );
   const problems: string[] = [];
   if (manifest.status !== 'SUCCEEDED') problems.push(`status is ${manifest.status}`);
   if (manifest.snapshotId !== id) problems.push(`names snapshot ${manifest.snapshotId}`);
-  if (snapshot?.DBInstanceIdentifier && !sameInstanceId(manifest.dbInstanceId, snapshot.DBInstanceIdentifier))
+  if (
+    snapshot?.DBInstanceIdentifier &&
+    !sameInstanceId(manifest.dbInstanceId, snapshot.DBInstanceIdentifier) &&
+    !isAsideOf(snapshot.DBInstanceIdentifier, manifest.dbInstanceId)
+  )
     problems.push(
       `says instance ${manifest.dbInstanceId} but the snapshot is of ${snapshot.DBInstanceIdentifier}`,
     );
@@ -170,9 +227,9 @@ async function checkObjects(
   taskId: string,
   kmsKeyArn: string,
   manifest: BackupManifest | undefined,
+  objects: readonly _Object[],
 ): Promise<CheckResult> {
   const prefix = exportObjectsPrefix(taskId);
-  const objects = await listAll(s3, bucket, prefix);
   if (objects.length === 0) return fail(CHECKS.objects, `no objects under s3://${bucket}/${prefix}`);
   const totalBytes = objects.reduce((sum, o) => sum + (o.Size ?? 0), 0);
   const inspected = objects.slice(0, MAX_OBJECTS_INSPECTED);
@@ -210,6 +267,70 @@ async function checkObjects(
     CHECKS.objects,
     `${objects.length} object(s), ${totalBytes} bytes, SSE-KMS with our key${sampled}`,
   );
+}
+
+/** Read the export's own export_tables_info files and require both Knowledge Base tables. */
+async function checkTables(
+  s3: S3Client,
+  bucket: string,
+  taskId: string,
+  objects: readonly _Object[],
+): Promise<CheckResult> {
+  const prefix = exportObjectsPrefix(taskId);
+  const infoKeys = objects
+    .map((o) => o.Key ?? '')
+    .filter((k) => k.startsWith(prefix) && TABLES_INFO_RE.test(k))
+    .slice(0, MAX_TABLES_INFO_FILES);
+  if (infoKeys.length === 0)
+    return fail(
+      CHECKS.tables,
+      `no export_tables_info_*.json under s3://${bucket}/${prefix}: RDS writes it when the export completes, so which tables were exported (or skipped) cannot be confirmed`,
+    );
+  const entries: NonNullable<ExportTablesInfo['perTableStatus']>[number][] = [];
+  for (const key of infoKeys) {
+    let text: string;
+    try {
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      text = (await res.Body?.transformToString()) ?? '';
+    } catch (err) {
+      const denied = classifyFault(err) === 'denied';
+      return fail(
+        CHECKS.tables,
+        denied
+          ? `reading s3://${bucket}/${key} was DENIED (${awsErrorCode(err)}): check s3:GetObject on arn:aws:s3:::${bucket}/${prefix}* for this function's role and kms:Decrypt on the backup key`
+          : `reading s3://${bucket}/${key} failed: ${awsErrorCode(err)}: ${(err as Error).message}`,
+      );
+    }
+    try {
+      const info = JSON.parse(text) as ExportTablesInfo;
+      if (!Array.isArray(info.perTableStatus)) throw new Error('it has no perTableStatus list');
+      entries.push(...info.perTableStatus);
+    } catch (err) {
+      return fail(CHECKS.tables, `s3://${bucket}/${key} is unreadable: ${(err as Error).message}`);
+    }
+  }
+  const problems: string[] = [];
+  const found: string[] = [];
+  for (const table of REQUIRED_TABLES) {
+    const mine = entries.filter((e) => (e.target ?? '').split('.').pop() === table);
+    if (mine.length === 0) {
+      problems.push(
+        `${table} is not in the export (not listed in ${infoKeys.length} export_tables_info file(s))`,
+      );
+      continue;
+    }
+    const bad = mine.find(
+      (e) => (e.status ?? '').toUpperCase() !== 'COMPLETE' || /skip/i.test(e.warningMessage ?? ''),
+    );
+    if (bad)
+      problems.push(
+        `${bad.target} was skipped (status ${bad.status ?? 'missing'}${bad.warningMessage ? `: ${bad.warningMessage}` : ''})`,
+      );
+    else found.push(mine.map((e) => e.target).join(', '));
+  }
+  return problems.length > 0
+    ? fail(CHECKS.tables, `${problems.join('; ')}: this export is not a usable copy of the Knowledge Base`)
+    : pass(CHECKS.tables, `${found.join(' and ')} exported COMPLETE`);
 }
 
 async function checkSize(
@@ -253,7 +374,7 @@ export async function validateBackup(
   const isLatest = input.snapshotId.toLowerCase() === LATEST;
   if (!isLatest && !isKbSnapshotId(input.snapshotId)) {
     throw new ValidationError(
-      `snapshotId "${input.snapshotId}" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"`,
+      `snapshotId "${truncateForEcho(input.snapshotId)}" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"`,
       'snapshotId',
       { hint: LIST_SNAPSHOTS_HINT },
     );
@@ -264,7 +385,11 @@ export async function validateBackup(
   let manifestError: string | undefined;
   let snapshotId = input.snapshotId;
   if (isLatest) {
-    manifest = await latestSuccessfulManifest(loc, config.dbInstanceId);
+    try {
+      manifest = await latestSuccessfulManifest(loc, config.dbInstanceId);
+    } catch (err) {
+      throw manifestReadError(err, config.backupBucket, undefined, 'validate "latest"');
+    }
     if (!manifest) {
       checks.push(
         fail(
@@ -280,7 +405,11 @@ export async function validateBackup(
     try {
       manifest = await getManifest(loc, snapshotId);
     } catch (err) {
-      manifestError = `manifest unreadable: ${(err as Error).message}`;
+      const e = manifestReadError(err, config.backupBucket, manifestKey(snapshotId), 'read the manifest');
+      manifestError =
+        e.name === 'AccessDeniedError'
+          ? `${e.message}; ${e.hint ?? ''}`
+          : `manifest unreadable: ${e.message}`;
     }
   }
 
@@ -308,24 +437,27 @@ export async function validateBackup(
         ? pass(CHECKS.encrypted, `KMS key ${snapshot.KmsKeyId ?? 'unknown'}`)
         : fail(CHECKS.encrypted, 'the snapshot is NOT encrypted'),
     );
+    const provenance = snapshotProvenance(snapshot, tags, config.dbInstanceId);
     checks.push(
-      sameInstanceId(snapshot.DBInstanceIdentifier ?? '', config.dbInstanceId)
-        ? pass(CHECKS.fromProtected, `from ${config.dbInstanceId}`)
-        : fail(
+      provenance.ok
+        ? pass(
             CHECKS.fromProtected,
-            `from ${snapshot.DBInstanceIdentifier ?? 'unknown'}, not ${config.dbInstanceId}`,
-          ),
+            `from ${snapshot.DBInstanceIdentifier ?? config.dbInstanceId}, a backup of ${config.dbInstanceId}`,
+          )
+        : fail(CHECKS.fromProtected, `not a backup of ${config.dbInstanceId}: ${provenance.reason}`),
     );
   } else {
     for (const name of [CHECKS.kbBackup, CHECKS.encrypted, CHECKS.fromProtected])
       checks.push(skip(name, 'no snapshot'));
   }
 
-  checks.push(checkManifest(manifest, snapshot, snapshotId, manifestError));
+  checks.push(checkManifest(manifest, snapshot, snapshotId, config.backupBucket, manifestError));
   const taskId = manifest?.exportTaskId ?? exportTaskIdFor(snapshotId);
   checks.push(await checkExportTask(rds, taskId));
   const bucket = manifest?.exportLocation?.bucket ?? config.backupBucket;
-  checks.push(await checkObjects(s3, bucket, taskId, config.kmsKeyArn, manifest));
+  const objects = await listAll(s3, bucket, exportObjectsPrefix(taskId));
+  checks.push(await checkObjects(s3, bucket, taskId, config.kmsKeyArn, manifest, objects));
+  checks.push(await checkTables(s3, bucket, taskId, objects));
   checks.push(await checkSize(deps, manifest, snapshotId));
   return finish(deps, snapshotId, checks);
 }

@@ -21,6 +21,7 @@ import {
   exportS3Prefix,
   exportTaskIdFor,
 } from '../../lambda/shared/naming';
+import { exportTablesInfoKey } from '../../lambda/validate-backup/validate-backup';
 import type { MotoServer } from '../support/moto';
 
 export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -85,7 +86,18 @@ export interface SeedBackupOptions {
   readonly status?: 'SUCCEEDED' | 'FAILED';
   /** Tag the snapshot as kb-dr's. @default true */
   readonly managed?: boolean;
+  /**
+   * The export_tables_info perTableStatus RDS would write. @default both Knowledge Base tables
+   * COMPLETE; null: write no export_tables_info file.
+   */
+  readonly tables?: readonly { target: string; status: string; warningMessage?: string }[] | null;
 }
+
+/** Both Knowledge Base tables exported COMPLETE, as RDS lists them in export_tables_info. */
+export const KB_TABLES_COMPLETE = [
+  { target: 'kb.public.knowledge_entries', status: 'COMPLETE' },
+  { target: 'kb.public.embedding_cache', status: 'COMPLETE' },
+] as const;
 
 /** A complete kb-dr backup: snapshot, export task, export objects and manifest. */
 export async function seedBackup(
@@ -123,6 +135,17 @@ export async function seedBackup(
         Bucket: s.bucket,
         Key: exportKey(exportTaskId, i),
         Body: Buffer.alloc(size, 7),
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: KMS_KEY_ARN,
+      }),
+    );
+  }
+  if (opts.tables !== null) {
+    await s.s3.send(
+      new PutObjectCommand({
+        Bucket: s.bucket,
+        Key: exportTablesInfoKey(exportTaskId, 1, 2),
+        Body: JSON.stringify({ perTableStatus: opts.tables ?? KB_TABLES_COMPLETE }),
         ServerSideEncryption: 'aws:kms',
         SSEKMSKeyId: KMS_KEY_ARN,
       }),

@@ -2,7 +2,9 @@
  * The real restore handlers against moto_server: restore by id and `latest`, status through to
  * available, point-in-time inside and outside the window, promote (and its rollback).
  */
+import { createServer, request as httpRequest } from 'node:http';
 import {
+  CreateDBInstanceCommand,
   DescribeDBInstancesCommand,
   ModifyDBInstanceCommand,
   RDSClient,
@@ -10,6 +12,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { promoteRestore } from '../../lambda/promote-restore/promote-restore';
+import { restoreSnapshot } from '../../lambda/restore-snapshot/restore-snapshot';
+import { restoreStatus } from '../../lambda/restore-status/restore-status';
 import {
   MANAGED_BY_TAG,
   RESTORED_FROM_SNAPSHOT_TAG_KEY,
@@ -17,8 +21,15 @@ import {
   RESTORE_STARTED_AT_TAG_KEY,
 } from '../../lambda/shared/naming';
 import { tagRecord } from '../../lambda/shared/restore-common';
-import { startMoto, type MotoServer } from '../support/moto';
-import { applyEnv, clients, seedBackup, seedProtectedInstance, type Seeder } from './restore-fixtures';
+import { freePort, startMoto, type MotoServer } from '../support/moto';
+import {
+  KMS_KEY_ARN,
+  applyEnv,
+  clients,
+  seedBackup,
+  seedProtectedInstance,
+  type Seeder,
+} from './restore-fixtures';
 
 type Handler = (event: unknown, context?: unknown) => Promise<Record<string, unknown>>;
 const PROD = 'kb-prod-flows';
@@ -289,5 +300,337 @@ describe('promote-restore against moto', () => {
     expect(tagRecord(prodAfter?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBeUndefined();
     expect((await describe1('kb-restore-rollback'))?.DBInstanceStatus).toBe('available');
     mock.restore();
+  });
+});
+
+describe('provenance against moto: nothing but a copy of production goes behind its name', () => {
+  const STAGING = 'kb-staging-flows';
+  const SECOND = 'kb-second-flows';
+  const config = {
+    dbInstanceId: PROD,
+    restorePrefix: 'kb-restore-',
+    productionInstanceIds: [PROD, SECOND],
+    backupBucket: BUCKET,
+  };
+  const promoteEvent = (restoredInstanceId: string) => ({
+    restoredInstanceId,
+    productionInstanceId: PROD,
+    confirm: true,
+    forceProduction: true,
+  });
+
+  beforeAll(async () => {
+    for (const id of [STAGING, SECOND])
+      await rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          Engine: 'postgres',
+          DBInstanceClass: 'db.t4g.micro',
+          AllocatedStorage: 20,
+          MasterUsername: 'kb',
+          MasterUserPassword: 'not-a-real-password',
+          StorageEncrypted: true,
+          KmsKeyId: KMS_KEY_ARN,
+          BackupRetentionPeriod: 7,
+        }),
+      );
+  });
+
+  it("refuses to restore another instance's kb-dr-tagged snapshot and creates nothing", async () => {
+    await seedBackup({ ...seeder, prodId: STAGING }, 'kb-snapshot-20261107-020000');
+    const res = await h.snapshot({
+      snapshotId: 'kb-snapshot-20261107-020000',
+      targetInstanceId: 'kb-restore-staging',
+      confirm: true,
+    });
+    expect(res).toMatchObject({ ok: false, errorType: 'GuardRailError', nothingChanged: true });
+    expect(res.error).toMatch(`it was taken of ${STAGING}, not ${PROD}`);
+    expect(await describe1('kb-restore-staging')).toBeUndefined();
+  });
+
+  it('refuses to promote a hand-made kb-restore-* instance and leaves production as it was', async () => {
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'kb-restore-handmade',
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'kb',
+        MasterUserPassword: 'not-a-real-password',
+        StorageEncrypted: true,
+        KmsKeyId: KMS_KEY_ARN,
+      }),
+    );
+    const prodBefore = await describe1(PROD);
+    const res = await h.promote(promoteEvent('kb-restore-handmade'), {
+      getRemainingTimeInMillis: () => 900_000,
+    });
+    expect(res).toMatchObject({ ok: false, errorType: 'GuardRailError', nothingChanged: true });
+    expect(res.error).toMatch(/was not made by kb-dr/);
+    expect((await describe1(PROD))?.InstanceCreateTime).toEqual(prodBefore?.InstanceCreateTime);
+    expect(await describe1('kb-restore-handmade')).toBeDefined();
+  });
+
+  it('restores a second protected instance, offers to promote it only into its own name, and refuses production', async () => {
+    // Prepare
+    await seedBackup({ ...seeder, prodId: SECOND }, 'kb-snapshot-20261108-020000');
+    const deps = { rds, s3: seeder.s3, config, metrics: { add: () => undefined } };
+    await restoreSnapshot(deps, {
+      snapshotId: 'kb-snapshot-20261108-020000',
+      targetInstanceId: 'kb-restore-second',
+      sourceInstanceId: SECOND,
+      confirm: true,
+    });
+    // Act
+    const status = await restoreStatus(deps, { targetInstanceId: 'kb-restore-second' });
+    const prodBefore = await describe1(PROD);
+    const promoted = await promoteRestore(
+      { rds, config, waitBudgetMs: 60_000, sleep: async () => {} },
+      promoteEvent('kb-restore-second'),
+    ).catch((e: unknown) => e as Error);
+    // Assess
+    expect(status.promoteEvent).toMatchObject({ productionInstanceId: SECOND });
+    expect(promoted).toMatchObject({ name: 'GuardRailError' });
+    expect((promoted as Error).message).toMatch(`is a restore of ${SECOND}, not of ${PROD}`);
+    expect((await describe1(PROD))?.InstanceCreateTime).toEqual(prodBefore?.InstanceCreateTime);
+    expect(tagRecord((await describe1(PROD))?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBeUndefined();
+  });
+});
+
+describe('after a promotion against moto', () => {
+  it("restores production's old history from its aside copy (PITR) and its pre-promotion backups", async () => {
+    // Prepare: a backup taken before the promotion, then the promotion.
+    await seedBackup(seeder, 'kb-snapshot-20261109-020000');
+    await h.snapshot({
+      snapshotId: 'kb-snapshot-20261109-020000',
+      targetInstanceId: 'kb-restore-p2',
+      confirm: true,
+    });
+    const promoted = await h.promote(
+      {
+        restoredInstanceId: 'kb-restore-p2',
+        productionInstanceId: PROD,
+        confirm: true,
+        forceProduction: true,
+      },
+      { getRemainingTimeInMillis: () => 900_000 },
+    );
+    expect(promoted).toMatchObject({ ok: true, action: 'promoted' });
+    const aside = String(promoted.asideInstanceId);
+    expect((promoted.next as string[]).join('\n')).toContain(`"sourceInstanceId": "${aside}"`);
+
+    // Act: PITR of the aside, and a restore of the pre-promotion backup.
+    const pitr = await h.pitr({
+      targetTime: 'latest',
+      sourceInstanceId: aside,
+      targetInstanceId: 'kb-restore-from-aside',
+      confirm: true,
+    });
+    const snap = await h.snapshot({
+      snapshotId: 'kb-snapshot-20261109-020000',
+      targetInstanceId: 'kb-restore-pre-promotion',
+      confirm: true,
+    });
+
+    // Assess
+    expect(pitr).toMatchObject({
+      ok: true,
+      action: 'started',
+      sourceInstanceId: aside,
+      protectedInstanceId: PROD,
+    });
+    expect(tagRecord((await describe1('kb-restore-from-aside'))?.TagList)).toMatchObject({
+      'kb-dr:protected-instance': PROD,
+      'kb-dr:restored-from-instance': aside,
+    });
+    expect(snap).toMatchObject({ ok: true, action: 'started', protectedInstanceId: PROD });
+    // The copy of the old history may itself be promoted back into production.
+    const status = await h.status({ targetInstanceId: 'kb-restore-from-aside' });
+    expect(status.promoteEvent).toMatchObject({ productionInstanceId: PROD });
+
+    // Put the original production back under its name for later tests.
+    await rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: PROD,
+        NewDBInstanceIdentifier: 'kb-restore-p2-away',
+        ApplyImmediately: true,
+      }),
+    );
+    await rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: aside,
+        NewDBInstanceIdentifier: PROD,
+        ApplyImmediately: true,
+      }),
+    );
+  });
+});
+
+describe('lost answers through a loopback proxy in front of moto (the SDK retries for real)', () => {
+  /**
+   * Forwards every request to moto; for the first `drop` requests whose body matches `action`
+   * (default: the restores) it lets moto apply the request, then answers 500 or drops the
+   * connection instead of passing the answer on.
+   */
+  async function startProxy(
+    mode: 'reset' | '500',
+    drop = 1,
+    action: RegExp = /Action=RestoreDBInstance/,
+  ): Promise<{ url: string; close: () => Promise<void>; restores: () => number }> {
+    let restores = 0;
+    let left = drop;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const isRestore = action.test(body.toString());
+        if (isRestore) restores++;
+        const upstream = httpRequest(
+          `${moto.endpoint}${req.url ?? '/'}`,
+          { method: req.method, headers: req.headers },
+          (up) => {
+            const out: Buffer[] = [];
+            up.on('data', (c: Buffer) => out.push(c));
+            up.on('end', () => {
+              if (isRestore && left > 0) {
+                left--;
+                if (mode === 'reset') {
+                  req.socket.destroy();
+                } else {
+                  res.writeHead(500, { 'content-type': 'text/xml' });
+                  res.end(
+                    '<ErrorResponse><Error><Code>InternalFailure</Code><Message>injected</Message></Error></ErrorResponse>',
+                  );
+                }
+              } else {
+                res.writeHead(up.statusCode ?? 502, up.headers);
+                res.end(Buffer.concat(out));
+              }
+            });
+          },
+        );
+        upstream.end(body);
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${port}`,
+      restores: () => restores,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  }
+
+  it.each(['reset', '500'] as const)(
+    'a restore whose answer is lost (%s) is found by reading state: started once, RestoreStarted once',
+    async (mode) => {
+      // Prepare
+      const snapshotId = mode === 'reset' ? 'kb-snapshot-20261115-020000' : 'kb-snapshot-20261116-020000';
+      const target = `kb-restore-lost-${mode}`;
+      await seedBackup(seeder, snapshotId);
+      const proxy = await startProxy(mode);
+      const viaProxy = new RDSClient({
+        endpoint: proxy.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+        maxAttempts: 3,
+      });
+      const added: string[] = [];
+      try {
+        // Act
+        const res = await restoreSnapshot(
+          {
+            rds: viaProxy,
+            s3: seeder.s3,
+            config: {
+              dbInstanceId: PROD,
+              restorePrefix: 'kb-restore-',
+              productionInstanceIds: [PROD],
+              backupBucket: BUCKET,
+            },
+            metrics: { add: (def) => void added.push(def.name) },
+          },
+          { snapshotId, targetInstanceId: target, confirm: true },
+        );
+        // Assess: the SDK sent the restore twice (its own retry), moto created one instance.
+        expect(proxy.restores()).toBe(2);
+        expect(res).toMatchObject({ ok: true, action: 'started', targetInstanceId: target });
+        expect(res.resolvedFromState).toMatch(/DBInstanceAlreadyExists.*created by this request/);
+        expect(added).toEqual(['RestoreStarted']);
+        expect(tagRecord((await describe1(target))?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBe(
+          snapshotId,
+        );
+      } finally {
+        viaProxy.destroy();
+        await proxy.close();
+      }
+    },
+  );
+
+  it("promotes when the first rename's answer is dropped: the SDK's retry is refused, reading state finds the rename done", async () => {
+    // Prepare
+    await seedBackup(seeder, 'kb-snapshot-20261117-020000');
+    await h.snapshot({
+      snapshotId: 'kb-snapshot-20261117-020000',
+      targetInstanceId: 'kb-restore-lost-rename',
+      confirm: true,
+    });
+    const oldProd = await describe1(PROD);
+    const proxy = await startProxy(
+      'reset',
+      1,
+      new RegExp(`^(?=.*Action=ModifyDBInstance&)(?=.*DBInstanceIdentifier=${PROD}&)`),
+    );
+    const viaProxy = new RDSClient({
+      endpoint: proxy.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 3,
+    });
+    try {
+      // Act
+      const res = await promoteRestore(
+        {
+          rds: viaProxy,
+          config: { dbInstanceId: PROD, restorePrefix: 'kb-restore-', productionInstanceIds: [PROD] },
+          waitBudgetMs: 60_000,
+          sleep: async () => {},
+        },
+        {
+          restoredInstanceId: 'kb-restore-lost-rename',
+          productionInstanceId: PROD,
+          confirm: true,
+          forceProduction: true,
+        },
+      );
+      // Assess: the rename reached moto, its answer did not; the promotion finished from state.
+      expect(proxy.restores()).toBe(2);
+      expect(res.action).toBe('promoted');
+      expect(res.steps.join('\n')).toMatch(/answer to renaming production was lost.*done/);
+      const aside = String(res.asideInstanceId);
+      expect((await describe1(aside))?.InstanceCreateTime).toEqual(oldProd?.InstanceCreateTime);
+      expect(tagRecord((await describe1(PROD))?.TagList)[RESTORED_FROM_SNAPSHOT_TAG_KEY]).toBe(
+        'kb-snapshot-20261117-020000',
+      );
+      // Put the original production back under its name.
+      await rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: PROD,
+          NewDBInstanceIdentifier: 'kb-restore-lost-rename-away',
+          ApplyImmediately: true,
+        }),
+      );
+      await rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: aside,
+          NewDBInstanceIdentifier: PROD,
+          ApplyImmediately: true,
+        }),
+      );
+    } finally {
+      viaProxy.destroy();
+      await proxy.close();
+    }
   });
 });

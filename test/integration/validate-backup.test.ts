@@ -69,7 +69,8 @@ describe('validate-backup against moto', () => {
     expect(res).toMatchObject({ ok: false, result: 'FAIL' });
     expect(statusOf(res, CHECKS.objects)).toBe('FAIL');
     expect(res.report.filter((l) => l.startsWith('FAIL'))).toEqual([
-      expect.stringContaining('total 6000 bytes but the manifest recorded 10000: objects are missing'),
+      // 6000 bytes of Parquet left, plus the export_tables_info file.
+      expect.stringMatching(/total 6\d{3} bytes but the manifest recorded 10000: objects are missing/),
     ]);
   });
 
@@ -80,6 +81,26 @@ describe('validate-backup against moto', () => {
     expect(res.report.filter((l) => l.startsWith('FAIL'))).toEqual([
       `FAIL ${CHECKS.size}: 500 bytes is under half the median (10000 bytes) of the last 7 backups`,
     ]);
+  });
+
+  it('fails a backup whose export skipped embedding_cache, reading the export_tables_info RDS wrote', async () => {
+    await seedBackup(seeder, 'kb-snapshot-20261113-020000', {
+      tables: [
+        { target: 'kb.public.knowledge_entries', status: 'COMPLETE' },
+        { target: 'kb.public.embedding_cache', status: 'SKIPPED', warningMessage: 'permission denied' },
+      ],
+    });
+    const res = await validate({ snapshotId: 'kb-snapshot-20261113-020000' });
+    expect(res.report.filter((l) => l.startsWith('FAIL'))).toEqual([
+      `FAIL ${CHECKS.tables}: kb.public.embedding_cache was skipped (status SKIPPED: permission denied): this export is not a usable copy of the Knowledge Base`,
+    ]);
+  });
+
+  it('fails a backup whose export_tables_info is missing', async () => {
+    await seedBackup(seeder, 'kb-snapshot-20261114-020000', { tables: null });
+    const res = await validate({ snapshotId: 'kb-snapshot-20261114-020000' });
+    expect(statusOf(res, CHECKS.tables)).toBe('FAIL');
+    expect(res.result).toBe('FAIL');
   });
 
   it('validates "latest" (the weekly scheduled event) as the newest successful backup', async () => {

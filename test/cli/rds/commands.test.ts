@@ -77,6 +77,89 @@ describe('restore --rds flags', () => {
     expect(invoker.calls).toEqual(['restore-snapshot']);
   });
 
+  it('exits 2 on a NotFound refusal too, even from a function that does not send nothingChanged', async () => {
+    const ctx = context();
+    const invoker = scripted({
+      'restore-snapshot': [
+        {
+          ok: false,
+          error: 'snapshotId "kb-snapshot-20261122-020000" not found in this account and region',
+          hint: 'list kb-dr backups; nothing was changed',
+          errorType: 'NotFoundError',
+          retryable: false,
+          // As a function deployed before every refusal carried nothingChanged answers.
+        },
+      ],
+    });
+    const code = await runRdsRestore(
+      ctx,
+      { snapshotId: 'kb-snapshot-20261122-020000', targetInstance: 'kb-restore-1', yes: true },
+      { invoker, io },
+    );
+    expect(code).toBe(2);
+    expect(ctx.err()).toMatch(/^error: snapshotId .* not found/);
+  });
+
+  it('passes --source-instance to restore-snapshot (a backup of another protected instance) and shows the carried-over settings', async () => {
+    const ctx = context();
+    const events: Record<string, unknown>[] = [];
+    const lines: string[] = [];
+    const plan = {
+      ok: true,
+      action: 'plan',
+      snapshot: {
+        id: 'kb-snapshot-20261122-020000',
+        resolvedFrom: 'id',
+        sourceInstanceId: 'kb-prod-replica',
+      },
+      protectedInstanceId: 'kb-prod-replica',
+      targetInstanceId: 'kb-restore-1',
+      settings: {
+        vpcSecurityGroupIds: [],
+        storageEncrypted: true,
+        storageType: 'gp3',
+        iamDatabaseAuthentication: true,
+        cloudwatchLogsExports: ['postgresql'],
+        caCertificateIdentifier: 'rds-ca-rsa2048-g1',
+      },
+      tags: { copied: ['team'], dropped: [] },
+      warnings: [],
+    };
+    const status = {
+      ok: true,
+      targetInstanceId: 'kb-restore-1',
+      state: 'available',
+      phase: 'available',
+      todo: [],
+      rto: {},
+      restoredFrom: {},
+    };
+    const invoker: Invoker = async (fn, event) => {
+      events.push({ fn, ...event });
+      return fn === 'restore-status' ? status : plan;
+    };
+    const code = await runRdsRestore(
+      ctx,
+      {
+        snapshotId: 'kb-snapshot-20261122-020000',
+        targetInstance: 'kb-restore-1',
+        sourceInstance: 'kb-prod-replica',
+        yes: true,
+      },
+      { invoker, io: { ...io, progress: (l) => void lines.push(l) } },
+    );
+    expect(code).toBe(0);
+    expect(events.filter((e) => e.fn === 'restore-snapshot')).toEqual([
+      expect.objectContaining({ sourceInstanceId: 'kb-prod-replica', dryRun: true }),
+      expect.objectContaining({ sourceInstanceId: 'kb-prod-replica', confirm: true }),
+    ]);
+    const shown = lines.join('\n');
+    expect(shown).toContain('IAM auth:         on');
+    expect(shown).toContain('log exports:      postgresql');
+    expect(shown).toContain('CA certificate:   rds-ca-rsa2048-g1');
+    expect(shown).toContain('source tags:      team');
+  });
+
   it('does not promote a restore that failed', async () => {
     const ctx = context({ KB_DB_INSTANCE_ID: 'kb-prod' });
     const plan = {

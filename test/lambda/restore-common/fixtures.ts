@@ -5,7 +5,12 @@ import {
   type DBInstance,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
-import { MANAGED_BY_TAG } from '../../../lambda/shared/naming';
+import {
+  MANAGED_BY_TAG,
+  PROTECTED_INSTANCE_TAG_KEY,
+  RESTORED_FROM_INSTANCE_TAG_KEY,
+  RESTORE_STARTED_AT_TAG_KEY,
+} from '../../../lambda/shared/naming';
 import type { BackupManifest } from '../../../lambda/shared/manifest';
 
 export const CONFIG = {
@@ -45,6 +50,22 @@ export function prodInstance(overrides: Partial<DBInstance> = {}): DBInstance {
     Endpoint: { Address: 'kb-prod.abc.us-east-1.rds.amazonaws.com', Port: 5432 },
     ...overrides,
   };
+}
+
+/** An available kb-dr restore of kb-prod, tagged as restore-snapshot tags it. */
+export function restoredInstance(overrides: Partial<DBInstance> = {}, id = 'kb-restore-drill-1'): DBInstance {
+  return prodInstance({
+    DBInstanceIdentifier: id,
+    DBInstanceArn: `arn:aws:rds:us-east-1:123456789012:db:${id}`,
+    Endpoint: { Address: `${id}.abc.us-east-1.rds.amazonaws.com`, Port: 5432 },
+    TagList: [
+      { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+      { Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-prod' },
+      { Key: RESTORED_FROM_INSTANCE_TAG_KEY, Value: 'kb-prod' },
+      { Key: RESTORE_STARTED_AT_TAG_KEY, Value: '2026-11-22T02:30:00.000Z' },
+    ],
+    ...overrides,
+  });
 }
 
 export function kbSnapshot(

@@ -1,7 +1,12 @@
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AlreadyExistsError, GuardRailError, ValidationError } from '../../../lambda/shared/errors';
-import { checkRestoreTarget, requireConfirmation } from '../../../lambda/shared/guards';
+import {
+  checkRestoreTarget,
+  isAsideOf,
+  requireConfirmation,
+  truncateForEcho,
+} from '../../../lambda/shared/guards';
 import { CONFIG, NOW, instanceNotFound, prodInstance } from './fixtures';
 
 const rdsMock = mockClient(RDSClient);
@@ -52,5 +57,23 @@ describe('requireConfirmation', () => {
     expect(() => requireConfirmation({ confirm: false }, 'start a restore')).toThrow(GuardRailError);
     expect(() => requireConfirmation({ dryRun: true }, 'start a restore')).not.toThrow();
     expect(() => requireConfirmation({ confirm: true }, 'start a restore')).not.toThrow();
+  });
+});
+
+describe('isAsideOf and truncateForEcho', () => {
+  it.each([
+    ['kb-prod-pre-promote-20261122031500', 'kb-prod', true],
+    ['KB-PROD-pre-promote-20261122031500', 'kb-prod', true],
+    ['kb-prod-pre-promote-2026112203150', 'kb-prod', false],
+    ['kb-prod-pre-promote-20261122031500-x', 'kb-prod', false],
+    ['kb-prod-replica-pre-promote-20261122031500', 'kb-prod', false],
+    ['kb-prod', 'kb-prod', false],
+  ])('%s is an aside of %s: %s', (id, prod, expected) => {
+    expect(isAsideOf(id, prod)).toBe(expected);
+  });
+
+  it('echoes short values whole and long ones cut with their length', () => {
+    expect(truncateForEcho('kb-restore-1')).toBe('kb-restore-1');
+    expect(truncateForEcho('x'.repeat(1_000_000))).toBe(`${'x'.repeat(80)}… (1000000 characters)`);
   });
 });

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { AccessDeniedError, GuardRailError, ValidationError } from '../../../lambda/shared/errors';
+import { RemoteFailureError } from '../../../cli/rds/invoke';
+import {
+  AccessDeniedError,
+  AlreadyExistsError,
+  AwsOperationError,
+  GuardRailError,
+  InvalidStateError,
+  NotFoundError,
+  ValidationError,
+} from '../../../lambda/shared/errors';
 import {
   closestField,
   exitCodeFor,
@@ -86,6 +95,24 @@ describe('toFailure and exit codes', () => {
     });
     expect(exitCodeFor(f)).toBe(2);
     expect(exitCodeFor(toFailure(new GuardRailError('no')))).toBe(2);
+  });
+
+  it('marks NotFound and AlreadyExists refusals as nothing changed too, exit code 2 (one rule)', () => {
+    for (const err of [
+      new NotFoundError('snapshotId "kb-snapshot-20261122-020000" not found'),
+      new AlreadyExistsError('targetInstanceId "kb-restore-drill-1" already exists'),
+    ]) {
+      const f = toFailure(err);
+      expect(f).toMatchObject({ ok: false, errorType: err.name, nothingChanged: true });
+      expect(exitCodeFor(f)).toBe(2);
+      expect(new RemoteFailureError('restore-snapshot', f).exitCode).toBe(2);
+    }
+  });
+
+  it('marks an error that says nothing changed as a refusal, and others not', () => {
+    const unchanged = Object.assign(new AwsOperationError('rename refused'), { nothingChanged: true });
+    expect(toFailure(unchanged).nothingChanged).toBe(true);
+    expect(toFailure(new InvalidStateError('busy')).nothingChanged).toBeUndefined();
   });
 
   it('translates a raw SDK error instead of passing it through, exit code 1', () => {

@@ -18,7 +18,7 @@ import { ENV } from '../../../lambda/shared/env';
 import { exitCodeFor, parseEvent, type EventSpec } from '../../../lambda/shared/handler-response';
 import type { ZodType } from 'zod';
 import { VALIDATE_BACKUP_EVENT } from '../../../lambda/validate-backup/validate-backup';
-import { CONFIG, instanceNotFound, kbSnapshot, prodInstance } from './fixtures';
+import { CONFIG, instanceNotFound, kbSnapshot, prodInstance, restoredInstance } from './fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -129,7 +129,7 @@ describe('handlers', () => {
   it('promote-restore without a Lambda context has no time to wait and renames nothing beyond the first step', async () => {
     rdsMock
       .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-restore-drill-1' })
-      .resolves({ DBInstances: [prodInstance({ DBInstanceIdentifier: 'kb-restore-drill-1' })] });
+      .resolves({ DBInstances: [restoredInstance()] });
     rdsMock
       .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' })
       .resolves({ DBInstances: [prodInstance()] });

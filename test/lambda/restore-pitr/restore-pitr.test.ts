@@ -56,6 +56,8 @@ describe('computeRestoreWindow', () => {
       earliest: new Date('2026-11-15T03:10:00Z'),
       latest: new Date('2026-11-22T02:55:00Z'),
       earliestFrom: 'automated-backups',
+      source:
+        "earliest is the automated backups' RestoreWindow.EarliestTime; latest is the instance's LatestRestorableTime",
     });
   });
 
@@ -165,7 +167,7 @@ describe('restorePitr', () => {
 
   it('refuses a source that is not a protected instance without describing it', async () => {
     await expect(run({ ...GOOD, sourceInstanceId: 'kb-restore-old' })).rejects.toThrow(
-      'sourceInstanceId "kb-restore-old" is not a protected instance (kb-prod, kb-prod-replica), e.g. "sourceInstanceId": "kb-prod"',
+      'sourceInstanceId "kb-restore-old" is not a protected instance (kb-prod, kb-prod-replica) nor one set aside by promote-restore (<protected>-pre-promote-YYYYMMDDHHMMSS), e.g. "sourceInstanceId": "kb-prod"',
     );
     expect(rdsMock).toHaveReceivedCommandTimes(DescribeDBInstancesCommand, 0);
   });
@@ -183,5 +185,263 @@ describe('restorePitr', () => {
     const plan = await run({ ...GOOD, confirm: undefined, dryRun: true });
     expect(plan).toMatchObject({ action: 'plan', window: { earliestFrom: 'retention-period' } });
     expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceToPointInTimeCommand, 0);
+  });
+});
+
+describe('restorePitr: settings, window fallback, aside source, lost answers', () => {
+  const ASIDE = 'kb-prod-pre-promote-20261120101500';
+  const REQUEST = 'req-pitr-0001';
+  const runWithId = (input: RestorePitrEvent, sink = metricSink()) =>
+    restorePitr({ rds, config: CONFIG, metrics: sink, now: () => NOW, requestId: () => REQUEST }, input);
+
+  beforeEach(() => {
+    rdsMock.reset();
+    rdsMock.on(DescribeDBInstancesCommand).rejects(instanceNotFound());
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' })
+      .resolves({ DBInstances: [prodInstance()] });
+    rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({});
+    rdsMock
+      .on(RestoreDBInstanceToPointInTimeCommand)
+      .resolves({ DBInstance: { DBInstanceStatus: 'creating' } });
+  });
+
+  it('carries over storage, IAM auth, log exports, option group, CA, lifecycle support and the source tags', async () => {
+    // Prepare: a source with every setting that matters once promoted.
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' }).resolves({
+      DBInstances: [
+        prodInstance({
+          StorageType: 'gp3',
+          AllocatedStorage: 500,
+          Iops: 12000,
+          StorageThroughput: 500,
+          MaxAllocatedStorage: 1000,
+          IAMDatabaseAuthenticationEnabled: true,
+          EnabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+          OptionGroupMemberships: [{ OptionGroupName: 'kb-options', Status: 'in-sync' }],
+          CACertificateIdentifier: 'rds-ca-rsa4096-g1',
+          EngineLifecycleSupport: 'open-source-rds-extended-support-disabled',
+          TagList: [
+            { Key: 'team', Value: 'knowledge' },
+            { Key: 'cost-center', Value: 'cc-42' },
+            // A promoted restore's own bookkeeping must not leak into the new restore.
+            { Key: 'kb-dr:restore-available-at', Value: '2026-01-01T00:00:00.000Z' },
+          ],
+        }),
+      ],
+    });
+    // Act
+    const res = await runWithId(GOOD);
+    // Assess: the exact request.
+    const input = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0]?.args[0].input;
+    expect(input).toEqual({
+      SourceDBInstanceIdentifier: 'kb-prod',
+      TargetDBInstanceIdentifier: 'kb-restore-pitr-1',
+      RestoreTime: new Date('2026-11-22T01:30:00Z'),
+      DBInstanceClass: 'db.r6g.large',
+      DBSubnetGroupName: 'kb-db-subnets',
+      VpcSecurityGroupIds: ['sg-0abc'],
+      DBParameterGroupName: 'kb-pg15',
+      MultiAZ: true,
+      PubliclyAccessible: false,
+      StorageType: 'gp3',
+      Iops: 12000,
+      StorageThroughput: 500,
+      MaxAllocatedStorage: 1000,
+      EnableIAMDatabaseAuthentication: true,
+      EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      OptionGroupName: 'kb-options',
+      CACertificateIdentifier: 'rds-ca-rsa4096-g1',
+      EngineLifecycleSupport: 'open-source-rds-extended-support-disabled',
+      DeletionProtection: true,
+      CopyTagsToSnapshot: true,
+      Tags: [
+        { Key: 'team', Value: 'knowledge' },
+        { Key: 'cost-center', Value: 'cc-42' },
+        { Key: 'kb-dr:managed-by', Value: 'kb-dr' },
+        { Key: 'kb-dr:restore-started-at', Value: NOW.toISOString() },
+        { Key: 'kb-dr:restored-from-instance', Value: 'kb-prod' },
+        { Key: 'kb-dr:protected-instance', Value: 'kb-prod' },
+        { Key: 'kb-dr:restore-request', Value: REQUEST },
+        { Key: RESTORED_TO_TIME_TAG_KEY, Value: '2026-11-22T01:30:00Z' },
+      ],
+    });
+    expect(res.tags).toEqual({ copied: ['team', 'cost-center'], dropped: [] });
+  });
+
+  it('sends no IOPS or throughput for gp3 under 400 GiB (RDS refuses them there) and no default option group', async () => {
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' }).resolves({
+      DBInstances: [
+        prodInstance({
+          StorageType: 'gp3',
+          AllocatedStorage: 100,
+          Iops: 3000,
+          StorageThroughput: 125,
+          OptionGroupMemberships: [{ OptionGroupName: 'default:postgres-15', Status: 'in-sync' }],
+        }),
+      ],
+    });
+    await runWithId(GOOD);
+    const input = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ StorageType: 'gp3' });
+    expect(input).not.toHaveProperty('Iops');
+    expect(input).not.toHaveProperty('StorageThroughput');
+    expect(input).not.toHaveProperty('OptionGroupName');
+  });
+
+  it('falls back to the instance window when DescribeDBInstanceAutomatedBackups is denied, and says so', async () => {
+    // Prepare
+    rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform rds:DescribeDBInstanceAutomatedBackups'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    // Act
+    const plan = await runWithId({ ...GOOD, confirm: undefined, dryRun: true });
+    // Assess
+    expect(plan.window).toMatchObject({
+      earliest: '2026-11-15T03:00:00Z',
+      latest: '2026-11-22T02:55:00Z',
+      earliestFrom: 'retention-period',
+    });
+    expect(plan.window.source).toMatch(
+      /DescribeDBInstanceAutomatedBackups was denied.*LatestRestorableTime.*7-day BackupRetentionPeriod/,
+    );
+    expect(plan.warnings.join('\n')).toMatch(/restore window: DescribeDBInstanceAutomatedBackups was denied/);
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceToPointInTimeCommand, 0);
+  });
+
+  it('says the window came from the instance when RDS reports no RestoreWindow (as moto does)', async () => {
+    rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({ DBInstanceAutomatedBackups: [{}] });
+    const plan = await runWithId({ ...GOOD, confirm: undefined, dryRun: true });
+    expect(plan.window.source).toMatch(
+      /report no RestoreWindow, so the window is estimated from the instance/,
+    );
+  });
+
+  it("restores from production's aside copy after a promotion, tagged as a copy of production", async () => {
+    // Prepare
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ASIDE })
+      .resolves({ DBInstances: [prodInstance({ DBInstanceIdentifier: ASIDE })] });
+    // Act
+    const res = await runWithId({ ...GOOD, sourceInstanceId: ASIDE });
+    // Assess
+    expect(rdsMock).toHaveReceivedCommandWith(RestoreDBInstanceToPointInTimeCommand, {
+      SourceDBInstanceIdentifier: ASIDE,
+      Tags: expect.arrayContaining([
+        { Key: 'kb-dr:restored-from-instance', Value: ASIDE },
+        { Key: 'kb-dr:protected-instance', Value: 'kb-prod' },
+      ]),
+    });
+    expect(res).toMatchObject({ sourceInstanceId: ASIDE, protectedInstanceId: 'kb-prod' });
+  });
+
+  it('refuses a look-alike aside name (wrong time format) without describing it', async () => {
+    await expect(
+      runWithId({ ...GOOD, sourceInstanceId: 'kb-prod-pre-promote-yesterday' }),
+    ).rejects.toMatchObject({
+      name: 'GuardRailError',
+    });
+    expect(rdsMock.calls()).toHaveLength(0);
+  });
+
+  it('answers "started" once when the restore answer is lost but the instance exists with this request tag', async () => {
+    // Prepare: the request reached RDS, its answer did not come back.
+    rdsMock
+      .on(RestoreDBInstanceToPointInTimeCommand)
+      .rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }));
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-restore-pitr-1' })
+      .rejectsOnce(instanceNotFound())
+      .resolves({
+        DBInstances: [
+          {
+            DBInstanceIdentifier: 'kb-restore-pitr-1',
+            DBInstanceStatus: 'creating',
+            TagList: [{ Key: 'kb-dr:restore-request', Value: REQUEST }],
+          },
+        ],
+      });
+    const sink = metricSink();
+    // Act
+    const res = await runWithId(GOOD, sink);
+    // Assess
+    expect(res).toMatchObject({ ok: true, action: 'started', status: 'creating' });
+    expect(res.resolvedFromState).toMatch(
+      /answer to the restore request was lost \(TimeoutError\).*created by this request/,
+    );
+    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceToPointInTimeCommand, 1);
+  });
+
+  it('does not claim a lost restore that another request made, and emits nothing', async () => {
+    rdsMock.on(RestoreDBInstanceToPointInTimeCommand).rejects(
+      Object.assign(new Error('Service Unavailable'), {
+        name: 'ServiceUnavailable',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+    const sink = metricSink();
+    const err = await runWithId(GOOD, sink).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AwsOperationError', retryable: true });
+    expect((err as Error).message).toMatch(
+      /answer was lost \(ServiceUnavailable\) and no instance kb-restore-pitr-1 exists now/,
+    );
+    expect(sink.added).toEqual([]);
+  });
+});
+
+describe('parseTargetTime: strict calendar', () => {
+  it.each([
+    ['2026-11-31T10:00:00Z', 'November 2026 has 30 days'],
+    ['2026-02-29T01:30:00Z', 'February 2026 has 28 days'],
+    ['2026-11-22T24:00:00Z', 'hour 24 does not exist'],
+    ['2026-13-01T00:00:00Z', 'month 13 does not exist'],
+    ['2026-11-22T01:60:00Z', 'minute 60 does not exist'],
+    ['2026-11-22T01:30:60Z', 'second 60 does not exist'],
+    ['2026-11-22T01:30:00+25:00', 'offset +25:00 does not exist'],
+    ['2026-11-22T01:30:00.1234Z', 'it has 4 fractional digits'],
+  ])('refuses %s, which JavaScript would roll over: %s', (value, problem) => {
+    expect(() => parseTargetTime(value)).toThrow(`targetTime "${value}" is not a real time: ${problem}`);
+  });
+
+  it('accepts 29 February in a leap year and keeps milliseconds', () => {
+    expect(parseTargetTime('2028-02-29T23:59:59.250Z').toISOString()).toBe('2028-02-29T23:59:59.250Z');
+  });
+
+  it('echoes an oversized time cut to 80 characters', () => {
+    expect(() => parseTargetTime(`2026${'9'.repeat(100_000)}`)).toThrow(/… \(100004 characters\)"/);
+  });
+});
+
+describe('restorePitr: fractional seconds', () => {
+  beforeEach(() => {
+    rdsMock.reset();
+    rdsMock.on(DescribeDBInstancesCommand).rejects(instanceNotFound());
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' })
+      .resolves({ DBInstances: [prodInstance()] });
+    rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({});
+    rdsMock
+      .on(RestoreDBInstanceToPointInTimeCommand)
+      .resolves({ DBInstance: { DBInstanceStatus: 'creating' } });
+  });
+
+  it('keeps the milliseconds given in the request, the answer and the tag', async () => {
+    const res = await run({ ...GOOD, targetTime: '2026-11-22T02:30:00.250+01:00' });
+    expect(res.restoreTime).toBe('2026-11-22T01:30:00.250Z');
+    expect(rdsMock).toHaveReceivedCommandWith(RestoreDBInstanceToPointInTimeCommand, {
+      RestoreTime: new Date('2026-11-22T01:30:00.250Z'),
+      Tags: expect.arrayContaining([{ Key: RESTORED_TO_TIME_TAG_KEY, Value: '2026-11-22T01:30:00.250Z' }]),
+    });
+  });
+
+  it('refuses an impossible date before any AWS call', async () => {
+    await expect(run({ ...GOOD, targetTime: '2026-11-31T10:00:00Z' })).rejects.toMatchObject({
+      field: 'targetTime',
+    });
+    expect(rdsMock.calls()).toHaveLength(0);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  DBInstanceAlreadyExistsFault,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
@@ -10,8 +11,11 @@ import {
   restoreSnapshot,
   type RestoreSnapshotEvent,
 } from '../../../lambda/restore-snapshot/restore-snapshot';
+import type { AccessDeniedError } from '../../../lambda/shared/errors';
+import { toFailure } from '../../../lambda/shared/handler-response';
 import {
   MANAGED_BY_TAG,
+  PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_SNAPSHOT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
   manifestKey,
@@ -209,4 +213,264 @@ describe('restoreSnapshot', () => {
     await expect(run(GOOD, sink)).rejects.toMatchObject({ name: 'QuotaExceededError' });
     expect(sink.added).toEqual([]);
   });
+});
+
+describe('restoreSnapshot: provenance, carried-over settings, lost answers, denied manifests', () => {
+  const REQUEST = 'req-snap-0001';
+  const runWithId = (input: RestoreSnapshotEvent, sink = metricSink()) =>
+    restoreSnapshot(
+      { rds, s3, config: CONFIG, metrics: sink, now: () => NOW, requestId: () => REQUEST },
+      input,
+    );
+  const MANAGED = { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value };
+  const ASIDE = 'kb-prod-pre-promote-20261120101500';
+
+  beforeEach(() => {
+    rdsMock.reset();
+    s3Mock.reset();
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [kbSnapshot()] });
+    rdsMock.on(DescribeDBInstancesCommand).rejects(instanceNotFound());
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' })
+      .resolves({ DBInstances: [prodInstance()] });
+    rdsMock
+      .on(RestoreDBInstanceFromDBSnapshotCommand)
+      .resolves({ DBInstance: { DBInstanceStatus: 'creating' } });
+  });
+
+  it.each([
+    [
+      "another instance's kb-dr snapshot",
+      { DBInstanceIdentifier: 'kb-staging', TagList: [MANAGED] },
+      /is not a backup of the protected instance kb-prod: it was taken of kb-staging, not kb-prod/,
+    ],
+    [
+      'a snapshot whose protected-instance tag names another instance',
+      { TagList: [MANAGED, { Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-staging' }] },
+      /its tag kb-dr:protected-instance=kb-staging names another instance/,
+    ],
+    [
+      "an aside's snapshot without the protected-instance tag",
+      { DBInstanceIdentifier: ASIDE, TagList: [MANAGED] },
+      /an aside of kb-prod needs the tag kb-dr:protected-instance=kb-prod/,
+    ],
+    [
+      'a snapshot tagged for kb-prod but taken of an unrelated instance',
+      {
+        DBInstanceIdentifier: 'kb-staging',
+        TagList: [MANAGED, { Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-prod' }],
+      },
+      /taken of kb-staging, which is neither kb-prod nor its promotion aside/,
+    ],
+  ])('refuses %s and makes no mutating call', async (_name, overrides, message) => {
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [kbSnapshot(undefined, overrides)] });
+    await expect(runWithId(GOOD)).rejects.toMatchObject({
+      name: 'GuardRailError',
+      message: expect.stringMatching(message),
+    });
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+  });
+
+  it('restores a pre-promotion snapshot taken under the aside name when its tag names the protected instance', async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        kbSnapshot(undefined, {
+          DBInstanceIdentifier: ASIDE,
+          TagList: [MANAGED, { Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-prod' }],
+        }),
+      ],
+    });
+    const res = await runWithId(GOOD);
+    expect(res).toMatchObject({ action: 'started', protectedInstanceId: 'kb-prod' });
+    // The aside is gone: settings come from the protected instance.
+    expect(rdsMock).toHaveReceivedCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
+      DBInstanceClass: 'db.r6g.large',
+      Tags: expect.arrayContaining([
+        { Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-prod' },
+        { Key: 'kb-dr:restored-from-instance', Value: ASIDE },
+      ]),
+    });
+  });
+
+  it('restores a second protected instance only when the caller names it, tagging the copy with it', async () => {
+    rdsMock
+      .on(DescribeDBSnapshotsCommand)
+      .resolves({ DBSnapshots: [kbSnapshot(undefined, { DBInstanceIdentifier: 'kb-prod-replica' })] });
+    await expect(runWithId(GOOD)).rejects.toThrow(/not a backup of the protected instance kb-prod/);
+    const res = await runWithId({ ...GOOD, sourceInstanceId: 'kb-prod-replica' });
+    expect(res.protectedInstanceId).toBe('kb-prod-replica');
+    expect(rdsMock).toHaveReceivedCommandWith(RestoreDBInstanceFromDBSnapshotCommand, {
+      Tags: expect.arrayContaining([{ Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-prod-replica' }]),
+    });
+    await expect(runWithId({ ...GOOD, sourceInstanceId: 'kb-staging' })).rejects.toThrow(
+      /sourceInstanceId "kb-staging" is not a protected instance/,
+    );
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 1);
+  });
+
+  it('carries over the settings that matter once promoted, storage and option group from the snapshot', async () => {
+    // Prepare
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        kbSnapshot(undefined, {
+          StorageType: 'io1',
+          AllocatedStorage: 200,
+          Iops: 6000,
+          OptionGroupName: 'kb-options-15',
+          IAMDatabaseAuthenticationEnabled: false,
+        }),
+      ],
+    });
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' }).resolves({
+      DBInstances: [
+        prodInstance({
+          StorageType: 'gp3',
+          AllocatedStorage: 800,
+          Iops: 20000,
+          MaxAllocatedStorage: 2000,
+          IAMDatabaseAuthenticationEnabled: true,
+          EnabledCloudwatchLogsExports: ['postgresql'],
+          OptionGroupMemberships: [{ OptionGroupName: 'kb-options-16' }],
+          CACertificateIdentifier: 'rds-ca-ecc384-g1',
+          EngineLifecycleSupport: 'open-source-rds-extended-support',
+          TagList: [{ Key: 'team', Value: 'knowledge' }],
+        }),
+      ],
+    });
+    // Act
+    await runWithId(GOOD);
+    // Assess
+    const input = rdsMock.commandCalls(RestoreDBInstanceFromDBSnapshotCommand)[0]?.args[0].input;
+    expect(input).toEqual({
+      DBInstanceIdentifier: 'kb-restore-drill-1',
+      DBSnapshotIdentifier: 'kb-snapshot-20261122-020000',
+      DBInstanceClass: 'db.r6g.large',
+      DBSubnetGroupName: 'kb-db-subnets',
+      VpcSecurityGroupIds: ['sg-0abc'],
+      DBParameterGroupName: 'kb-pg15',
+      MultiAZ: true,
+      PubliclyAccessible: false,
+      StorageType: 'io1',
+      Iops: 6000,
+      MaxAllocatedStorage: 2000,
+      EnableIAMDatabaseAuthentication: true,
+      EnableCloudwatchLogsExports: ['postgresql'],
+      OptionGroupName: 'kb-options-15',
+      CACertificateIdentifier: 'rds-ca-ecc384-g1',
+      EngineLifecycleSupport: 'open-source-rds-extended-support',
+      DeletionProtection: true,
+      CopyTagsToSnapshot: true,
+      Tags: [
+        { Key: 'team', Value: 'knowledge' },
+        { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+        { Key: RESTORE_STARTED_AT_TAG_KEY, Value: NOW.toISOString() },
+        { Key: 'kb-dr:restored-from-instance', Value: 'kb-prod' },
+        { Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-prod' },
+        { Key: 'kb-dr:restore-request', Value: REQUEST },
+        { Key: RESTORED_FROM_SNAPSHOT_TAG_KEY, Value: 'kb-snapshot-20261122-020000' },
+      ],
+    });
+  });
+
+  it("keeps within RDS's 50 tags, dropping the source's extra tags and saying so", async () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({ Key: `t${i}`, Value: 'v' }));
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-prod' })
+      .resolves({ DBInstances: [prodInstance({ TagList: many })] });
+    const res = await runWithId(GOOD);
+    const tags = rdsMock.commandCalls(RestoreDBInstanceFromDBSnapshotCommand)[0]?.args[0].input.Tags ?? [];
+    expect(tags).toHaveLength(50);
+    expect(tags).toEqual(expect.arrayContaining([{ Key: 'kb-dr:restore-request', Value: REQUEST }]));
+    expect(res.tags.dropped).toHaveLength(16);
+    expect(res.warnings.join('\n')).toMatch(/RDS allows 50 tags: the source's tags t44, .* were not copied/);
+  });
+
+  it("answers 'started' once when the SDK's retry of an applied restore meets AlreadyExists", async () => {
+    // Prepare: the first attempt created the instance, the SDK's retry was told it already exists.
+    rdsMock
+      .on(RestoreDBInstanceFromDBSnapshotCommand)
+      .rejects(new DBInstanceAlreadyExistsFault({ message: 'DB instance already exists', $metadata: {} }));
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-restore-drill-1' })
+      .rejectsOnce(instanceNotFound())
+      .resolves({
+        DBInstances: [
+          {
+            DBInstanceIdentifier: 'kb-restore-drill-1',
+            DBInstanceStatus: 'creating',
+            TagList: [{ Key: 'kb-dr:restore-request', Value: REQUEST }],
+          },
+        ],
+      });
+    const sink = metricSink();
+    // Act
+    const res = await runWithId(GOOD, sink);
+    // Assess
+    expect(res).toMatchObject({ ok: true, action: 'started', status: 'creating' });
+    expect(res.resolvedFromState).toMatch(/DBInstanceAlreadyExistsFault.*created by this request/);
+    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+    // The same event again is refused (the instance exists) and emits nothing more.
+    const again = await runWithId(GOOD, sink).catch((e: unknown) => e);
+    expect(again).toMatchObject({ name: 'AlreadyExistsError' });
+    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 1);
+  });
+
+  it("refuses AlreadyExists for someone else's instance (not this request's) as nothing changed", async () => {
+    rdsMock
+      .on(RestoreDBInstanceFromDBSnapshotCommand)
+      .rejects(new DBInstanceAlreadyExistsFault({ message: 'DB instance already exists', $metadata: {} }));
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-restore-drill-1' })
+      .rejectsOnce(instanceNotFound())
+      .resolves({ DBInstances: [{ DBInstanceIdentifier: 'kb-restore-drill-1', TagList: [] }] });
+    const sink = metricSink();
+    const err = await runWithId(GOOD, sink).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AlreadyExistsError' });
+    expect(toFailure(err)).toMatchObject({ nothingChanged: true });
+    expect(sink.added).toEqual([]);
+  });
+
+  it('tells a denied manifest listing from a missing one, naming the bucket and the permissions', async () => {
+    s3Mock.on(ListObjectsV2Command).rejects(
+      Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const err = await runWithId({ ...GOOD, snapshotId: 'latest' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'AccessDeniedError' });
+    expect((err as AccessDeniedError).message).toMatch(
+      /resolve "latest": access to the manifests in s3:\/\/kb-backups-unit\/manifests\/ was DENIED \(403\)/,
+    );
+    expect((err as AccessDeniedError).hint).toMatch(
+      /s3:ListBucket on arn:aws:s3:::kb-backups-unit .*s3:GetObject on arn:aws:s3:::kb-backups-unit\/manifests\/\*/,
+    );
+    expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
+  });
+});
+
+describe('restoreSnapshot: ids checked before any AWS call', () => {
+  beforeEach(() => {
+    rdsMock.reset();
+    s3Mock.reset();
+  });
+
+  it.each([
+    ['a 1 MB target id', `kb-restore-${'x'.repeat(1_000_000)}`, /is not a valid RDS instance id/],
+    ['a production target', 'kb-prod', /is a production instance/],
+    ['a target without the prefix', 'my-copy', /must start with the restore prefix/],
+  ])(
+    'refuses %s without reading S3 or RDS, echoing at most 80 characters of it',
+    async (_n, target, message) => {
+      const err = await restoreSnapshot(
+        { rds, s3, config: CONFIG, metrics: metricSink(), now: () => NOW },
+        { snapshotId: 'latest', targetInstanceId: target, confirm: true },
+      ).catch((e: Error) => e);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message.length).toBeLessThan(400);
+      expect(rdsMock.calls()).toHaveLength(0);
+      expect(s3Mock.calls()).toHaveLength(0);
+    },
+  );
 });

@@ -2,6 +2,8 @@ import { AddTagsToResourceCommand, DescribeDBInstancesCommand, RDSClient } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatDuration, phaseOf, restoreStatus } from '../../../lambda/restore-status/restore-status';
 import {
+  MANAGED_BY_TAG,
+  PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_SNAPSHOT_TAG_KEY,
   RESTORE_AVAILABLE_AT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
@@ -22,6 +24,8 @@ function restored(status: string, extraTags: { Key: string; Value: string }[] = 
         ? { Address: 'kb-restore-drill-1.abc.rds.amazonaws.com', Port: 5432 }
         : undefined,
     TagList: [
+      { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
+      { Key: PROTECTED_INSTANCE_TAG_KEY, Value: 'kb-prod' },
       { Key: RESTORE_STARTED_AT_TAG_KEY, Value: STARTED.toISOString() },
       { Key: RESTORED_FROM_SNAPSHOT_TAG_KEY, Value: 'kb-snapshot-20261122-020000' },
       ...extraTags,
@@ -108,6 +112,72 @@ describe('restoreStatus', () => {
   it('reports an unknown instance as not found', async () => {
     rdsMock.on(DescribeDBInstancesCommand).rejects(instanceNotFound());
     await expect(run()).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('still reports the status when the bookkeeping tag cannot be written, says so, and emits nothing', async () => {
+    // Prepare
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [restored('available')] });
+    rdsMock.on(AddTagsToResourceCommand).rejects(
+      Object.assign(new Error('not authorized'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const sink = metricSink();
+    // Act
+    const res = await run(sink);
+    // Assess
+    expect(res).toMatchObject({ ok: true, state: 'available', phase: 'available', elapsedSeconds: 1500 });
+    expect(res.availableAt).toBeUndefined();
+    expect(res.warnings?.[0]).toMatch(
+      /could not write the tag kb-dr:restore-available-at .*AccessDenied.*RTO clock is not stopped.*RestoreDuration was not emitted.*rds:AddTagsToResource/,
+    );
+    expect(sink.added).toEqual([]);
+  });
+
+  it('offers no promoteEvent for a hand-made kb-restore-* instance without kb-dr tags', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ ...restored('available'), TagList: [] }],
+    });
+    const res = await run();
+    expect(res.phase).toBe('available');
+    expect(res.promoteEvent).toBeUndefined();
+    expect(res.todo.join('\n')).toMatch(/cannot be promoted/);
+  });
+
+  it('offers no promoteEvent for a restore of another instance, and promotes a second protected instance only into its own name', async () => {
+    const other = restored('available');
+    other.TagList = (other.TagList ?? []).map((t) =>
+      t.Key === PROTECTED_INSTANCE_TAG_KEY ? { ...t, Value: 'kb-staging' } : t,
+    );
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [other] });
+    expect((await run()).promoteEvent).toBeUndefined();
+
+    const second = restored('available');
+    second.TagList = (second.TagList ?? []).map((t) =>
+      t.Key === PROTECTED_INSTANCE_TAG_KEY ? { ...t, Value: 'kb-prod-replica' } : t,
+    );
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [second] });
+    expect((await run()).promoteEvent).toMatchObject({ productionInstanceId: 'kb-prod-replica' });
+  });
+
+  it('refuses an invalid or oversized id before any AWS call, echoing it truncated', async () => {
+    const huge = `kb-restore-${'x'.repeat(100_000)}`;
+    await expect(
+      restoreStatus(
+        { rds, config: CONFIG, metrics: metricSink(), now: () => NOW },
+        { targetInstanceId: huge },
+      ),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('(100011 characters)'),
+    });
+    const err = await restoreStatus(
+      { rds, config: CONFIG, metrics: metricSink(), now: () => NOW },
+      { targetInstanceId: huge },
+    ).catch((e: Error) => e);
+    expect((err as Error).message.length).toBeLessThan(400);
+    expect(rdsMock.calls()).toHaveLength(0);
   });
 
   it('classifies states and formats durations', () => {

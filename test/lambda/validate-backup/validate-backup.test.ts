@@ -1,7 +1,13 @@
 import { DescribeDBSnapshotsCommand, DescribeExportTasksCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CHECKS, median, sameKmsKey, validateBackup } from '../../../lambda/validate-backup/validate-backup';
+import {
+  CHECKS,
+  exportTablesInfoKey,
+  median,
+  sameKmsKey,
+  validateBackup,
+} from '../../../lambda/validate-backup/validate-backup';
 import { exportObjectsPrefix, manifestKey } from '../../../lambda/shared/naming';
 import {
   CONFIG,
@@ -18,6 +24,10 @@ const rds = new RDSClient({ region: 'us-east-1' });
 const s3 = new S3Client({ region: 'us-east-1' });
 const ID = 'kb-snapshot-20261122-020000';
 const TASK = 'kb-export-20261122-020000';
+const GOOD_TABLES = [
+  { target: 'knowledge_base.public.knowledge_entries', status: 'COMPLETE', sizeGB: 0.1 },
+  { target: 'knowledge_base.public.embedding_cache', status: 'COMPLETE', sizeGB: 0.05 },
+];
 
 describe('validate-backup helpers', () => {
   it('matches a KMS key given as ARN or bare key id', () => {
@@ -49,11 +59,19 @@ describe('validateBackup', () => {
       .resolves({ Contents: [{ Key: manifestKey(ID) }] });
     s3Mock.on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK) }).resolves({
       Contents: [
+        { Key: exportTablesInfoKey(TASK, 1, 2), Size: 0 },
         { Key: `${exportObjectsPrefix(TASK)}kb/public.knowledge_entries/part-0.gz.parquet`, Size: 1000 },
       ],
     });
+    tablesInfo(GOOD_TABLES);
     s3Mock.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: CONFIG.kmsKeyArn });
   });
+
+  function tablesInfo(perTableStatus: unknown[], key = exportTablesInfoKey(TASK, 1, 2)) {
+    s3Mock
+      .on(GetObjectCommand, { Key: key })
+      .callsFake(() => ({ Body: s3Body(JSON.stringify({ perTableStatus })) }));
+  }
 
   function run(snapshotId = ID, sink = metricSink()) {
     return validateBackup({ rds, s3, config: CONFIG, metrics: sink }, { snapshotId });
@@ -75,7 +93,7 @@ describe('validateBackup', () => {
     const res = await run(ID, sink);
     expect(res).toMatchObject({ ok: false, result: 'FAIL', errorType: 'BackupValidationFailed' });
     expect(res.report).toContain(
-      `FAIL ${CHECKS.objects}: 1 object(s) not SSE-KMS with key ${CONFIG.kmsKeyArn}, e.g. ${exportObjectsPrefix(TASK)}kb/public.knowledge_entries/part-0.gz.parquet`,
+      `FAIL ${CHECKS.objects}: 2 object(s) not SSE-KMS with key ${CONFIG.kmsKeyArn}, e.g. ${exportTablesInfoKey(TASK, 1, 2)}`,
     );
     expect(sink.added).toEqual([['BackupValidation', 0]]);
   });
@@ -98,6 +116,123 @@ describe('validateBackup', () => {
     const res = await run();
     expect(res.report[0]).toBe(`FAIL ${CHECKS.available}: snapshot ${ID} not found in RDS`);
     expect(res.checks.find((c) => c.check === CHECKS.encrypted)?.status).toBe('SKIP');
+  });
+
+  it.each([
+    [
+      'embedding_cache skipped',
+      [
+        GOOD_TABLES[0],
+        {
+          target: 'knowledge_base.public.embedding_cache',
+          status: 'SKIPPED',
+          warningMessage: 'permission denied for table embedding_cache',
+        },
+      ],
+      'knowledge_base.public.embedding_cache was skipped (status SKIPPED: permission denied for table embedding_cache)',
+    ],
+    [
+      'knowledge_entries missing from the list',
+      [GOOD_TABLES[1]],
+      'knowledge_entries is not in the export (not listed in 1 export_tables_info file(s))',
+    ],
+    [
+      'a COMPLETE table whose warning says it was skipped',
+      [{ ...GOOD_TABLES[0], warningMessage: 'Table skipped: unsupported column name' }, GOOD_TABLES[1]],
+      'knowledge_base.public.knowledge_entries was skipped (status COMPLETE: Table skipped: unsupported column name)',
+    ],
+  ])('fails an export with %s, giving the reason', async (_n, tables, reason) => {
+    tablesInfo(tables as unknown[]);
+    const sink = metricSink();
+    const res = await run(ID, sink);
+    expect(res.result).toBe('FAIL');
+    expect(res.report.find((l) => l.startsWith(`FAIL ${CHECKS.tables}`))).toContain(reason);
+    expect(sink.added).toEqual([['BackupValidation', 0]]);
+  });
+
+  it('reads every export_tables_info batch: tables listed across two files pass', async () => {
+    s3Mock.on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK) }).resolves({
+      Contents: [
+        { Key: exportTablesInfoKey(TASK, 1, 1), Size: 0 },
+        { Key: exportTablesInfoKey(TASK, 2, 2), Size: 0 },
+        { Key: `${exportObjectsPrefix(TASK)}kb/public.knowledge_entries/part-0.gz.parquet`, Size: 1000 },
+      ],
+    });
+    tablesInfo([GOOD_TABLES[0]], exportTablesInfoKey(TASK, 1, 1));
+    tablesInfo([GOOD_TABLES[1]], exportTablesInfoKey(TASK, 2, 2));
+    const res = await run();
+    expect(res.report).toContain(
+      `PASS ${CHECKS.tables}: knowledge_base.public.knowledge_entries and knowledge_base.public.embedding_cache exported COMPLETE`,
+    );
+  });
+
+  it('fails an export without its export_tables_info file, saying why it matters', async () => {
+    s3Mock.on(ListObjectsV2Command, { Prefix: exportObjectsPrefix(TASK) }).resolves({
+      Contents: [
+        { Key: `${exportObjectsPrefix(TASK)}kb/public.knowledge_entries/part-0.gz.parquet`, Size: 1000 },
+      ],
+    });
+    const res = await run();
+    expect(res.report).toContain(
+      `FAIL ${CHECKS.tables}: no export_tables_info_*.json under s3://${CONFIG.backupBucket}/${exportObjectsPrefix(TASK)}: RDS writes it when the export completes, so which tables were exported (or skipped) cannot be confirmed`,
+    );
+  });
+
+  it('tells a missing manifest (404) from a denied one (403), naming bucket, key and permissions', async () => {
+    // Missing.
+    s3Mock.on(GetObjectCommand, { Key: manifestKey(ID) }).rejects(
+      Object.assign(new Error('The specified key does not exist.'), {
+        name: 'NoSuchKey',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
+    const missing = await run();
+    const missingLine = missing.report.find((l) => l.startsWith(`FAIL ${CHECKS.manifest}`));
+    expect(missingLine).toContain(`no manifest at s3://${CONFIG.backupBucket}/${manifestKey(ID)}`);
+    expect(missingLine).not.toMatch(/DENIED/);
+    // Denied.
+    s3Mock.on(GetObjectCommand, { Key: manifestKey(ID) }).rejects(
+      Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const denied = await run();
+    const deniedLine = denied.report.find((l) => l.startsWith(`FAIL ${CHECKS.manifest}`));
+    expect(deniedLine).toContain(`access to s3://${CONFIG.backupBucket}/${manifestKey(ID)} was DENIED (403)`);
+    expect(deniedLine).toContain(`s3:ListBucket on arn:aws:s3:::${CONFIG.backupBucket}`);
+    expect(deniedLine).toContain(`s3:GetObject on arn:aws:s3:::${CONFIG.backupBucket}/manifests/*`);
+  });
+
+  it('says which permissions to check when the manifests of "latest" cannot be listed', async () => {
+    s3Mock.on(ListObjectsV2Command, { Prefix: 'manifests/' }).rejects(
+      Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    await expect(run('latest')).rejects.toMatchObject({
+      name: 'AccessDeniedError',
+      message: expect.stringContaining(`the manifests in s3://${CONFIG.backupBucket}/manifests/ was DENIED`),
+      hint: expect.stringContaining('s3:ListBucket'),
+    });
+  });
+
+  it('accepts a pre-promotion snapshot taken under the aside name when tagged for the protected instance', async () => {
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        kbSnapshot(ID, {
+          DBInstanceIdentifier: 'kb-prod-pre-promote-20261120101500',
+          TagList: [
+            { Key: 'kb-dr:managed-by', Value: 'kb-dr' },
+            { Key: 'kb-dr:protected-instance', Value: 'kb-prod' },
+          ],
+        }),
+      ],
+    });
+    const res = await run();
+    expect(res.checks.find((c) => c.check === CHECKS.fromProtected)?.status).toBe('PASS');
+    expect(res.checks.find((c) => c.check === CHECKS.manifest)?.status).toBe('PASS');
   });
 
   it('refuses a malformed snapshot id without emitting a metric', async () => {
