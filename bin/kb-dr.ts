@@ -8,7 +8,7 @@
  * function's guard rail); 130 interrupted.
  */
 import { Command, CommanderError } from 'commander';
-import { KbDrError, ValidationError } from '../lambda/shared/errors';
+import { KbDrError, ValidationError } from '../core/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
 import { registerRestoreCommand } from '../cli/commands/restore';
 import { registerValidateCommand } from '../cli/commands/validate';

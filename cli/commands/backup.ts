@@ -4,7 +4,8 @@ import { createLocalBackup } from '../local/backup';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { pruneBackups, retentionDaysFrom } from '../local/prune';
 import type { CliContext } from '../shared/context';
-import { formatBytes, formatDuration } from '../shared/format';
+import { formatDuration } from '../../core/duration';
+import { formatBytes } from '../shared/format';
 import { resolveMode, type Mode } from './mode';
 import { runRdsBackup } from './rds-backup';
 

@@ -3,7 +3,7 @@
  * KB_APP_START_COMMAND), e.g. `docker compose stop api`. Run with `sh -c` in the caller's cwd.
  */
 import { spawn } from 'node:child_process';
-import { KbDrError } from '../../lambda/shared/errors';
+import { KbDrError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
 
 export class AppCommandError extends KbDrError {

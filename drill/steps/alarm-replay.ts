@@ -5,7 +5,7 @@
  * long export (TimeSinceLastBackup is measured from the recovery point, not the export).
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { ALARM_NAMES } from '../../lambda/shared/metrics-catalog';
+import { ALARM_NAMES } from '../../core/metrics-catalog';
 import { alarmsFromTemplate, simulate } from '../../test/support/alarm-evaluator';
 import { at, DAY, emitted, HOUR, START } from '../../test/support/alarm-scenarios';
 import { buildTestApp } from '../../test/support/app';

@@ -4,7 +4,7 @@
  * and the periodic pass; shows the KB metrics the handlers emitted.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { exportObjectsPrefix, exportTaskIdFor, manifestKey, snapshotIdFor } from '../../lambda/shared/naming';
+import { exportObjectsPrefix, exportTaskIdFor, manifestKey, snapshotIdFor } from '../../core/naming';
 import { exportTablesInfoKey } from '../../lambda/validate-backup/validate-backup';
 import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, metricLines, startAwsWorld } from '../aws-world';
 import type { DrillContext } from '../context';

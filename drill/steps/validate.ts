@@ -3,7 +3,7 @@
  * exported object and validate again (FAIL, with the failing check named).
  */
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { exportObjectsPrefix, exportTaskIdFor } from '../../lambda/shared/naming';
+import { exportObjectsPrefix, exportTaskIdFor } from '../../core/naming';
 import { DRILL_BUCKET, metricLines } from '../aws-world';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';

@@ -29,21 +29,23 @@ import {
   InvalidStateError,
   KbDrError,
   NotFoundError,
-  translateAwsError,
   ValidationError,
-} from '../shared/errors';
+  isNotFound,
+  isAlreadyExists,
+} from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import { isAmbiguousOutcome } from '../shared/fault-class';
 import { closestField } from '../shared/handler-response';
 import { manifestExists, putManifestOnce } from '../shared/manifest-store';
-import { MANIFEST_VERSION } from '../shared/manifest';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { MANIFEST_VERSION } from '../../core/manifest';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
   REQUESTED_AT_TAG_KEY,
   snapshotIdFor,
   TRIGGER_TAG_KEY,
-} from '../shared/naming';
+} from '../../core/naming';
 import { addKbMetric } from '../shared/powertools';
 
 /**
@@ -170,8 +172,7 @@ async function findSnapshot(deps: PipelineDeps, snapshotId: string): Promise<DBS
     const res = await deps.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
     return res.DBSnapshots?.[0];
   } catch (err) {
-    if (awsErrorCode(err) === 'DBSnapshotNotFoundFault' || awsErrorCode(err) === 'DBSnapshotNotFound')
-      return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -186,7 +187,7 @@ async function describeInstance(deps: PipelineDeps, config: PipelineConfig): Pro
     return instance;
   } catch (err) {
     if (err instanceof KbDrError) throw err;
-    if (/NotFound/.test(awsErrorCode(err))) {
+    if (isNotFound(err)) {
       throw new NotFoundError(`RDS instance ${config.dbInstanceId} not found`, {
         cause: err,
         hint: `check KB_DB_INSTANCE_ID (context kb:dbInstanceId) names the protected instance and redeploy with \`cdk deploy --all\``,
@@ -271,7 +272,7 @@ export async function startBackup(
       );
     } catch (err) {
       // A concurrent delivery created it between our check and this call: same outcome.
-      if (awsErrorCode(err) === 'DBSnapshotAlreadyExistsFault') {
+      if (isAlreadyExists(err)) {
         const snap = await findSnapshot(deps, snapshotId);
         if (snap) return adoptExisting(deps, config, snap, 'concurrent delivery');
         return { status: 'already-exists', snapshotId };

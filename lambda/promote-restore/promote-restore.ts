@@ -23,14 +23,14 @@ import {
   KbDrError,
   NotFoundError,
   ValidationError,
-  translateAwsError,
-} from '../shared/errors';
+} from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_INSTANCE_TAG_KEY,
   isValidDbInstanceId,
-} from '../shared/naming';
+} from '../../core/naming';
 import {
   describeInstanceIfExists,
   hasRestorePrefix,

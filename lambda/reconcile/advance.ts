@@ -22,11 +22,11 @@ import {
   type PipelineConfig,
   type PipelineDeps,
 } from '../shared/backup-pipeline';
-import { awsErrorCode } from '../shared/errors';
+import { awsErrorCode, isAlreadyExists } from '../../core/errors';
 import { isAmbiguousOutcome } from '../shared/fault-class';
-import { MANIFEST_VERSION, type BackupManifest } from '../shared/manifest';
+import { MANIFEST_VERSION, type BackupManifest } from '../../core/manifest';
 import { manifestExists, putManifestOnce, type OnCorruptManifest } from '../shared/manifest-store';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   EXPORT_STARTED_AT_TAG_KEY,
   exportObjectsPrefix,
@@ -37,7 +37,7 @@ import {
   SNAPSHOT_AVAILABLE_AT_TAG_KEY,
   snapshotIdForExportTask,
   TRIGGER_TAG_KEY,
-} from '../shared/naming';
+} from '../../core/naming';
 import { addKbMetric } from '../shared/powertools';
 
 export type AdvanceResult =
@@ -290,10 +290,7 @@ async function startExport(
       }),
     );
   } catch (err) {
-    if (
-      awsErrorCode(err) === 'ExportTaskAlreadyExistsFault' ||
-      awsErrorCode(err) === 'ExportTaskAlreadyExists'
-    ) {
+    if (isAlreadyExists(err)) {
       deps.logger.info(`export ${exportTaskId} was started by a concurrent invocation`);
       return { kind: 'waiting', snapshotId, reason: 'export-running' };
     }

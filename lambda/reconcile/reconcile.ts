@@ -17,7 +17,8 @@ import {
   type PipelineConfig,
   type PipelineDeps,
 } from '../shared/backup-pipeline';
-import { awsErrorCode, CorruptManifestError, translateAwsError } from '../shared/errors';
+import { awsErrorCode, CorruptManifestError, isNotFound } from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import {
   getManifest,
   latestSuccessfulManifest,
@@ -25,9 +26,9 @@ import {
   type ManifestLocation,
   type OnCorruptManifest,
 } from '../shared/manifest-store';
-import { isKbSnapshotId, PROTECTED_INSTANCE_TAG_KEY } from '../shared/naming';
+import { isKbSnapshotId, PROTECTED_INSTANCE_TAG_KEY } from '../../core/naming';
 import { advanceSnapshot, requestedAtOf, type AdvanceResult } from './advance';
-import { eventTime, snapshotIdOfEvent, type RdsEvent } from './rds-event';
+import { eventTime, snapshotIdOfEvent, type RdsEvent } from '../../core/rds-event';
 import { pruneSnapshots, type RetentionResult } from './retention';
 
 /**
@@ -269,8 +270,7 @@ export async function handleRdsEvent(
     const res = await deps.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
     snapshot = res.DBSnapshots?.[0];
   } catch (err) {
-    if (awsErrorCode(err) !== 'DBSnapshotNotFoundFault')
-      throw translateAwsError(err, { operation: `describe snapshot ${snapshotId}` });
+    if (!isNotFound(err)) throw translateAwsError(err, { operation: `describe snapshot ${snapshotId}` });
   }
   if (!snapshot || !isPipelineSnapshot(snapshot, config)) {
     deps.logger.warn(

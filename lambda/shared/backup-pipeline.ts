@@ -9,10 +9,11 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DBSnapshot, RDSClient, Tag } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RuntimeConfig } from './env';
-import { KbDrError, awsErrorCode, translateAwsError, type CorruptManifestError } from './errors';
+import { KbDrError, awsErrorCode, type CorruptManifestError } from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 import type { OnCorruptManifest } from './manifest-store';
-import { KbMetrics } from './metrics-catalog';
-import { MANAGED_BY_TAG, PROTECTED_INSTANCE_TAG_KEY, sameInstanceId } from './naming';
+import { KbMetrics } from '../../core/metrics-catalog';
+import { MANAGED_BY_TAG, PROTECTED_INSTANCE_TAG_KEY, sameInstanceId } from '../../core/naming';
 import { addKbMetric } from './powertools';
 
 /** Settings the pipeline reads; a subset of the Lambda runtime configuration. */

@@ -3,19 +3,14 @@
  * call, so a refused request changes nothing.
  */
 import { DescribeDBInstancesCommand, type DBInstance, type RDSClient, type Tag } from '@aws-sdk/client-rds';
-import {
-  AlreadyExistsError,
-  GuardRailError,
-  ValidationError,
-  awsErrorCode,
-  translateAwsError,
-} from './errors';
+import { AlreadyExistsError, GuardRailError, ValidationError, isNotFound } from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_INSTANCE_TAG_KEY,
   isValidDbInstanceId,
-} from './naming';
+} from '../../core/naming';
 
 /** The settings the restore guards need. */
 export interface RestoreGuardConfig {
@@ -82,8 +77,7 @@ export async function describeInstanceIfExists(rds: RDSClient, id: string): Prom
     const res = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
     return res.DBInstances?.[0];
   } catch (err) {
-    if (awsErrorCode(err) === 'DBInstanceNotFoundFault' || awsErrorCode(err) === 'DBInstanceNotFound')
-      return undefined;
+    if (isNotFound(err)) return undefined;
     throw translateAwsError(err, { operation: `describe DB instance ${id}` });
   }
 }

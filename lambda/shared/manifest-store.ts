@@ -9,10 +9,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AccessDeniedError, awsErrorCode, CorruptManifestError, translateAwsError } from './errors';
+import { AccessDeniedError, awsErrorCode, CorruptManifestError, isNotFound } from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 import { classifyFault } from './fault-class';
-import { BackupManifestSchema, parseManifest, type BackupManifest } from './manifest';
-import { MANIFESTS_S3_PREFIX, manifestKey, sameInstanceId } from './naming';
+import { BackupManifestSchema, parseManifest, type BackupManifest } from '../../core/manifest';
+import { MANIFESTS_S3_PREFIX, manifestKey, sameInstanceId } from '../../core/naming';
 
 export interface ManifestLocation {
   readonly s3: S3Client;
@@ -21,11 +22,6 @@ export interface ManifestLocation {
 
 /** Called for each corrupt manifest a list reader skips (log it, count it). */
 export type OnCorruptManifest = (err: CorruptManifestError) => void;
-
-function isAbsent(err: unknown): boolean {
-  const code = awsErrorCode(err);
-  return code === 'NoSuchKey' || code === 'NotFound' || classifyFault(err) === 'notFound';
-}
 
 function deniedRead(loc: ManifestLocation, key: string, err: unknown): AccessDeniedError {
   return new AccessDeniedError(
@@ -52,7 +48,7 @@ export async function getManifest(
     const res = await loc.s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: key }));
     text = (await res.Body?.transformToString()) ?? '';
   } catch (err) {
-    if (isAbsent(err)) return undefined;
+    if (isNotFound(err)) return undefined;
     if (classifyFault(err) === 'denied' && !/KMS/.test(awsErrorCode(err))) throw deniedRead(loc, key, err);
     throw translateAwsError(err, { operation: `read manifest s3://${loc.bucket}/${key}` });
   }

@@ -20,17 +20,18 @@ import {
   NotFoundError,
   ValidationError,
   awsErrorCode,
-  translateAwsError,
-} from './errors';
+  isNotFound,
+} from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 import { classifyFault, isAmbiguousOutcome } from './fault-class';
 import { describeInstanceIfExists, isAsideOf, isManagedByKbDr, tagRecord, truncateForEcho } from './guards';
 
 // Tag helpers live with the guards (no SDK commands there, so promote-restore can use them without
 // appearing to send restore-common's); re-exported for the existing importers.
 export { isManagedByKbDr, promotableInto, tagRecord } from './guards';
-import type { BackupManifest } from './manifest';
+import type { BackupManifest } from '../../core/manifest';
 import { latestSuccessfulManifest } from './manifest-store';
-import type { KbMetricDefinition } from './metrics-catalog';
+import type { KbMetricDefinition } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
@@ -40,7 +41,7 @@ import {
   RESTORED_TO_TIME_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
   isKbSnapshotId,
-} from './naming';
+} from '../../core/naming';
 
 /** Where logic functions put catalogued metrics (the handler backs it with Powertools Metrics). */
 export interface MetricSink {
@@ -282,8 +283,7 @@ export async function describeSnapshotIfExists(
     const res = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
     return res.DBSnapshots?.[0];
   } catch (err) {
-    if (awsErrorCode(err) === 'DBSnapshotNotFoundFault' || awsErrorCode(err) === 'DBSnapshotNotFound')
-      return undefined;
+    if (isNotFound(err)) return undefined;
     throw translateAwsError(err, { operation: `describe snapshot ${snapshotId}` });
   }
 }

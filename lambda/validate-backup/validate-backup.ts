@@ -13,20 +13,21 @@ import {
   type _Object,
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { ValidationError, awsErrorCode, translateAwsError } from '../shared/errors';
+import { ValidationError, awsErrorCode, isNotFound } from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import { classifyFault } from '../shared/fault-class';
 import { isAsideOf, sameInstanceId, truncateForEcho } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
-import type { BackupManifest } from '../shared/manifest';
+import type { BackupManifest } from '../../core/manifest';
 import { getManifest, latestSuccessfulManifest, listManifests } from '../shared/manifest-store';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
   exportObjectsPrefix,
   exportTaskIdFor,
   isKbSnapshotId,
   manifestKey,
-} from '../shared/naming';
+} from '../../core/naming';
 import {
   LATEST,
   LIST_SNAPSHOTS_HINT,
@@ -198,8 +199,7 @@ async function checkExportTask(rds: RDSClient, taskId: string): Promise<CheckRes
           `export task ${taskId} is ${status}${task.FailureCause ? `: ${task.FailureCause}` : ''}`,
         );
   } catch (err) {
-    if (/NotFound/.test((err as Error).name ?? ''))
-      return fail(CHECKS.exportCompleted, `export task ${taskId} not found`);
+    if (isNotFound(err)) return fail(CHECKS.exportCompleted, `export task ${taskId} not found`);
     throw translateAwsError(err, { operation: `describe export task ${taskId}` });
   }
 }

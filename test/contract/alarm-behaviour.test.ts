@@ -7,7 +7,7 @@
  * minutes from the newest recovery point (the sentinel while there is none).
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { ALARM_NAMES } from '../../lambda/shared/metrics-catalog';
+import { ALARM_NAMES } from '../../core/metrics-catalog';
 import { alarmsFromTemplate, simulate, type AlarmState, type Simulation } from '../support/alarm-evaluator';
 import { at, DAY, emitted, HOUR, START, type Scenario } from '../support/alarm-scenarios';
 import { buildTestApp } from '../support/app';

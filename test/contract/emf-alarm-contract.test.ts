@@ -13,8 +13,8 @@ import {
   KbMetrics,
   METRIC_NAMESPACE,
   type KbMetricName,
-} from '../../lambda/shared/metrics-catalog';
-import { exportObjectsPrefix, exportTaskIdFor, snapshotIdFor } from '../../lambda/shared/naming';
+} from '../../core/metrics-catalog';
+import { exportObjectsPrefix, exportTaskIdFor, snapshotIdFor } from '../../core/naming';
 import { alarmsFromTemplate, type MetricAlarmDefinition } from '../support/alarm-evaluator';
 import { buildTestApp } from '../support/app';
 import { captureEmf, enableEmf, type EmfDocument } from '../support/emf';

@@ -25,7 +25,7 @@ import type { PipelineConfig, PipelineDeps } from '../../lambda/shared/backup-pi
 import type { handler as BackupHandler } from '../../lambda/backup/index';
 import type { handler as ReconcileHandler } from '../../lambda/reconcile/index';
 import { ENV } from '../../lambda/shared/env';
-import type { BackupManifest } from '../../lambda/shared/manifest';
+import type { BackupManifest } from '../../core/manifest';
 import { putManifestOnce } from '../../lambda/shared/manifest-store';
 import {
   exportObjectsPrefix,
@@ -34,7 +34,7 @@ import {
   manifestKey,
   PROTECTED_INSTANCE_TAG_KEY,
   snapshotIdFor,
-} from '../../lambda/shared/naming';
+} from '../../core/naming';
 import { createLogger, createMetrics } from '../../lambda/shared/powertools';
 import { failedManifest } from '../support/backup-fixtures';
 import { captureEmf, enableEmf, type EmfCapture } from '../support/emf';

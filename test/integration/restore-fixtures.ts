@@ -13,14 +13,9 @@ import {
 } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../../lambda/shared/env';
-import type { BackupManifest } from '../../lambda/shared/manifest';
+import type { BackupManifest } from '../../core/manifest';
 import { putManifest } from '../../lambda/shared/manifest-store';
-import {
-  MANAGED_BY_TAG,
-  exportObjectsPrefix,
-  exportS3Prefix,
-  exportTaskIdFor,
-} from '../../lambda/shared/naming';
+import { MANAGED_BY_TAG, exportObjectsPrefix, exportS3Prefix, exportTaskIdFor } from '../../core/naming';
 import { exportTablesInfoKey } from '../../lambda/validate-backup/validate-backup';
 import type { MotoServer } from '../support/moto';
 

@@ -19,7 +19,7 @@ import {
   RESTORED_FROM_SNAPSHOT_TAG_KEY,
   RESTORE_AVAILABLE_AT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
-} from '../../lambda/shared/naming';
+} from '../../core/naming';
 import { tagRecord } from '../../lambda/shared/restore-common';
 import { freePort, startMoto, type MotoServer } from '../support/moto';
 import {

@@ -17,7 +17,7 @@ import {
   manifestKey,
   PROTECTED_INSTANCE_TAG_KEY,
   snapshotIdFor,
-} from '../../../lambda/shared/naming';
+} from '../../../core/naming';
 import {
   awsError,
   CONFIG,

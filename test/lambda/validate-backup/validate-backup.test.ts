@@ -8,7 +8,7 @@ import {
   sameKmsKey,
   validateBackup,
 } from '../../../lambda/validate-backup/validate-backup';
-import { exportObjectsPrefix, manifestKey } from '../../../lambda/shared/naming';
+import { exportObjectsPrefix, manifestKey } from '../../../core/naming';
 import {
   CONFIG,
   kbSnapshot,

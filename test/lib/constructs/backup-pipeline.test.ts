@@ -6,8 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BackupPipeline, RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE } from '../../../lib/constructs/backup-pipeline';
 import { loadConfig } from '../../../lib/config';
-import { PIPELINE_EVENT_IDS } from '../../../lambda/reconcile/rds-event';
-import { MANAGED_BY_TAG, SNAPSHOT_PREFIX } from '../../../lambda/shared/naming';
+import { PIPELINE_EVENT_IDS } from '../../../core/rds-event';
+import { MANAGED_BY_TAG, SNAPSHOT_PREFIX } from '../../../core/naming';
 import { buildTestApp, TEST_ENV } from '../../support/app';
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };

@@ -182,7 +182,7 @@ describe('StorageStack', () => {
 
   it('refuses a retention outside 1-3650 days', () => {
     expect(() => new StorageStack(new App(), 'S', { retentionDays: 0 })).toThrow(
-      /retentionDays must be a whole number from 1 to 3650/,
+      /retentionDays must be a whole number of days from 1 to 3650/,
     );
   });
 });
