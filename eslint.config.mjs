@@ -25,4 +25,42 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+
+  // Import direction (docs/ARCHITECTURE.md, Code layout): core <- lambda <- lib/cli/harness <-
+  // bin/drill/bench. A later block replaces an earlier one's no-restricted-imports for the same file,
+  // so each block lists every rule its files obey.
+  {
+    files: ['lambda/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(lib|cli|harness|test|drill|bench|bin)(/|$)',
+              message:
+                'lambda/ is deployed code: it may import core/ and lambda/ only, never lib, cli, harness, test, drill, bench or bin.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!node:|zod$|\\./)',
+              message:
+                'core/ imports nothing of ours and no SDK or CDK: only node built-ins, zod and core/ itself.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
