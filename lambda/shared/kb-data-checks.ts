@@ -264,14 +264,16 @@ export async function runKbDataChecks(
   const figures: { -readonly [K in keyof KbDataFigures]: KbDataFigures[K] } = {};
   let current: string = DATA_CHECKS.connect;
   try {
-    const server = await client.query<{ db: string; version: string }>(
-      'SELECT current_database() AS db, current_setting($1) AS version',
+    const server = await client.query<{ db: string; version: string; tls: string | null }>(
+      `SELECT current_database() AS db, current_setting($1) AS version,
+              (SELECT CASE WHEN ssl THEN version END FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls`,
       ['server_version'],
     );
+    const s = server.rows[0];
     checks.push(
       pass(
         DATA_CHECKS.connect,
-        `connected to database ${server.rows[0]?.db} (PostgreSQL ${server.rows[0]?.version})`,
+        `connected to database ${s?.db} (PostgreSQL ${s?.version}) ${s?.tls ? `over TLS (${s.tls})` : 'without TLS'}`,
       ),
     );
 

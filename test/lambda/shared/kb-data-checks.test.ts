@@ -1,4 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
 import {
   DATA_CHECKS,
   formatCheckLine,
@@ -55,6 +58,9 @@ describe('Knowledge Base data checks on a real PostgreSQL', () => {
     });
     expect(r.report).toEqual(r.checks.map(formatCheckLine));
     expect(line(r, DATA_CHECKS.counts)).toBe('PASS entry counts: knowledge_entries 40; embedding_cache 10');
+    expect(line(r, DATA_CHECKS.connect)).toMatch(
+      /^PASS database accessible: connected to database kb_normal \(PostgreSQL 1\d\.\d+.*\) without TLS$/,
+    );
     expect(line(r, DATA_CHECKS.sampleById)).toMatch(
       /^PASS sample entry readable by id: lowest entry 1 read by id: "How to /,
     );
@@ -253,7 +259,7 @@ describe('Knowledge Base data checks on a real PostgreSQL', () => {
     });
 
     it('TLS required but the server offers none: FAIL, no fallback to plain text', async () => {
-      const r = await verifyKbData(conn('kb_normal', { ssl: { rejectUnauthorized: true, ca: 'not a pem' } }));
+      const r = await verifyKbData(conn('kb_normal', { ssl: { rejectUnauthorized: true } }));
       expectConnectFailure(
         r,
         /TLS required but .* over TLS does not offer TLS .*does not fall back to an unencrypted connection/,
@@ -277,6 +283,105 @@ describe('Knowledge Base data checks on a real PostgreSQL', () => {
         sockets.forEach((s) => s.destroy());
         await new Promise((resolve) => silent.close(resolve));
       }
+    });
+  });
+  // Last: these turn TLS on for the shared cluster.
+  describe('TLS verified against a CA bundle', () => {
+    let ca: string;
+    let otherCa: string;
+    beforeAll(async () => {
+      const dir = join(pg.dir, 'tls');
+      mkdirSync(dir);
+      const openssl = (...args: string[]): void => {
+        execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+      };
+      const subject = (cn: string): string[] => ['-subj', `/CN=${cn}`, '-days', '1'];
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        ...subject('kb-test-ca'),
+      );
+      openssl(
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'server.key',
+        '-out',
+        'server.csr',
+        ...subject('127.0.0.1'),
+      );
+      writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.crt',
+        '-days',
+        '1',
+        '-extfile',
+        'san.ext',
+      );
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'other.key',
+        '-out',
+        'other.crt',
+        ...subject('other-ca'),
+      );
+      chmodSync(join(dir, 'server.key'), 0o600);
+      if (process.getuid?.() === 0) {
+        const id = (flag: string): number =>
+          Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+        for (const f of ['server.key', 'server.crt']) chownSync(join(dir, f), id('-u'), id('-g'));
+      }
+      ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+      otherCa = readFileSync(join(dir, 'other.crt'), 'utf8');
+      await pg.sql('postgres', `ALTER SYSTEM SET ssl_cert_file = '${join(dir, 'server.crt')}'`);
+      await pg.sql('postgres', `ALTER SYSTEM SET ssl_key_file = '${join(dir, 'server.key')}'`);
+      await pg.sql('postgres', 'ALTER SYSTEM SET ssl = on');
+      await pg.sql('postgres', 'SELECT pg_reload_conf()');
+    }, 60_000);
+
+    it('connects over verified TLS with the right CA and runs the checks', async () => {
+      const r = await verifyKbData(conn('kb_normal', { ssl: { ca, rejectUnauthorized: true } }));
+      expect(line(r, DATA_CHECKS.connect)).toMatch(/^PASS database accessible: .* over TLS \(TLSv1\.[23]\)$/);
+      expect(r.result).toBe('PASS');
+    });
+
+    it('FAILs, without connecting in plain text, when the certificate does not chain to the CA given', async () => {
+      const r = await verifyKbData(conn('kb_normal', { ssl: { ca: otherCa, rejectUnauthorized: true } }));
+      expect(r.result).toBe('FAIL');
+      expect(r.checks[0]?.detail).toMatch(
+        /^TLS failure with .* over TLS \(\w+: .*\): the server certificate could not be verified against the configured CA bundle; pass the RDS certificate bundle/,
+      );
+      expect(r.checks.slice(1).every((c) => c.status === 'SKIP')).toBe(true);
+    });
+
+    it("FAILs with Node's default trust store when the server's CA is not in it", async () => {
+      const r = await verifyKbData(conn('kb_normal', { ssl: { rejectUnauthorized: true } }));
+      expect(r.result).toBe('FAIL');
+      expect(r.checks[0]?.detail).toMatch(/^TLS failure with .*could not be verified/);
     });
   });
 });
