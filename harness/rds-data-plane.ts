@@ -89,6 +89,17 @@ export class RdsDataPlane {
   private readonly endpoints = new Map<string, string>();
   private readonly log: (line: string) => void;
   private stopped = false;
+  /** Safety net: a process that exits without stopAll() still takes its clusters with it. */
+  private readonly onExit = (): void => {
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  };
 
   private constructor(
     readonly root: string,
@@ -99,6 +110,7 @@ export class RdsDataPlane {
     log: (line: string) => void,
   ) {
     this.log = (line) => log(`${EMULATION_LABEL}: ${line}`);
+    process.once('exit', this.onExit);
   }
 
   /** Create the folders and start the protected instance with WAL archiving. */
@@ -449,6 +461,7 @@ export class RdsDataPlane {
   /** Stop every cluster this data plane started and remove all its folders. */
   async stopAll(): Promise<void> {
     this.stopped = true;
+    process.removeListener('exit', this.onExit);
     const ids = [...this.instances.keys()];
     await Promise.all(ids.map((id) => this.stopInstance(id)));
     rmSync(this.root, { recursive: true, force: true });

@@ -3,7 +3,9 @@
  * export, verified with the Knowledge Base data checks. One data plane for the file (CPU is
  * scarce); the tests run in order and share it.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DATA_CHECKS, verifyKbData, type KbConnectionConfig } from '../../lambda/shared/kb-data-checks';
 import {
   FOOTER_FETCH_BYTES,
@@ -284,5 +286,24 @@ describe('emulated RDS data plane', () => {
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.filter((l) => !l.startsWith('emulated RDS: '))).toEqual([]);
     await expect(plane.snapshot('kb-snapshot-late')).rejects.toThrow(/the data plane was stopped/);
+  });
+  it('a process that exits without stopAll still stops its clusters', async () => {
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `require('./harness/rds-data-plane').startRdsDataPlane({ log: () => undefined })
+           .then((p) => { console.log(JSON.stringify({ pids: p.pids(), root: p.root })); process.exit(0); })`,
+      ],
+      { cwd: join(__dirname, '../..'), encoding: 'utf8', timeout: 90_000 },
+    );
+    expect(child.stderr).toBe('');
+    const { pids, root } = JSON.parse(child.stdout) as { pids: number[]; root: string };
+    expect(pids).toHaveLength(1);
+    for (let i = 0; i < 100 && pids.some(alive); i += 1) await new Promise((r) => setTimeout(r, 50));
+    expect(pids.filter(alive)).toEqual([]);
+    expect(existsSync(root)).toBe(false);
   });
 });
