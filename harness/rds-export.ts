@@ -13,11 +13,31 @@
  */
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from 'pg';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 
 /** Writes one object of the export (into moto's S3, a folder, or memory). */
 export type WriteObject = (key: string, body: Uint8Array) => Promise<void>;
+
+/**
+ * A WriteObject that puts each object into `bucket` encrypted with `kmsKeyId`, as an RDS export
+ * does (its objects are SSE-KMS with the export task's key).
+ */
+export function s3ObjectWriter(s3: S3Client, bucket: string, kmsKeyId: string): WriteObject {
+  return async (key, body) => {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: kmsKeyId,
+        ContentType: key.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      }),
+    );
+  };
+}
 
 interface ColumnInfo {
   readonly name: string;

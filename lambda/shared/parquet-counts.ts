@@ -4,10 +4,27 @@
  * The caller supplies `readRange` (an S3 GetObject with `Range: bytes=start-(end-1)` in the
  * Lambda; a file or an in-memory object in tests), so this module knows nothing of S3.
  */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
 
 /** Bytes [start, end) of `key` (end exclusive, as ArrayBuffer.slice). */
 export type ReadRange = (key: string, start: number, end: number) => Promise<ArrayBuffer | Uint8Array>;
+
+/**
+ * A ReadRange over S3: one GetObject per range with `Range: bytes=start-(end-1)` (HTTP ranges
+ * are inclusive). An empty range reads nothing.
+ */
+export function s3RangeReader(s3: S3Client, bucket: string): ReadRange {
+  return async (key, start, end) => {
+    if (end <= start) return new Uint8Array(0);
+    const res = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+    );
+    if (!res.Body)
+      throw new Error(`s3://${bucket}/${key} bytes ${start}-${end - 1}: the response has no body`);
+    return res.Body.transformToByteArray();
+  };
+}
 
 /** The footer is read from this many trailing bytes first (hyparquet reads more if needed). */
 export const FOOTER_FETCH_BYTES = 64 * 1024;
