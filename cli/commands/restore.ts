@@ -15,6 +15,7 @@ export interface RestoreFlags extends RdsRestoreFlags {
   rollback?: boolean;
   yes?: boolean;
   allowSmall?: boolean;
+  trustedFile?: boolean;
 }
 
 /**
@@ -67,6 +68,8 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
     confirm,
     app,
     allowSmall: flags.allowSmall ?? false,
+    trustedFile: flags.trustedFile ?? false,
+    signal: ctx.signal,
   });
   ctx.stdout.write(
     [
@@ -109,5 +112,9 @@ export function registerRestoreCommand(
     .option('--rollback', 'put back the database the last restore replaced')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--allow-small', 'accept a backup much smaller than the previous ones')
+    .option(
+      '--trusted-file',
+      "accept a dump without pg_dump's \\restrict guard (pg_dump older than 15.14); it is still loaded with psql meta-commands refused",
+    )
     .action(async (flags: RestoreFlags) => exit(await runRestore(ctx, flags)));
 }

@@ -15,10 +15,11 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { AlreadyExistsError, KbDrError } from '../../lambda/shared/errors';
 import type { CliLogger } from '../shared/logger';
-import { LOCAL_ENV, childEnv, describeConnection, pgBinary, type PgConnection } from './connection';
+import { LOCAL_ENV, childEnv, conninfo, describeConnection, pgBinary, type PgConnection } from './connection';
 import { checksumLine, checksumPathFor, localBackupName } from './backup-files';
 import { DumpScanner, HashingStream, isCompleteKbDump, kbRowCount, type DumpSummary } from './dump-scanner';
 import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
+import { contentCheck } from './validate';
 
 export const PG_DUMP_ARGS = ['--format=plain', '--no-owner', '--no-privileges'] as const;
 
@@ -117,7 +118,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
 
   logger.info('backup started', { database: describeConnection(conn), file: finalPath });
   const binary = pgBinary(conn, 'pg_dump');
-  const child = spawn(binary, [...PG_DUMP_ARGS], {
+  const child = spawn(binary, [...PG_DUMP_ARGS, '-d', conninfo(conn, conn.database)], {
     env: childEnv(conn, conn.database),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -169,8 +170,25 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
     const summary = scanner.summary();
     if (!isCompleteKbDump(summary)) {
       throw new PgCommandError(
-        `the dump of ${describeConnection(conn)} is not a complete Knowledge Base dump (tables found: ${summary.tables.join(', ') || 'none'})`,
+        `the dump of ${describeConnection(conn)} is not a complete Knowledge Base dump (tables found: ${summary.tables.map((t) => t.name).join(', ') || 'none'})`,
         { hint: `check that ${LOCAL_ENV.database} names the Knowledge Base database` },
+      );
+    }
+    const content = contentCheck(summary, true);
+    if (!content.ok) {
+      throw new PgCommandError(
+        `the dump of ${describeConnection(conn)} could not be restored: ${content.detail}`,
+        {
+          hint: 'report this dump to the kb-dr maintainers; no backup was written',
+        },
+      );
+    }
+    if (!summary.restrictGuard) {
+      logger.warn(
+        'pg_dump did not write the \\restrict guard; restoring this backup will need --trusted-file',
+        {
+          hint: 'install the PostgreSQL 15.14+ client tools or set KB_PG_BIN_DIR',
+        },
       );
     }
     const sha256 = hasher.digest();

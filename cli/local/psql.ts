@@ -3,7 +3,7 @@
  * DATABASE. Bulk data never passes through here; restore streams the dump into psql directly.
  */
 import { spawn } from 'node:child_process';
-import { childEnv, pgBinary, type PgConnection } from './connection';
+import { childEnv, conninfo, pgBinary, type PgConnection } from './connection';
 import { translatePgFailure, translateSpawnError } from './pg-errors';
 
 const FIELD_SEPARATOR = '\x1f';
@@ -22,7 +22,8 @@ export interface PsqlOptions {
 export async function psqlQuery(conn: PgConnection, sql: string, options: PsqlOptions): Promise<string[][]> {
   const database = options.database ?? conn.database;
   const binary = pgBinary(conn, 'psql');
-  const args = ['-X', '-q', '-A', '-t', '-F', FIELD_SEPARATOR, '-v', 'ON_ERROR_STOP=1', '-f', '-'];
+  const args = ['-X', '-q', '-A', '-t', '-F', FIELD_SEPARATOR, '-v', 'ON_ERROR_STOP=1'];
+  args.push('-d', conninfo(conn, database), '-f', '-');
   const child = spawn(binary, args, { env: childEnv(conn, database), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -16,6 +16,7 @@ import { AppCommandError, runAppCommand } from './app-control';
 import {
   LOCAL_ENV,
   childEnv,
+  conninfo,
   describeConnection,
   describeServer,
   pgBinary,
@@ -23,7 +24,7 @@ import {
   quoteLiteral,
   type PgConnection,
 } from './connection';
-import { HashingStream, findKbTable } from './dump-scanner';
+import { DumpContentError, DumpScanner, HashingStream, KB_SCHEMA } from './dump-scanner';
 import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
 import { psqlQuery, psqlScalar } from './psql';
 import { validateBackup, type ValidationReport } from './validate';
@@ -45,10 +46,14 @@ export interface RestoreOptions {
   readonly confirm: ConfirmFn;
   readonly app?: AppCommands;
   readonly allowSmall?: boolean;
+  /** Accept a file without pg_dump's `\restrict` guard (it is still loaded with meta-commands refused). */
+  readonly trustedFile?: boolean;
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** Log progress this often. @default 5000 */
   readonly progressIntervalMs?: number;
+  /** Abort (SIGINT/SIGTERM): the load stops, the new database is dropped, production stays. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RestoreResult {
@@ -63,6 +68,11 @@ export interface RestoreResult {
 
 export class RestoreVerificationError extends KbDrError {
   override readonly name = 'RestoreVerificationError';
+}
+
+/** SIGINT/SIGTERM stopped the restore; the scratch database was dropped. */
+export class RestoreInterruptedError extends KbDrError {
+  override readonly name = 'RestoreInterruptedError';
 }
 
 function stamp(date: Date): string {
@@ -101,17 +111,59 @@ async function databaseExists(conn: PgConnection, name: string): Promise<boolean
   return found === '1';
 }
 
-async function currentEntryCount(conn: PgConnection): Promise<string> {
+/** What the live database is, read from the server (never assumed). */
+interface LiveState {
+  readonly exists: boolean;
+  /** Rows of public.knowledge_entries; undefined when the table is missing. */
+  readonly entries: number | undefined;
+}
+
+async function readLiveState(conn: PgConnection, database: string): Promise<LiveState> {
+  if (!(await databaseExists(conn, database))) return { exists: false, entries: undefined };
   // Two statements, not one CASE: PostgreSQL resolves every table a statement names before it runs,
   // so a single query would fail on the very disaster a restore is for (the table dropped).
   const exists = await psqlScalar(conn, "SELECT to_regclass('public.knowledge_entries') IS NOT NULL;", {
+    database,
     operation: 'look up the current knowledge_entries table',
   });
-  if (exists !== 't') return 'no knowledge_entries table';
+  if (exists !== 't') return { exists: true, entries: undefined };
   const count = await psqlScalar(conn, 'SELECT count(*) FROM public.knowledge_entries;', {
+    database,
     operation: 'count current entries',
   });
-  return count === undefined ? 'unknown' : `${count} entries`;
+  return { exists: true, entries: count === undefined ? undefined : Number(count) };
+}
+
+function describeLive(state: LiveState): string {
+  if (!state.exists) return 'database does not exist yet';
+  return state.entries === undefined ? 'no knowledge_entries table' : `${state.entries} entries`;
+}
+
+/**
+ * After a failure: look at the live database again and say what is true, comparing with what it
+ * was before the restore started. Never claims "untouched" without having looked.
+ */
+async function checkLiveAfterFailure(
+  conn: PgConnection,
+  target: string,
+  before: LiveState,
+  logger: CliLogger,
+): Promise<string> {
+  let after: LiveState;
+  try {
+    after = await readLiveState(conn, target);
+  } catch (err) {
+    const text = `could not check ${target} after the failure (${err instanceof Error ? err.message : String(err)}); check it by hand`;
+    logger.error(text, { database: target });
+    return text;
+  }
+  const same = after.exists === before.exists && after.entries === before.entries;
+  const text = same
+    ? `checked: ${target} is as before the restore (${describeLive(after)})`
+    : `WARNING: ${target} changed during the restore: it had ${describeLive(before)}, it now has ${describeLive(after)}`;
+  if (same) logger.info(text, { database: target });
+  else logger.error(text, { database: target });
+  return text;
 }
 
 /** Rename `target` away (if it exists) and `replacement` into its place, in one transaction. */
@@ -190,7 +242,12 @@ async function createLike(conn: PgConnection, name: string, like: string | undef
   });
 }
 
-/** Stream the gzipped dump into psql connected to `database`; checks the file's hash on the way. */
+/**
+ * Stream the gzipped dump into psql connected to `database`, through the gating scanner: psql gets
+ * only statements the scanner classified as harmless (and COPY data), under its own `\restrict`
+ * key, so nothing in the file can run a meta-command or reach beyond `database`. Checks the
+ * file's hash on the way.
+ */
 async function loadDump(
   conn: PgConnection,
   file: string,
@@ -198,12 +255,17 @@ async function loadDump(
   expectedSha256: string,
   logger: CliLogger,
   progressIntervalMs: number,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const binary = pgBinary(conn, 'psql');
-  const child = spawn(binary, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
-    env: childEnv(conn, database),
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    binary,
+    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo(conn, database), '-f', '-'],
+    {
+      env: childEnv(conn, database),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 65536) stderr += d;
@@ -213,21 +275,43 @@ async function loadDump(
     child.on('close', (code) => resolveExit(code));
   });
   const hasher = new HashingStream();
+  const gate = new DumpScanner({ gate: true });
   const progress = setInterval(
     () => logger.info('restore in progress', { readMegabytes: Math.round(hasher.bytes / 1e5) / 10 }),
     progressIntervalMs,
   );
   progress.unref();
   try {
-    const [fed, exit] = await Promise.allSettled([
-      pipeline(createReadStream(file), hasher, createGunzip(), child.stdin),
-      exited,
-    ]);
+    const fed = pipeline(
+      createReadStream(file),
+      hasher,
+      createGunzip(),
+      gate,
+      child.stdin,
+      signal ? { signal } : {},
+    ).catch((err: unknown) => {
+      // psql runs what it already has at end of input: stop it before it sees an early EOF.
+      child.kill('SIGKILL');
+      throw err;
+    });
+    const [feedOutcome, exit] = await Promise.allSettled([fed, exited]);
+    if (feedOutcome.status === 'rejected' && feedOutcome.reason instanceof DumpContentError) {
+      throw new ValidationError(
+        `refusing to load ${file}: ${feedOutcome.reason.message} (the file changed since it was validated)`,
+        'backupFile',
+        { hint: 'validate the file again with scripts/validate-backup.sh' },
+      );
+    }
+    if (signal?.aborted) {
+      throw new RestoreInterruptedError('the restore was interrupted while loading', {
+        hint: 'run the restore again',
+      });
+    }
     if (exit.status === 'rejected') throw exit.reason;
     if (exit.value !== 0) throw translatePgFailure(conn, `loading the dump into ${database}`, stderr);
-    if (fed.status === 'rejected') {
-      throw new PgCommandError(`reading ${file} failed during the restore: ${String(fed.reason)}`, {
-        cause: fed.reason,
+    if (feedOutcome.status === 'rejected') {
+      throw new PgCommandError(`reading ${file} failed during the restore: ${String(feedOutcome.reason)}`, {
+        cause: feedOutcome.reason,
         hint: 'validate the file with scripts/validate-backup.sh and retry',
       });
     }
@@ -242,9 +326,8 @@ async function loadDump(
 }
 
 async function verifyRestored(conn: PgConnection, database: string, report: ValidationReport): Promise<void> {
-  const summary = report.summary!;
-  const entries = findKbTable(summary, 'knowledge_entries')!;
-  const cache = findKbTable(summary, 'embedding_cache')!;
+  const entries = `${quoteIdent(KB_SCHEMA)}.${quoteIdent('knowledge_entries')}`;
+  const cache = `${quoteIdent(KB_SCHEMA)}.${quoteIdent('embedding_cache')}`;
   const rows = await psqlQuery(
     conn,
     `SELECT (SELECT count(*) FROM ${entries}), (SELECT count(*) FROM ${cache}), (SELECT count(*) FROM (SELECT * FROM ${entries} LIMIT 1) AS sample);`,
@@ -256,14 +339,21 @@ async function verifyRestored(conn: PgConnection, database: string, report: Vali
   if (entryCount !== expectedEntries || cacheCount !== expectedCache) {
     throw new RestoreVerificationError(
       `the restored database has ${entryCount} entries and ${cacheCount} cache rows, the backup ${expectedEntries} and ${expectedCache}`,
-      { hint: 'the original database was not changed; validate the backup and retry' },
+      { hint: 'validate the backup and retry' },
     );
   }
   if (sample !== Math.min(1, expectedEntries)) {
     throw new RestoreVerificationError('the sample query on the restored knowledge_entries returned no row', {
-      hint: 'the original database was not changed; validate the backup and retry',
+      hint: 'validate the backup and retry',
     });
   }
+}
+
+/** The same error, its hint extended by what was checked on the live database. */
+function withLiveState(err: KbDrError, live: string): KbDrError {
+  const hint = err.hint ? `${err.hint}; ${live}` : live;
+  Object.defineProperty(err, 'hint', { value: hint });
+  return err;
 }
 
 /** Restore `options.file` over `options.conn.database`; see the module comment. */
@@ -278,7 +368,12 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
   checkIdentifierLength([work, keep]);
 
   // 1. The file, before any database.
-  const report = await validateBackup({ file, logger, allowSmall: options.allowSmall ?? false });
+  const report = await validateBackup({
+    file,
+    logger,
+    allowSmall: options.allowSmall ?? false,
+    trustedFile: options.trustedFile ?? false,
+  });
   if (!report.valid) {
     const failed = report.checks.filter((c) => !c.ok);
     throw new ValidationError(
@@ -296,13 +391,13 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
       hint: `set ${LOCAL_ENV.database} to the Knowledge Base database`,
     });
   }
-  const targetExists = await databaseExists(conn, target);
+  const before = await readLiveState(conn, target);
+  const targetExists = before.exists;
   if (await databaseExists(conn, keep)) {
     throw new GuardRailError(`database ${keep} already exists`, { hint: 'wait a second and retry' });
   }
-  const now = targetExists ? await currentEntryCount(conn) : 'database does not exist yet';
   const question =
-    `Replace database ${target} on ${describeServer(conn)} (${now}) with ${file} ` +
+    `Replace database ${target} on ${describeServer(conn)} (${describeLive(before)}) with ${file} ` +
     `(${report.entryCount} entries)? ` +
     (targetExists ? `The current database will be kept as ${keep}.` : '');
   if (!(await options.confirm(question))) {
@@ -316,7 +411,15 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
   await createLike(conn, work, targetExists ? target : undefined);
   let appStopped = false;
   try {
-    await loadDump(conn, file, work, report.sha256!, logger, options.progressIntervalMs ?? 5000);
+    await loadDump(
+      conn,
+      file,
+      work,
+      report.sha256!,
+      logger,
+      options.progressIntervalMs ?? 5000,
+      options.signal,
+    );
     await verifyRestored(conn, work, report);
     logger.info('restored database verified', { database: work, entries: report.entryCount });
 
@@ -327,7 +430,7 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
     }
     await swapDatabases(conn, target, work, targetExists ? keep : undefined, logger);
   } catch (err) {
-    logger.error('restore failed; dropping the new database, the original is untouched', {
+    logger.error('restore failed; dropping the new database', {
       database: work,
       error: err instanceof Error ? err.message : String(err),
     });
@@ -342,6 +445,8 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
         () => undefined,
       );
     }
+    const live = await checkLiveAfterFailure(conn, target, before, logger);
+    if (err instanceof KbDrError) throw withLiveState(err, live);
     throw err;
   }
   if (options.app?.start) {

@@ -28,7 +28,7 @@ export const MIN_SIZE_RATIO = 0.5;
 /** How many previous backups the size check compares against. */
 export const SIZE_HISTORY = 5;
 
-export type CheckName = 'readable' | 'checksum' | 'gzip' | 'pg_dump' | 'size';
+export type CheckName = 'readable' | 'checksum' | 'gzip' | 'pg_dump' | 'content' | 'size';
 
 export interface CheckResult {
   readonly name: CheckName;
@@ -53,6 +53,55 @@ export interface ValidateOptions {
   readonly logger: CliLogger;
   /** Pass the size check even when much smaller than the previous backups (the data really shrank). */
   readonly allowSmall?: boolean;
+  /** Accept a dump without pg_dump's `\restrict` guard (the user vouches for the file). */
+  readonly trustedFile?: boolean;
+}
+
+/** How to re-dump a database so kb-dr accepts the file. */
+export const REDUMP_HINT =
+  're-dump without --create/--clean (`pg_dump --format=plain DBNAME | gzip > FILE`) or take a new backup with `scripts/backup-kb.sh --local`; the restore creates the new database itself';
+
+/** The content check: nothing in the file may reach beyond the database it is loaded into. */
+export function contentCheck(summary: DumpSummary, trustedFile: boolean): CheckResult {
+  if (summary.createsDatabase) {
+    return {
+      name: 'content',
+      ok: false,
+      detail: `this is a \`pg_dump --create\` (or --clean) dump: it drops, creates or reconnects to a database by name (${summary.problems
+        .filter((p) => p.kind === 'database' || p.kind === 'connect')
+        .slice(0, 3)
+        .map((p) => `line ${p.line}: ${p.detail.split(':')[0]}`)
+        .join('; ')}), which would act on the live database, not a new one; ${REDUMP_HINT}`,
+    };
+  }
+  if (summary.problemCount > 0) {
+    const shown = summary.problems.slice(0, 3).map((p) => `line ${p.line}: ${p.detail}`);
+    const more = summary.problemCount - shown.length;
+    return {
+      name: 'content',
+      ok: false,
+      detail: `holds what a pg_dump of one database never writes: ${shown.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}`,
+    };
+  }
+  if (!summary.restrictGuard) {
+    if (trustedFile)
+      return {
+        name: 'content',
+        ok: true,
+        detail: 'statements only; no \\restrict guard (accepted with --trusted-file)',
+      };
+    return {
+      name: 'content',
+      ok: false,
+      detail:
+        'no `\\restrict` line: the file was not written by pg_dump 15.14 or later (or the line was removed); take a new backup, or re-run with --trusted-file if you know where the file comes from',
+    };
+  }
+  return {
+    name: 'content',
+    ok: true,
+    detail: 'only statements pg_dump writes for one database; \\restrict guard present',
+  };
 }
 
 function sinkStream(): Writable {
@@ -106,7 +155,7 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     fail('readable', `${file} cannot be read (${code})`);
-    for (const name of ['checksum', 'gzip', 'pg_dump', 'size'] as const)
+    for (const name of ['checksum', 'gzip', 'pg_dump', 'content', 'size'] as const)
       fail(name, 'not checked: file unreadable');
     return {
       file,
@@ -160,7 +209,7 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
   if (!summary.header) problems.push(`no "${DUMP_HEADER}" header`);
   if (!summary.trailer) problems.push(`no "${DUMP_TRAILER}" trailer`);
   if (summary.unterminatedCopy) problems.push('a COPY block is cut off');
-  for (const t of KB_TABLES) if (!findKbTable(summary, t)) problems.push(`table ${t} missing`);
+  for (const t of KB_TABLES) if (!findKbTable(summary, t)) problems.push(`table public.${t} missing`);
   const entryCount = kbRowCount(summary, 'knowledge_entries');
   const embeddingCacheCount = kbRowCount(summary, 'embedding_cache');
   if (problems.length > 0) {
@@ -172,6 +221,11 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
     );
   }
 
+  checks.push(
+    gzipError
+      ? { name: 'content', ok: false, detail: 'not checked: the gzip stream is damaged' }
+      : contentCheck(summary, options.trustedFile ?? false),
+  );
   checks.push(await sizeCheck(file, bytes, options.allowSmall ?? false));
 
   const valid = checks.every((c) => c.ok);

@@ -151,7 +151,7 @@ describe('scripts/validate-backup.sh', () => {
     const result = await run('validate-backup.sh', [`--backup-file=${backupFile}`], {}, cwd);
 
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n').filter((l) => l.startsWith('PASS'))).toHaveLength(5);
+    expect(result.stdout.split('\n').filter((l) => l.startsWith('PASS'))).toHaveLength(6);
     expect(result.stdout).toContain('VALID');
   });
 

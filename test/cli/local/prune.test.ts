@@ -11,6 +11,8 @@ const NOW = new Date('2026-11-22T12:00:00Z');
 const GOOD_SQL = [
   '--',
   '-- PostgreSQL database dump',
+  '--',
+  '\\restrict abc',
   'CREATE TABLE public.knowledge_entries (',
   ');',
   'CREATE TABLE public.embedding_cache (',
@@ -18,6 +20,8 @@ const GOOD_SQL = [
   '--',
   '-- PostgreSQL database dump complete',
   '--',
+  '',
+  '\\unrestrict abc',
   '',
 ].join('\n');
 
