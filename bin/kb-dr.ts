@@ -66,8 +66,19 @@ if (require.main === module) {
   // only add noise to every RDS command at 3 a.m.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
-  process.once('SIGTERM', () => controller.abort());
+  // The first SIGINT/SIGTERM aborts the command, which stops its pg_dump/psql children and cleans
+  // up (scratch database, partial files, the application started again). Later signals must not
+  // kill the process half-way through that cleanup, so the handlers stay installed.
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`${name} received again: still cleaning up, please wait\n`);
+      return;
+    }
+    process.stderr.write(`${name} received: stopping and cleaning up\n`);
+    controller.abort(new Error(`interrupted by ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const ctx: CliContext = {
     env: process.env,
     logger: createCliLogger(),

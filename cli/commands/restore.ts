@@ -49,7 +49,7 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
   };
   const confirm = confirmer(ctx, flags.yes ?? false);
   if (flags.rollback) {
-    const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app });
+    const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app, signal: ctx.signal });
     ctx.stdout.write(
       [
         `rolled back: ${result.database} is now the data kept as ${result.restoredFrom}`,

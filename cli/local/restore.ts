@@ -26,7 +26,7 @@ import {
 } from './connection';
 import { DumpContentError, DumpScanner, HashingStream, KB_SCHEMA } from './dump-scanner';
 import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
-import { psqlQuery, psqlScalar } from './psql';
+import { InterruptedError, psqlQuery, psqlScalar } from './psql';
 import { validateBackup, type ValidationReport } from './validate';
 
 const MAX_IDENTIFIER = 63;
@@ -70,10 +70,7 @@ export class RestoreVerificationError extends KbDrError {
   override readonly name = 'RestoreVerificationError';
 }
 
-/** SIGINT/SIGTERM stopped the restore; the scratch database was dropped. */
-export class RestoreInterruptedError extends KbDrError {
-  override readonly name = 'RestoreInterruptedError';
-}
+export { InterruptedError } from './psql';
 
 function stamp(date: Date): string {
   // YYYYMMDD_HHMMSS_mmm: lower case, sorts chronologically, unique across quick successive restores.
@@ -303,7 +300,7 @@ async function loadDump(
       );
     }
     if (signal?.aborted) {
-      throw new RestoreInterruptedError('the restore was interrupted while loading', {
+      throw new InterruptedError('the restore was interrupted while loading', {
         hint: 'run the restore again',
       });
     }
@@ -325,13 +322,18 @@ async function loadDump(
   }
 }
 
-async function verifyRestored(conn: PgConnection, database: string, report: ValidationReport): Promise<void> {
+async function verifyRestored(
+  conn: PgConnection,
+  database: string,
+  report: ValidationReport,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const entries = `${quoteIdent(KB_SCHEMA)}.${quoteIdent('knowledge_entries')}`;
   const cache = `${quoteIdent(KB_SCHEMA)}.${quoteIdent('embedding_cache')}`;
   const rows = await psqlQuery(
     conn,
     `SELECT (SELECT count(*) FROM ${entries}), (SELECT count(*) FROM ${cache}), (SELECT count(*) FROM (SELECT * FROM ${entries} LIMIT 1) AS sample);`,
-    { database, operation: `verify the restored database ${database}` },
+    { database, operation: `verify the restored database ${database}`, signal },
   );
   const [entryCount, cacheCount, sample] = (rows[0] ?? []).map(Number);
   const expectedEntries = report.entryCount ?? 0;
@@ -408,26 +410,31 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
 
   // 3. Restore into a new database; the original is not touched until the swap.
   logger.info('restoring into a new database', { database: describeConnection(conn, work), file });
-  await createLike(conn, work, targetExists ? target : undefined);
-  let appStopped = false;
+  const { signal } = options;
+  const stopIfAborted = () => {
+    if (signal?.aborted) {
+      throw new InterruptedError('the restore was interrupted before the swap', {
+        hint: 'run the restore again when you are ready',
+      });
+    }
+  };
+  // The application may have been (partly) stopped as soon as its stop command started.
+  let appMayBeStopped = false;
   try {
-    await loadDump(
-      conn,
-      file,
-      work,
-      report.sha256!,
-      logger,
-      options.progressIntervalMs ?? 5000,
-      options.signal,
-    );
-    await verifyRestored(conn, work, report);
+    stopIfAborted();
+    await createLike(conn, work, targetExists ? target : undefined);
+    await loadDump(conn, file, work, report.sha256!, logger, options.progressIntervalMs ?? 5000, signal);
+    stopIfAborted();
+    await verifyRestored(conn, work, report, signal);
     logger.info('restored database verified', { database: work, entries: report.entryCount });
 
     // 4. Swap, with the application stopped only for the swap itself.
     if (options.app?.stop) {
+      appMayBeStopped = true;
       await runAppCommand(options.app.stop, 'stop', LOCAL_ENV.appStopCommand, logger);
-      appStopped = true;
     }
+    // A signal during the stop command: start the application again, production stays as it was.
+    stopIfAborted();
     await swapDatabases(conn, target, work, targetExists ? keep : undefined, logger);
   } catch (err) {
     logger.error('restore failed; dropping the new database', {
@@ -440,9 +447,12 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
         error: dropErr instanceof Error ? dropErr.message : String(dropErr),
       }),
     );
-    if (appStopped && options.app?.start) {
+    if (appMayBeStopped && options.app?.start) {
       await runAppCommand(options.app.start, 'start', LOCAL_ENV.appStartCommand, logger).catch(
-        () => undefined,
+        (startErr: unknown) =>
+          logger.error('could not start the application again; start it by hand', {
+            error: startErr instanceof Error ? startErr.message : String(startErr),
+          }),
       );
     }
     const live = await checkLiveAfterFailure(conn, target, before, logger);
@@ -477,6 +487,8 @@ export interface RollbackOptions {
   readonly logger: CliLogger;
   readonly confirm: ConfirmFn;
   readonly app?: AppCommands;
+  /** Abort (SIGINT/SIGTERM) before the swap: the application is started again, nothing changes. */
+  readonly signal?: AbortSignal;
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
@@ -525,15 +537,20 @@ export async function rollbackLocalRestore(options: RollbackOptions): Promise<Ro
       hint: 'run it again and answer y to roll back',
     });
   }
-  let appStopped = false;
+  let appMayBeStopped = false;
   try {
     if (options.app?.stop) {
+      appMayBeStopped = true;
       await runAppCommand(options.app.stop, 'stop', LOCAL_ENV.appStopCommand, logger);
-      appStopped = true;
+    }
+    if (options.signal?.aborted) {
+      throw new InterruptedError('the rollback was interrupted before the swap; nothing was changed', {
+        hint: 'run the rollback again when you are ready',
+      });
     }
     await swapDatabases(conn, target, kept, targetExists ? setAside : undefined, logger);
   } finally {
-    if (appStopped && options.app?.start) {
+    if (appMayBeStopped && options.app?.start) {
       await runAppCommand(options.app.start, 'start', LOCAL_ENV.appStartCommand, logger);
     }
   }
