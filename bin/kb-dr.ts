@@ -4,11 +4,12 @@
  * this file only wires process streams, signals and exit codes.
  *
  * Exit codes: 0 success; 1 failure (the error line says what to do next); 2 the request was
- * refused before anything changed (unknown option, invalid or conflicting arguments, or a deployed
- * function's guard rail); 130 interrupted.
+ * refused before anything changed (unknown option, invalid or conflicting arguments, a refused
+ * backup file, no confirmation, another restore running, or a deployed function's guard rail);
+ * 130 interrupted.
  */
 import { Command, CommanderError } from 'commander';
-import { KbDrError, ValidationError } from '../lambda/shared/errors';
+import { GuardRailError, KbDrError, ValidationError } from '../lambda/shared/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
 import { registerRestoreCommand } from '../cli/commands/restore';
 import { registerValidateCommand } from '../cli/commands/validate';
@@ -52,7 +53,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
     if (err instanceof KbDrError) {
       ctx.stderr.write(`error: ${err.userMessage}\n`);
       if (ctx.signal.aborted) return 130;
-      return err instanceof ValidationError ? 2 : 1;
+      // Refused before anything changed (invalid input, a guard rail, no confirmation): 2.
+      return err instanceof ValidationError || err instanceof GuardRailError ? 2 : 1;
     }
     const detail =
       err instanceof Error ? (ctx.env.LOG_LEVEL === 'DEBUG' ? err.stack : err.message) : String(err);

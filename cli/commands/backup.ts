@@ -35,6 +35,7 @@ export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<nu
   ctx.stdout.write(
     [
       `backup:    ${result.path}`,
+      `database:  ${result.connection}`,
       `checksum:  ${result.sha256}  (${result.checksumPath})`,
       `size:      ${formatBytes(result.bytes)} compressed, ${formatBytes(result.sqlBytes)} SQL`,
       `entries:   ${result.entryCount} knowledge_entries, ${result.embeddingCacheCount} embedding_cache rows`,

@@ -52,7 +52,7 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
     const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app, signal: ctx.signal });
     ctx.stdout.write(
       [
-        `rolled back: ${result.database} is now the data kept as ${result.restoredFrom}`,
+        `rolled back: ${result.database} is now the data kept as ${result.restoredFrom} (set aside at ${result.keptAt})`,
         result.setAsideAs ? `kept:        the data it replaced is in ${result.setAsideAs}` : '',
         '',
       ]
@@ -73,7 +73,7 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
   });
   ctx.stdout.write(
     [
-      `restored:  ${result.database} from ${result.backupFile}`,
+      `restored:  ${result.connection} from ${result.backupFile}`,
       `entries:   ${result.entriesRestored} knowledge_entries, ${result.embeddingCacheRestored} embedding_cache rows`,
       `duration:  ${formatDuration(result.durationMs)}`,
       result.previousDatabase

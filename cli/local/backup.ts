@@ -8,8 +8,9 @@
  * restoring user owns everything, which is what a local setup expects.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -43,6 +44,8 @@ export interface LocalBackupOptions {
 
 export interface LocalBackupResult {
   readonly path: string;
+  /** `user@host:port/database` actually dumped. */
+  readonly connection: string;
   readonly checksumPath: string;
   readonly sha256: string;
   /** Compressed size on disk. */
@@ -57,6 +60,41 @@ export interface LocalBackupResult {
 
 async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
+}
+
+/** fsync a file or a directory. */
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Give `tmp` the name `final` only if nothing has it: create-exclusive, never an overwrite. */
+async function claim(tmp: string, final: string): Promise<void> {
+  const taken = (err: unknown) =>
+    new AlreadyExistsError(`${final} already exists (another backup took this name in the same second)`, {
+      cause: err,
+      hint: 'nothing was overwritten; run the backup again',
+    });
+  try {
+    await link(tmp, final);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw taken(err);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+  }
+  // A file system without hard links: claim the name with an exclusive create, then move onto it.
+  try {
+    await (await open(final, 'wx')).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw taken(err);
+    throw err;
+  }
+  await rename(tmp, final);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -102,7 +140,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
   const finalPath = join(dir, name);
   const finalChecksum = checksumPathFor(finalPath);
   // Dot-prefixed: never listed as a backup, never mistaken for a complete one.
-  const tmpPath = join(dir, `.${name}.partial-${process.pid}`);
+  const tmpPath = join(dir, `.${name}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
   const tmpChecksum = `${tmpPath}.sha256`;
 
   try {
@@ -192,17 +230,24 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
       );
     }
     const sha256 = hasher.digest();
-    const fh = await open(tmpPath, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await syncFile(tmpPath);
     await writeFile(tmpChecksum, checksumLine(sha256, finalPath), { flag: 'wx' });
-    await rename(tmpPath, finalPath);
-    await rename(tmpChecksum, finalChecksum);
+    await syncFile(tmpChecksum);
+    // Claim the final names create-exclusively (link fails with EEXIST, rename would overwrite):
+    // two backups in the same second never overwrite each other; the second one fails.
+    await claim(tmpPath, finalPath);
+    try {
+      await claim(tmpChecksum, finalChecksum);
+    } catch (err) {
+      await removeQuietly(finalPath); // ours: we just created it
+      throw err;
+    }
+    await Promise.all([removeQuietly(tmpPath), removeQuietly(tmpChecksum)]);
+    // The new directory entries reach the disk: a power cut cannot lose a backup reported written.
+    await syncFile(dir);
     const result: LocalBackupResult = {
       path: finalPath,
+      connection: describeConnection(conn),
       checksumPath: finalChecksum,
       sha256,
       bytes: hasher.bytes,
@@ -222,8 +267,6 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
     return result;
   } catch (err) {
     await Promise.all([removeQuietly(tmpPath), removeQuietly(tmpChecksum)]);
-    // A rename may have happened before the failure: a final file without its checksum is useless.
-    if (!(await exists(finalChecksum))) await removeQuietly(finalPath);
     throw writeError(err, dir);
   } finally {
     clearInterval(progress);

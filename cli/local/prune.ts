@@ -72,7 +72,7 @@ export async function pruneBackups(options: PruneOptions): Promise<PruneResult> 
   }
 
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!/^\.kb-backup-.*\.partial-\d+(\.sha256)?$/.test(name)) continue;
+    if (!/^\.kb-backup-.*\.partial-\d+(-[0-9a-f]+)?(\.sha256)?$/.test(name)) continue;
     const path = join(dir, name);
     const s = await stat(path).catch(() => undefined);
     if (s && now - s.mtimeMs > DAY_MS) {

@@ -13,6 +13,7 @@ import { createGunzip } from 'node:zlib';
 import { GuardRailError, KbDrError, NotFoundError, ValidationError } from '../../lambda/shared/errors';
 import type { CliLogger } from '../shared/logger';
 import { AppCommandError, runAppCommand } from './app-control';
+import { acquireRestoreLock } from './lock';
 import {
   LOCAL_ENV,
   childEnv,
@@ -58,6 +59,8 @@ export interface RestoreOptions {
 
 export interface RestoreResult {
   readonly database: string;
+  /** `user@host:port/database` actually restored into. */
+  readonly connection: string;
   readonly backupFile: string;
   readonly entriesRestored: number;
   readonly embeddingCacheRestored: number;
@@ -163,18 +166,76 @@ async function checkLiveAfterFailure(
   return text;
 }
 
+/** What kb-dr writes as the comment of a database it keeps aside; rollback trusts only these. */
+export interface KeptMarker {
+  readonly kind: 'pre-restore' | 'rolled-back';
+  /** The live database it was. */
+  readonly database: string;
+  /** ISO time it was set aside. */
+  readonly keptAt: string;
+  /** Why: the backup file restored over it, or the database rolled back to. */
+  readonly replacedBy: string;
+  /** Its own comment before it was set aside (put back if it becomes live again). */
+  readonly comment: string | null;
+}
+
+export const MARKER_PREFIX = 'kb-dr kept database ';
+
+export function markerComment(marker: KeptMarker): string {
+  return `${MARKER_PREFIX}${JSON.stringify(marker)}`;
+}
+
+/** The marker in a database comment, or undefined when kb-dr did not write it. */
+export function parseMarker(comment: string | null | undefined): KeptMarker | undefined {
+  if (!comment?.startsWith(MARKER_PREFIX)) return undefined;
+  try {
+    const m = JSON.parse(comment.slice(MARKER_PREFIX.length)) as Partial<KeptMarker>;
+    if (
+      (m.kind === 'pre-restore' || m.kind === 'rolled-back') &&
+      typeof m.database === 'string' &&
+      typeof m.keptAt === 'string' &&
+      typeof m.replacedBy === 'string' &&
+      (m.comment === null || typeof m.comment === 'string')
+    ) {
+      return m as KeptMarker;
+    }
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
+
+async function databaseComment(conn: PgConnection, name: string): Promise<string | null> {
+  const rows = await psqlQuery(
+    conn,
+    `SELECT shobj_description(oid, 'pg_database') IS NULL, encode(convert_to(coalesce(shobj_description(oid, 'pg_database'), ''), 'UTF8'), 'hex') FROM pg_database WHERE datname = ${quoteLiteral(name)};`,
+    { database: conn.maintenanceDatabase, operation: `read the comment of ${name}` },
+  );
+  const row = rows[0];
+  // Hex: a comment may hold newlines, which psql's row output cannot carry.
+  return !row || row[0] === 't' ? null : Buffer.from(row[1] ?? '', 'hex').toString('utf8');
+}
+
+interface SwapPlan {
+  readonly target: string;
+  readonly replacement: string;
+  /** Name for the current `target`; undefined when it does not exist. */
+  readonly setAsideAs: string | undefined;
+  /** Comment of the set-aside database (kb-dr's marker). */
+  readonly setAsideComment: string | undefined;
+  /** Comment `target` carries after the swap. */
+  readonly targetComment: string | null;
+}
+
 /** Rename `target` away (if it exists) and `replacement` into its place, in one transaction. */
-async function swapDatabases(
-  conn: PgConnection,
-  target: string,
-  replacement: string,
-  setAsideAs: string | undefined,
-  logger: CliLogger,
-): Promise<void> {
+async function swapDatabases(conn: PgConnection, plan: SwapPlan, logger: CliLogger): Promise<void> {
+  const { target, replacement, setAsideAs } = plan;
   // ALTER DATABASE ... RENAME refuses while any other session is connected to the database, and
   // application pools keep idle connections open. Terminating them inside the same transaction
   // makes the swap atomic: the renames wait (up to 5 s, in PostgreSQL) for those sessions to exit,
-  // and clients that reconnect by name land on the restored database.
+  // and clients that reconnect by name land on the restored database. The comments (kb-dr's
+  // marker on the kept database, the original comment on the live one) change in the same
+  // transaction, so a kept database is never unmarked.
   const sql = [
     'BEGIN;',
     ...(setAsideAs
@@ -186,6 +247,10 @@ async function swapDatabases(
           `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ${quoteLiteral(replacement)} AND pid <> pg_backend_pid();`,
         ]),
     `ALTER DATABASE ${quoteIdent(replacement)} RENAME TO ${quoteIdent(target)};`,
+    ...(setAsideAs && plan.setAsideComment !== undefined
+      ? [`COMMENT ON DATABASE ${quoteIdent(setAsideAs)} IS ${quoteLiteral(plan.setAsideComment)};`]
+      : []),
+    `COMMENT ON DATABASE ${quoteIdent(target)} IS ${plan.targetComment === null ? 'NULL' : quoteLiteral(plan.targetComment)};`,
     'COMMIT;',
   ].join('\n');
   for (let attempt = 1; ; attempt += 1) {
@@ -393,8 +458,30 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
       hint: `set ${LOCAL_ENV.database} to the Knowledge Base database`,
     });
   }
+  const lock = await acquireRestoreLock(conn, target);
+  try {
+    return await restoreLocked(options, { file, report, target, work, keep, at, started });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface RestorePlan {
+  readonly file: string;
+  readonly report: ValidationReport;
+  readonly target: string;
+  readonly work: string;
+  readonly keep: string;
+  readonly at: Date;
+  readonly started: number;
+}
+
+async function restoreLocked(options: RestoreOptions, plan: RestorePlan): Promise<RestoreResult> {
+  const { conn, logger } = options;
+  const { file, report, target, work, keep, at, started } = plan;
   const before = await readLiveState(conn, target);
   const targetExists = before.exists;
+  const targetComment = targetExists ? await databaseComment(conn, target) : null;
   if (await databaseExists(conn, keep)) {
     throw new GuardRailError(`database ${keep} already exists`, { hint: 'wait a second and retry' });
   }
@@ -435,7 +522,23 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
     }
     // A signal during the stop command: start the application again, production stays as it was.
     stopIfAborted();
-    await swapDatabases(conn, target, work, targetExists ? keep : undefined, logger);
+    await swapDatabases(
+      conn,
+      {
+        target,
+        replacement: work,
+        setAsideAs: targetExists ? keep : undefined,
+        setAsideComment: markerComment({
+          kind: 'pre-restore',
+          database: target,
+          keptAt: at.toISOString(),
+          replacedBy: file,
+          comment: targetComment,
+        }),
+        targetComment,
+      },
+      logger,
+    );
   } catch (err) {
     logger.error('restore failed; dropping the new database', {
       database: work,
@@ -472,6 +575,7 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
 
   const result: RestoreResult = {
     database: target,
+    connection: describeConnection(conn),
     backupFile: file,
     entriesRestored: report.entryCount ?? 0,
     embeddingCacheRestored: report.embeddingCacheCount ?? 0,
@@ -497,41 +601,79 @@ export interface RollbackResult {
   readonly database: string;
   /** The kept database that is now live again. */
   readonly restoredFrom: string;
+  /** When the restore that kept it set it aside. */
+  readonly keptAt: string;
   /** Where the data that was live before the rollback is kept (undefined if there was none). */
   readonly setAsideAs: string | undefined;
 }
 
-/** The kept pre-restore databases of `conn.database`, newest first. */
-export async function listPreRestoreDatabases(conn: PgConnection): Promise<string[]> {
+export interface KeptDatabase {
+  readonly name: string;
+  readonly marker: KeptMarker;
+}
+
+/**
+ * The databases kb-dr kept when it restored over `conn.database` (marked by their comment),
+ * newest first, and the `<name>_pre_restore_*` names it did not mark (ignored).
+ */
+export async function listPreRestoreDatabases(
+  conn: PgConnection,
+): Promise<{ kept: KeptDatabase[]; unmarked: string[] }> {
   const pattern = `${conn.database.replace(/[\\%_]/g, (c) => `\\${c}`)}\\_pre\\_restore\\_%`;
   const rows = await psqlQuery(
     conn,
-    `SELECT datname FROM pg_database WHERE datname LIKE ${quoteLiteral(pattern)} ORDER BY datname DESC;`,
+    `SELECT datname, shobj_description(oid, 'pg_database') IS NULL, coalesce(replace(replace(shobj_description(oid, 'pg_database'), E'\\n', ' '), E'\\x1f', ' '), '') FROM pg_database WHERE datname LIKE ${quoteLiteral(pattern)} ORDER BY datname DESC;`,
     { database: conn.maintenanceDatabase, operation: 'list kept pre-restore databases' },
   );
-  return rows.map((r) => r[0]!).filter(Boolean);
+  const kept: KeptDatabase[] = [];
+  const unmarked: string[] = [];
+  for (const [name, isNull, comment] of rows) {
+    if (!name) continue;
+    const marker = isNull === 't' ? undefined : parseMarker(comment);
+    if (marker && marker.kind === 'pre-restore' && marker.database === conn.database)
+      kept.push({ name, marker });
+    else unmarked.push(name);
+  }
+  kept.sort((a, b) => b.marker.keptAt.localeCompare(a.marker.keptAt));
+  return { kept, unmarked };
 }
 
-/** Put the newest `<name>_pre_restore_*` database back; the current one is kept as `<name>_rolled_back_*`. */
+/** Put back the newest database kb-dr kept; the current one is kept as `<name>_rolled_back_*`. */
 export async function rollbackLocalRestore(options: RollbackOptions): Promise<RollbackResult> {
+  const { conn } = options;
+  const target = conn.database;
+  const setAside = rolledBackName(target, (options.now ?? (() => new Date()))());
+  checkIdentifierLength([setAside]);
+  const lock = await acquireRestoreLock(conn, target);
+  try {
+    return await rollbackLocked(options, setAside);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function rollbackLocked(options: RollbackOptions, setAside: string): Promise<RollbackResult> {
   const { conn, logger } = options;
   const target = conn.database;
   const at = (options.now ?? (() => new Date()))();
-  const setAside = rolledBackName(target, at);
-  checkIdentifierLength([setAside]);
-  const kept = (await listPreRestoreDatabases(conn))[0];
+  const { kept: candidates, unmarked } = await listPreRestoreDatabases(conn);
+  const kept = candidates[0];
   if (!kept) {
     throw new NotFoundError(
-      `no ${target}_pre_restore_* database found on ${describeServer(conn)}; nothing to roll back`,
+      `no database kept by a kb-dr restore of ${target} on ${describeServer(conn)}; nothing to roll back` +
+        (unmarked.length > 0 ? ` (${unmarked.join(', ')}: not marked by kb-dr, ignored)` : ''),
       {
         hint: 'a rollback needs a previous restore; to go back further, restore an older backup file',
       },
     );
   }
-  const targetExists = await databaseExists(conn, target);
+  const keptState = await readLiveState(conn, kept.name);
+  const current = await readLiveState(conn, target);
+  const currentComment = current.exists ? await databaseComment(conn, target) : null;
   const question =
-    `Roll ${target} on ${describeServer(conn)} back to ${kept}? ` +
-    (targetExists ? `The current ${target} will be kept as ${setAside}.` : '');
+    `Roll ${target} on ${describeServer(conn)} (${describeLive(current)}) back to ${kept.name}: ` +
+    `the ${target} kept at ${kept.marker.keptAt} before restoring ${kept.marker.replacedBy} (${describeLive(keptState)})? ` +
+    (current.exists ? `The current ${target} will be kept as ${setAside}.` : '');
   if (!(await options.confirm(question))) {
     throw new GuardRailError('rollback cancelled; nothing was changed', {
       hint: 'run it again and answer y to roll back',
@@ -548,7 +690,23 @@ export async function rollbackLocalRestore(options: RollbackOptions): Promise<Ro
         hint: 'run the rollback again when you are ready',
       });
     }
-    await swapDatabases(conn, target, kept, targetExists ? setAside : undefined, logger);
+    await swapDatabases(
+      conn,
+      {
+        target,
+        replacement: kept.name,
+        setAsideAs: current.exists ? setAside : undefined,
+        setAsideComment: markerComment({
+          kind: 'rolled-back',
+          database: target,
+          keptAt: at.toISOString(),
+          replacedBy: kept.name,
+          comment: currentComment,
+        }),
+        targetComment: kept.marker.comment,
+      },
+      logger,
+    );
   } finally {
     if (appMayBeStopped && options.app?.start) {
       await runAppCommand(options.app.start, 'start', LOCAL_ENV.appStartCommand, logger);
@@ -556,8 +714,9 @@ export async function rollbackLocalRestore(options: RollbackOptions): Promise<Ro
   }
   const result: RollbackResult = {
     database: target,
-    restoredFrom: kept,
-    setAsideAs: targetExists ? setAside : undefined,
+    restoredFrom: kept.name,
+    keptAt: kept.marker.keptAt,
+    setAsideAs: current.exists ? setAside : undefined,
   };
   logger.info('rollback complete', { ...result });
   return result;

@@ -170,12 +170,12 @@ describe('scripts/validate-backup.sh', () => {
 });
 
 describe('scripts/restore-kb.sh --local', () => {
-  it('refuses to restore without --yes when stdin is not a terminal, and changes nothing', async () => {
+  it('refuses to restore without --yes when stdin is not a terminal, exits 2 and changes nothing', async () => {
     const before = await pg.databases();
 
     const result = await run('restore-kb.sh', ['--local', `--backup-file=${backupFile}`], pg.env('kb'), cwd);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       'refusing to continue without confirmation: stdin is not a terminal; re-run with --yes',
     );

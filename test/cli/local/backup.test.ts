@@ -190,7 +190,7 @@ describe('createLocalBackup', () => {
         signal: controller.signal,
       });
       await waitFor(async () => listAll(dir).length > 0, 'the temporary file');
-      expect(listAll(dir)[0]).toMatch(/^\.kb-backup-.*\.partial-\d+$/);
+      expect(listAll(dir)[0]).toMatch(/^\.kb-backup-.*\.partial-\d+-[0-9a-f]{8}$/);
 
       controller.abort();
 
