@@ -16,6 +16,7 @@ export interface RestoreFlags extends RdsRestoreFlags {
   yes?: boolean;
   allowSmall?: boolean;
   trustedFile?: boolean;
+  portable?: boolean;
 }
 
 /**
@@ -69,6 +70,7 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
     app,
     allowSmall: flags.allowSmall ?? false,
     trustedFile: flags.trustedFile ?? false,
+    portable: flags.portable ?? false,
     signal: ctx.signal,
   });
   ctx.stdout.write(
@@ -112,6 +114,10 @@ export function registerRestoreCommand(
     .option('--rollback', 'put back the database the last restore replaced')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--allow-small', 'accept a backup much smaller than the previous ones')
+    .option(
+      '--portable',
+      'restore onto another server: leave out owners and privileges (the restoring user owns everything)',
+    )
     .option(
       '--trusted-file',
       "accept a dump without pg_dump's \\restrict guard (pg_dump older than 15.14); it is still loaded with psql meta-commands refused",

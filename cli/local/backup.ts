@@ -2,10 +2,9 @@
  * Local backup: pg_dump (plain SQL) → scanner → gzip → SHA-256 → temporary file, in one
  * streaming pass, then rename. Memory stays flat whatever the database size.
  *
- * `--no-owner --no-privileges`: a developer restores into a new database name, often on another
- * server or as another user (Docker images differ). Without them the dump carries `ALTER ... OWNER
- * TO <role>` and GRANTs that fail under ON_ERROR_STOP when that role does not exist; with them the
- * restoring user owns everything, which is what a local setup expects.
+ * Owners and privileges are kept in the dump (ALTER ... OWNER TO, GRANT): a restore gives the
+ * database back as it was, the application role's grants included, and checks first that every
+ * role the dump names exists. `restore --portable` leaves them out for another server.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -43,6 +43,7 @@ export type StatementEffect =
   | { readonly type: 'table'; readonly table: QualifiedName; readonly inherits: readonly QualifiedName[] }
   | { readonly type: 'attach'; readonly parent: QualifiedName; readonly child: QualifiedName }
   | { readonly type: 'copy'; readonly table: QualifiedName }
+  /** An ownership or privilege statement (OWNER TO, GRANT, REVOKE, ALTER DEFAULT PRIVILEGES). */
   | { readonly type: 'roles'; readonly roles: readonly string[] };
 
 const word = (t: Token | undefined): string => (t?.kind === 'word' ? t.value : '');

@@ -132,10 +132,19 @@ type LexMode = 'normal' | 'squote' | 'equote' | 'dquote' | 'dollar' | 'block';
 export interface DumpScannerOptions {
   /** Filter for psql: pass only vetted statements, fail at the first problem. @default false */
   readonly gate?: boolean;
+  /**
+   * With `gate`: leave out ownership and privilege statements (`ALTER ... OWNER TO`, GRANT,
+   * REVOKE, ALTER DEFAULT PRIVILEGES), so the restoring user owns everything. @default false
+   */
+  readonly portable?: boolean;
 }
 
 export class DumpScanner extends Transform {
   private readonly gate: boolean;
+  private readonly portable: boolean;
+  /** Gate: statements ended in the pending lines, and how many of them are left out. */
+  private pendingStatements = 0;
+  private pendingSkipped = 0;
   /** The `\restrict` key the gate puts in front of the file for psql. */
   readonly restrictKey = randomBytes(24).toString('hex');
   private carry: Buffer[] = [];
@@ -175,6 +184,7 @@ export class DumpScanner extends Transform {
   constructor(options: DumpScannerOptions = {}) {
     super();
     this.gate = options.gate ?? false;
+    this.portable = options.portable ?? false;
     if (this.gate) this.push(Buffer.from(`\\restrict ${this.restrictKey}\n`));
   }
 
@@ -290,8 +300,14 @@ export class DumpScanner extends Transform {
   }
 
   private flushPending(): void {
-    for (const piece of this.pending) this.push(piece);
+    if (this.pendingSkipped > 0 && this.pendingSkipped < this.pendingStatements) {
+      this.report('structure', 'an ownership or privilege statement shares its lines with another statement');
+      return;
+    }
+    if (this.pendingSkipped === 0) for (const piece of this.pending) this.push(piece);
     this.pending = [];
+    this.pendingStatements = 0;
+    this.pendingSkipped = 0;
   }
 
   private report(kind: ProblemKind, detail: string, line = this.lineNumber): void {
@@ -531,6 +547,7 @@ export class DumpScanner extends Transform {
     this.identifierCount = 0;
     if (tokens.length === 0) return;
     this.statementsSeen += 1;
+    this.pendingStatements += 1;
     if (this.trailer) this.trailer = false;
     const effect = classifyStatement(tokens);
     switch (effect.type) {
@@ -556,6 +573,7 @@ export class DumpScanner extends Transform {
         return;
       case 'roles':
         for (const r of effect.roles) this.roles.add(r);
+        if (this.portable) this.pendingSkipped += 1;
         return;
       case 'copy': {
         if (this.tocType !== 'TABLE DATA') {

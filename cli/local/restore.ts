@@ -15,6 +15,12 @@ import type { CliLogger } from '../shared/logger';
 import { AppCommandError, runAppCommand } from './app-control';
 import { acquireRestoreLock } from './lock';
 import {
+  applyPropertiesSql,
+  createOptions,
+  readDatabaseProperties,
+  type DatabaseProperties,
+} from './database-properties';
+import {
   LOCAL_ENV,
   childEnv,
   conninfo,
@@ -47,6 +53,11 @@ export interface RestoreOptions {
   readonly confirm: ConfirmFn;
   readonly app?: AppCommands;
   readonly allowSmall?: boolean;
+  /**
+   * Portable mode, for another server: leave out owners and privileges (the restoring user owns
+   * everything; the database ACL and per-role settings are not copied). @default false
+   */
+  readonly portable?: boolean;
   /** Accept a file without pg_dump's `\restrict` guard (it is still loaded with meta-commands refused). */
   readonly trustedFile?: boolean;
   /** @default () => new Date() */
@@ -284,24 +295,38 @@ async function dropDatabase(conn: PgConnection, name: string): Promise<void> {
   });
 }
 
-async function createLike(conn: PgConnection, name: string, like: string | undefined): Promise<void> {
-  let options = '';
-  if (like) {
-    const row = (
-      await psqlQuery(
-        conn,
-        `SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = ${quoteLiteral(like)};`,
-        { database: conn.maintenanceDatabase, operation: `read the settings of ${like}` },
-      )
-    )[0];
-    if (row && row.length === 3) {
-      options = ` ENCODING ${quoteLiteral(row[0]!)} LC_COLLATE ${quoteLiteral(row[1]!)} LC_CTYPE ${quoteLiteral(row[2]!)}`;
-    }
-  }
+async function createLike(
+  conn: PgConnection,
+  name: string,
+  like: DatabaseProperties | undefined,
+  portable: boolean,
+): Promise<void> {
+  const options = like ? ` ${createOptions(like, !portable)}` : '';
   await psqlQuery(conn, `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0${options};`, {
     database: conn.maintenanceDatabase,
     operation: `create database ${name}`,
   });
+}
+
+/** Refuse (nothing touched) when the dump names roles this server does not have. */
+async function checkRolesExist(conn: PgConnection, report: ValidationReport): Promise<void> {
+  const roles = report.summary?.roles ?? [];
+  if (roles.length === 0) return;
+  const rows = await psqlQuery(
+    conn,
+    `SELECT r FROM unnest(ARRAY[${roles.map(quoteLiteral).join(', ')}]::text[]) AS r WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) ORDER BY 1;`,
+    { database: conn.maintenanceDatabase, operation: 'check the roles the backup names' },
+  );
+  const missing = rows.map((r) => r[0]!).filter(Boolean);
+  if (missing.length > 0) {
+    throw new ValidationError(
+      `the backup gives objects to roles that do not exist on ${describeServer(conn)}: ${missing.join(', ')}; nothing was changed`,
+      'backupFile',
+      {
+        hint: `create them first (e.g. \`CREATE ROLE ${quoteIdent(missing[0]!)};\`), or restore with --portable to drop owners and privileges (the restoring user then owns everything)`,
+      },
+    );
+  }
 }
 
 /**
@@ -318,6 +343,7 @@ async function loadDump(
   logger: CliLogger,
   progressIntervalMs: number,
   signal: AbortSignal | undefined,
+  portable: boolean,
 ): Promise<void> {
   const binary = pgBinary(conn, 'psql');
   const child = spawn(
@@ -337,7 +363,7 @@ async function loadDump(
     child.on('close', (code) => resolveExit(code));
   });
   const hasher = new HashingStream();
-  const gate = new DumpScanner({ gate: true });
+  const gate = new DumpScanner({ gate: true, portable });
   const progress = setInterval(
     () => logger.info('restore in progress', { readMegabytes: Math.round(hasher.bytes / 1e5) / 10 }),
     progressIntervalMs,
@@ -482,6 +508,9 @@ async function restoreLocked(options: RestoreOptions, plan: RestorePlan): Promis
   const before = await readLiveState(conn, target);
   const targetExists = before.exists;
   const targetComment = targetExists ? await databaseComment(conn, target) : null;
+  const props = targetExists ? await readDatabaseProperties(conn, target) : undefined;
+  const portable = options.portable ?? false;
+  if (!portable) await checkRolesExist(conn, report);
   if (await databaseExists(conn, keep)) {
     throw new GuardRailError(`database ${keep} already exists`, { hint: 'wait a second and retry' });
   }
@@ -509,11 +538,29 @@ async function restoreLocked(options: RestoreOptions, plan: RestorePlan): Promis
   let appMayBeStopped = false;
   try {
     stopIfAborted();
-    await createLike(conn, work, targetExists ? target : undefined);
-    await loadDump(conn, file, work, report.sha256!, logger, options.progressIntervalMs ?? 5000, signal);
+    await createLike(conn, work, props, portable);
+    await loadDump(
+      conn,
+      file,
+      work,
+      report.sha256!,
+      logger,
+      options.progressIntervalMs ?? 5000,
+      signal,
+      portable,
+    );
     stopIfAborted();
     await verifyRestored(conn, work, report, signal);
     logger.info('restored database verified', { database: work, entries: report.entryCount });
+    // Settings and ACL only now: a setting such as default_transaction_read_only would stop the load.
+    const apply = props ? applyPropertiesSql(work, props, portable) : '';
+    if (apply) {
+      await psqlQuery(conn, apply, {
+        database: conn.maintenanceDatabase,
+        operation: `give ${work} the settings and privileges of ${target}`,
+        signal,
+      });
+    }
 
     // 4. Swap, with the application stopped only for the swap itself.
     if (options.app?.stop) {

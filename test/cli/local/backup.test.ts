@@ -68,7 +68,7 @@ describe('createLocalBackup', () => {
     const sql = gunzipSync(readFileSync(result.path)).toString('utf8');
     expect(sql).toContain('-- PostgreSQL database dump complete');
     expect(sql).toContain('CREATE TABLE public.knowledge_entries');
-    expect(sql).not.toMatch(/OWNER TO|GRANT /);
+    expect(sql).toContain('ALTER TABLE public.knowledge_entries OWNER TO postgres;'); // owners kept for the restore
     expect(text()).not.toContain(pg.password);
   });
 
