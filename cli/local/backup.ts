@@ -20,8 +20,9 @@ import { checksumLine, checksumPathFor, localBackupName } from './backup-files';
 import { DumpScanner, HashingStream, isCompleteKbDump, kbRowCount, type DumpSummary } from './dump-scanner';
 import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
 import { contentCheck } from './validate';
+import { removeLeftoverPartials } from './prune';
 
-export const PG_DUMP_ARGS = ['--format=plain', '--no-owner', '--no-privileges'] as const;
+export const PG_DUMP_ARGS = ['--format=plain'] as const;
 
 /** The disk filled up while writing. Nothing partial was left behind. */
 export class DiskFullError extends KbDrError {
@@ -147,6 +148,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
   } catch (err) {
     throw writeError(err, dir);
   }
+  await removeLeftoverPartials(dir, logger);
   if ((await exists(finalPath)) || (await exists(finalChecksum))) {
     throw new AlreadyExistsError(`${finalPath} already exists`, {
       hint: 'wait one second and run the backup again',

@@ -308,6 +308,52 @@ async function createLike(
   });
 }
 
+/**
+ * The swap renames the live database (owner with CREATEDB, or superuser) and ends the sessions
+ * connected to it (superuser, or pg_signal_backend for other non-superuser roles). Check that
+ * before the load, not after it, and say exactly what is missing.
+ */
+async function checkCanSwap(conn: PgConnection, target: string): Promise<void> {
+  const row = (
+    await psqlQuery(
+      conn,
+      `SELECT current_user, r.rolsuper, r.rolcreatedb, pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'),
+              coalesce((SELECT pg_has_role(current_user, d.datdba, 'MEMBER') FROM pg_database d WHERE d.datname = ${quoteLiteral(target)}), true),
+              coalesce((SELECT string_agg(DISTINCT coalesce(s.usename, s.backend_type), ', ') FROM pg_stat_activity s
+                 LEFT JOIN pg_roles sr ON sr.oid = s.usesysid
+                 WHERE s.datname = ${quoteLiteral(target)} AND s.pid <> pg_backend_pid()
+                   AND (s.usesysid IS NULL OR sr.rolsuper OR NOT pg_has_role(current_user, s.usesysid, 'MEMBER'))), ''),
+              coalesce((SELECT string_agg(DISTINCT coalesce(s.usename, s.backend_type), ', ') FROM pg_stat_activity s
+                 LEFT JOIN pg_roles sr ON sr.oid = s.usesysid
+                 WHERE s.datname = ${quoteLiteral(target)} AND s.pid <> pg_backend_pid()
+                   AND (s.usesysid IS NULL OR sr.rolsuper)), '')
+         FROM pg_roles r WHERE r.rolname = current_user;`,
+      { database: conn.maintenanceDatabase, operation: 'check the privileges the swap needs' },
+    )
+  )[0];
+  if (!row) return;
+  const [user, superuser, createdb, signalBackend, owner, others, superSessions] = row;
+  if (superuser === 't') return;
+  const missing: string[] = [];
+  if (owner !== 't' || createdb !== 't')
+    missing.push(
+      `to rename ${target} it must own it and have CREATEDB (\`ALTER DATABASE ${quoteIdent(target)} OWNER TO ${quoteIdent(user!)}; ALTER ROLE ${quoteIdent(user!)} CREATEDB;\`)`,
+    );
+  const blocking = signalBackend === 't' ? superSessions : others;
+  if (blocking)
+    missing.push(
+      `to end the sessions connected to ${target} (now: ${blocking}) it needs pg_signal_backend (\`GRANT pg_signal_backend TO ${quoteIdent(user!)};\`), and superuser for superuser or autovacuum sessions`,
+    );
+  if (missing.length > 0) {
+    throw new GuardRailError(
+      `${user} cannot swap the restored database in: ${missing.join('; ')}; nothing was changed`,
+      {
+        hint: `run the restore as a superuser (${LOCAL_ENV.user}) or grant what is listed`,
+      },
+    );
+  }
+}
+
 /** Refuse (nothing touched) when the dump names roles this server does not have. */
 async function checkRolesExist(conn: PgConnection, report: ValidationReport): Promise<void> {
   const roles = report.summary?.roles ?? [];
@@ -511,6 +557,7 @@ async function restoreLocked(options: RestoreOptions, plan: RestorePlan): Promis
   const props = targetExists ? await readDatabaseProperties(conn, target) : undefined;
   const portable = options.portable ?? false;
   if (!portable) await checkRolesExist(conn, report);
+  await checkCanSwap(conn, target);
   if (await databaseExists(conn, keep)) {
     throw new GuardRailError(`database ${keep} already exists`, { hint: 'wait a second and retry' });
   }

@@ -61,6 +61,17 @@ export interface ValidateOptions {
 export const REDUMP_HINT =
   're-dump without --create/--clean (`pg_dump --format=plain DBNAME | gzip > FILE`) or take a new backup with `scripts/backup-kb.sh --local`; the restore creates the new database itself';
 
+/** Problems other than a --create dump's own statements, so none is hidden behind that message. */
+function alsoProblems(summary: DumpSummary): string {
+  const others = summary.problems.filter((p) => p.kind !== 'database' && p.kind !== 'connect');
+  return others.length > 0
+    ? `; it also holds: ${others
+        .slice(0, 3)
+        .map((p) => `line ${p.line}: ${p.detail}`)
+        .join('; ')}`
+    : '';
+}
+
 /** The content check: nothing in the file may reach beyond the database it is loaded into. */
 export function contentCheck(summary: DumpSummary, trustedFile: boolean): CheckResult {
   if (summary.createsDatabase) {
@@ -71,7 +82,9 @@ export function contentCheck(summary: DumpSummary, trustedFile: boolean): CheckR
         .filter((p) => p.kind === 'database' || p.kind === 'connect')
         .slice(0, 3)
         .map((p) => `line ${p.line}: ${p.detail.split(':')[0]}`)
-        .join('; ')}), which would act on the live database, not a new one; ${REDUMP_HINT}`,
+        .join(
+          '; ',
+        )}), which would act on the live database, not a new one; ${REDUMP_HINT}${alsoProblems(summary)}`,
     };
   }
   if (summary.problemCount > 0) {
@@ -102,6 +115,11 @@ export function contentCheck(summary: DumpSummary, trustedFile: boolean): CheckR
     ok: true,
     detail: 'only statements pg_dump writes for one database; \\restrict guard present',
   };
+}
+
+/** `text` as one shell word (single-quoted unless plainly safe), for commands printed in hints. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 function sinkStream(): Writable {
@@ -148,13 +166,29 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
   let bytes = 0;
   try {
     const s = await stat(file);
-    if (!s.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    if (!s.isFile()) {
+      const kind = s.isFIFO()
+        ? 'a named pipe (FIFO)'
+        : s.isCharacterDevice()
+          ? `a character device${file === '/dev/null' ? ' (/dev/null)' : ''}`
+          : s.isDirectory()
+            ? 'a directory'
+            : s.isSocket()
+              ? 'a socket'
+              : 'not a regular file';
+      throw Object.assign(new Error(`${file} is ${kind}, not a backup file`), { code: 'ENOTFILE' });
+    }
     await access(file, constants.R_OK);
     bytes = s.size;
     pass('readable', `${bytes} bytes`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    fail('readable', `${file} cannot be read (${code})`);
+    fail(
+      'readable',
+      code === 'ENOTFILE'
+        ? `${(err as Error).message}: pass a kb-backup-*.sql.gz file`
+        : `${file} cannot be read (${code})`,
+    );
     for (const name of ['checksum', 'gzip', 'pg_dump', 'content', 'size'] as const)
       fail(name, 'not checked: file unreadable');
     return {
@@ -181,12 +215,19 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
   // A broken gzip stream stops the pass early; finish the checksum with a plain read.
   const sha256 = gzipError ? await sha256File(file) : hasher.digest();
 
-  const expected = await readChecksumFile(file);
   const checksumFile = checksumPathFor(file);
-  if (expected === undefined) {
+  const expected = await readChecksumFile(file).catch((err: unknown) => ({
+    unreadable: (err as NodeJS.ErrnoException).code ?? String(err),
+  }));
+  if (expected !== undefined && typeof expected === 'object' && 'unreadable' in expected) {
     fail(
       'checksum',
-      `${basename(checksumFile)} is missing; if you trust this file, regenerate it with \`cd ${dirname(file)} && sha256sum ${basename(file)} > ${basename(checksumFile)}\``,
+      `${basename(checksumFile)} cannot be read (${expected.unreadable}); check its permissions`,
+    );
+  } else if (expected === undefined) {
+    fail(
+      'checksum',
+      `${basename(checksumFile)} is missing; if you trust this file, regenerate it with \`cd ${shellQuote(dirname(file))} && sha256sum ${shellQuote(basename(file))} > ${shellQuote(basename(checksumFile))}\``,
     );
   } else if (expected === 'malformed') {
     fail('checksum', `${basename(checksumFile)} is not in sha256sum format`);

@@ -3,7 +3,8 @@
  * configured only by environment variables, judged by exit code and output.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { corruptMiddleByte, tempDir } from '../support/cli-fixtures';
 import { freePort } from '../support/moto';
@@ -113,7 +114,8 @@ describe('scripts/backup-kb.sh --local', () => {
     const old = ['kb-backup-20200101-020000.sql.gz', 'kb-backup-20200106-020000.sql.gz'];
     for (const name of old) {
       copyFileSync(backupFile, join(dir, name));
-      writeFileSync(join(dir, `${name}.sha256`), 'placeholder\n');
+      const digest = createHash('sha256').update(readFileSync(backupFile)).digest('hex');
+      writeFileSync(join(dir, `${name}.sha256`), `${digest}  ${name}\n`); // as kb-dr writes it
     }
 
     const result = await run(

@@ -8,6 +8,7 @@ import {
   kbRowCount,
   type DumpSummary,
 } from '../../../cli/local/dump-scanner';
+import { contentCheck } from '../../../cli/local/validate';
 
 const toc = (name: string, type: string, schema = 'public') => [
   '--',
@@ -306,5 +307,19 @@ describe('DumpScanner as the restore gate', () => {
     await expect(run).rejects.toThrow(/DROP DATABASE/);
     expect(out).toContain('SET lock_timeout = 0;');
     expect(out).not.toMatch(/DROP|DATABASE kb|after/);
+  });
+});
+
+describe('contentCheck', () => {
+  it('explains a --create dump and still names anything else the file holds', async () => {
+    const summary = await scan(dump({ extra: ['', 'DROP DATABASE kb;', '\\connect kb', '\\! id'] }));
+
+    const check = contentCheck(summary, false);
+
+    expect(check.ok).toBe(false);
+    expect(check.detail).toMatch(
+      /^this is a `pg_dump --create` \(or --clean\) dump: .*re-dump without --create\/--clean/,
+    );
+    expect(check.detail).toMatch(/it also holds: line \d+: the psql meta-command `\\! id`/);
   });
 });
