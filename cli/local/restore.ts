@@ -306,6 +306,32 @@ async function createLike(
     database: conn.maintenanceDatabase,
     operation: `create database ${name}`,
   });
+  // Marked as kb-dr's scratch database, so a later restore may drop it if this one is killed.
+  await psqlQuery(conn, `COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(SCRATCH_MARKER)};`, {
+    database: conn.maintenanceDatabase,
+    operation: `mark database ${name}`,
+  });
+}
+
+const SCRATCH_MARKER = 'kb-dr scratch database of a restore in progress';
+
+/**
+ * Drop the scratch databases of restores of `target` that were killed (kill -9) before they could
+ * clean up. Safe because the caller holds the restore lock of `target`: no other restore of it is
+ * running, and only databases kb-dr marked as its scratch are dropped.
+ */
+async function dropLeftoverScratch(conn: PgConnection, target: string, logger: CliLogger): Promise<void> {
+  const pattern = `${target.replace(/[\\%_]/g, (c) => `\\${c}`)}\\_restoring\\_%`;
+  const rows = await psqlQuery(
+    conn,
+    `SELECT datname FROM pg_database WHERE datname LIKE ${quoteLiteral(pattern)} AND shobj_description(oid, 'pg_database') = ${quoteLiteral(SCRATCH_MARKER)};`,
+    { database: conn.maintenanceDatabase, operation: 'look for scratch databases of interrupted restores' },
+  );
+  for (const [name] of rows) {
+    if (!name) continue;
+    await dropDatabase(conn, name);
+    logger.info('dropped the scratch database of an interrupted restore', { database: name });
+  }
 }
 
 /**
@@ -570,6 +596,7 @@ async function restoreLocked(options: RestoreOptions, plan: RestorePlan): Promis
       hint: 'run it again and answer y to restore',
     });
   }
+  await dropLeftoverScratch(conn, target, logger);
 
   // 3. Restore into a new database; the original is not touched until the swap.
   logger.info('restoring into a new database', { database: describeConnection(conn, work), file });

@@ -162,3 +162,39 @@ describe('SIGTERM to a backup', () => {
     await waitFor('pg_dump session gone', async () => (await kbDrSessions()) === 0);
   }, 120_000);
 });
+
+describe('SIGKILL to the script PID during the load', () => {
+  it('never swaps production; the next restore drops the scratch database it left', async () => {
+    // Prepare
+    const before = await kbFingerprint(pg, DB);
+    const cwd = tempDir(pg, 'sig-kill');
+
+    // Act: kill -9 while psql copies rows into the new database.
+    const run = start('restore-kb.sh', ['--local', `--backup-file=${backupFile}`, '--yes'], pg.env(DB), cwd);
+    await waitFor(
+      'the load',
+      async () =>
+        (await pg.sql(
+          'postgres',
+          `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kb-dr' AND datname LIKE '${DB}_restoring_%' AND query LIKE 'COPY%'`,
+        )) !== '0',
+    );
+    process.kill(run.child.pid!, 'SIGKILL');
+    await run.done;
+    // psql sees the end of its input and exits; its session ends with it.
+    await waitFor('the orphaned psql to exit', async () => (await kbDrSessions()) === 0);
+
+    // Assess: production as it was, the scratch database left behind...
+    expect(await kbFingerprint(pg, DB)).toBe(before);
+    const leftover = (await pg.databases()).filter((d) => d.startsWith(`${DB}_restoring_`));
+    expect(leftover).toHaveLength(1);
+    expect((await pg.databases()).filter((d) => d.startsWith(`${DB}_pre_restore_`))).toEqual([]);
+
+    // ...and dropped by the next restore, which completes.
+    const next = start('restore-kb.sh', ['--local', `--backup-file=${backupFile}`, '--yes'], pg.env(DB), cwd);
+    const result = await next.done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('dropped the scratch database of an interrupted restore');
+    expect(await pg.databases()).not.toContain(leftover[0]);
+  }, 180_000);
+});
