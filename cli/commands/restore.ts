@@ -15,6 +15,8 @@ export interface RestoreFlags extends RdsRestoreFlags {
   rollback?: boolean;
   yes?: boolean;
   allowSmall?: boolean;
+  trustedFile?: boolean;
+  portable?: boolean;
 }
 
 /**
@@ -48,10 +50,10 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
   };
   const confirm = confirmer(ctx, flags.yes ?? false);
   if (flags.rollback) {
-    const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app });
+    const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app, signal: ctx.signal });
     ctx.stdout.write(
       [
-        `rolled back: ${result.database} is now the data kept as ${result.restoredFrom}`,
+        `rolled back: ${result.database} is now the data kept as ${result.restoredFrom} (set aside at ${result.keptAt})`,
         result.setAsideAs ? `kept:        the data it replaced is in ${result.setAsideAs}` : '',
         '',
       ]
@@ -67,10 +69,13 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
     confirm,
     app,
     allowSmall: flags.allowSmall ?? false,
+    trustedFile: flags.trustedFile ?? false,
+    portable: flags.portable ?? false,
+    signal: ctx.signal,
   });
   ctx.stdout.write(
     [
-      `restored:  ${result.database} from ${result.backupFile}`,
+      `restored:  ${result.connection} from ${result.backupFile}`,
       `entries:   ${result.entriesRestored} knowledge_entries, ${result.embeddingCacheRestored} embedding_cache rows`,
       `duration:  ${formatDuration(result.durationMs)}`,
       result.previousDatabase
@@ -109,5 +114,13 @@ export function registerRestoreCommand(
     .option('--rollback', 'put back the database the last restore replaced')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--allow-small', 'accept a backup much smaller than the previous ones')
+    .option(
+      '--portable',
+      'restore onto another server: leave out owners and privileges (the restoring user owns everything)',
+    )
+    .option(
+      '--trusted-file',
+      "accept a dump without pg_dump's \\restrict guard (pg_dump older than 15.14); it is still loaded with psql meta-commands refused",
+    )
     .action(async (flags: RestoreFlags) => exit(await runRestore(ctx, flags)));
 }
