@@ -101,7 +101,10 @@ export function registerRestoreCommand(
     .option('--pitr', 'point-in-time restore of the RDS instance (implies --rds)')
     .option('--target-time <time>', 'with --pitr: ISO time with Z or an offset, or "latest"')
     .option('--target-instance <id>', 'with --rds/--pitr: the NEW instance id (kb-restore-...)')
-    .option('--source-instance <id>', 'with --pitr: the instance to restore (default: the protected one)')
+    .option(
+      '--source-instance <id>',
+      'with --rds/--pitr: the protected instance the backup must be of (default: the configured one)',
+    )
     .option(
       '--force-production',
       'with --rds: put --target-instance behind the production name (promote-restore; production is renamed aside, never deleted)',
@@ -109,6 +112,10 @@ export function registerRestoreCommand(
     .option(
       '--production-instance <id>',
       'with --force-production: the production id (default: $KB_DB_INSTANCE_ID)',
+    )
+    .option(
+      '--allow-encryption-mismatch <reason>',
+      'with --force-production: promote a copy not encrypted like production; the reason is recorded in the answer and the logs',
     )
     .option('--backup-file <file>', 'the kb-backup-*.sql.gz file to restore')
     .option('--rollback', 'put back the database the last restore replaced')
