@@ -1,11 +1,16 @@
 /** @type {import('jest').Config} */
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }];
+// ESM-only packages (Parquet reader/writer) are compiled to CommonJS like our own sources.
+const esmPackages = ['hyparquet', 'hyparquet-writer'];
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
+    '^.+\\.ts$': swc,
+    [`/node_modules/(${esmPackages.join('|')})/.+\\.js$`]: swc,
   },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
 };

@@ -4,11 +4,12 @@
  * this file only wires process streams, signals and exit codes.
  *
  * Exit codes: 0 success; 1 failure (the error line says what to do next); 2 the request was
- * refused before anything changed (unknown option, invalid or conflicting arguments, or a deployed
- * function's guard rail); 130 interrupted.
+ * refused before anything changed (unknown option, invalid or conflicting arguments, a refused
+ * backup file, no confirmation, another restore running, or a deployed function's guard rail);
+ * 130 interrupted.
  */
 import { Command, CommanderError } from 'commander';
-import { KbDrError, ValidationError } from '../core/errors';
+import { GuardRailError, KbDrError, ValidationError } from '../core/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
 import { registerRestoreCommand } from '../cli/commands/restore';
 import { registerValidateCommand } from '../cli/commands/validate';
@@ -52,7 +53,8 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
     if (err instanceof KbDrError) {
       ctx.stderr.write(`error: ${err.userMessage}\n`);
       if (ctx.signal.aborted) return 130;
-      return err instanceof ValidationError ? 2 : 1;
+      // Refused before anything changed (invalid input, a guard rail, no confirmation): 2.
+      return err instanceof ValidationError || err instanceof GuardRailError ? 2 : 1;
     }
     const detail =
       err instanceof Error ? (ctx.env.LOG_LEVEL === 'DEBUG' ? err.stack : err.message) : String(err);
@@ -66,8 +68,19 @@ if (require.main === module) {
   // only add noise to every RDS command at 3 a.m.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
-  process.once('SIGTERM', () => controller.abort());
+  // The first SIGINT/SIGTERM aborts the command, which stops its pg_dump/psql children and cleans
+  // up (scratch database, partial files, the application started again). Later signals must not
+  // kill the process half-way through that cleanup, so the handlers stay installed.
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`${name} received again: still cleaning up, please wait\n`);
+      return;
+    }
+    process.stderr.write(`${name} received: stopping and cleaning up\n`);
+    controller.abort(new Error(`interrupted by ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const ctx: CliContext = {
     env: process.env,
     logger: createCliLogger(),

@@ -1,5 +1,6 @@
 /** `kb-dr backup --local [--dir DIR] [--prune]`: a verified local backup, optionally followed by pruning. */
 import type { Command } from 'commander';
+import { KbDrError } from '../../core/errors';
 import { createLocalBackup } from '../local/backup';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { pruneBackups, retentionDaysFrom } from '../local/prune';
@@ -31,11 +32,11 @@ export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<nu
   if (checkBackupFlags(flags) === 'rds') return runRdsBackup(ctx, flags);
   const conn = resolveConnection(ctx.env);
   const dir = backupDir(ctx, flags.dir);
-  const retentionDays = flags.prune ? retentionDaysFrom(ctx.env) : undefined;
   const result = await createLocalBackup({ conn, dir, logger: ctx.logger, signal: ctx.signal });
   ctx.stdout.write(
     [
       `backup:    ${result.path}`,
+      `database:  ${result.connection}`,
       `checksum:  ${result.sha256}  (${result.checksumPath})`,
       `size:      ${formatBytes(result.bytes)} compressed, ${formatBytes(result.sqlBytes)} SQL`,
       `entries:   ${result.entryCount} knowledge_entries, ${result.embeddingCacheCount} embedding_cache rows`,
@@ -43,12 +44,28 @@ export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<nu
       '',
     ].join('\n'),
   );
-  if (retentionDays !== undefined) {
-    const pruned = await pruneBackups({ dir, retentionDays, logger: ctx.logger });
-    ctx.stdout.write(
-      `pruned:    ${pruned.deleted.length} backup(s) older than ${retentionDays} days; ${pruned.kept.length} kept\n`,
-    );
+  if (!flags.prune) return 0;
+  // The retention setting is read only now: a bad value never prevents the backup itself.
+  let retentionDays: number;
+  try {
+    retentionDays = retentionDaysFrom(ctx.env);
+  } catch (err) {
+    if (!(err instanceof KbDrError)) throw err;
+    ctx.stderr.write(`error: the backup was written, but pruning was skipped: ${err.userMessage}\n`);
+    return 1;
   }
+  const pruned = await pruneBackups({ dir, retentionDays, logger: ctx.logger });
+  if (pruned.refusedBecause) {
+    ctx.stderr.write(
+      `error: nothing was pruned: ${pruned.refusedBecause}; check the backup before deleting older ones\n`,
+    );
+    return 1;
+  }
+  ctx.stdout.write(
+    `pruned:    ${pruned.deleted.length} backup(s) older than ${retentionDays} days; ${pruned.kept.length} kept` +
+      (pruned.skipped.length > 0 ? `; ${pruned.skipped.length} not written by kb-dr left alone` : '') +
+      '\n',
+  );
   return 0;
 }
 

@@ -25,6 +25,8 @@ export interface RdsRestoreFlags {
   sourceInstance?: string;
   forceProduction?: boolean;
   productionInstance?: string;
+  /** With --force-production: the reason to promote a copy not encrypted like production. */
+  allowEncryptionMismatch?: string;
   yes?: boolean;
 }
 
@@ -84,6 +86,24 @@ export function checkRdsRestoreFlags(
       },
     );
   }
+  if (flags.allowEncryptionMismatch !== undefined) {
+    if (!flags.forceProduction) {
+      throw new ValidationError(
+        'restore: --allow-encryption-mismatch only applies to a promotion (--force-production)',
+        'allowEncryptionMismatch',
+        { hint: `remove it, or add --force-production; e.g. ${EXAMPLES}` },
+      );
+    }
+    if (!flags.allowEncryptionMismatch.trim()) {
+      throw new ValidationError(
+        'restore --force-production: --allow-encryption-mismatch needs a reason',
+        'allowEncryptionMismatch',
+        {
+          hint: 'e.g. --allow-encryption-mismatch="production key was deleted; approved by J. Doe"',
+        },
+      );
+    }
+  }
   return { target, production };
 }
 
@@ -134,6 +154,9 @@ export async function runRdsRestore(
     const promoted = await promoteToProduction(invoke, io, {
       restoredInstanceId: summary?.targetInstanceId ?? target,
       productionInstanceId: production,
+      ...(flags.allowEncryptionMismatch
+        ? { allowEncryptionMismatch: flags.allowEncryptionMismatch.trim() }
+        : {}),
       yes,
     });
     ctx.stdout.write(

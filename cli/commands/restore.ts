@@ -15,6 +15,8 @@ export interface RestoreFlags extends RdsRestoreFlags {
   rollback?: boolean;
   yes?: boolean;
   allowSmall?: boolean;
+  trustedFile?: boolean;
+  portable?: boolean;
 }
 
 /**
@@ -48,10 +50,10 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
   };
   const confirm = confirmer(ctx, flags.yes ?? false);
   if (flags.rollback) {
-    const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app });
+    const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app, signal: ctx.signal });
     ctx.stdout.write(
       [
-        `rolled back: ${result.database} is now the data kept as ${result.restoredFrom}`,
+        `rolled back: ${result.database} is now the data kept as ${result.restoredFrom} (set aside at ${result.keptAt})`,
         result.setAsideAs ? `kept:        the data it replaced is in ${result.setAsideAs}` : '',
         '',
       ]
@@ -67,10 +69,13 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
     confirm,
     app,
     allowSmall: flags.allowSmall ?? false,
+    trustedFile: flags.trustedFile ?? false,
+    portable: flags.portable ?? false,
+    signal: ctx.signal,
   });
   ctx.stdout.write(
     [
-      `restored:  ${result.database} from ${result.backupFile}`,
+      `restored:  ${result.connection} from ${result.backupFile}`,
       `entries:   ${result.entriesRestored} knowledge_entries, ${result.embeddingCacheRestored} embedding_cache rows`,
       `duration:  ${formatDuration(result.durationMs)}`,
       result.previousDatabase
@@ -96,7 +101,10 @@ export function registerRestoreCommand(
     .option('--pitr', 'point-in-time restore of the RDS instance (implies --rds)')
     .option('--target-time <time>', 'with --pitr: ISO time with Z or an offset, or "latest"')
     .option('--target-instance <id>', 'with --rds/--pitr: the NEW instance id (kb-restore-...)')
-    .option('--source-instance <id>', 'with --pitr: the instance to restore (default: the protected one)')
+    .option(
+      '--source-instance <id>',
+      'with --rds/--pitr: the protected instance the backup must be of (default: the configured one)',
+    )
     .option(
       '--force-production',
       'with --rds: put --target-instance behind the production name (promote-restore; production is renamed aside, never deleted)',
@@ -105,9 +113,21 @@ export function registerRestoreCommand(
       '--production-instance <id>',
       'with --force-production: the production id (default: $KB_DB_INSTANCE_ID)',
     )
+    .option(
+      '--allow-encryption-mismatch <reason>',
+      'with --force-production: promote a copy not encrypted like production; the reason is recorded in the answer and the logs',
+    )
     .option('--backup-file <file>', 'the kb-backup-*.sql.gz file to restore')
     .option('--rollback', 'put back the database the last restore replaced')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--allow-small', 'accept a backup much smaller than the previous ones')
+    .option(
+      '--portable',
+      'restore onto another server: leave out owners and privileges (the restoring user owns everything)',
+    )
+    .option(
+      '--trusted-file',
+      "accept a dump without pg_dump's \\restrict guard (pg_dump older than 15.14); it is still loaded with psql meta-commands refused",
+    )
     .action(async (flags: RestoreFlags) => exit(await runRestore(ctx, flags)));
 }

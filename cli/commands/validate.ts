@@ -12,6 +12,7 @@ export interface ValidateFlags {
   backupFile?: string;
   snapshotId?: string;
   allowSmall?: boolean;
+  trustedFile?: boolean;
 }
 
 /**
@@ -46,6 +47,7 @@ export async function runValidate(ctx: CliContext, flags: ValidateFlags): Promis
     file: flags.backupFile!,
     logger: ctx.logger,
     allowSmall: flags.allowSmall ?? false,
+    trustedFile: flags.trustedFile ?? false,
   });
   ctx.stdout.write(formatValidationReport(report));
   return report.valid ? 0 : 1;
@@ -58,11 +60,12 @@ export function registerValidateCommand(
 ): void {
   program
     .command('validate')
-    .description('check a backup file: readable, checksum, gzip, complete pg_dump, plausible size')
+    .description('check a backup file: readable, checksum, gzip, complete pg_dump, content, plausible size')
     .option('--backup-file <file>', 'the kb-backup-*.sql.gz file')
     .option('--local', 'a local backup file (the default)')
     .option('--rds', 'validate an RDS backup through the deployed validate-backup function')
     .option('--snapshot-id <id>', 'the RDS backup to validate (kb-snapshot-... or "latest"; implies --rds)')
     .option('--allow-small', 'accept a backup much smaller than the previous ones (the data really shrank)')
+    .option('--trusted-file', "accept a dump without pg_dump's \\restrict guard (pg_dump older than 15.14)")
     .action(async (flags: ValidateFlags) => exit(await runValidate(ctx, flags)));
 }

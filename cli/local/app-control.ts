@@ -1,6 +1,7 @@
 /**
  * Optional application stop/start around the database swap (KB_APP_STOP_COMMAND,
- * KB_APP_START_COMMAND), e.g. `docker compose stop api`. Run with `sh -c` in the caller's cwd.
+ * KB_APP_START_COMMAND), e.g. `docker compose stop api`. Run with `sh -c` in the caller's cwd, in
+ * a process group of its own, and always waited for.
  */
 import { spawn } from 'node:child_process';
 import { KbDrError } from '../../core/errors';
@@ -18,7 +19,9 @@ export async function runAppCommand(
   logger: CliLogger,
 ): Promise<void> {
   logger.info(`running the application ${what} command`, { command });
-  const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C at the terminal reaches the CLI, which decides what to do,
+  // not the stop/start command half-way (a half-run stop would leave the application stopped).
+  const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const collect = (d: Buffer) => {
     if (output.length < 8192) output += d.toString('utf8');

@@ -2,25 +2,27 @@
  * Local backup: pg_dump (plain SQL) → scanner → gzip → SHA-256 → temporary file, in one
  * streaming pass, then rename. Memory stays flat whatever the database size.
  *
- * `--no-owner --no-privileges`: a developer restores into a new database name, often on another
- * server or as another user (Docker images differ). Without them the dump carries `ALTER ... OWNER
- * TO <role>` and GRANTs that fail under ON_ERROR_STOP when that role does not exist; with them the
- * restoring user owns everything, which is what a local setup expects.
+ * Owners and privileges are kept in the dump (ALTER ... OWNER TO, GRANT): a restore gives the
+ * database back as it was, the application role's grants included, and checks first that every
+ * role the dump names exists. `restore --portable` leaves them out for another server.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { AlreadyExistsError, KbDrError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
-import { LOCAL_ENV, childEnv, describeConnection, pgBinary, type PgConnection } from './connection';
+import { LOCAL_ENV, childEnv, conninfo, describeConnection, pgBinary, type PgConnection } from './connection';
 import { checksumLine, checksumPathFor, localBackupName } from './backup-files';
 import { DumpScanner, HashingStream, isCompleteKbDump, kbRowCount, type DumpSummary } from './dump-scanner';
 import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
+import { contentCheck } from './validate';
+import { removeLeftoverPartials } from './prune';
 
-export const PG_DUMP_ARGS = ['--format=plain', '--no-owner', '--no-privileges'] as const;
+export const PG_DUMP_ARGS = ['--format=plain'] as const;
 
 /** The disk filled up while writing. Nothing partial was left behind. */
 export class DiskFullError extends KbDrError {
@@ -42,6 +44,8 @@ export interface LocalBackupOptions {
 
 export interface LocalBackupResult {
   readonly path: string;
+  /** `user@host:port/database` actually dumped. */
+  readonly connection: string;
   readonly checksumPath: string;
   readonly sha256: string;
   /** Compressed size on disk. */
@@ -56,6 +60,41 @@ export interface LocalBackupResult {
 
 async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
+}
+
+/** fsync a file or a directory. */
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Give `tmp` the name `final` only if nothing has it: create-exclusive, never an overwrite. */
+async function claim(tmp: string, final: string): Promise<void> {
+  const taken = (err: unknown) =>
+    new AlreadyExistsError(`${final} already exists (another backup took this name in the same second)`, {
+      cause: err,
+      hint: 'nothing was overwritten; run the backup again',
+    });
+  try {
+    await link(tmp, final);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw taken(err);
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+  }
+  // A file system without hard links: claim the name with an exclusive create, then move onto it.
+  try {
+    await (await open(final, 'wx')).close();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw taken(err);
+    throw err;
+  }
+  await rename(tmp, final);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -101,7 +140,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
   const finalPath = join(dir, name);
   const finalChecksum = checksumPathFor(finalPath);
   // Dot-prefixed: never listed as a backup, never mistaken for a complete one.
-  const tmpPath = join(dir, `.${name}.partial-${process.pid}`);
+  const tmpPath = join(dir, `.${name}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
   const tmpChecksum = `${tmpPath}.sha256`;
 
   try {
@@ -109,6 +148,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
   } catch (err) {
     throw writeError(err, dir);
   }
+  await removeLeftoverPartials(dir, logger);
   if ((await exists(finalPath)) || (await exists(finalChecksum))) {
     throw new AlreadyExistsError(`${finalPath} already exists`, {
       hint: 'wait one second and run the backup again',
@@ -117,7 +157,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
 
   logger.info('backup started', { database: describeConnection(conn), file: finalPath });
   const binary = pgBinary(conn, 'pg_dump');
-  const child = spawn(binary, [...PG_DUMP_ARGS], {
+  const child = spawn(binary, [...PG_DUMP_ARGS, '-d', conninfo(conn, conn.database)], {
     env: childEnv(conn, conn.database),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -169,22 +209,46 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
     const summary = scanner.summary();
     if (!isCompleteKbDump(summary)) {
       throw new PgCommandError(
-        `the dump of ${describeConnection(conn)} is not a complete Knowledge Base dump (tables found: ${summary.tables.join(', ') || 'none'})`,
+        `the dump of ${describeConnection(conn)} is not a complete Knowledge Base dump (tables found: ${summary.tables.map((t) => t.name).join(', ') || 'none'})`,
         { hint: `check that ${LOCAL_ENV.database} names the Knowledge Base database` },
       );
     }
-    const sha256 = hasher.digest();
-    const fh = await open(tmpPath, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
+    const content = contentCheck(summary, true);
+    if (!content.ok) {
+      throw new PgCommandError(
+        `the dump of ${describeConnection(conn)} could not be restored: ${content.detail}`,
+        {
+          hint: 'report this dump to the kb-dr maintainers; no backup was written',
+        },
+      );
     }
+    if (!summary.restrictGuard) {
+      logger.warn(
+        'pg_dump did not write the \\restrict guard; restoring this backup will need --trusted-file',
+        {
+          hint: 'install the PostgreSQL 15.14+ client tools or set KB_PG_BIN_DIR',
+        },
+      );
+    }
+    const sha256 = hasher.digest();
+    await syncFile(tmpPath);
     await writeFile(tmpChecksum, checksumLine(sha256, finalPath), { flag: 'wx' });
-    await rename(tmpPath, finalPath);
-    await rename(tmpChecksum, finalChecksum);
+    await syncFile(tmpChecksum);
+    // Claim the final names create-exclusively (link fails with EEXIST, rename would overwrite):
+    // two backups in the same second never overwrite each other; the second one fails.
+    await claim(tmpPath, finalPath);
+    try {
+      await claim(tmpChecksum, finalChecksum);
+    } catch (err) {
+      await removeQuietly(finalPath); // ours: we just created it
+      throw err;
+    }
+    await Promise.all([removeQuietly(tmpPath), removeQuietly(tmpChecksum)]);
+    // The new directory entries reach the disk: a power cut cannot lose a backup reported written.
+    await syncFile(dir);
     const result: LocalBackupResult = {
       path: finalPath,
+      connection: describeConnection(conn),
       checksumPath: finalChecksum,
       sha256,
       bytes: hasher.bytes,
@@ -204,8 +268,6 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
     return result;
   } catch (err) {
     await Promise.all([removeQuietly(tmpPath), removeQuietly(tmpChecksum)]);
-    // A rename may have happened before the failure: a final file without its checksum is useless.
-    if (!(await exists(finalChecksum))) await removeQuietly(finalPath);
     throw writeError(err, dir);
   } finally {
     clearInterval(progress);

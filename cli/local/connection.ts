@@ -104,6 +104,23 @@ export function childEnv(conn: PgConnection, database: string): NodeJS.ProcessEn
   return env;
 }
 
+function conninfoValue(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * A libpq connection string naming `database` (and host, port, user when set). Passed as `-d` to
+ * every pg_dump/psql: explicit parameters outrank PGSERVICE and PGDATABASE, so no environment
+ * setting can redirect a backup or a restore to another database.
+ */
+export function conninfo(conn: PgConnection, database: string): string {
+  const parts = [`dbname=${conninfoValue(database)}`];
+  if (conn.host !== undefined) parts.push(`host=${conninfoValue(conn.host)}`);
+  if (conn.port !== undefined) parts.push(`port=${conn.port}`);
+  if (conn.user !== undefined) parts.push(`user=${conninfoValue(conn.user)}`);
+  return parts.join(' ');
+}
+
 /** Path of a PostgreSQL client binary (pg_dump, psql). */
 export function pgBinary(conn: PgConnection, name: 'pg_dump' | 'psql'): string {
   return conn.binDir ? `${conn.binDir.replace(/\/+$/, '')}/${name}` : name;

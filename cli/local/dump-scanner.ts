@@ -1,57 +1,120 @@
 /**
- * Reads a plain-format pg_dump as it streams past (pass-through Transform) and records what a
- * complete Knowledge Base dump must contain: the header and trailer comments pg_dump writes,
- * the CREATE TABLE statements, and the number of COPY rows per table. COPY writes one row per
- * line (newlines inside values are escaped), so counting lines between `COPY ... FROM stdin;`
- * and `\.` gives the exact row counts of the dump's snapshot, with no second query that could
- * see a different state of a database under concurrent writes.
+ * Reads a plain-format pg_dump as it streams past and understands it by its structure, the way
+ * psql will execute it: SQL is lexed (strings, quoted identifiers, dollar quotes, comments and
+ * psql's own statement-end rules, BEGIN ATOMIC bodies included), `COPY ... FROM stdin;` switches
+ * to data lines until `\.`, and pg_dump's table-of-contents comments (`-- Name: ...; Type: ...`)
+ * say which section a statement belongs to. From that it records:
+ * - the tables the dump creates, schema-qualified, with partitions (ATTACH PARTITION) and
+ *   inheritance children linked to their parent, so the rows of `public.knowledge_entries` are
+ *   counted exactly (COPY writes one row per line) and `archive.knowledge_entries` is not ours;
+ * - every statement or psql meta-command that could reach beyond the database the file is loaded
+ *   into (see dump-rules.ts), and whether pg_dump's `\restrict` guard is there.
  *
- * Cost is one `indexOf('\n')` per line; only non-data lines are decoded to strings.
+ * Two uses: `new DumpScanner()` passes the bytes through unchanged and only observes (backup,
+ * validate); `new DumpScanner({ gate: true })` is the restore's filter in front of psql: it lets
+ * through only whole statements it has classified as harmless plus COPY data, replaces the file's
+ * `\restrict`/`\unrestrict` lines by its own `\restrict` key (psql then refuses every other
+ * meta-command), and fails the stream at the first problem before the offending statement is
+ * passed on.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import {
+  classifyStatement,
+  formatQualifiedName,
+  type DumpProblem,
+  type ProblemKind,
+  type QualifiedName,
+  type Token,
+} from './dump-rules';
+
+export type { DumpProblem } from './dump-rules';
 
 export const DUMP_HEADER = '-- PostgreSQL database dump';
 export const DUMP_TRAILER = '-- PostgreSQL database dump complete';
-/** The Knowledge Base tables a dump must contain. */
+/** The Knowledge Base tables a dump must contain, in schema public. */
 export const KB_TABLES = ['knowledge_entries', 'embedding_cache'] as const;
 export type KbTable = (typeof KB_TABLES)[number];
+export const KB_SCHEMA = 'public';
 
-/** Only the start of a line matters to the scanner; longer lines are cut in memory. */
-const MAX_LINE_PREFIX = 4096;
+/** Problems kept in the summary (the count is exact). */
+const MAX_PROBLEMS = 20;
+/** A single statement longer than this is refused (pg_dump's longest are function bodies). */
+export const MAX_STATEMENT_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
-const BACKSLASH = 0x5c;
-const DOT = 0x2e;
+const TOC_RE = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*)$/;
+const GUARD_RE = /^\\(restrict|unrestrict) ([A-Za-z0-9]+)\s*$/;
+const WORD_START = /[A-Za-z_\u0080-\uffff]/;
+const WORD_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
+
+export interface DumpTable {
+  /** `public.knowledge_entries` (quoted where SQL needs it). */
+  readonly name: string;
+  readonly schema: string | undefined;
+  readonly table: string;
+  /** The table this one is a partition or inheritance child of, as in `name`. */
+  readonly parent: string | undefined;
+}
 
 export interface DumpSummary {
   readonly header: boolean;
   readonly trailer: boolean;
   /** True when a COPY block was still open at the end (cut-off dump). */
   readonly unterminatedCopy: boolean;
-  /** Tables created in the dump, as pg_dump names them (e.g. `public.knowledge_entries`). */
-  readonly tables: readonly string[];
-  /** COPY rows per table, keyed as in `tables`. */
+  /** Tables created in the dump. */
+  readonly tables: readonly DumpTable[];
+  /** COPY rows per table (its own rows, without partitions), keyed by `DumpTable.name`. */
   readonly rowCounts: Readonly<Record<string, number>>;
   /** Uncompressed bytes seen. */
   readonly bytes: number;
+  /** pg_dump's `\restrict` line came before the first statement. */
+  readonly restrictGuard: boolean;
+  /** The file drops, creates or reconnects to a database (`pg_dump --create [--clean]`). */
+  readonly createsDatabase: boolean;
+  /** The first problems found (at most 20); `problemCount` has them all. */
+  readonly problems: readonly DumpProblem[];
+  readonly problemCount: number;
+  /** Roles the dump names (owners, grantees), sorted, without PUBLIC. */
+  readonly roles: readonly string[];
 }
 
-/** `public.knowledge_entries`, `"Public"."x"` → `x` (unquoted last component). */
-export function unqualifiedName(name: string): string {
-  const last = name.match(/(?:"((?:[^"]|"")*)"|([^."]+))$/);
-  if (!last) return name;
-  return last[1] !== undefined ? last[1].replace(/""/g, '"') : (last[2] ?? name);
+/** The error a gating scanner fails the stream with. */
+export class DumpContentError extends Error {
+  override readonly name = 'DumpContentError';
+  constructor(readonly problem: DumpProblem) {
+    super(`line ${problem.line}: ${problem.detail}`);
+  }
 }
 
-/** The dumped name of a Knowledge Base table in `summary`, if the dump created it. */
-export function findKbTable(summary: DumpSummary, table: KbTable): string | undefined {
-  return summary.tables.find((t) => unqualifiedName(t) === table);
+/** The Knowledge Base table `public.<table>` in `summary`, if the dump created it. */
+export function findKbTable(summary: DumpSummary, table: KbTable): DumpTable | undefined {
+  return summary.tables.find((t) => t.schema === KB_SCHEMA && t.table === table);
+}
+
+/** Rows of a table with all its partitions/children, as `SELECT count(*)` on it sees them. */
+export function tableRowCount(summary: DumpSummary, name: string): number {
+  const children = new Map<string, string[]>();
+  for (const t of summary.tables) {
+    if (t.parent !== undefined) children.set(t.parent, [...(children.get(t.parent) ?? []), t.name]);
+  }
+  let total = 0;
+  const seen = new Set<string>();
+  const stack = [name];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    total += summary.rowCounts[current] ?? 0;
+    stack.push(...(children.get(current) ?? []));
+  }
+  return total;
 }
 
 /** Rows of a Knowledge Base table in the dump (0 when created but empty, undefined when absent). */
 export function kbRowCount(summary: DumpSummary, table: KbTable): number | undefined {
-  const name = findKbTable(summary, table);
-  return name === undefined ? undefined : (summary.rowCounts[name] ?? 0);
+  const found = findKbTable(summary, table);
+  return found === undefined ? undefined : tableRowCount(summary, found.name);
 }
 
 /** Whether the summary describes a complete dump with both Knowledge Base tables. */
@@ -64,17 +127,66 @@ export function isCompleteKbDump(summary: DumpSummary): boolean {
   );
 }
 
+type LexMode = 'normal' | 'squote' | 'equote' | 'dquote' | 'dollar' | 'block';
+
+export interface DumpScannerOptions {
+  /** Filter for psql: pass only vetted statements, fail at the first problem. @default false */
+  readonly gate?: boolean;
+  /**
+   * With `gate`: leave out ownership and privilege statements (`ALTER ... OWNER TO`, GRANT,
+   * REVOKE, ALTER DEFAULT PRIVILEGES), so the restoring user owns everything. @default false
+   */
+  readonly portable?: boolean;
+}
+
 export class DumpScanner extends Transform {
+  private readonly gate: boolean;
+  private readonly portable: boolean;
+  /** Gate: statements ended in the pending lines, and how many of them are left out. */
+  private pendingStatements = 0;
+  private pendingSkipped = 0;
+  /** The `\restrict` key the gate puts in front of the file for psql. */
+  readonly restrictKey = randomBytes(24).toString('hex');
   private carry: Buffer[] = [];
   private carryLength = 0;
   private lineNumber = 0;
-  private copyTable: string | undefined;
   private header = false;
   private trailer = false;
-  private readonly tables: string[] = [];
-  private readonly rowCounts: Record<string, number> = {};
   private bytes = 0;
   private copyRows = 0;
+  private copyTable: string | undefined;
+  private readonly tables = new Map<string, DumpTable>();
+  private readonly parents = new Map<string, string>();
+  private readonly rowCounts: Record<string, number> = {};
+  private readonly problems: DumpProblem[] = [];
+  private problemCount = 0;
+  private readonly roles = new Set<string>();
+  private restrictGuard = false;
+  private statementsSeen = 0;
+  private createsDatabase = false;
+  private tocType: string | undefined;
+  // Lexer state, carried across lines.
+  private mode: LexMode = 'normal';
+  private dollarTag = '';
+  private blockDepth = 0;
+  private parenDepth = 0;
+  private beginDepth = 0;
+  private identifierCount = 0;
+  private identifiers = '';
+  private tokens: Token[] = [];
+  private tokenText = '';
+  private statementLine = 0;
+  private statementBytes = 0;
+  /** Gate: lines of the statement(s) not yet known to be harmless. */
+  private pending: Buffer[] = [];
+  private failed: DumpContentError | undefined;
+
+  constructor(options: DumpScannerOptions = {}) {
+    super();
+    this.gate = options.gate ?? false;
+    this.portable = options.portable ?? false;
+    if (this.gate) this.push(Buffer.from(`\\restrict ${this.restrictKey}\n`));
+  }
 
   /** Rows of the COPY blocks seen so far, all tables (for progress reports). */
   get rowsSoFar(): number {
@@ -86,89 +198,399 @@ export class DumpScanner extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (!this.gate) {
+      this.scan(chunk);
+      callback(null, chunk);
+      return;
+    }
     this.scan(chunk);
-    callback(null, chunk);
+    callback(this.failed ?? null);
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.carryLength > 0) this.endLine(Buffer.alloc(0), 0);
-    callback();
+    if (this.carryLength > 0) this.endLine(Buffer.concat(this.carry));
+    this.carry = [];
+    this.carryLength = 0;
+    if (this.gate && !this.failed && (this.tokens.length > 0 || this.mode !== 'normal')) {
+      this.report('structure', 'the file ends inside a statement');
+    }
+    if (this.gate && !this.failed) this.flushPending();
+    callback(this.failed ?? null);
   }
 
   summary(): DumpSummary {
+    const tables = [...this.tables.values()].map((t) => ({ ...t, parent: this.parents.get(t.name) }));
     return {
       header: this.header,
       trailer: this.trailer,
       unterminatedCopy: this.copyTable !== undefined,
-      tables: [...this.tables],
+      tables,
       rowCounts: { ...this.rowCounts },
       bytes: this.bytes,
+      restrictGuard: this.restrictGuard,
+      createsDatabase: this.createsDatabase,
+      problems: [...this.problems],
+      problemCount: this.problemCount,
+      roles: [...this.roles].sort(),
     };
   }
 
   private scan(chunk: Buffer): void {
-    this.bytes += chunk.length;
     let start = 0;
-    for (;;) {
+    while (!this.failed) {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl === -1) {
         if (start < chunk.length) this.keep(chunk.subarray(start));
         return;
       }
-      this.endLine(chunk.subarray(start, nl), nl - start);
+      let line = chunk.subarray(start, nl + 1);
+      if (this.carryLength > 0) {
+        this.keep(line);
+        line = Buffer.concat(this.carry);
+        this.carry = [];
+        this.carryLength = 0;
+      }
+      this.endLine(line);
       start = nl + 1;
     }
   }
 
   private keep(piece: Buffer): void {
-    const room = MAX_LINE_PREFIX - Math.min(this.carryLength, MAX_LINE_PREFIX);
-    if (room > 0) this.carry.push(Buffer.from(piece.subarray(0, room)));
+    // Observing a COPY data line needs only its start; everything else is kept whole.
+    const limit = this.copyTable !== undefined && !this.gate ? 16 : Number.POSITIVE_INFINITY;
+    const room = limit - Math.min(this.carryLength, limit);
+    if (room > 0) this.carry.push(Buffer.from(piece.subarray(0, Math.min(piece.length, room))));
     this.carryLength += piece.length;
   }
 
-  /** `tail` is the rest of the line in the current chunk; `tailLength` its full length. */
-  private endLine(tail: Buffer, tailLength: number): void {
-    let line = tail;
-    let length = tailLength;
-    if (this.carryLength > 0) {
-      this.keep(tail);
-      line = Buffer.concat(this.carry);
-      length = this.carryLength;
-      this.carry = [];
-      this.carryLength = 0;
-    }
+  /** One line, with its newline if it had one. */
+  private endLine(raw: Buffer): void {
     this.lineNumber += 1;
     if (this.copyTable !== undefined) {
-      if (length === 2 && line[0] === BACKSLASH && line[1] === DOT) {
+      const end = raw.length >= 2 && raw[0] === 0x5c && raw[1] === 0x2e;
+      const rest = raw.subarray(2).toString('latin1');
+      if (end && (rest === '' || rest === '\n' || rest === '\r\n')) {
         this.copyTable = undefined;
       } else {
         this.rowCounts[this.copyTable] = (this.rowCounts[this.copyTable] ?? 0) + 1;
         this.copyRows += 1;
       }
+      if (this.gate) this.push(raw);
       return;
     }
-    this.onStatementLine(line.subarray(0, MAX_LINE_PREFIX).toString('utf8'));
+    let text = raw.toString('utf8');
+    if (text.endsWith('\n')) text = text.slice(0, -1);
+    const statementOpen = this.tokens.length > 0 || this.mode !== 'normal';
+    const guard = !statementOpen ? GUARD_RE.exec(text) : null;
+    if (guard) {
+      // pg_dump's own pair; the gate replaces them by its own key.
+      if (guard[1] === 'restrict' && this.statementsSeen === 0) this.restrictGuard = true;
+      return;
+    }
+    if (!statementOpen) {
+      if (this.lineNumber <= 5 && text === DUMP_HEADER) this.header = true;
+      if (text === DUMP_TRAILER) this.trailer = true;
+      const toc = TOC_RE.exec(text);
+      if (toc) this.tocType = toc[2];
+    }
+    if (this.gate) this.pending.push(raw);
+    this.lexLine(text);
+    if (this.gate && !this.failed && this.tokens.length === 0 && this.mode === 'normal') this.flushPending();
   }
 
-  private onStatementLine(text: string): void {
-    if (this.lineNumber <= 5 && text === DUMP_HEADER) this.header = true;
-    if (text === DUMP_TRAILER) {
-      this.trailer = true;
+  private flushPending(): void {
+    if (this.pendingSkipped > 0 && this.pendingSkipped < this.pendingStatements) {
+      this.report('structure', 'an ownership or privilege statement shares its lines with another statement');
       return;
     }
-    // After the trailer pg_dump writes only comment markers, blank lines and `\unrestrict`.
-    if (this.trailer && text !== '' && !text.startsWith('--') && !text.startsWith('\\unrestrict')) {
-      this.trailer = false;
+    if (this.pendingSkipped === 0) for (const piece of this.pending) this.push(piece);
+    this.pending = [];
+    this.pendingStatements = 0;
+    this.pendingSkipped = 0;
+  }
+
+  private report(kind: ProblemKind, detail: string, line = this.lineNumber): void {
+    const found: DumpProblem = { line, kind, detail };
+    this.problemCount += 1;
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push(found);
+    if (this.gate && !this.failed) {
+      this.failed = new DumpContentError(found);
+      this.pending = [];
     }
-    if (text.startsWith('CREATE TABLE ')) {
-      const name = text.slice('CREATE TABLE '.length).split(' (')[0]?.trim();
-      if (name) this.tables.push(name);
-    } else if (text.startsWith('COPY ') && text.endsWith(' FROM stdin;')) {
-      const name = text.slice('COPY '.length).split(' (')[0]?.trim();
-      if (name) {
+  }
+
+  private addToken(token: Token): void {
+    if (this.tokens.length === 0) {
+      this.statementLine = this.lineNumber;
+      this.statementBytes = 0;
+    }
+    this.tokens.push(token);
+  }
+
+  private lexLine(line: string): void {
+    this.statementBytes += line.length + 1;
+    if (this.statementBytes > MAX_STATEMENT_BYTES && (this.tokens.length > 0 || this.mode !== 'normal')) {
+      this.report('structure', `a statement longer than ${MAX_STATEMENT_BYTES / 1024 / 1024} MiB`);
+      this.tokens = [];
+      this.mode = 'normal';
+      return;
+    }
+    let i = 0;
+    const n = line.length;
+    while (i < n && !this.failed) {
+      if (this.mode !== 'normal') {
+        i = this.lexQuoted(line, i);
+        continue;
+      }
+      const c = line[i]!;
+      if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+        i += 1;
+      } else if (c === '-' && line[i + 1] === '-') {
+        return; // comment to the end of the line
+      } else if (c === '/' && line[i + 1] === '*') {
+        this.mode = 'block';
+        this.blockDepth = 1;
+        i += 2;
+      } else if (c === "'") {
+        this.mode = 'squote';
+        this.tokenText = '';
+        i += 1;
+      } else if (c === '"') {
+        this.mode = 'dquote';
+        this.tokenText = '';
+        i += 1;
+      } else if (c === '$') {
+        const tag = DOLLAR_TAG.exec(line.slice(i, i + 256));
+        if (tag) {
+          this.mode = 'dollar';
+          this.dollarTag = tag[0];
+          this.tokenText = '';
+          i += tag[0].length;
+        } else {
+          this.addToken({ kind: 'punct', value: '$' });
+          i += 1;
+        }
+      } else if (c === '\\') {
+        this.metaCommand(line.slice(i));
+        return; // psql takes the rest of the line as the command's arguments
+      } else if (c === ';') {
+        i += 1;
+        if (this.parenDepth === 0 && this.beginDepth === 0) {
+          this.endStatement(line.slice(i));
+          if (this.copyTable !== undefined) return;
+        } else {
+          this.addToken({ kind: 'punct', value: ';' });
+        }
+      } else if (WORD_START.test(c)) {
+        let j = i + 1;
+        while (j < n && WORD_CHAR.test(line[j]!)) j += 1;
+        const text = line.slice(i, j);
+        const upper = text.toUpperCase();
+        i = j;
+        if (line[i] === "'" && (upper === 'E' || upper === 'B' || upper === 'X' || upper === 'N')) {
+          this.mode = upper === 'E' ? 'equote' : 'squote';
+          this.tokenText = '';
+          i += 1;
+        } else if (upper === 'U' && line[i] === '&' && (line[i + 1] === "'" || line[i + 1] === '"')) {
+          this.mode = line[i + 1] === "'" ? 'squote' : 'dquote';
+          this.tokenText = '';
+          i += 2;
+        } else {
+          this.onWord(upper);
+          this.addToken({ kind: 'word', value: upper });
+        }
+      } else if (c >= '0' && c <= '9') {
+        let j = i + 1;
+        while (j < n && /[0-9.eE_]/.test(line[j]!)) j += 1;
+        this.addToken({ kind: 'number', value: line.slice(i, j) });
+        i = j;
+      } else {
+        if (c === '(') this.parenDepth += 1;
+        else if (c === ')' && this.parenDepth > 0) this.parenDepth -= 1;
+        this.addToken({ kind: 'punct', value: c });
+        i += 1;
+      }
+    }
+    if (this.mode === 'squote' || this.mode === 'equote' || this.mode === 'dquote' || this.mode === 'dollar')
+      this.appendText('\n');
+  }
+
+  /** psql's heuristic for SQL-standard function bodies: `;` inside BEGIN ... END does not end it. */
+  private onWord(upper: string): void {
+    if (this.identifierCount === 0) this.identifiers = '';
+    if (['CREATE', 'FUNCTION', 'PROCEDURE', 'OR', 'REPLACE'].includes(upper) && this.identifiers.length < 4)
+      this.identifiers += upper[0]!.toLowerCase();
+    else if (this.identifiers.length < 4) this.identifiers += ' ';
+    this.identifierCount += 1;
+    const id = this.identifiers;
+    const inRoutine =
+      id[0] === 'c' &&
+      (id[1] === 'f' ||
+        id[1] === 'p' ||
+        (id[1] === 'o' && id[2] === 'r' && (id[3] === 'f' || id[3] === 'p')));
+    if (!inRoutine || this.parenDepth !== 0) return;
+    if (upper === 'BEGIN') this.beginDepth += 1;
+    else if (upper === 'CASE' && this.beginDepth >= 1) this.beginDepth += 1;
+    else if (upper === 'END' && this.beginDepth > 0) this.beginDepth -= 1;
+  }
+
+  private appendText(s: string): void {
+    if (this.tokenText.length < 4096) this.tokenText += s;
+  }
+
+  /** Continue a string, quoted identifier, dollar quote or block comment; returns the new index. */
+  private lexQuoted(line: string, i: number): number {
+    const n = line.length;
+    switch (this.mode) {
+      case 'block': {
+        let j = i;
+        while (j < n) {
+          if (line[j] === '/' && line[j + 1] === '*') {
+            this.blockDepth += 1;
+            j += 2;
+          } else if (line[j] === '*' && line[j + 1] === '/') {
+            this.blockDepth -= 1;
+            j += 2;
+            if (this.blockDepth === 0) {
+              this.mode = 'normal';
+              return j;
+            }
+          } else j += 1;
+        }
+        return n;
+      }
+      case 'dollar': {
+        const end = line.indexOf(this.dollarTag, i);
+        if (end < 0) {
+          this.appendText(line.slice(i));
+          return n;
+        }
+        this.appendText(line.slice(i, end));
+        this.closeLiteral('string');
+        return end + this.dollarTag.length;
+      }
+      case 'squote':
+      case 'dquote': {
+        const q = this.mode === 'squote' ? "'" : '"';
+        let j = i;
+        while (j < n) {
+          const k = line.indexOf(q, j);
+          if (k < 0) {
+            this.appendText(line.slice(j));
+            return n;
+          }
+          this.appendText(line.slice(j, k));
+          if (line[k + 1] === q) {
+            this.appendText(q);
+            j = k + 2;
+            continue;
+          }
+          this.closeLiteral(this.mode === 'squote' ? 'string' : 'ident');
+          return k + 1;
+        }
+        return n;
+      }
+      case 'equote': {
+        let j = i;
+        while (j < n) {
+          const c = line[j]!;
+          if (c === '\\') {
+            this.appendText(line.slice(j, j + 2));
+            j += 2;
+          } else if (c === "'" && line[j + 1] === "'") {
+            this.appendText("'");
+            j += 2;
+          } else if (c === "'") {
+            this.closeLiteral('string');
+            return j + 1;
+          } else {
+            this.appendText(c);
+            j += 1;
+          }
+        }
+        return n;
+      }
+      default:
+        return i;
+    }
+  }
+
+  private closeLiteral(kind: 'string' | 'ident'): void {
+    this.addToken({ kind, value: this.tokenText });
+    this.tokenText = '';
+    this.mode = 'normal';
+  }
+
+  private metaCommand(text: string): void {
+    const command = /^\\([^\s\\]*)/.exec(text)?.[1] ?? '';
+    const shown = text.trim().length > 60 ? `${text.trim().slice(0, 60)}...` : text.trim();
+    if (command === 'connect' || command === 'c') {
+      this.createsDatabase = true;
+      this.report('connect', `\`${shown}\` connects to another database`);
+    } else if (command === 'restrict' || command === 'unrestrict') {
+      this.report('meta-command', `\`${shown}\` is not on a line of its own between statements`);
+    } else {
+      this.report(
+        'meta-command',
+        `the psql meta-command \`${shown}\` (a backup file may not run psql commands)`,
+      );
+    }
+  }
+
+  private endStatement(restOfLine: string): void {
+    const tokens = this.tokens;
+    const line = this.statementLine;
+    this.tokens = [];
+    this.parenDepth = 0;
+    this.beginDepth = 0;
+    this.identifierCount = 0;
+    if (tokens.length === 0) return;
+    this.statementsSeen += 1;
+    this.pendingStatements += 1;
+    if (this.trailer) this.trailer = false;
+    const effect = classifyStatement(tokens);
+    switch (effect.type) {
+      case 'problem':
+        if (effect.kind === 'database' && /^(DROP|CREATE) DATABASE/.test(effect.detail))
+          this.createsDatabase = true;
+        this.report(effect.kind, effect.detail, line);
+        return;
+      case 'table': {
+        const name = formatQualifiedName(effect.table);
+        this.tables.set(name, {
+          name,
+          schema: effect.table.schema,
+          table: effect.table.name,
+          parent: undefined,
+        });
+        const parent = effect.inherits[0];
+        if (parent && effect.inherits.length === 1) this.parents.set(name, formatQualifiedName(parent));
+        return;
+      }
+      case 'attach':
+        this.parents.set(formatQualifiedName(effect.child), formatQualifiedName(effect.parent));
+        return;
+      case 'roles':
+        for (const r of effect.roles) this.roles.add(r);
+        if (this.portable) this.pendingSkipped += 1;
+        return;
+      case 'copy': {
+        if (this.tocType !== 'TABLE DATA') {
+          this.report('structure', 'a COPY outside a TABLE DATA section of pg_dump', line);
+          return;
+        }
+        if (restOfLine.trim() !== '') {
+          this.report('structure', 'text after `COPY ... FROM stdin;` on the same line', line);
+          return;
+        }
+        const name = formatQualifiedName(effect.table);
         this.copyTable = name;
         this.rowCounts[name] ??= 0;
+        return;
       }
+      default:
+        return;
     }
   }
 }
@@ -193,3 +615,5 @@ export class HashingStream extends Transform {
     return this.hash.digest('hex');
   }
 }
+
+export type { QualifiedName };

@@ -45,6 +45,19 @@ export function translatePgFailure(conn: PgConnection, operation: string, stderr
     });
   }
   if (
+    /server closed the connection unexpectedly|connection to server was lost|terminating connection due to administrator command|the database system is shutting down/i.test(
+      stderr,
+    )
+  ) {
+    return new ServerUnreachableError(
+      `${operation} failed: the PostgreSQL server at ${server} stopped or dropped the connection while it was working (${detail})`,
+      {
+        hint: 'nothing was written; check the server (its log, `docker compose ps`) and run the command again once it is up',
+        retryable: true,
+      },
+    );
+  }
+  if (
     /could not connect to server|connection to server .* failed: (Connection refused|No such file|timeout expired|could not)|could not translate host name|Network is unreachable|timeout expired/i.test(
       stderr,
     ) &&

@@ -28,7 +28,7 @@ export const MIN_SIZE_RATIO = 0.5;
 /** How many previous backups the size check compares against. */
 export const SIZE_HISTORY = 5;
 
-export type CheckName = 'readable' | 'checksum' | 'gzip' | 'pg_dump' | 'size';
+export type CheckName = 'readable' | 'checksum' | 'gzip' | 'pg_dump' | 'content' | 'size';
 
 export interface CheckResult {
   readonly name: CheckName;
@@ -53,6 +53,73 @@ export interface ValidateOptions {
   readonly logger: CliLogger;
   /** Pass the size check even when much smaller than the previous backups (the data really shrank). */
   readonly allowSmall?: boolean;
+  /** Accept a dump without pg_dump's `\restrict` guard (the user vouches for the file). */
+  readonly trustedFile?: boolean;
+}
+
+/** How to re-dump a database so kb-dr accepts the file. */
+export const REDUMP_HINT =
+  're-dump without --create/--clean (`pg_dump --format=plain DBNAME | gzip > FILE`) or take a new backup with `scripts/backup-kb.sh --local`; the restore creates the new database itself';
+
+/** Problems other than a --create dump's own statements, so none is hidden behind that message. */
+function alsoProblems(summary: DumpSummary): string {
+  const others = summary.problems.filter((p) => p.kind !== 'database' && p.kind !== 'connect');
+  return others.length > 0
+    ? `; it also holds: ${others
+        .slice(0, 3)
+        .map((p) => `line ${p.line}: ${p.detail}`)
+        .join('; ')}`
+    : '';
+}
+
+/** The content check: nothing in the file may reach beyond the database it is loaded into. */
+export function contentCheck(summary: DumpSummary, trustedFile: boolean): CheckResult {
+  if (summary.createsDatabase) {
+    return {
+      name: 'content',
+      ok: false,
+      detail: `this is a \`pg_dump --create\` (or --clean) dump: it drops, creates or reconnects to a database by name (${summary.problems
+        .filter((p) => p.kind === 'database' || p.kind === 'connect')
+        .slice(0, 3)
+        .map((p) => `line ${p.line}: ${p.detail.split(':')[0]}`)
+        .join(
+          '; ',
+        )}), which would act on the live database, not a new one; ${REDUMP_HINT}${alsoProblems(summary)}`,
+    };
+  }
+  if (summary.problemCount > 0) {
+    const shown = summary.problems.slice(0, 3).map((p) => `line ${p.line}: ${p.detail}`);
+    const more = summary.problemCount - shown.length;
+    return {
+      name: 'content',
+      ok: false,
+      detail: `holds what a pg_dump of one database never writes: ${shown.join('; ')}${more > 0 ? ` (and ${more} more)` : ''}`,
+    };
+  }
+  if (!summary.restrictGuard) {
+    if (trustedFile)
+      return {
+        name: 'content',
+        ok: true,
+        detail: 'statements only; no \\restrict guard (accepted with --trusted-file)',
+      };
+    return {
+      name: 'content',
+      ok: false,
+      detail:
+        'no `\\restrict` line: the file was not written by pg_dump 15.14 or later (or the line was removed); take a new backup, or re-run with --trusted-file if you know where the file comes from',
+    };
+  }
+  return {
+    name: 'content',
+    ok: true,
+    detail: 'only statements pg_dump writes for one database; \\restrict guard present',
+  };
+}
+
+/** `text` as one shell word (single-quoted unless plainly safe), for commands printed in hints. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 function sinkStream(): Writable {
@@ -99,14 +166,30 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
   let bytes = 0;
   try {
     const s = await stat(file);
-    if (!s.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    if (!s.isFile()) {
+      const kind = s.isFIFO()
+        ? 'a named pipe (FIFO)'
+        : s.isCharacterDevice()
+          ? `a character device${file === '/dev/null' ? ' (/dev/null)' : ''}`
+          : s.isDirectory()
+            ? 'a directory'
+            : s.isSocket()
+              ? 'a socket'
+              : 'not a regular file';
+      throw Object.assign(new Error(`${file} is ${kind}, not a backup file`), { code: 'ENOTFILE' });
+    }
     await access(file, constants.R_OK);
     bytes = s.size;
     pass('readable', `${bytes} bytes`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    fail('readable', `${file} cannot be read (${code})`);
-    for (const name of ['checksum', 'gzip', 'pg_dump', 'size'] as const)
+    fail(
+      'readable',
+      code === 'ENOTFILE'
+        ? `${(err as Error).message}: pass a kb-backup-*.sql.gz file`
+        : `${file} cannot be read (${code})`,
+    );
+    for (const name of ['checksum', 'gzip', 'pg_dump', 'content', 'size'] as const)
       fail(name, 'not checked: file unreadable');
     return {
       file,
@@ -132,12 +215,19 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
   // A broken gzip stream stops the pass early; finish the checksum with a plain read.
   const sha256 = gzipError ? await sha256File(file) : hasher.digest();
 
-  const expected = await readChecksumFile(file);
   const checksumFile = checksumPathFor(file);
-  if (expected === undefined) {
+  const expected = await readChecksumFile(file).catch((err: unknown) => ({
+    unreadable: (err as NodeJS.ErrnoException).code ?? String(err),
+  }));
+  if (expected !== undefined && typeof expected === 'object' && 'unreadable' in expected) {
     fail(
       'checksum',
-      `${basename(checksumFile)} is missing; if you trust this file, regenerate it with \`cd ${dirname(file)} && sha256sum ${basename(file)} > ${basename(checksumFile)}\``,
+      `${basename(checksumFile)} cannot be read (${expected.unreadable}); check its permissions`,
+    );
+  } else if (expected === undefined) {
+    fail(
+      'checksum',
+      `${basename(checksumFile)} is missing; if you trust this file, regenerate it with \`cd ${shellQuote(dirname(file))} && sha256sum ${shellQuote(basename(file))} > ${shellQuote(basename(checksumFile))}\``,
     );
   } else if (expected === 'malformed') {
     fail('checksum', `${basename(checksumFile)} is not in sha256sum format`);
@@ -160,7 +250,7 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
   if (!summary.header) problems.push(`no "${DUMP_HEADER}" header`);
   if (!summary.trailer) problems.push(`no "${DUMP_TRAILER}" trailer`);
   if (summary.unterminatedCopy) problems.push('a COPY block is cut off');
-  for (const t of KB_TABLES) if (!findKbTable(summary, t)) problems.push(`table ${t} missing`);
+  for (const t of KB_TABLES) if (!findKbTable(summary, t)) problems.push(`table public.${t} missing`);
   const entryCount = kbRowCount(summary, 'knowledge_entries');
   const embeddingCacheCount = kbRowCount(summary, 'embedding_cache');
   if (problems.length > 0) {
@@ -172,6 +262,11 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
     );
   }
 
+  checks.push(
+    gzipError
+      ? { name: 'content', ok: false, detail: 'not checked: the gzip stream is damaged' }
+      : contentCheck(summary, options.trustedFile ?? false),
+  );
   checks.push(await sizeCheck(file, bytes, options.allowSmall ?? false));
 
   const valid = checks.every((c) => c.ok);

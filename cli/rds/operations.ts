@@ -238,11 +238,20 @@ export async function validateRdsBackup(
 export async function promoteToProduction(
   invoke: Invoker,
   io: RdsIo,
-  args: { restoredInstanceId: string; productionInstanceId: string; yes: boolean },
+  args: {
+    restoredInstanceId: string;
+    productionInstanceId: string;
+    /** The reason to promote a copy not encrypted like production (promote-restore's override). */
+    allowEncryptionMismatch?: string;
+    yes: boolean;
+  },
 ): Promise<PromoteRestoreResult> {
   const event = {
     restoredInstanceId: args.restoredInstanceId,
     productionInstanceId: args.productionInstanceId,
+    ...(args.allowEncryptionMismatch
+      ? { allowEncryptionMismatch: true, reason: args.allowEncryptionMismatch }
+      : {}),
   };
   const plan = expectOk<PromoteRestoreResult>(
     'promote-restore',

@@ -3,7 +3,8 @@
  * configured only by environment variables, judged by exit code and output.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { corruptMiddleByte, tempDir } from '../support/cli-fixtures';
 import { freePort } from '../support/moto';
@@ -113,7 +114,8 @@ describe('scripts/backup-kb.sh --local', () => {
     const old = ['kb-backup-20200101-020000.sql.gz', 'kb-backup-20200106-020000.sql.gz'];
     for (const name of old) {
       copyFileSync(backupFile, join(dir, name));
-      writeFileSync(join(dir, `${name}.sha256`), 'placeholder\n');
+      const digest = createHash('sha256').update(readFileSync(backupFile)).digest('hex');
+      writeFileSync(join(dir, `${name}.sha256`), `${digest}  ${name}\n`); // as kb-dr writes it
     }
 
     const result = await run(
@@ -151,7 +153,7 @@ describe('scripts/validate-backup.sh', () => {
     const result = await run('validate-backup.sh', [`--backup-file=${backupFile}`], {}, cwd);
 
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n').filter((l) => l.startsWith('PASS'))).toHaveLength(5);
+    expect(result.stdout.split('\n').filter((l) => l.startsWith('PASS'))).toHaveLength(6);
     expect(result.stdout).toContain('VALID');
   });
 
@@ -170,12 +172,12 @@ describe('scripts/validate-backup.sh', () => {
 });
 
 describe('scripts/restore-kb.sh --local', () => {
-  it('refuses to restore without --yes when stdin is not a terminal, and changes nothing', async () => {
+  it('refuses to restore without --yes when stdin is not a terminal, exits 2 and changes nothing', async () => {
     const before = await pg.databases();
 
     const result = await run('restore-kb.sh', ['--local', `--backup-file=${backupFile}`], pg.env('kb'), cwd);
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       'refusing to continue without confirmation: stdin is not a terminal; re-run with --yes',
     );

@@ -68,7 +68,7 @@ describe('createLocalBackup', () => {
     const sql = gunzipSync(readFileSync(result.path)).toString('utf8');
     expect(sql).toContain('-- PostgreSQL database dump complete');
     expect(sql).toContain('CREATE TABLE public.knowledge_entries');
-    expect(sql).not.toMatch(/OWNER TO|GRANT /);
+    expect(sql).toContain('ALTER TABLE public.knowledge_entries OWNER TO postgres;'); // owners kept for the restore
     expect(text()).not.toContain(pg.password);
   });
 
@@ -190,7 +190,7 @@ describe('createLocalBackup', () => {
         signal: controller.signal,
       });
       await waitFor(async () => listAll(dir).length > 0, 'the temporary file');
-      expect(listAll(dir)[0]).toMatch(/^\.kb-backup-.*\.partial-\d+$/);
+      expect(listAll(dir)[0]).toMatch(/^\.kb-backup-.*\.partial-\d+-[0-9a-f]{8}$/);
 
       controller.abort();
 

@@ -1,42 +1,61 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  DumpContentError,
   DumpScanner,
+  findKbTable,
   isCompleteKbDump,
   kbRowCount,
-  unqualifiedName,
   type DumpSummary,
 } from '../../../cli/local/dump-scanner';
+import { contentCheck } from '../../../cli/local/validate';
 
-const DUMP = [
+const toc = (name: string, type: string, schema = 'public') => [
+  '--',
+  `-- ${type === 'TABLE DATA' ? 'Data for ' : ''}Name: ${name}; Type: ${type}; Schema: ${schema}; Owner: -`,
+  '--',
+  '',
+];
+
+const HEAD = [
   '--',
   '-- PostgreSQL database dump',
   '--',
   '',
   '\\restrict abc',
-  'CREATE TABLE public.embedding_cache (',
-  '    content_hash text NOT NULL',
-  ');',
-  'CREATE TABLE public.knowledge_entries (',
-  '    id bigint NOT NULL',
-  ');',
-  'COPY public.embedding_cache (content_hash) FROM stdin;',
-  '\\.',
-  'COPY public.knowledge_entries (id, body) FROM stdin;',
-  '1\tline one\\nline two',
-  `2\t${'x'.repeat(10_000)}`,
-  '3\t\\\\.',
-  '\\.',
   '',
-  '--',
-  '-- PostgreSQL database dump complete',
-  '--',
+  'SET standard_conforming_strings = on;',
+  "SELECT pg_catalog.set_config('search_path', '', false);",
   '',
-  '\\unrestrict abc',
-  '',
-].join('\n');
+];
+const TAIL = ['', '--', '-- PostgreSQL database dump complete', '--', '', '\\unrestrict abc', ''];
 
-async function scan(text: string, chunkSize: number): Promise<DumpSummary> {
+/** A dump with the two Knowledge Base tables; `body` goes between the CREATEs and the data. */
+function dump(options: { body?: string[]; entries?: string[]; extra?: string[] } = {}): string {
+  return [
+    ...HEAD,
+    ...toc('embedding_cache', 'TABLE'),
+    'CREATE TABLE public.embedding_cache (',
+    '    content_hash text NOT NULL',
+    ');',
+    ...toc('knowledge_entries', 'TABLE'),
+    'CREATE TABLE public.knowledge_entries (',
+    '    id bigint NOT NULL',
+    ');',
+    ...(options.body ?? []),
+    ...toc('embedding_cache', 'TABLE DATA'),
+    'COPY public.embedding_cache (content_hash) FROM stdin;',
+    '\\.',
+    ...toc('knowledge_entries', 'TABLE DATA'),
+    'COPY public.knowledge_entries (id, body) FROM stdin;',
+    ...(options.entries ?? ['1\tline one\\nline two', `2\t${'x'.repeat(10_000)}`, '3\t\\\\.']),
+    '\\.',
+    ...(options.extra ?? []),
+    ...TAIL,
+  ].join('\n');
+}
+
+async function scan(text: string, chunkSize = 64): Promise<DumpSummary> {
   const buffer = Buffer.from(text);
   const chunks: Buffer[] = [];
   for (let i = 0; i < buffer.length; i += chunkSize) chunks.push(buffer.subarray(i, i + chunkSize));
@@ -45,22 +64,50 @@ async function scan(text: string, chunkSize: number): Promise<DumpSummary> {
   return scanner.summary();
 }
 
+/** What the restore's gate passes on to psql, or the error it stops with. */
+async function gate(text: string, chunkSize = 64): Promise<{ out: string; key: string }> {
+  const buffer = Buffer.from(text);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < buffer.length; i += chunkSize) chunks.push(buffer.subarray(i, i + chunkSize));
+  const scanner = new DumpScanner({ gate: true });
+  let out = '';
+  await pipeline(
+    Readable.from(chunks),
+    scanner,
+    new Writable({
+      write: (c: Buffer, _e, cb) => {
+        out += c.toString('utf8');
+        cb();
+      },
+    }),
+  );
+  return { out, key: scanner.restrictKey };
+}
+
 describe('DumpScanner', () => {
   it.each([1, 7, 4096, 1 << 20])(
-    'counts COPY rows and sees header, trailer and tables with %i-byte chunks',
+    'counts COPY rows and sees header, trailer, guard and tables with %i-byte chunks',
     async (size) => {
-      const summary = await scan(DUMP, size);
+      const text = dump();
+      const summary = await scan(text, size);
 
-      expect(summary).toMatchObject({ header: true, trailer: true, unterminatedCopy: false });
+      expect(summary).toMatchObject({
+        header: true,
+        trailer: true,
+        unterminatedCopy: false,
+        restrictGuard: true,
+        problemCount: 0,
+      });
       expect(kbRowCount(summary, 'knowledge_entries')).toBe(3);
       expect(kbRowCount(summary, 'embedding_cache')).toBe(0);
       expect(isCompleteKbDump(summary)).toBe(true);
-      expect(summary.bytes).toBe(Buffer.byteLength(DUMP));
+      expect(summary.bytes).toBe(Buffer.byteLength(text));
     },
   );
 
   it('reports a dump cut inside a COPY block as incomplete', async () => {
-    const summary = await scan(DUMP.slice(0, DUMP.indexOf('3\t')), 64);
+    const text = dump();
+    const summary = await scan(text.slice(0, text.indexOf('3\t')));
 
     expect(summary.unterminatedCopy).toBe(true);
     expect(summary.trailer).toBe(false);
@@ -68,28 +115,211 @@ describe('DumpScanner', () => {
   });
 
   it('does not accept a trailer followed by more SQL', async () => {
-    const summary = await scan(`${DUMP}CREATE TABLE public.late (id int);\n`, 64);
+    const summary = await scan(`${dump()}CREATE TABLE public.late (id int);\n`);
 
     expect(summary.trailer).toBe(false);
   });
 
   it('reports a missing Knowledge Base table', async () => {
     const summary = await scan(
-      DUMP.replace('CREATE TABLE public.embedding_cache', 'CREATE TABLE public.other'),
-      64,
+      dump().replace('CREATE TABLE public.embedding_cache', 'CREATE TABLE public.other'),
     );
 
     expect(isCompleteKbDump(summary)).toBe(false);
   });
+
+  it('counts public.knowledge_entries, not archive.knowledge_entries, whatever comes first', async () => {
+    const archive = [
+      ...toc('knowledge_entries', 'TABLE', 'archive'),
+      'CREATE TABLE archive.knowledge_entries (id int);',
+      ...toc('knowledge_entries', 'TABLE DATA', 'archive'),
+      'COPY archive.knowledge_entries (id) FROM stdin;',
+      '1',
+      '2',
+      '\\.',
+    ];
+    const text = dump().replace(
+      '--\n-- Name: embedding_cache; Type: TABLE;',
+      `${archive.join('\n')}\n--\n-- Name: embedding_cache; Type: TABLE;`,
+    );
+
+    const summary = await scan(text);
+
+    expect(findKbTable(summary, 'knowledge_entries')?.name).toBe('public.knowledge_entries');
+    expect(kbRowCount(summary, 'knowledge_entries')).toBe(3);
+    expect(summary.rowCounts['archive.knowledge_entries']).toBe(2);
+  });
+
+  it('sums attached partitions (nested) into their parent', async () => {
+    const text = [
+      ...HEAD,
+      ...toc('embedding_cache', 'TABLE'),
+      'CREATE UNLOGGED TABLE public.embedding_cache (',
+      '    h text',
+      ');',
+      ...toc('TABLE embedding_cache', 'COMMENT'),
+      "COMMENT ON TABLE public.embedding_cache IS 'x",
+      'COPY public.knowledge_entries (id) FROM stdin;',
+      "y';",
+      ...toc('knowledge_entries', 'TABLE'),
+      'CREATE TABLE public.knowledge_entries (id bigint, created_at date NOT NULL)',
+      'PARTITION BY RANGE (created_at);',
+      'CREATE TABLE public.ke_2025 (id bigint, created_at date NOT NULL);',
+      'CREATE TABLE public.ke_2026 (id bigint, created_at date NOT NULL) PARTITION BY LIST (id);',
+      'CREATE TABLE public.ke_2026_a (id bigint, created_at date NOT NULL);',
+      "ALTER TABLE ONLY public.knowledge_entries ATTACH PARTITION public.ke_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+      "ALTER TABLE ONLY public.knowledge_entries ATTACH PARTITION public.ke_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+      'ALTER TABLE ONLY public.ke_2026 ATTACH PARTITION public.ke_2026_a DEFAULT;',
+      ...toc('ke_2025', 'TABLE DATA'),
+      'COPY public.ke_2025 (id, created_at) FROM stdin;',
+      '1\t2025-05-01',
+      '2\t2025-06-01',
+      '\\.',
+      ...toc('ke_2026_a', 'TABLE DATA'),
+      'COPY public.ke_2026_a (id, created_at) FROM stdin;',
+      '3\t2026-05-01',
+      '\\.',
+      ...TAIL,
+    ].join('\n');
+
+    const summary = await scan(text, 5);
+
+    expect(summary.problems).toEqual([]);
+    expect(kbRowCount(summary, 'knowledge_entries')).toBe(3);
+    expect(kbRowCount(summary, 'embedding_cache')).toBe(0);
+    expect(isCompleteKbDump(summary)).toBe(true);
+  });
+
+  it('treats statement text inside COPY data, strings, comments and function bodies as data', async () => {
+    const body = [
+      ...toc('f()', 'FUNCTION'),
+      'CREATE FUNCTION public.f() RETURNS integer',
+      '    LANGUAGE sql',
+      '    BEGIN ATOMIC',
+      ' SELECT 1;',
+      ' SELECT 2;',
+      'END;',
+      'CREATE FUNCTION public.g() RETURNS text LANGUAGE plpgsql AS $_$',
+      "BEGIN RETURN 'DROP DATABASE kb; \\! rm -rf /'; END",
+      '$_$;',
+      "COMMENT ON TABLE public.knowledge_entries IS 'DROP DATABASE kb;",
+      "\\connect postgres';",
+      '/* DROP DATABASE kb; \\! echo',
+      '   ALTER SYSTEM SET x = 1; */',
+    ];
+    const entries = ['1\tDROP DATABASE kb WITH (FORCE);', '2\t\\\\! rm -rf ~', "3\tCOPY x TO PROGRAM 'sh';"];
+
+    const summary = await scan(dump({ body, entries }), 3);
+
+    expect(summary.problems).toEqual([]);
+    expect(kbRowCount(summary, 'knowledge_entries')).toBe(3);
+  });
+
+  it.each([
+    ['DROP DATABASE kb WITH (FORCE);', 'database', true],
+    ['drop\n  database kb;', 'database', true],
+    ["CREATE DATABASE kb WITH TEMPLATE = template0 ENCODING = 'UTF8';", 'database', true],
+    ['ALTER DATABASE kb SET work_mem = 1;', 'database', false],
+    ["COMMENT ON DATABASE kb IS 'x';", 'database', false],
+    ['GRANT CONNECT ON DATABASE kb TO PUBLIC;', 'database', false],
+    ['\\connect kb', 'connect', true],
+    ['\\! touch /tmp/pwned', 'meta-command', false],
+    ['SET lock_timeout = 0; \\! id', 'meta-command', false],
+    ['\\copy public.x from /etc/passwd', 'meta-command', false],
+    ["COPY public.knowledge_entries TO PROGRAM 'sh -c id';", 'copy', false],
+    ["COPY public.knowledge_entries (id) FROM PROGRAM 'curl x';", 'copy', false],
+    ["COPY public.knowledge_entries FROM '/etc/passwd';", 'copy', false],
+    ["ALTER SYSTEM SET archive_command = 'sh';", 'system', false],
+    ["CREATE ROLE eve LOGIN PASSWORD 'x';", 'role', false],
+    ['ALTER USER postgres WITH PASSWORD NULL;', 'role', false],
+    ['DROP ROLE app;', 'role', false],
+    ['SET ROLE postgres;', 'role', false],
+    ['SET SESSION AUTHORIZATION postgres;', 'role', false],
+    ['GRANT pg_read_server_files TO app;', 'role', false],
+    ['SELECT pg_terminate_backend(pid) FROM pg_stat_activity;', 'statement', false],
+    ["SELECT pg_catalog.setval((SELECT 'x'), 1, true);", 'statement', false],
+    ['DO $$ BEGIN PERFORM 1; END $$;', 'statement', false],
+    ["LOAD 'evil';", 'statement', false],
+    ['SET standard_conforming_strings = off;', 'statement', false],
+  ])('flags %j as a %s problem', async (statement, kind, createsDatabase) => {
+    const summary = await scan(dump({ extra: ['', statement] }));
+
+    expect(summary.problems).toEqual([expect.objectContaining({ kind })]);
+    expect(summary.createsDatabase).toBe(createsDatabase);
+  });
+
+  it('accepts what pg_dump writes: owners, grants, default privileges, sequences, user mappings', async () => {
+    const body = [
+      'ALTER TABLE public.knowledge_entries OWNER TO kb_owner;',
+      'GRANT SELECT,INSERT ON TABLE public.knowledge_entries TO kb_app;',
+      'REVOKE ALL ON SCHEMA public FROM PUBLIC;',
+      'ALTER DEFAULT PRIVILEGES FOR ROLE kb_owner IN SCHEMA public GRANT SELECT ON TABLES TO "Kb Reader";',
+      "SELECT pg_catalog.setval('public.knowledge_entries_id_seq', 120, true);",
+      "CREATE USER MAPPING FOR kb_app SERVER s OPTIONS (user 'x');",
+      'SET default_table_access_method = heap;',
+    ];
+
+    const summary = await scan(dump({ body }));
+
+    expect(summary.problems).toEqual([]);
+    expect(summary.roles).toEqual(['Kb Reader', 'kb_app', 'kb_owner']);
+  });
+
+  it('notices a missing \\restrict guard', async () => {
+    const summary = await scan(dump().replace('\\restrict abc\n', ''));
+
+    expect(summary.restrictGuard).toBe(false);
+    expect(summary.problems).toEqual([]);
+  });
 });
 
-describe('unqualifiedName', () => {
-  it.each([
-    ['public.knowledge_entries', 'knowledge_entries'],
-    ['knowledge_entries', 'knowledge_entries'],
-    ['"Kb"."embedding_cache"', 'embedding_cache'],
-    ['public."we""ird"', 'we"ird'],
-  ])('%s → %s', (input, expected) => {
-    expect(unqualifiedName(input)).toBe(expected);
+describe('DumpScanner as the restore gate', () => {
+  it("passes the file through with its own \\restrict key in place of the file's", async () => {
+    const text = dump();
+
+    const { out, key } = await gate(text, 7);
+
+    expect(out.startsWith(`\\restrict ${key}\n`)).toBe(true);
+    expect(out).not.toContain('\\restrict abc');
+    expect(out).not.toContain('\\unrestrict');
+    expect(out.slice(out.indexOf('\n') + 1)).toBe(
+      text.replace('\\restrict abc\n', '').replace('\\unrestrict abc\n', ''),
+    );
+  });
+
+  it('stops before the offending statement reaches psql', async () => {
+    const text = dump({ extra: ['', 'SET lock_timeout = 0;', 'DROP', 'DATABASE kb;', "SELECT 'after';"] });
+    const scanner = new DumpScanner({ gate: true });
+    let out = '';
+
+    const run = pipeline(
+      Readable.from([Buffer.from(text)]),
+      scanner,
+      new Writable({
+        write: (c: Buffer, _e, cb) => {
+          out += c.toString('utf8');
+          cb();
+        },
+      }),
+    );
+
+    await expect(run).rejects.toBeInstanceOf(DumpContentError);
+    await expect(run).rejects.toThrow(/DROP DATABASE/);
+    expect(out).toContain('SET lock_timeout = 0;');
+    expect(out).not.toMatch(/DROP|DATABASE kb|after/);
+  });
+});
+
+describe('contentCheck', () => {
+  it('explains a --create dump and still names anything else the file holds', async () => {
+    const summary = await scan(dump({ extra: ['', 'DROP DATABASE kb;', '\\connect kb', '\\! id'] }));
+
+    const check = contentCheck(summary, false);
+
+    expect(check.ok).toBe(false);
+    expect(check.detail).toMatch(
+      /^this is a `pg_dump --create` \(or --clean\) dump: .*re-dump without --create\/--clean/,
+    );
+    expect(check.detail).toMatch(/it also holds: line \d+: the psql meta-command `\\! id`/);
   });
 });

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ const NOW = new Date('2026-11-22T12:00:00Z');
 const GOOD_SQL = [
   '--',
   '-- PostgreSQL database dump',
+  '--',
+  '\\restrict abc',
   'CREATE TABLE public.knowledge_entries (',
   ');',
   'CREATE TABLE public.embedding_cache (',
@@ -18,6 +21,8 @@ const GOOD_SQL = [
   '--',
   '-- PostgreSQL database dump complete',
   '--',
+  '',
+  '\\unrestrict abc',
   '',
 ].join('\n');
 
@@ -57,11 +62,10 @@ describe('pruneBackups', () => {
     ]);
   });
 
-  it('never deletes the newest valid backup, even when every backup is past retention', async () => {
+  it('never deletes the newest backup, even when every backup is past retention', async () => {
     const dir = freshDir();
     writeBackup(dir, 'kb-backup-20260101-020000.sql.gz');
     writeBackup(dir, 'kb-backup-20260201-020000.sql.gz');
-    writeBackup(dir, 'kb-backup-20260301-020000.sql.gz', { corrupt: true });
 
     const result = await pruneBackups({ dir, retentionDays: 30, logger: silentLogger, now: () => NOW });
 
@@ -71,19 +75,35 @@ describe('pruneBackups', () => {
     ]);
   });
 
-  it('removes temporary files of interrupted backups older than a day, not recent ones', async () => {
+  it('deletes nothing when the newest backup is corrupt', async () => {
     const dir = freshDir();
-    const stale = join(dir, '.kb-backup-20261120-020000.sql.gz.partial-123');
-    const recent = join(dir, '.kb-backup-20261122-115900.sql.gz.partial-456');
-    writeFileSync(stale, 'x');
-    writeFileSync(recent, 'x');
+    writeBackup(dir, 'kb-backup-20260101-020000.sql.gz');
+    writeBackup(dir, 'kb-backup-20260201-020000.sql.gz');
+    writeBackup(dir, 'kb-backup-20260301-020000.sql.gz', { corrupt: true });
+
+    const result = await pruneBackups({ dir, retentionDays: 30, logger: silentLogger, now: () => NOW });
+
+    expect(result.deleted).toEqual([]);
+    expect(result.refusedBecause).toMatch(/kb-backup-20260301-020000\.sql\.gz is not valid/);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.sql.gz'))).toHaveLength(3);
+  });
+
+  it('removes temporary files of interrupted backups older than a day or of dead processes, not live recent ones', async () => {
+    const dir = freshDir();
+    const sleeper = spawn('sleep', ['60']);
+    const stale = join(dir, `.kb-backup-20261120-020000.sql.gz.partial-${sleeper.pid}`);
+    const recent = join(dir, `.kb-backup-20261122-115900.sql.gz.partial-${sleeper.pid}-0badf00d`);
+    const dead = join(dir, '.kb-backup-20261122-115901.sql.gz.partial-999999-0badf00d');
+    for (const f of [stale, recent, dead]) writeFileSync(f, 'x');
     const twoDaysAgo = new Date(NOW.getTime() - 2 * 24 * 3600 * 1000);
     utimesSync(stale, twoDaysAgo, twoDaysAgo);
     utimesSync(recent, NOW, NOW);
+    utimesSync(dead, NOW, NOW);
 
     await pruneBackups({ dir, retentionDays: 30, logger: silentLogger, now: () => NOW });
 
-    expect(readdirSync(dir)).toEqual(['.kb-backup-20261122-115900.sql.gz.partial-456']);
+    expect(readdirSync(dir)).toEqual([`.kb-backup-20261122-115900.sql.gz.partial-${sleeper.pid}-0badf00d`]);
+    sleeper.kill();
   });
 });
 

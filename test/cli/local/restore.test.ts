@@ -188,8 +188,8 @@ describe('restoreLocalBackup', () => {
     const sql = gunzipSync(readFileSync(good.path))
       .toString('utf8')
       .replace(
-        '--\n-- PostgreSQL database dump complete',
-        'SELECT kb_no_such_function();\n\n--\n-- PostgreSQL database dump complete',
+        /(COPY public\.knowledge_entries [^\n]*FROM stdin;\n)/,
+        '$1not-a-number\tx\tx\t{}\t\\N\t2026-01-01\t2026-01-01\t\\N\n',
       );
     const bad = join(tempDir(pg, 'failbad'), basename(good.path));
     const content = gzipSync(sql);
@@ -212,7 +212,7 @@ describe('restoreLocalBackup', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(PgCommandError);
-    await expect(attempt).rejects.toThrow(/kb_no_such_function/);
+    await expect(attempt).rejects.toThrow(/invalid input syntax for type bigint/);
     expect(await kbFingerprint(pg, 'kb_fail')).toBe(before);
     expect(await databasesLike('kb_fail_')).toEqual([]);
     expect(() => readFileSync(log)).toThrow(); // the app was never stopped

@@ -47,6 +47,7 @@ describe('validateBackup', () => {
       'checksum:true',
       'gzip:true',
       'pg_dump:true',
+      'content:true',
       'size:true',
     ]);
     expect(report.entryCount).toBe(120);
@@ -70,7 +71,7 @@ describe('validateBackup', () => {
 
     const report = await validateBackup({ file, logger: silentLogger });
 
-    expect(failed(report)).toEqual(['checksum', 'gzip', 'pg_dump']);
+    expect(failed(report)).toEqual(['checksum', 'gzip', 'pg_dump', 'content']);
     expect(report.checks.find((c) => c.name === 'gzip')?.detail).toMatch(/damaged or cut off/);
   });
 
@@ -117,7 +118,7 @@ describe('validateBackup', () => {
 
     const report = await validateBackup({ file, logger: silentLogger });
 
-    expect(failed(report)).toEqual(['pg_dump']);
+    expect(failed(report)).toEqual(['pg_dump', 'content']);
     expect(report.checks.find((c) => c.name === 'pg_dump')?.detail).toMatch(
       /trailer.*knowledge_entries missing/,
     );

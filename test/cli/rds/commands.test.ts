@@ -200,6 +200,64 @@ describe('restore --rds flags', () => {
   });
 });
 
+describe('restore --force-production --allow-encryption-mismatch', () => {
+  it.each([
+    [
+      'without --force-production',
+      { snapshotId: 'latest', allowEncryptionMismatch: 'key deleted' },
+      'only applies to a promotion',
+    ],
+    ['with an empty reason', { forceProduction: true, allowEncryptionMismatch: '  ' }, 'needs a reason'],
+  ])('is refused %s, before any call', async (_what, extra, message) => {
+    const invoker = scripted({});
+    await expect(
+      runRdsRestore(
+        context({ KB_DB_INSTANCE_ID: 'kb-prod' }),
+        { targetInstance: 'kb-restore-1', yes: true, ...extra },
+        { invoker, io },
+      ),
+    ).rejects.toThrow(message);
+    expect(invoker.calls).toEqual([]);
+  });
+
+  it('sends the override and its reason with both the plan and the promotion', async () => {
+    // Prepare
+    const events: Array<{ name: RdsFunction; event: Record<string, unknown> }> = [];
+    const answer = {
+      ok: true,
+      restoredInstanceId: 'kb-restore-1',
+      productionInstanceId: 'kb-prod',
+      steps: ['rename kb-prod aside', 'rename kb-restore-1 to kb-prod'],
+      next: ['point the application at kb-prod'],
+    };
+    const invoker: Invoker = async (name, event) => {
+      events.push({ name, event: event as Record<string, unknown> });
+      return answer;
+    };
+
+    // Act
+    const code = await runRdsRestore(
+      context({ KB_DB_INSTANCE_ID: 'kb-prod' }),
+      {
+        targetInstance: 'kb-restore-1',
+        forceProduction: true,
+        allowEncryptionMismatch: ' production key was deleted ',
+        yes: true,
+      },
+      { invoker, io },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(events.map((e) => e.name)).toEqual(['promote-restore', 'promote-restore']);
+    for (const { event } of events) {
+      expect(event).toMatchObject({ allowEncryptionMismatch: true, reason: 'production key was deleted' });
+    }
+    expect(events[0]?.event.dryRun).toBe(true);
+    expect(events[1]?.event.confirm).toBe(true);
+  });
+});
+
 describe('validate --snapshot-id', () => {
   it('prints the report and exits 1 on FAIL', async () => {
     const ctx = context();

@@ -1,0 +1,91 @@
+/**
+ * One restore or rollback at a time per live database: a PostgreSQL session-level advisory lock,
+ * taken in the maintenance database (advisory locks are per database) by a psql session that
+ * stays open until the operation ends. If the CLI dies, psql sees the end of its input and exits,
+ * and the server releases the lock with the session: no stale lock file to clean up.
+ */
+import { spawn } from 'node:child_process';
+import { GuardRailError } from '../../core/errors';
+import { childEnv, conninfo, describeServer, pgBinary, quoteLiteral, type PgConnection } from './connection';
+import { translatePgFailure, translateSpawnError } from './pg-errors';
+
+/** First key of the two-int advisory lock: "kbdr" in ASCII, so other applications' locks never clash. */
+const LOCK_CLASS = 0x6b626472;
+
+export interface HeldLock {
+  /** Ends the session, which releases the lock. */
+  release(): Promise<void>;
+}
+
+/** Take the restore lock of `database`, or refuse (exit 2) naming who holds it. */
+export async function acquireRestoreLock(conn: PgConnection, database: string): Promise<HeldLock> {
+  const binary = pgBinary(conn, 'psql');
+  const child = spawn(
+    binary,
+    [
+      '-X',
+      '-q',
+      '-A',
+      '-t',
+      '-F',
+      '|',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-d',
+      conninfo(conn, conn.maintenanceDatabase),
+    ],
+    { env: childEnv(conn, conn.maintenanceDatabase), stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.on('error', () => undefined);
+  const closed = new Promise<number | null>((resolve, reject) => {
+    child.on('error', (err) => reject(translateSpawnError(binary, err)));
+    child.on('close', (code) => resolve(code));
+  });
+  const key = `${LOCK_CLASS}, hashtext(${quoteLiteral(database)})`;
+  const answer = new Promise<string>((resolve) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!.trim());
+    });
+    void closed.then(
+      () => resolve(''),
+      () => resolve(''),
+    );
+  });
+  child.stdin.write(`SELECT pg_try_advisory_lock(${key});\n`);
+  const got = await answer;
+  if (got === 't') {
+    return {
+      release: async () => {
+        child.stdin.end();
+        await closed.catch(() => undefined);
+      },
+    };
+  }
+  if (got !== 'f') {
+    child.stdin.end();
+    await closed.catch(() => undefined);
+    throw translatePgFailure(conn, `take the restore lock of ${database}`, stderr || 'no answer from psql');
+  }
+  // Who holds it, to say so.
+  child.stdin.write(
+    `SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename, ''), to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.classid = ${LOCK_CLASS}::oid AND l.objid = hashtext(${quoteLiteral(database)})::oid AND l.granted
+      LIMIT 1;\n`,
+  );
+  child.stdin.end();
+  await closed.catch(() => undefined);
+  const holder = stdout.split('\n')[1]?.split('|');
+  const who =
+    holder && holder.length === 4
+      ? ` (server process ${holder[0]}, user ${holder[2]}, since ${holder[3]})`
+      : '';
+  throw new GuardRailError(
+    `another kb-dr restore or rollback of ${database} is running on ${describeServer(conn)}${who}; nothing was changed`,
+    { hint: 'wait for it to finish, then check the database before restoring again' },
+  );
+}
