@@ -30,6 +30,49 @@ export default tseslint.config(
   // bin/drill/bench. A later block replaces an earlier one's no-restricted-imports for the same file,
   // so each block lists every rule its files obey.
   {
+    files: ['bin/**/*.ts', 'lib/**/*.ts', 'cli/**/*.ts', 'drill/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+test(/|$)',
+              message:
+                'nothing outside test/ imports test/: move what production code, the drill or a bench needs into harness/ (or core/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['harness/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+test(/|$)',
+              message: 'harness/ never imports test/: what the harness needs lives in harness/ (or core/).',
+            },
+            {
+              regex: '^(jest|@jest/.*|aws-sdk-client-mock.*|@swc/jest)$',
+              message:
+                'harness/ runs without jest (the drill and the benches use it): keep jest-only helpers in test/support/.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'jest', message: 'harness/ runs without jest: keep jest-only helpers in test/support/.' },
+        { name: 'expect', message: 'harness/ runs without jest: keep assertions in the tests.' },
+      ],
+    },
+  },
+  {
     files: ['lambda/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -4,7 +4,8 @@
  */
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { exportObjectsPrefix, exportTaskIdFor } from '../../core/naming';
-import { DRILL_BUCKET, metricLines } from '../aws-world';
+import { DRILL_BUCKET } from '../aws-world';
+import { metricLines } from '../../harness/emf';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
 

@@ -37,17 +37,17 @@ import {
 } from '../../core/naming';
 import { createLogger, createMetrics } from '../../lambda/shared/powertools';
 import { failedManifest } from '../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../support/emf';
-import { action, s3Request, startFaultProxy, type FaultProxy } from '../support/fault-proxy';
-import { startMoto, type MotoServer } from '../support/moto';
+import { captureEmf, enableEmf, type EmfCapture } from '../../harness/emf';
+import { action, s3Request, startFaultProxy, type FaultProxy } from '../../harness/fault-proxy';
+import { startMoto, type MotoServer } from '../../harness/moto';
 import {
   createProtectedInstance,
-  loadPipelineHandlers,
   pipelineEnv,
   TEST_EXPORT_ROLE_ARN,
   TEST_KMS_KEY_ARN,
-} from '../support/pipeline-world';
-import { rdsSnapshotEvent } from '../support/rds-events';
+} from '../../harness/pipeline-world';
+import { loadPipelineHandlers } from '../support/pipeline-handlers';
+import { rdsSnapshotEvent } from '../../harness/rds-events';
 
 let moto: MotoServer;
 let rds: RDSClient;
@@ -347,7 +347,7 @@ describe('after a promotion renamed the instances (ModifyDBInstance NewDBInstanc
     });
     // Act: 31 days later night 32 runs against the promoted instance, then a pass.
     jest.useFakeTimers({ now: Date.now() + 31 * 86_400_000, doNotFake: [...FAKE_DATE_ONLY] });
-    const night32 = scheduledTime(1);
+    const night32 = scheduledTime(30); // not the previous test's night 32: both run 31 days ahead, about a second apart
     const id32 = snapshotIdFor(night32);
     const started = await w.backup(scheduleEvent(night32));
     await w.reconcile(rdsSnapshotEvent('RDS-EVENT-0042', id32));

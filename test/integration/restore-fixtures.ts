@@ -17,7 +17,7 @@ import type { BackupManifest } from '../../core/manifest';
 import { putManifest } from '../../lambda/shared/manifest-store';
 import { MANAGED_BY_TAG, exportObjectsPrefix, exportS3Prefix, exportTaskIdFor } from '../../core/naming';
 import { exportTablesInfoKey } from '../../lambda/validate-backup/validate-backup';
-import type { MotoServer } from '../support/moto';
+import type { MotoServer } from '../../harness/moto';
 
 export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

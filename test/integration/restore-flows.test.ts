@@ -21,7 +21,7 @@ import {
   RESTORE_STARTED_AT_TAG_KEY,
 } from '../../core/naming';
 import { tagRecord } from '../../lambda/shared/restore-common';
-import { freePort, startMoto, type MotoServer } from '../support/moto';
+import { freePort, startMoto, type MotoServer } from '../../harness/moto';
 import {
   KMS_KEY_ARN,
   applyEnv,

@@ -2,7 +2,7 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { exportTaskIdFor } from '../../core/naming';
 import { CHECKS } from '../../lambda/validate-backup/validate-backup';
-import { startMoto, type MotoServer } from '../support/moto';
+import { startMoto, type MotoServer } from '../../harness/moto';
 import {
   applyEnv,
   clients,

@@ -39,7 +39,7 @@ describe('import rules (eslint no-restricted-imports)', () => {
         "import { a } from '../../lib/config';",
         "import { b } from '../../cli/rds/invoke';",
         "import { c } from '../../harness/toolchain';",
-        "import { d } from '../../test/support/app';",
+        "import { d } from '../../test/support/backup-fixtures';",
         "import { e } from '../../drill/report';",
         "import { f } from '../../bench/x';",
         "import { g } from '../../bin/kb-dr';",
@@ -48,7 +48,7 @@ describe('import rules (eslint no-restricted-imports)', () => {
       '../../lib/config',
       '../../cli/rds/invoke',
       '../../harness/toolchain',
-      '../../test/support/app',
+      '../../test/support/backup-fixtures',
       '../../drill/report',
       '../../bench/x',
       '../../bin/kb-dr',
@@ -90,5 +90,52 @@ describe('import rules (eslint no-restricted-imports)', () => {
         '\n',
       ) + use(['a', 'z', 'c']);
     expect(await restricted('core/probe.ts', src)).toEqual([]);
+  });
+
+  it.each([
+    'drill/steps/probe.ts',
+    'bench/probe.ts',
+    'lib/constructs/probe.ts',
+    'cli/rds/probe.ts',
+    'bin/probe.ts',
+  ])('nothing outside test/ imports test/ (%s)', async (file) => {
+    const depth = file.split('/').length - 1;
+    const up = '../'.repeat(depth);
+    const src =
+      [
+        `import { a } from '${up}test/support/backup-fixtures';`,
+        `import { b } from '${up}harness/moto';`,
+      ].join('\n') + use(['a', 'b']);
+    expect(await restricted(file, src)).toEqual([`${up}test/support/backup-fixtures`]);
+  });
+
+  it('harness/ never imports test/ or jest, nor uses its globals', async () => {
+    const src =
+      [
+        "import { a } from '../test/support/backup-fixtures';",
+        "import { b } from '@jest/globals';",
+        "import { c } from 'aws-sdk-client-mock';",
+        "import { d } from './moto';",
+        "import { e } from '../lambda/shared/env';",
+      ].join('\n') +
+      use(['a', 'b', 'c', 'd', 'e']) +
+      'jest.fn();\n';
+    expect(await restricted('harness/probe.ts', src)).toEqual([
+      '../test/support/backup-fixtures',
+      '@jest/globals',
+      'aws-sdk-client-mock',
+    ]);
+    const [globals] = JSON.parse(
+      spawnSync(
+        process.execPath,
+        [ESLINT_BIN, '--stdin', '--stdin-filename', path.join(ROOT, 'harness/probe.ts'), '--format', 'json'],
+        {
+          cwd: ROOT,
+          input: 'jest.fn();\nexpect(1);\n',
+          encoding: 'utf8',
+        },
+      ).stdout,
+    ) as { messages: LintMessage[] }[];
+    expect(globals?.messages.filter((m) => m.ruleId === 'no-restricted-globals')).toHaveLength(2);
   });
 });

@@ -14,7 +14,7 @@ import { restoreLocalBackup } from '../../../cli/local/restore';
 import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, listAll, tempDir } from '../../support/cli-fixtures';
-import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../support/postgres';
+import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../../harness/postgres';
 
 let pg: TestPostgres;
 let good: string;

@@ -19,7 +19,7 @@ import {
   seedSql,
   startPostgres,
   type TestPostgres,
-} from '../../support/postgres';
+} from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

@@ -19,7 +19,7 @@ import {
   kbFingerprint,
   startPostgres,
   type TestPostgres,
-} from '../../support/postgres';
+} from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

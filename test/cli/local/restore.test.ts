@@ -16,7 +16,7 @@ import {
   seedSql,
   startPostgres,
   type TestPostgres,
-} from '../../support/postgres';
+} from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

@@ -12,7 +12,7 @@ import {
   validateRdsBackup,
   type RdsIo,
 } from '../../../cli/rds/operations';
-import { startMoto, type MotoServer } from '../../support/moto';
+import { startMoto, type MotoServer } from '../../../harness/moto';
 import {
   applyEnv,
   clients,

@@ -31,7 +31,7 @@ import {
   putBody,
   serveManifests,
 } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../support/emf';
+import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);

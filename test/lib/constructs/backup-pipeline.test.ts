@@ -8,7 +8,7 @@ import { BackupPipeline, RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE } from '../../../lib
 import { loadConfig } from '../../../lib/config';
 import { PIPELINE_EVENT_IDS } from '../../../core/rds-event';
 import { MANAGED_BY_TAG, SNAPSHOT_PREFIX } from '../../../core/naming';
-import { buildTestApp, TEST_ENV } from '../../support/app';
+import { buildTestApp, TEST_ENV } from '../../../harness/app';
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LOG_GROUP_NAMES, StorageStack } from '../../../lib/stacks/storage-stack';
-import { buildTestApp } from '../../support/app';
+import { buildTestApp } from '../../../harness/app';
 
 describe('StorageStack', () => {
   // Prepare (once per file): the real app with a non-default retention.
