@@ -8,7 +8,6 @@
 import {
   CreateDBSnapshotCommand,
   DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand,
   type DBInstance,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
@@ -47,6 +46,7 @@ import {
   TRIGGER_TAG_KEY,
 } from '../../core/naming';
 import { addKbMetric } from '../shared/powertools';
+import { findSnapshot } from '../shared/rds-snapshots';
 
 /**
  * The backup function's input, strict: the nightly schedule's payload
@@ -167,16 +167,6 @@ const TRANSIENT_STATES = new Set([
   'moving-to-vpc',
 ]);
 
-async function findSnapshot(deps: PipelineDeps, snapshotId: string): Promise<DBSnapshot | undefined> {
-  try {
-    const res = await deps.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
-    return res.DBSnapshots?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 async function describeInstance(deps: PipelineDeps, config: PipelineConfig): Promise<DBInstance> {
   try {
     const res = await deps.rds.send(
@@ -252,7 +242,7 @@ export async function startBackup(
       deps.logger.info(`backup ${snapshotId} is already recorded; nothing to do`);
       return { status: 'already-recorded', snapshotId };
     }
-    const existing = await findSnapshot(deps, snapshotId);
+    const existing = await findSnapshot(deps.rds, snapshotId);
     if (existing) return adoptExisting(deps, config, existing, 'redelivered event');
     const instance = await describeInstance(deps, config);
     reportRetention(deps, instance, config);
@@ -273,13 +263,13 @@ export async function startBackup(
     } catch (err) {
       // A concurrent delivery created it between our check and this call: same outcome.
       if (isAlreadyExists(err)) {
-        const snap = await findSnapshot(deps, snapshotId);
+        const snap = await findSnapshot(deps.rds, snapshotId);
         if (snap) return adoptExisting(deps, config, snap, 'concurrent delivery');
         return { status: 'already-exists', snapshotId };
       }
       // The answer was lost (timeout, 5xx, dropped connection): RDS may have created it.
       if (isAmbiguousOutcome(err)) {
-        const snap = await findSnapshot(deps, snapshotId).catch(() => undefined);
+        const snap = await findSnapshot(deps.rds, snapshotId).catch(() => undefined);
         if (snap) {
           deps.logger.warn(
             `CreateDBSnapshot's answer was lost (${awsErrorCode(err)}) but RDS has ${snapshotId}; continuing with it`,

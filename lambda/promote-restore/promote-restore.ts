@@ -36,13 +36,12 @@ import {
   hasRestorePrefix,
   isProductionInstanceId,
   productionIds,
-  isManagedByKbDr,
   promotableInto,
   requireConfirmation,
-  tagRecord,
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
+import { isManagedByKbDr, tagRecord } from '../shared/tags';
 import type { EventSpec } from '../shared/handler-response';
 
 export const PromoteRestoreEventSchema = z.strictObject({

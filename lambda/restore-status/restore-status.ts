@@ -28,7 +28,8 @@ import {
   RESTORE_STARTED_AT_TAG_KEY,
   isValidDbInstanceId,
 } from '../../core/naming';
-import { RTO_TARGET_SECONDS, promotableInto, tagRecord, type MetricSink } from '../shared/restore-common';
+import { RTO_TARGET_SECONDS, promotableInto, type MetricSink } from '../shared/restore-common';
+import { tagRecord } from '../shared/tags';
 
 export const RestoreStatusEventSchema = z.strictObject({ targetInstanceId: z.string().min(1) });
 export type RestoreStatusEvent = z.infer<typeof RestoreStatusEventSchema>;

@@ -8,12 +8,13 @@
  * (a CorruptManifestError: reported and skipped by the list readers, never fatal to them).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AccessDeniedError, awsErrorCode, CorruptManifestError, isNotFound } from '../../core/errors';
 import { translateAwsError } from './aws-errors';
 import { classifyFault } from './fault-class';
 import { BackupManifestSchema, parseManifest, type BackupManifest } from '../../core/manifest';
 import { MANIFESTS_S3_PREFIX, manifestKey, sameInstanceId } from '../../core/naming';
+import { listObjects } from './s3-objects';
 
 export interface ManifestLocation {
   readonly s3: S3Client;
@@ -150,22 +151,11 @@ async function storedIs(loc: ManifestLocation, manifest: BackupManifest): Promis
 /** The snapshot ids that have a manifest, oldest first (ids sort by time). */
 export async function listManifestSnapshotIds(loc: ManifestLocation): Promise<string[]> {
   const ids: string[] = [];
-  let token: string | undefined;
   try {
-    do {
-      const res = await loc.s3.send(
-        new ListObjectsV2Command({
-          Bucket: loc.bucket,
-          Prefix: `${MANIFESTS_S3_PREFIX}/`,
-          ContinuationToken: token,
-        }),
-      );
-      for (const obj of res.Contents ?? []) {
-        const m = /^manifests\/(.+)\.json$/.exec(obj.Key ?? '');
-        if (m?.[1]) ids.push(m[1]);
-      }
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
+    for (const obj of await listObjects(loc.s3, loc.bucket, `${MANIFESTS_S3_PREFIX}/`)) {
+      const m = /^manifests\/(.+)\.json$/.exec(obj.Key ?? '');
+      if (m?.[1]) ids.push(m[1]);
+    }
   } catch (err) {
     throw translateAwsError(err, { operation: `list manifests in s3://${loc.bucket}` });
   }

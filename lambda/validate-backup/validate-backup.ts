@@ -5,13 +5,7 @@
  * backup on its own (the earlier FAIL already fails it).
  */
 import { DescribeExportTasksCommand, type DBSnapshot, type RDSClient } from '@aws-sdk/client-rds';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-  type _Object,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ValidationError, awsErrorCode, isNotFound } from '../../core/errors';
 import { translateAwsError } from '../shared/aws-errors';
@@ -31,13 +25,14 @@ import {
 import {
   LATEST,
   LIST_SNAPSHOTS_HINT,
-  describeSnapshotIfExists,
-  isManagedByKbDr,
   manifestReadError,
   snapshotProvenance,
   snapshotTags,
   type MetricSink,
 } from '../shared/restore-common';
+import { isManagedByKbDr } from '../shared/tags';
+import { describeSnapshotIfExists } from '../shared/rds-snapshots';
+import { listObjects } from '../shared/s3-objects';
 
 export const ValidateBackupEventSchema = z.strictObject({ snapshotId: z.string().min(1) });
 export type ValidateBackupEvent = z.infer<typeof ValidateBackupEventSchema>;
@@ -205,20 +200,11 @@ async function checkExportTask(rds: RDSClient, taskId: string): Promise<CheckRes
 }
 
 async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<_Object[]> {
-  const out: _Object[] = [];
-  let token: string | undefined;
   try {
-    do {
-      const res = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      out.push(...(res.Contents ?? []));
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
+    return await listObjects(s3, bucket, prefix);
   } catch (err) {
     throw translateAwsError(err, { operation: `list s3://${bucket}/${prefix}` });
   }
-  return out;
 }
 
 async function checkObjects(

@@ -20,7 +20,7 @@ import {
   RESTORE_AVAILABLE_AT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
 } from '../../core/naming';
-import { tagRecord } from '../../lambda/shared/restore-common';
+import { tagRecord } from '../../lambda/shared/tags';
 import { freePort, startMoto, type MotoServer } from '../../harness/moto';
 import {
   KMS_KEY_ARN,
