@@ -9,7 +9,13 @@ import { createRdsClient, createS3Client } from '../shared/clients';
 import { loadRuntimeConfig } from '../shared/env';
 import { KbDrError } from '../../core/errors';
 import { createLogger, createMetrics } from '../shared/powertools';
-import { parseBackupRequest, startBackup, type StartBackupResult } from './start-backup';
+import { emitOutcome } from '../shared/backup-pipeline';
+import {
+  parseBackupRequest,
+  ScheduleRefusedError,
+  startBackup,
+  type StartBackupResult,
+} from './start-backup';
 
 const config = loadRuntimeConfig();
 const logger = createLogger('kb-backup');
@@ -23,6 +29,8 @@ export const handler = async (event: unknown): Promise<StartBackupResult> => {
       request = parseBackupRequest(event, deps.now());
     } catch (err) {
       if (err instanceof KbDrError) logger.error(err.userMessage, { error: err.name, stage: 'input' });
+      // A refused schedule is a missed night: page for it. Any other refusal emits nothing.
+      if (err instanceof ScheduleRefusedError) emitOutcome(metrics, false);
       throw err;
     }
     // startBackup logs its own failures (one line: stage, AWS error, fix) before rethrowing.

@@ -34,6 +34,7 @@ import {
 } from '../../core/errors';
 import { translateAwsError } from '../shared/aws-errors';
 import { isAmbiguousOutcome } from '../shared/fault-class';
+import { truncateForEcho } from '../shared/guards';
 import { closestField } from '../shared/handler-response';
 import { manifestExists, putManifestOnce } from '../shared/manifest-store';
 import { MANIFEST_VERSION } from '../../core/manifest';
@@ -47,6 +48,7 @@ import {
 } from '../../core/naming';
 import { addKbMetric } from '../shared/powertools';
 import { findSnapshot } from '../shared/rds-snapshots';
+import { calendarProblem, ISO_WITH_OFFSET } from '../shared/strict-time';
 
 /**
  * The backup function's input, strict: the nightly schedule's payload
@@ -114,6 +116,13 @@ function parseBackupEvent(event: unknown): z.infer<typeof BackupEventSchema> {
   throw refuse(`field "${field}" is invalid: ${issue?.message ?? 'unknown problem'}`, field);
 }
 
+/**
+ * The nightly schedule's event was refused because its time is not a real time or is too far from
+ * the function's clock. Nothing is created, but unlike other refusals this is a missed night: the
+ * handler emits BackupFailure=1 so KB-BackupFailure pages (and clears at the next success).
+ */
+export class ScheduleRefusedError extends ValidationError {}
+
 /** Turn the event into a backup request, or throw ValidationError (nothing is changed). */
 export function parseBackupRequest(event: unknown, now: Date): BackupRequest {
   const { time, reason } = parseBackupEvent(event);
@@ -125,15 +134,22 @@ export function parseBackupRequest(event: unknown, now: Date): BackupRequest {
       ...(reason ? { reason } : {}),
     };
   }
+  const shown = truncateForEcho(time);
+  const fields = ISO_WITH_OFFSET.exec(time);
+  const problem = fields ? calendarProblem(fields) : undefined;
   const scheduled = new Date(time);
-  if (Number.isNaN(scheduled.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(time)) {
-    throw new ValidationError(`backup event time "${time}" is not an ISO 8601 time`, 'time', {
-      hint: 'the schedule passes <aws.scheduler.scheduled-time>; for an on-demand backup send {"reason": "..."}',
-    });
+  if (!fields || problem || Number.isNaN(scheduled.getTime())) {
+    throw new ScheduleRefusedError(
+      `backup event time "${shown}" is not ${problem ? `a real time: ${problem}` : 'an ISO 8601 time with Z or an offset'}; nothing was created`,
+      'time',
+      {
+        hint: 'the schedule passes <aws.scheduler.scheduled-time>, e.g. "2026-11-22T02:00:00Z"; for an on-demand backup send {"reason": "..."}',
+      },
+    );
   }
   const skew = scheduled.getTime() - now.getTime();
   if (skew > MAX_FUTURE_SKEW_MS || -skew > MAX_SCHEDULE_SKEW_MS) {
-    throw new ValidationError(
+    throw new ScheduleRefusedError(
       `backup event time ${time} is too far from now (${now.toISOString()}); nothing was created`,
       'time',
       { hint: 'for an on-demand backup send {"reason": "..."} without a time' },

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { parseBackupRequest, startBackup } from '../../../lambda/backup/start-backup';
+import { parseBackupRequest, ScheduleRefusedError, startBackup } from '../../../lambda/backup/start-backup';
 import { ValidationError } from '../../../core/errors';
 import {
   MANAGED_BY_TAG,
@@ -129,6 +129,28 @@ describe('parseBackupRequest', () => {
     ['a reason that is not a string', { reason: 42 }],
   ])('rejects %s with a ValidationError', (_label, event) => {
     expect(() => parseBackupRequest(event, NOW)).toThrow(ValidationError);
+  });
+
+  it.each([
+    ['30 February', '2026-02-30T02:00:00Z', /February 2026 has 28 days/],
+    ['31 November', '2026-11-31T02:00:00Z', /November 2026 has 30 days/],
+    ['24:00', '2026-11-22T24:00:00Z', /hour 24 does not exist/],
+    ['minute 60', '2026-11-22T01:60:00Z', /minute 60 does not exist/],
+    ['no zone', '2026-11-22T02:00:00', /ISO 8601 time with Z or an offset/],
+  ])('refuses a schedule time on %s instead of rolling it into another day', (_label, time, message) => {
+    // JavaScript's Date would turn each into a valid instant (1 March, 1 December, the next day...).
+    expect(() => parseBackupRequest({ source: 'kb-dr.schedule', time }, NOW)).toThrow(ScheduleRefusedError);
+    expect(() => parseBackupRequest({ source: 'kb-dr.schedule', time }, NOW)).toThrow(message);
+    expect(() => parseBackupRequest({ source: 'kb-dr.schedule', time }, NOW)).toThrow(/nothing was created/);
+  });
+
+  it('accepts a schedule time with an offset and with milliseconds', () => {
+    expect(parseBackupRequest({ time: '2026-11-22T03:00:00+01:00' }, NOW)).toMatchObject({
+      snapshotId: SNAPSHOT_ID,
+    });
+    expect(parseBackupRequest({ time: '2026-11-22T02:00:00.000Z' }, NOW)).toMatchObject({
+      snapshotId: SNAPSHOT_ID,
+    });
   });
 });
 

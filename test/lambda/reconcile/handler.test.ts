@@ -66,13 +66,22 @@ describe('handlers', () => {
     }
   });
 
-  it('backup: rejects an invalid event with a ValidationError and calls nothing', async () => {
-    const { backup } = load();
-    await expect(backup({ time: 'yesterday-ish' })).rejects.toMatchObject({ name: 'ValidationError' });
-    expect(rds.calls()).toHaveLength(0);
-    expect(s3.calls()).toHaveLength(0);
-    expect(emf.docs()).toEqual([]);
-  });
+  it.each([
+    ['a time that is not a time', { time: 'yesterday-ish' }],
+    ['an impossible date (30 February)', { source: 'kb-dr.schedule', time: '2026-02-30T02:00:00Z' }],
+    ['24:00', { source: 'kb-dr.schedule', time: '2026-11-22T24:00:00Z' }],
+    ['a time two days off the function clock', { source: 'kb-dr.schedule', time: '2020-01-01T02:00:00Z' }],
+  ])(
+    'backup: refuses a schedule with %s, calls nothing, and emits BackupFailure=1 (a refused schedule is a missed night)',
+    async (_label, event) => {
+      const { backup } = load();
+      await expect(backup(event)).rejects.toMatchObject({ name: 'ValidationError', field: 'time' });
+      expect(rds.calls()).toHaveLength(0);
+      expect(s3.calls()).toHaveLength(0);
+      expect(emf.values('BackupFailure')).toEqual([1]);
+      expect(emf.values('BackupSuccess')).toEqual([0]);
+    },
+  );
 
   it.each([
     ['a misspelled field', { reasn: 'before the migration' }, /did you mean "reason"/],
