@@ -4,8 +4,13 @@
  * and the periodic pass; shows the KB metrics the handlers emitted.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { exportObjectsPrefix, exportTaskIdFor, manifestKey, snapshotIdFor } from '../../core/naming';
-import { exportTablesInfoKey } from '../../lambda/validate-backup/validate-backup';
+import {
+  exportObjectsPrefix,
+  exportTablesInfoKey,
+  exportTaskIdFor,
+  manifestKey,
+  snapshotIdFor,
+} from '../../core/naming';
 import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, startAwsWorld } from '../aws-world';
 import { metricLines } from '../../harness/emf';
 import type { DrillContext } from '../context';

@@ -81,11 +81,6 @@ export interface ExportTablesInfo {
   }[];
 }
 
-/** The key of an export_tables_info file for `exportTaskId` (batch n..m), as RDS names it. */
-export function exportTablesInfoKey(exportTaskId: string, from = 1, to = 1): string {
-  return `${exportObjectsPrefix(exportTaskId)}export_tables_info_${exportTaskId}_from_${from}_to_${to}.json`;
-}
-
 const TABLES_INFO_RE = /\/export_tables_info_[^/]*\.json$/;
 /** At most this many export_tables_info files are read. */
 export const MAX_TABLES_INFO_FILES = 50;
