@@ -25,4 +25,85 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+
+  // Import direction (docs/ARCHITECTURE.md, Code layout): core <- lambda <- lib/cli/harness <-
+  // bin/drill/bench. A later block replaces an earlier one's no-restricted-imports for the same file,
+  // so each block lists every rule its files obey.
+  {
+    files: ['bin/**/*.ts', 'lib/**/*.ts', 'cli/**/*.ts', 'drill/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+test(/|$)',
+              message:
+                'nothing outside test/ imports test/: move what production code, the drill or a bench needs into harness/ (or core/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['harness/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+test(/|$)',
+              message: 'harness/ never imports test/: what the harness needs lives in harness/ (or core/).',
+            },
+            {
+              regex: '^(jest|@jest/.*|aws-sdk-client-mock.*|@swc/jest)$',
+              message:
+                'harness/ runs without jest (the drill and the benches use it): keep jest-only helpers in test/support/.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'jest', message: 'harness/ runs without jest: keep jest-only helpers in test/support/.' },
+        { name: 'expect', message: 'harness/ runs without jest: keep assertions in the tests.' },
+      ],
+    },
+  },
+  {
+    files: ['lambda/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(lib|cli|harness|test|drill|bench|bin)(/|$)',
+              message:
+                'lambda/ is deployed code: it may import core/ and lambda/ only, never lib, cli, harness, test, drill, bench or bin.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!node:|zod$|\\./)',
+              message:
+                'core/ imports nothing of ours and no SDK or CDK: only node built-ins, zod and core/ itself.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -26,7 +26,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 /** The Lambda runtime KbFunction uses (e.g. nodejs24.x), read from the synthesized template. */
 async function synthesizedRuntime(): Promise<string> {
   const { Template } = await import('aws-cdk-lib/assertions');
-  const { buildTestApp } = await import('../test/support/app');
+  const { buildTestApp } = await import('../harness/app');
   const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});
   const fns = Object.values(Template.fromStack(operations).findResources('AWS::Lambda::Function'));
   const runtimes = new Set(fns.map((f) => String((f.Properties as { Runtime: string }).Runtime)));

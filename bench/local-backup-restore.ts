@@ -21,7 +21,7 @@ import { createLocalBackup } from '../cli/local/backup';
 import { resolveConnection } from '../cli/local/connection';
 import { restoreLocalBackup } from '../cli/local/restore';
 import { silentLogger } from '../cli/shared/logger';
-import { createKbDatabase, startPostgres, type TestPostgres } from '../test/support/postgres';
+import { createKbDatabase, startPostgres, type TestPostgres } from '../harness/postgres';
 
 const ROOT = resolve(__dirname, '..');
 

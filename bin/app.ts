@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** CDK app entry (cdk.json `app`). Configuration errors end synth with the setting's name and an example. */
-import { KbDrError } from '../lambda/shared/errors';
+import { KbDrError } from '../core/errors';
 import { buildApp } from '../lib/app';
 
 try {

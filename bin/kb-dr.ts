@@ -9,7 +9,7 @@
  * 130 interrupted.
  */
 import { Command, CommanderError } from 'commander';
-import { GuardRailError, KbDrError, ValidationError } from '../lambda/shared/errors';
+import { GuardRailError, KbDrError, ValidationError } from '../core/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
 import { registerRestoreCommand } from '../cli/commands/restore';
 import { registerValidateCommand } from '../cli/commands/validate';

@@ -6,8 +6,9 @@
 import { RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../lambda/shared/env';
-import { startMoto, type MotoServer } from '../test/support/moto';
-import { createProtectedInstance } from '../test/support/pipeline-world';
+import { captureEmf, type EmfDocument } from '../harness/emf';
+import { startMoto, type MotoServer } from '../harness/moto';
+import { createProtectedInstance } from '../harness/pipeline-world';
 
 export const DRILL_PROD_ID = 'kb-prod';
 export const DRILL_BUCKET = 'kb-dr-drill-backups';
@@ -30,7 +31,7 @@ export interface AwsWorld {
     readonly validateBackup: Handler;
   };
   /** Run `fn`, returning its result and the EMF documents the handlers printed meanwhile. */
-  captureMetrics<T>(fn: () => Promise<T>): Promise<{ result: T; emf: Record<string, unknown>[] }>;
+  captureMetrics<T>(fn: () => Promise<T>): Promise<{ result: T; emf: EmfDocument[] }>;
 }
 
 async function loadHandler(path: string): Promise<Handler> {
@@ -79,34 +80,12 @@ export async function startAwsWorld(): Promise<AwsWorld> {
     s3,
     handlers,
     async captureMetrics(fn) {
-      const emf: Record<string, unknown>[] = [];
-      const original = console.log;
-      console.log = (...args: unknown[]) => {
-        if (args.length === 1 && typeof args[0] === 'string' && args[0].startsWith('{"_aws"')) {
-          emf.push(JSON.parse(args[0]) as Record<string, unknown>);
-        } else {
-          original(...args);
-        }
-      };
+      const capture = captureEmf();
       try {
-        return { result: await fn(), emf };
+        return { result: await fn(), emf: capture.docs() };
       } finally {
-        console.log = original;
+        capture.restore();
       }
     },
   };
-}
-
-/** `Name=value` for every metric in EMF documents, in order. */
-export function metricLines(emf: readonly Record<string, unknown>[]): string[] {
-  return emf.flatMap((doc) => {
-    const aws = doc._aws as {
-      CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit?: string }[] }[];
-    };
-    return aws.CloudWatchMetrics.flatMap((d) =>
-      d.Metrics.map(
-        (m) => `${d.Namespace}/${m.Name}=${JSON.stringify(doc[m.Name])}${m.Unit ? ` ${m.Unit}` : ''}`,
-      ),
-    );
-  });
 }

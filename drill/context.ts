@@ -1,7 +1,7 @@
 /** What the drill's steps share: the embedded environment and the figures they measure. */
-import type { MotoServer } from '../test/support/moto';
+import type { MotoServer } from '../harness/moto';
 import type { AwsWorld } from './aws-world';
-import type { TestPostgres } from '../test/support/postgres';
+import type { TestPostgres } from '../harness/postgres';
 
 export const KB_DATABASE = 'knowledge_base';
 

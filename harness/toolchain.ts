@@ -22,7 +22,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KbDrError } from '../lambda/shared/errors';
+import { KbDrError } from '../core/errors';
 import { installHint, MINIMUM, PG_BIN_SETTING, type PlatformKind, type Prerequisite } from './install-hints';
 import { describeFailure, runTool } from './process';
 

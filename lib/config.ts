@@ -3,8 +3,17 @@
  * each setting overridable by an environment variable. Invalid values fail synth with a sentence
  * naming the setting and an example of a valid value.
  */
-import { ConfigurationError } from '../lambda/shared/errors';
-import { isValidDbInstanceId, normaliseInstanceId } from '../lambda/shared/naming';
+import { ConfigurationError } from '../core/errors';
+import { DEFAULT_FUNCTION_PREFIX } from '../core/functions';
+import {
+  DEFAULT_RESTORE_PREFIX,
+  isValidRestorePrefix,
+  RESTORE_PREFIX_RULE,
+  isValidRetentionDays,
+  RETENTION_DAYS,
+  RETENTION_DAYS_RULE,
+} from '../core/limits';
+import { isValidDbInstanceId, normaliseInstanceId } from '../core/naming';
 
 export interface KbDrConfig {
   /** RDS instance the backups protect. */
@@ -74,11 +83,11 @@ export const SETTINGS = {
 } as const satisfies Record<string, Setting>;
 
 export const DEFAULTS = {
-  backupRetentionDays: 30,
+  backupRetentionDays: RETENTION_DAYS.default,
   backupSchedule: '0 2 * * *',
   backupTimezone: 'UTC',
-  restoreInstancePrefix: 'kb-restore-',
-  functionNamePrefix: 'kb-dr',
+  restoreInstancePrefix: DEFAULT_RESTORE_PREFIX,
+  functionNamePrefix: DEFAULT_FUNCTION_PREFIX,
   validationSchedule: '0 6 * * 1',
   shareableTestEvents: true,
 } as const;
@@ -236,8 +245,8 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
   const retentionRaw = raw(s.backupRetentionDays, ctx, env) ?? DEFAULTS.backupRetentionDays;
   const backupRetentionDays =
     typeof retentionRaw === 'number' ? retentionRaw : Number(asString(s.backupRetentionDays, retentionRaw));
-  if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 1 || backupRetentionDays > 3650) {
-    throw invalid(s.backupRetentionDays, retentionRaw, 'must be a whole number of days from 1 to 3650');
+  if (!isValidRetentionDays(backupRetentionDays)) {
+    throw invalid(s.backupRetentionDays, retentionRaw, `must be ${RETENTION_DAYS_RULE}`);
   }
 
   const backupSchedule =
@@ -261,12 +270,8 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
   const restoreInstancePrefix =
     asString(s.restoreInstancePrefix, raw(s.restoreInstancePrefix, ctx, env)) ??
     DEFAULTS.restoreInstancePrefix;
-  if (!/^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){1,39}$/.test(restoreInstancePrefix)) {
-    throw invalid(
-      s.restoreInstancePrefix,
-      restoreInstancePrefix,
-      'must be 2-40 letters, digits and single hyphens starting with a letter',
-    );
+  if (!isValidRestorePrefix(restoreInstancePrefix)) {
+    throw invalid(s.restoreInstancePrefix, restoreInstancePrefix, `must be ${RESTORE_PREFIX_RULE}`);
   }
 
   const listed = asList(s.productionInstanceIds, raw(s.productionInstanceIds, ctx, env)).map(

@@ -1,11 +1,12 @@
 /** `kb-dr backup --local [--dir DIR] [--prune]`: a verified local backup, optionally followed by pruning. */
 import type { Command } from 'commander';
-import { KbDrError } from '../../lambda/shared/errors';
+import { KbDrError } from '../../core/errors';
 import { createLocalBackup } from '../local/backup';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { pruneBackups, retentionDaysFrom } from '../local/prune';
 import type { CliContext } from '../shared/context';
-import { formatBytes, formatDuration } from '../shared/format';
+import { formatDuration } from '../../core/duration';
+import { formatBytes } from '../shared/format';
 import { resolveMode, type Mode } from './mode';
 import { runRdsBackup } from './rds-backup';
 

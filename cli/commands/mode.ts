@@ -2,7 +2,7 @@
  * Where a command acts: `--local` (a PostgreSQL server reachable from this machine) or `--rds`
  * (the deployed AWS automation: each command's `rds-<command>.ts` invokes the kb-dr functions).
  */
-import { ValidationError } from '../../lambda/shared/errors';
+import { ValidationError } from '../../core/errors';
 
 export type Mode = 'local' | 'rds';
 

@@ -3,7 +3,7 @@
  * --target-time=T --target-instance=ID`, and `--force-production` (promote-restore), through the
  * deployed functions.
  */
-import { ValidationError } from '../../lambda/shared/errors';
+import { ValidationError } from '../../core/errors';
 import { ENV } from '../../lambda/shared/env';
 import { deployedInvoker, pollOptions, runRds, terminalIo } from '../rds/context';
 import type { Invoker, RdsFunction } from '../rds/invoke';

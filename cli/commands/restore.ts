@@ -1,10 +1,10 @@
 /** `kb-dr restore --local --backup-file=FILE [--yes]` and `kb-dr restore --local --rollback`. */
 import type { Command } from 'commander';
-import { ValidationError } from '../../lambda/shared/errors';
+import { ValidationError } from '../../core/errors';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
 import { confirmer, type CliContext } from '../shared/context';
-import { formatDuration } from '../shared/format';
+import { formatDuration } from '../../core/duration';
 import { resolveMode, type Mode } from './mode';
 import { checkRdsRestoreFlags, runRdsRestore, type RdsRestoreFlags } from './rds-restore';
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { formatValidationReport, validateBackup } from '../local/validate';
 import type { CliContext } from '../shared/context';
-import { ValidationError } from '../../lambda/shared/errors';
+import { ValidationError } from '../../core/errors';
 import { resolveMode, type Mode } from './mode';
 import { runRdsValidate } from './rds-validate';
 

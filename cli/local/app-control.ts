@@ -4,7 +4,7 @@
  * a process group of its own, and always waited for.
  */
 import { spawn } from 'node:child_process';
-import { KbDrError } from '../../lambda/shared/errors';
+import { KbDrError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
 
 export class AppCommandError extends KbDrError {

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { compactUtcTimestamp } from '../../lambda/shared/naming';
+import { compactUtcTimestamp } from '../../core/naming';
 import { HashingStream } from './dump-scanner';
 
 export const LOCAL_BACKUP_PREFIX = 'kb-backup-';

@@ -13,7 +13,7 @@ import { access, link, mkdir, open, rename, unlink, writeFile } from 'node:fs/pr
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { AlreadyExistsError, KbDrError } from '../../lambda/shared/errors';
+import { AlreadyExistsError, KbDrError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
 import { LOCAL_ENV, childEnv, conninfo, describeConnection, pgBinary, type PgConnection } from './connection';
 import { checksumLine, checksumPathFor, localBackupName } from './backup-files';

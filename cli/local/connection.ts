@@ -4,7 +4,7 @@
  * standard PG* variables. The password only ever travels to child processes through their
  * environment (PGPASSWORD) or the user's PGPASSFILE: never on a command line, never in a log.
  */
-import { ConfigurationError } from '../../lambda/shared/errors';
+import { ConfigurationError } from '../../core/errors';
 
 export const LOCAL_ENV = {
   host: 'KB_DB_HOST',

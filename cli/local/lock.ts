@@ -5,7 +5,7 @@
  * and the server releases the lock with the session: no stale lock file to clean up.
  */
 import { spawn } from 'node:child_process';
-import { GuardRailError } from '../../lambda/shared/errors';
+import { GuardRailError } from '../../core/errors';
 import { childEnv, conninfo, describeServer, pgBinary, quoteLiteral, type PgConnection } from './connection';
 import { translatePgFailure, translateSpawnError } from './pg-errors';
 

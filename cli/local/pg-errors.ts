@@ -2,7 +2,7 @@
  * Translate libpq / pg_dump / psql stderr into one kb-dr error with a next step. The one place
  * where a PostgreSQL client failure becomes what the operator reads.
  */
-import { KbDrError } from '../../lambda/shared/errors';
+import { KbDrError } from '../../core/errors';
 import { LOCAL_ENV, describeServer, type PgConnection } from './connection';
 
 /** The server could not be reached (down, wrong host/port, firewall). */

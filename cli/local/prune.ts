@@ -8,7 +8,7 @@
  */
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigurationError } from '../../lambda/shared/errors';
+import { ConfigurationError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
 import { checksumPathFor, listLocalBackups, readChecksumFile, type LocalBackupFile } from './backup-files';
 import { LOCAL_ENV, type EnvSource } from './connection';

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { childEnv, conninfo, pgBinary, type PgConnection } from './connection';
-import { KbDrError } from '../../lambda/shared/errors';
+import { KbDrError } from '../../core/errors';
 import { translatePgFailure, translateSpawnError } from './pg-errors';
 
 const FIELD_SEPARATOR = '\x1f';

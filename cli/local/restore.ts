@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { GuardRailError, KbDrError, NotFoundError, ValidationError } from '../../lambda/shared/errors';
+import { GuardRailError, KbDrError, NotFoundError, ValidationError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
 import { AppCommandError, runAppCommand } from './app-control';
 import { acquireRestoreLock } from './lock';

@@ -1,6 +1,6 @@
 /** Building the RDS operations' invoker and terminal IO from the CLI context. */
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { ValidationError } from '../../lambda/shared/errors';
+import { ValidationError } from '../../core/errors';
 import { confirmer, type CliContext } from '../shared/context';
 import { RemoteFailureError, functionNameFor, lambdaInvoker, type Invoker, type RdsFunction } from './invoke';
 import type { PollOptions, RdsIo } from './operations';

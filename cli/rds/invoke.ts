@@ -3,19 +3,14 @@
  * functions (never straight to RDS), so it is logged in CloudWatch under the function's role and
  * passes the same guard rails as a console invocation.
  */
+import { DEFAULT_FUNCTION_PREFIX, deployedFunctionName, type RestoreFunction } from '../../core/functions';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  AccessDeniedError,
-  awsErrorCode,
-  ConfigurationError,
-  KbDrError,
-  translateAwsError,
-} from '../../lambda/shared/errors';
+import { AccessDeniedError, awsErrorCode, ConfigurationError, KbDrError } from '../../core/errors';
+import { translateAwsError } from '../../lambda/shared/aws-errors';
 import { exitCodeFor, isFailure, type FailureResponse } from '../../lambda/shared/handler-response';
 
 /** The functions the CLI invokes: the backup function and the five restore functions. */
-export type RdsFunction =
-  'backup' | 'restore-snapshot' | 'restore-pitr' | 'restore-status' | 'validate-backup' | 'promote-restore';
+export type RdsFunction = 'backup' | RestoreFunction;
 
 /** Calls one function with one event and returns its decoded response. */
 export type Invoker = (fn: RdsFunction, event: Readonly<Record<string, unknown>>) => Promise<unknown>;
@@ -27,8 +22,6 @@ export const CLI_RDS_ENV = {
   /** The backup function's name (stack output `BackupFunctionName` of KbDrOperations). */
   backupFunctionName: 'KB_BACKUP_FUNCTION_NAME',
 } as const;
-
-export const DEFAULT_FUNCTION_PREFIX = 'kb-dr';
 
 /** The deployed name of `fn`. */
 export function functionNameFor(fn: RdsFunction, env: Readonly<Record<string, string | undefined>>): string {
@@ -42,7 +35,7 @@ export function functionNameFor(fn: RdsFunction, env: Readonly<Record<string, st
     return name;
   }
   const prefix = env[CLI_RDS_ENV.functionPrefix]?.trim() || DEFAULT_FUNCTION_PREFIX;
-  return `${prefix}-${fn}`;
+  return deployedFunctionName(prefix, fn);
 }
 
 /** A function answered `ok: false` (or failed outright); carries what it said and the exit code. */

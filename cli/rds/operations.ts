@@ -3,11 +3,12 @@
  * validation, promotion and an on-demand backup, all through the deployed functions. Each
  * mutating action is shown as a dry-run plan first and asks for confirmation unless `yes`.
  */
-import { GuardRailError } from '../../lambda/shared/errors';
+import { GuardRailError } from '../../core/errors';
 import type { PromoteRestoreResult } from '../../lambda/promote-restore/promote-restore';
 import type { RestorePitrResult } from '../../lambda/restore-pitr/restore-pitr';
 import type { RestoreSnapshotResult } from '../../lambda/restore-snapshot/restore-snapshot';
-import { formatDuration, type RestoreStatusResult } from '../../lambda/restore-status/restore-status';
+import { formatDuration } from '../../core/duration';
+import type { RestoreStatusResult } from '../../lambda/restore-status/restore-status';
 import type { ValidateBackupResult } from '../../lambda/validate-backup/validate-backup';
 import { RemoteFailureError, expectOk, type Invoker } from './invoke';
 
@@ -98,7 +99,7 @@ export async function followRestore(
     if (last.phase !== 'in-progress') return last;
     if (waited + interval > maxWait || io.signal?.aborted) {
       io.progress(
-        `stopped following after ${formatDuration(waited / 1000)}; the restore continues in AWS: check it with restore-status {"targetInstanceId": "${targetInstanceId}"}`,
+        `stopped following after ${formatDuration(waited)}; the restore continues in AWS: check it with restore-status {"targetInstanceId": "${targetInstanceId}"}`,
       );
       return last;
     }
@@ -295,7 +296,7 @@ export function formatRestoreSummary(s: RestoreSummary): string {
   return [
     `restore:   ${s.kind === 'snapshot' ? `snapshot ${s.source}` : `point in time ${s.source}`}`,
     `target:    ${s.targetInstanceId} (${s.state})`,
-    `duration:  ${s.durationSeconds !== undefined ? formatDuration(s.durationSeconds) : 'unknown'}`,
+    `duration:  ${s.durationSeconds !== undefined ? formatDuration(s.durationSeconds * 1000) : 'unknown'}`,
     ...(s.endpoint ? [`endpoint:  ${s.endpoint.address}:${s.endpoint.port}`] : []),
     ...s.todo.map((t, i) => `${i === 0 ? 'next:' : '     '}      ${t}`),
     '',

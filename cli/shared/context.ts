@@ -3,7 +3,7 @@
  * way to ask the operator. Commands never read process.* themselves, so tests can drive them.
  */
 import { createInterface } from 'node:readline/promises';
-import { GuardRailError } from '../../lambda/shared/errors';
+import { GuardRailError } from '../../core/errors';
 import type { CliLogger } from './logger';
 
 export interface CliContext {

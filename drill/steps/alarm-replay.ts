@@ -5,10 +5,10 @@
  * long export (TimeSinceLastBackup is measured from the recovery point, not the export).
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { ALARM_NAMES } from '../../lambda/shared/metrics-catalog';
-import { alarmsFromTemplate, simulate } from '../../test/support/alarm-evaluator';
-import { at, DAY, emitted, HOUR, START } from '../../test/support/alarm-scenarios';
-import { buildTestApp } from '../../test/support/app';
+import { ALARM_NAMES } from '../../core/metrics-catalog';
+import { alarmsFromTemplate, simulate } from '../../harness/alarm-evaluator';
+import { at, DAY, emitted, HOUR, START } from '../../harness/alarm-scenarios';
+import { buildTestApp } from '../../harness/app';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
 

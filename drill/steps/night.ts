@@ -4,12 +4,18 @@
  * and the periodic pass; shows the KB metrics the handlers emitted.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { exportObjectsPrefix, exportTaskIdFor, manifestKey, snapshotIdFor } from '../../lambda/shared/naming';
-import { exportTablesInfoKey } from '../../lambda/validate-backup/validate-backup';
-import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, metricLines, startAwsWorld } from '../aws-world';
+import {
+  exportObjectsPrefix,
+  exportTablesInfoKey,
+  exportTaskIdFor,
+  manifestKey,
+  snapshotIdFor,
+} from '../../core/naming';
+import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, startAwsWorld } from '../aws-world';
+import { metricLines } from '../../harness/emf';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
-import { rdsSnapshotEvent } from '../../test/support/rds-events';
+import { rdsSnapshotEvent } from '../../harness/rds-events';
 import { getManifest } from '../../lambda/shared/manifest-store';
 
 export const nightStep: DrillStep<DrillContext> = {

@@ -4,7 +4,8 @@
  * production target, changing nothing.
  */
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
-import { DRILL_PROD_ID, metricLines } from '../aws-world';
+import { DRILL_PROD_ID } from '../aws-world';
+import { metricLines } from '../../harness/emf';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
 

@@ -1,5 +1,5 @@
 /** Step 1: a Knowledge Base on a throwaway PostgreSQL, seeded with a known number of entries. */
-import { createKbDatabase, startPostgres } from '../../test/support/postgres';
+import { createKbDatabase, startPostgres } from '../../harness/postgres';
 import { KB_DATABASE, type DrillContext } from '../context';
 import type { DrillStep } from '../runner';
 

@@ -3,8 +3,9 @@
  * exported object and validate again (FAIL, with the failing check named).
  */
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { exportObjectsPrefix, exportTaskIdFor } from '../../lambda/shared/naming';
-import { DRILL_BUCKET, metricLines } from '../aws-world';
+import { exportObjectsPrefix, exportTaskIdFor } from '../../core/naming';
+import { DRILL_BUCKET } from '../aws-world';
+import { metricLines } from '../../harness/emf';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
 

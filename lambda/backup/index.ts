@@ -7,7 +7,7 @@
  */
 import { createRdsClient, createS3Client } from '../shared/clients';
 import { loadRuntimeConfig } from '../shared/env';
-import { KbDrError } from '../shared/errors';
+import { KbDrError } from '../../core/errors';
 import { createLogger, createMetrics } from '../shared/powertools';
 import { emitOutcome } from '../shared/backup-pipeline';
 import {

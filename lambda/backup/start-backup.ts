@@ -8,7 +8,6 @@
 import {
   CreateDBSnapshotCommand,
   DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand,
   type DBInstance,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
@@ -29,23 +28,26 @@ import {
   InvalidStateError,
   KbDrError,
   NotFoundError,
-  translateAwsError,
   ValidationError,
-} from '../shared/errors';
+  isNotFound,
+  isAlreadyExists,
+} from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import { isAmbiguousOutcome } from '../shared/fault-class';
 import { truncateForEcho } from '../shared/guards';
 import { closestField } from '../shared/handler-response';
 import { manifestExists, putManifestOnce } from '../shared/manifest-store';
-import { MANIFEST_VERSION } from '../shared/manifest';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { MANIFEST_VERSION } from '../../core/manifest';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
   REQUESTED_AT_TAG_KEY,
   snapshotIdFor,
   TRIGGER_TAG_KEY,
-} from '../shared/naming';
+} from '../../core/naming';
 import { addKbMetric } from '../shared/powertools';
+import { findSnapshot } from '../shared/rds-snapshots';
 import { calendarProblem, ISO_WITH_OFFSET } from '../shared/strict-time';
 
 /**
@@ -181,17 +183,6 @@ const TRANSIENT_STATES = new Set([
   'moving-to-vpc',
 ]);
 
-async function findSnapshot(deps: PipelineDeps, snapshotId: string): Promise<DBSnapshot | undefined> {
-  try {
-    const res = await deps.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
-    return res.DBSnapshots?.[0];
-  } catch (err) {
-    if (awsErrorCode(err) === 'DBSnapshotNotFoundFault' || awsErrorCode(err) === 'DBSnapshotNotFound')
-      return undefined;
-    throw err;
-  }
-}
-
 async function describeInstance(deps: PipelineDeps, config: PipelineConfig): Promise<DBInstance> {
   try {
     const res = await deps.rds.send(
@@ -202,7 +193,7 @@ async function describeInstance(deps: PipelineDeps, config: PipelineConfig): Pro
     return instance;
   } catch (err) {
     if (err instanceof KbDrError) throw err;
-    if (/NotFound/.test(awsErrorCode(err))) {
+    if (isNotFound(err)) {
       throw new NotFoundError(`RDS instance ${config.dbInstanceId} not found`, {
         cause: err,
         hint: `check KB_DB_INSTANCE_ID (context kb:dbInstanceId) names the protected instance and redeploy with \`cdk deploy --all\``,
@@ -267,7 +258,7 @@ export async function startBackup(
       deps.logger.info(`backup ${snapshotId} is already recorded; nothing to do`);
       return { status: 'already-recorded', snapshotId };
     }
-    const existing = await findSnapshot(deps, snapshotId);
+    const existing = await findSnapshot(deps.rds, snapshotId);
     if (existing) return adoptExisting(deps, config, existing, 'redelivered event');
     const instance = await describeInstance(deps, config);
     reportRetention(deps, instance, config);
@@ -287,14 +278,14 @@ export async function startBackup(
       );
     } catch (err) {
       // A concurrent delivery created it between our check and this call: same outcome.
-      if (awsErrorCode(err) === 'DBSnapshotAlreadyExistsFault') {
-        const snap = await findSnapshot(deps, snapshotId);
+      if (isAlreadyExists(err)) {
+        const snap = await findSnapshot(deps.rds, snapshotId);
         if (snap) return adoptExisting(deps, config, snap, 'concurrent delivery');
         return { status: 'already-exists', snapshotId };
       }
       // The answer was lost (timeout, 5xx, dropped connection): RDS may have created it.
       if (isAmbiguousOutcome(err)) {
-        const snap = await findSnapshot(deps, snapshotId).catch(() => undefined);
+        const snap = await findSnapshot(deps.rds, snapshotId).catch(() => undefined);
         if (snap) {
           deps.logger.warn(
             `CreateDBSnapshot's answer was lost (${awsErrorCode(err)}) but RDS has ${snapshotId}; continuing with it`,

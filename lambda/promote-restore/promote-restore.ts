@@ -23,26 +23,25 @@ import {
   KbDrError,
   NotFoundError,
   ValidationError,
-  translateAwsError,
-} from '../shared/errors';
+} from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_INSTANCE_TAG_KEY,
   isValidDbInstanceId,
-} from '../shared/naming';
+} from '../../core/naming';
 import {
   describeInstanceIfExists,
   hasRestorePrefix,
   isProductionInstanceId,
   productionIds,
-  isManagedByKbDr,
   promotableInto,
   requireConfirmation,
-  tagRecord,
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
+import { isManagedByKbDr, tagRecord } from '../shared/tags';
 import type { EventSpec } from '../shared/handler-response';
 
 export const PromoteRestoreEventSchema = z.strictObject({

@@ -11,22 +11,20 @@ import {
   type DBSnapshot,
   type ExportTask,
 } from '@aws-sdk/client-rds';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   DEFAULT_EXPORT_START_DEADLINE_HOURS,
   describeFailure,
-  tagTime,
-  tagValue,
   type BackupFailure,
   type BackupStage,
   type PipelineConfig,
   type PipelineDeps,
 } from '../shared/backup-pipeline';
-import { awsErrorCode } from '../shared/errors';
+import { tagTime, tagValue } from '../shared/tags';
+import { awsErrorCode, isAlreadyExists } from '../../core/errors';
 import { isAmbiguousOutcome } from '../shared/fault-class';
-import { MANIFEST_VERSION, type BackupManifest } from '../shared/manifest';
+import { MANIFEST_VERSION, type BackupManifest } from '../../core/manifest';
 import { manifestExists, putManifestOnce, type OnCorruptManifest } from '../shared/manifest-store';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   EXPORT_STARTED_AT_TAG_KEY,
   exportObjectsPrefix,
@@ -37,8 +35,10 @@ import {
   SNAPSHOT_AVAILABLE_AT_TAG_KEY,
   snapshotIdForExportTask,
   TRIGGER_TAG_KEY,
-} from '../shared/naming';
+} from '../../core/naming';
 import { addKbMetric } from '../shared/powertools';
+import { listExportTasksOf } from '../shared/rds-export-tasks';
+import { listObjects } from '../shared/s3-objects';
 
 export type AdvanceResult =
   /** A manifest exists already (recorded by an earlier invocation or a concurrent one). */
@@ -115,15 +115,7 @@ const RUNNING_EXPORT = new Set(['STARTING', 'IN_PROGRESS', 'CANCELING']);
 /** The snapshot's export tasks started by kb-dr, newest attempt last. */
 export async function findExportTasks(deps: PipelineDeps, snapshot: DBSnapshot): Promise<ExportTask[]> {
   const snapshotId = snapshot.DBSnapshotIdentifier ?? '';
-  const tasks: ExportTask[] = [];
-  let marker: string | undefined;
-  do {
-    const res = await deps.rds.send(
-      new DescribeExportTasksCommand({ SourceArn: snapshot.DBSnapshotArn, Marker: marker }),
-    );
-    tasks.push(...(res.ExportTasks ?? []));
-    marker = res.Marker;
-  } while (marker);
+  const tasks = await listExportTasksOf(deps.rds, snapshot.DBSnapshotArn);
   const attempt = (id: string): number => Number(/-r(\d+)$/.exec(id)?.[1] ?? 1);
   return tasks
     .filter((t) => snapshotIdForExportTask(t.ExportTaskIdentifier ?? '') === snapshotId)
@@ -157,15 +149,8 @@ async function exportedBytes(
 ): Promise<number | undefined> {
   const prefix = exportObjectsPrefix(task.ExportTaskIdentifier ?? '');
   let total = 0;
-  let token: string | undefined;
   try {
-    do {
-      const res = await deps.s3.send(
-        new ListObjectsV2Command({ Bucket: config.backupBucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const o of res.Contents ?? []) total += o.Size ?? 0;
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
+    for (const o of await listObjects(deps.s3, config.backupBucket, prefix)) total += o.Size ?? 0;
   } catch (err) {
     deps.logger.warn(`could not size export ${prefix}; using the task's own figure`, {
       awsError: awsErrorCode(err),
@@ -290,10 +275,7 @@ async function startExport(
       }),
     );
   } catch (err) {
-    if (
-      awsErrorCode(err) === 'ExportTaskAlreadyExistsFault' ||
-      awsErrorCode(err) === 'ExportTaskAlreadyExists'
-    ) {
+    if (isAlreadyExists(err)) {
       deps.logger.info(`export ${exportTaskId} was started by a concurrent invocation`);
       return { kind: 'waiting', snapshotId, reason: 'export-running' };
     }

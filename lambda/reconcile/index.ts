@@ -5,10 +5,10 @@
  */
 import { createRdsClient, createS3Client } from '../shared/clients';
 import { loadRuntimeConfig } from '../shared/env';
-import { KbDrError, ValidationError } from '../shared/errors';
+import { KbDrError, ValidationError } from '../../core/errors';
 import { createLogger, createMetrics } from '../shared/powertools';
 import { handleRdsEvent, reconcilePass, type ReconcileSummary } from './reconcile';
-import { isRdsEvent, RdsEventSchema } from './rds-event';
+import { isRdsEvent, RdsEventSchema } from '../../core/rds-event';
 
 const config = loadRuntimeConfig();
 const logger = createLogger('kb-reconcile');

@@ -6,18 +6,19 @@
  * - `handleRdsEvent`: advances the one snapshot an RDS event is about, at once.
  * Both go through `advanceSnapshot`, so the event path and the recovery path cannot drift apart.
  */
-import { AddTagsToResourceCommand, DescribeDBSnapshotsCommand, type DBSnapshot } from '@aws-sdk/client-rds';
+import { AddTagsToResourceCommand, type DBSnapshot } from '@aws-sdk/client-rds';
 import {
   corruptManifestReporter,
   emitOutcome,
   emitTimeSinceLastBackup,
   isBackupOfProtectedInstance,
   logFailure,
-  tagValue,
   type PipelineConfig,
   type PipelineDeps,
 } from '../shared/backup-pipeline';
-import { awsErrorCode, CorruptManifestError, translateAwsError } from '../shared/errors';
+import { tagValue } from '../shared/tags';
+import { awsErrorCode, CorruptManifestError } from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import {
   getManifest,
   latestSuccessfulManifest,
@@ -25,10 +26,11 @@ import {
   type ManifestLocation,
   type OnCorruptManifest,
 } from '../shared/manifest-store';
-import { isKbSnapshotId, PROTECTED_INSTANCE_TAG_KEY } from '../shared/naming';
+import { isKbSnapshotId, PROTECTED_INSTANCE_TAG_KEY } from '../../core/naming';
 import { advanceSnapshot, requestedAtOf, type AdvanceResult } from './advance';
-import { eventTime, snapshotIdOfEvent, type RdsEvent } from './rds-event';
+import { eventTime, snapshotIdOfEvent, type RdsEvent } from '../../core/rds-event';
 import { pruneSnapshots, type RetentionResult } from './retention';
+import { describeSnapshotIfExists, listManualSnapshots } from '../shared/rds-snapshots';
 
 /**
  * kb-dr's backups of the protected instance, found by tag rather than by DBInstanceIdentifier:
@@ -42,16 +44,9 @@ export async function listInstanceSnapshots(
   deps: PipelineDeps,
   config: PipelineConfig,
 ): Promise<DBSnapshot[]> {
-  const out: DBSnapshot[] = [];
-  let marker: string | undefined;
+  let out: DBSnapshot[];
   try {
-    do {
-      const res = await deps.rds.send(
-        new DescribeDBSnapshotsCommand({ SnapshotType: 'manual', Marker: marker }),
-      );
-      out.push(...(res.DBSnapshots ?? []));
-      marker = res.Marker;
-    } while (marker);
+    out = await listManualSnapshots(deps.rds);
   } catch (err) {
     throw translateAwsError(err, {
       operation: `list the manual snapshots of the account (backups of ${config.dbInstanceId})`,
@@ -264,14 +259,7 @@ export async function handleRdsEvent(
     deps.logger.info('RDS event is not about a kb-dr snapshot; ignored', { eventId: event.detail.EventID });
     return ignored;
   }
-  let snapshot: DBSnapshot | undefined;
-  try {
-    const res = await deps.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
-    snapshot = res.DBSnapshots?.[0];
-  } catch (err) {
-    if (awsErrorCode(err) !== 'DBSnapshotNotFoundFault')
-      throw translateAwsError(err, { operation: `describe snapshot ${snapshotId}` });
-  }
+  const snapshot = await describeSnapshotIfExists(deps.rds, snapshotId);
   if (!snapshot || !isPipelineSnapshot(snapshot, config)) {
     deps.logger.warn(
       `RDS event ${event.detail.EventID} names ${snapshotId}, which is not a kb-dr snapshot of ${config.dbInstanceId}; ignored`,

@@ -15,8 +15,9 @@ import {
   type PipelineConfig,
   type PipelineDeps,
 } from '../shared/backup-pipeline';
-import { awsErrorCode, translateAwsError } from '../shared/errors';
-import { isKbSnapshotId, parseSnapshotTime } from '../shared/naming';
+import { awsErrorCode, isNotFound } from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
+import { isKbSnapshotId, parseSnapshotTime } from '../../core/naming';
 import { findExportTasks, hasRunningExport } from './advance';
 
 export interface RetentionInput {
@@ -78,7 +79,7 @@ export async function pruneSnapshots(
           snapshotCreateTime: time.toISOString(),
         });
       } catch (err) {
-        if (awsErrorCode(err) === 'DBSnapshotNotFoundFault') continue; // deleted concurrently
+        if (isNotFound(err)) continue; // deleted concurrently
         const e = translateAwsError(err, { operation: `delete expired snapshot ${id}` });
         result.errors.push({ snapshotId: id, message: e.userMessage });
         deps.logger.error(`retention could not delete ${id}: ${awsErrorCode(err)}`, {

@@ -11,13 +11,8 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { z } from 'zod';
-import {
-  GuardRailError,
-  InvalidStateError,
-  ValidationError,
-  awsErrorCode,
-  translateAwsError,
-} from '../shared/errors';
+import { GuardRailError, InvalidStateError, ValidationError, awsErrorCode } from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import { classifyFault } from '../shared/fault-class';
 import { calendarProblem, ISO_WITH_OFFSET, ISO_WITHOUT_OFFSET } from '../shared/strict-time';
 import {
@@ -31,7 +26,7 @@ import {
   type RestoreGuardConfig,
 } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   LATEST,
   MAX_RDS_TAGS,

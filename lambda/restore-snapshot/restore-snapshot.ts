@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { RestoreDBInstanceFromDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { GuardRailError } from '../shared/errors';
+import { GuardRailError } from '../../core/errors';
 import {
   checkRestoreTarget,
   checkRestoreTargetName,
@@ -18,7 +18,7 @@ import {
   type RestoreGuardConfig,
 } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MAX_RDS_TAGS,
   mergeRestoreTags,

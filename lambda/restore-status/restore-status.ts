@@ -7,7 +7,9 @@
  */
 import { AddTagsToResourceCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import { z } from 'zod';
-import { NotFoundError, ValidationError, translateAwsError } from '../shared/errors';
+import { formatDuration } from '../../core/duration';
+import { NotFoundError, ValidationError } from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import {
   describeInstanceIfExists,
   hasRestorePrefix,
@@ -15,7 +17,7 @@ import {
   type RestoreGuardConfig,
 } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
@@ -25,8 +27,9 @@ import {
   RESTORE_AVAILABLE_AT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
   isValidDbInstanceId,
-} from '../shared/naming';
-import { RTO_TARGET_SECONDS, promotableInto, tagRecord, type MetricSink } from '../shared/restore-common';
+} from '../../core/naming';
+import { RTO_TARGET_SECONDS, promotableInto, type MetricSink } from '../shared/restore-common';
+import { tagRecord } from '../shared/tags';
 
 export const RestoreStatusEventSchema = z.strictObject({ targetInstanceId: z.string().min(1) });
 export type RestoreStatusEvent = z.infer<typeof RestoreStatusEventSchema>;
@@ -57,14 +60,6 @@ export function phaseOf(status: string | undefined): RestorePhase {
   if (status === 'available') return 'available';
   if (status && FAILED_STATES.has(status)) return 'failed';
   return 'in-progress';
-}
-
-/** `3725` → `1h 2m 5s`. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h ${m}m ${s % 60}s` : m > 0 ? `${m}m ${s % 60}s` : `${s}s`;
 }
 
 export interface RestoreStatusDeps {
@@ -243,7 +238,9 @@ export async function restoreStatus(
     restoredFrom,
     ...(startedAt ? { restoreStartedAt: startedAt.toISOString() } : {}),
     ...(availableAt ? { availableAt: availableAt.toISOString() } : {}),
-    ...(elapsedSeconds !== undefined ? { elapsedSeconds, elapsed: formatDuration(elapsedSeconds) } : {}),
+    ...(elapsedSeconds !== undefined
+      ? { elapsedSeconds, elapsed: formatDuration(elapsedSeconds * 1000) }
+      : {}),
     rto,
     ...(endpoint ? { endpoint } : {}),
     todo,

@@ -6,13 +6,15 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { DBSnapshot, RDSClient, Tag } from '@aws-sdk/client-rds';
+import type { DBSnapshot, RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RuntimeConfig } from './env';
-import { KbDrError, awsErrorCode, translateAwsError, type CorruptManifestError } from './errors';
+import { KbDrError, awsErrorCode, type CorruptManifestError } from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 import type { OnCorruptManifest } from './manifest-store';
-import { KbMetrics } from './metrics-catalog';
-import { MANAGED_BY_TAG, PROTECTED_INSTANCE_TAG_KEY, sameInstanceId } from './naming';
+import { KbMetrics } from '../../core/metrics-catalog';
+import { PROTECTED_INSTANCE_TAG_KEY, sameInstanceId } from '../../core/naming';
+import { isManagedByKbDr, tagValue } from './tags';
 import { addKbMetric } from './powertools';
 
 /** Settings the pipeline reads; a subset of the Lambda runtime configuration. */
@@ -126,16 +128,6 @@ export function emitTimeSinceLastBackup(
 /** PITR below this many days of automated backups cannot cover the 24 h RPO over a long weekend. */
 export const MIN_AUTOMATED_BACKUP_RETENTION_DAYS = 7;
 
-/** The value of tag `key`, if present. */
-export function tagValue(tags: readonly Tag[] | undefined, key: string): string | undefined {
-  return tags?.find((t) => t.Key === key)?.Value;
-}
-
-/** True when the tags say kb-dr made the resource. */
-export function isManagedByKbDr(tags: readonly Tag[] | undefined): boolean {
-  return tagValue(tags, MANAGED_BY_TAG.key) === MANAGED_BY_TAG.value;
-}
-
 /**
  * True when `snapshot` is a kb-dr backup of the protected instance `dbInstanceId`: kb-dr's tag,
  * and the protected-instance tag naming it (or, for snapshots taken before that tag existed, the
@@ -175,12 +167,4 @@ export function corruptManifestReporter(deps: Pick<PipelineDeps, 'logger' | 'met
       if (seen.size > 0) addKbMetric(deps.metrics, KbMetrics.CorruptManifests, seen.size);
     },
   };
-}
-
-/** A time parsed from an ISO tag value, or undefined when absent or malformed. */
-export function tagTime(tags: readonly Tag[] | undefined, key: string): Date | undefined {
-  const raw = tagValue(tags, key);
-  if (!raw) return undefined;
-  const d = new Date(raw);
-  return Number.isNaN(d.getTime()) ? undefined : d;
 }

@@ -4,8 +4,14 @@
  * same constants. A missing or invalid value fails the cold start with the variable's name and
  * an example of a valid value.
  */
-import { ConfigurationError } from './errors';
-import { isValidDbInstanceId, normaliseInstanceId } from './naming';
+import { ConfigurationError } from '../../core/errors';
+import {
+  DEFAULT_RESTORE_PREFIX,
+  isValidRetentionDays,
+  RETENTION_DAYS,
+  RETENTION_DAYS_RULE,
+} from '../../core/limits';
+import { isValidDbInstanceId, normaliseInstanceId } from '../../core/naming';
 
 export const ENV = {
   dbInstanceId: 'KB_DB_INSTANCE_ID',
@@ -53,17 +59,14 @@ export function loadRuntimeConfig(env: EnvSource = process.env): RuntimeConfig {
       },
     );
   }
-  const retentionRaw = env[ENV.retentionDays]?.trim() || '30';
+  const retentionRaw = env[ENV.retentionDays]?.trim() || String(RETENTION_DAYS.default);
   const retentionDays = Number(retentionRaw);
-  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
-    throw new ConfigurationError(
-      `${ENV.retentionDays}=${retentionRaw} is not a whole number of days from 1 to 3650`,
-      {
-        hint: `e.g. ${ENV.retentionDays}=30`,
-      },
-    );
+  if (!isValidRetentionDays(retentionDays)) {
+    throw new ConfigurationError(`${ENV.retentionDays}=${retentionRaw} is not ${RETENTION_DAYS_RULE}`, {
+      hint: `e.g. ${ENV.retentionDays}=${RETENTION_DAYS.default}`,
+    });
   }
-  const restorePrefix = env[ENV.restorePrefix]?.trim() || 'kb-restore-';
+  const restorePrefix = env[ENV.restorePrefix]?.trim() || DEFAULT_RESTORE_PREFIX;
   const productionInstanceIds = (env[ENV.productionInstanceIds] ?? '')
     .split(',')
     .map((s) => normaliseInstanceId(s))

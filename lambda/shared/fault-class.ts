@@ -10,6 +10,7 @@
  *   gives the same answer.
  * - `permanent`: any other definitive refusal (a 4xx the service explains).
  */
+import { isAlreadyExists, isNotFound } from '../../core/errors';
 import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 export type FaultClass =
@@ -53,9 +54,8 @@ export function classifyFault(err: unknown): FaultClass {
   // The predicates expect an SdkError shape; they read only name, code, $metadata and $retryable.
   const sdkErr = err as Parameters<typeof isTransientError>[0];
 
-  if (/NotFound|NoSuchKey|NoSuchBucket/.test(code) || (status === 404 && !/AccessDenied/.test(code)))
-    return 'notFound';
-  if (/AlreadyExists/.test(code)) return 'alreadyExists';
+  if (isNotFound(err)) return 'notFound';
+  if (isAlreadyExists(err)) return 'alreadyExists';
   if (/^Invalid.*State/.test(code)) return 'state';
   if (e.$retryable !== undefined) return 'transient';
   if (

@@ -2,20 +2,15 @@
  * Guard rails shared by the restore functions. Every check here runs before any mutating AWS
  * call, so a refused request changes nothing.
  */
-import { DescribeDBInstancesCommand, type DBInstance, type RDSClient, type Tag } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
+import { isManagedByKbDr } from './tags';
+import { AlreadyExistsError, GuardRailError, ValidationError, isNotFound } from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 import {
-  AlreadyExistsError,
-  GuardRailError,
-  ValidationError,
-  awsErrorCode,
-  translateAwsError,
-} from './errors';
-import {
-  MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_INSTANCE_TAG_KEY,
   isValidDbInstanceId,
-} from './naming';
+} from '../../core/naming';
 
 /** The settings the restore guards need. */
 export interface RestoreGuardConfig {
@@ -82,8 +77,7 @@ export async function describeInstanceIfExists(rds: RDSClient, id: string): Prom
     const res = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
     return res.DBInstances?.[0];
   } catch (err) {
-    if (awsErrorCode(err) === 'DBInstanceNotFoundFault' || awsErrorCode(err) === 'DBInstanceNotFound')
-      return undefined;
+    if (isNotFound(err)) return undefined;
     throw translateAwsError(err, { operation: `describe DB instance ${id}` });
   }
 }
@@ -151,18 +145,6 @@ export async function checkRestoreTarget(
     );
   }
   return targetInstanceId.toLowerCase();
-}
-
-/** Tags as a plain record. */
-export function tagRecord(tags: readonly Tag[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? '';
-  return out;
-}
-
-/** True when the tags mark a kb-dr backup. */
-export function isManagedByKbDr(tags: Record<string, string>): boolean {
-  return tags[MANAGED_BY_TAG.key] === MANAGED_BY_TAG.value;
 }
 
 /**

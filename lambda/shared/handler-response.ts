@@ -9,7 +9,8 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
-import { KbDrError, ValidationError, translateAwsError } from './errors';
+import { KbDrError, ValidationError } from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 
 /** What every failed invocation returns. */
 export interface FailureResponse {

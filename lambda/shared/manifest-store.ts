@@ -8,11 +8,13 @@
  * (a CorruptManifestError: reported and skipped by the list readers, never fatal to them).
  */
 import { isDeepStrictEqual } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AccessDeniedError, awsErrorCode, CorruptManifestError, translateAwsError } from './errors';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AccessDeniedError, awsErrorCode, CorruptManifestError, isNotFound } from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 import { classifyFault } from './fault-class';
-import { BackupManifestSchema, parseManifest, type BackupManifest } from './manifest';
-import { MANIFESTS_S3_PREFIX, manifestKey, sameInstanceId } from './naming';
+import { BackupManifestSchema, parseManifest, type BackupManifest } from '../../core/manifest';
+import { MANIFESTS_S3_PREFIX, manifestKey, sameInstanceId } from '../../core/naming';
+import { listObjects } from './s3-objects';
 
 export interface ManifestLocation {
   readonly s3: S3Client;
@@ -21,11 +23,6 @@ export interface ManifestLocation {
 
 /** Called for each corrupt manifest a list reader skips (log it, count it). */
 export type OnCorruptManifest = (err: CorruptManifestError) => void;
-
-function isAbsent(err: unknown): boolean {
-  const code = awsErrorCode(err);
-  return code === 'NoSuchKey' || code === 'NotFound' || classifyFault(err) === 'notFound';
-}
 
 function deniedRead(loc: ManifestLocation, key: string, err: unknown): AccessDeniedError {
   return new AccessDeniedError(
@@ -52,7 +49,7 @@ export async function getManifest(
     const res = await loc.s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: key }));
     text = (await res.Body?.transformToString()) ?? '';
   } catch (err) {
-    if (isAbsent(err)) return undefined;
+    if (isNotFound(err)) return undefined;
     if (classifyFault(err) === 'denied' && !/KMS/.test(awsErrorCode(err))) throw deniedRead(loc, key, err);
     throw translateAwsError(err, { operation: `read manifest s3://${loc.bucket}/${key}` });
   }
@@ -154,22 +151,11 @@ async function storedIs(loc: ManifestLocation, manifest: BackupManifest): Promis
 /** The snapshot ids that have a manifest, oldest first (ids sort by time). */
 export async function listManifestSnapshotIds(loc: ManifestLocation): Promise<string[]> {
   const ids: string[] = [];
-  let token: string | undefined;
   try {
-    do {
-      const res = await loc.s3.send(
-        new ListObjectsV2Command({
-          Bucket: loc.bucket,
-          Prefix: `${MANIFESTS_S3_PREFIX}/`,
-          ContinuationToken: token,
-        }),
-      );
-      for (const obj of res.Contents ?? []) {
-        const m = /^manifests\/(.+)\.json$/.exec(obj.Key ?? '');
-        if (m?.[1]) ids.push(m[1]);
-      }
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
+    for (const obj of await listObjects(loc.s3, loc.bucket, `${MANIFESTS_S3_PREFIX}/`)) {
+      const m = /^manifests\/(.+)\.json$/.exec(obj.Key ?? '');
+      if (m?.[1]) ids.push(m[1]);
+    }
   } catch (err) {
     throw translateAwsError(err, { operation: `list manifests in s3://${loc.bucket}` });
   }

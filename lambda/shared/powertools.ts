@@ -7,7 +7,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { INSTANCE_DIMENSION, METRIC_NAMESPACE, type KbMetricDefinition } from './metrics-catalog';
+import { INSTANCE_DIMENSION, METRIC_NAMESPACE, type KbMetricDefinition } from '../../core/metrics-catalog';
 
 export function createLogger(serviceName: string): Logger {
   return new Logger({ serviceName });

@@ -3,7 +3,6 @@
  * source instance's settings onto the new instance, and the tags saying where it came from.
  */
 import {
-  DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
   type DBInstance,
   type DBSnapshot,
@@ -20,17 +19,18 @@ import {
   NotFoundError,
   ValidationError,
   awsErrorCode,
-  translateAwsError,
-} from './errors';
+} from '../../core/errors';
+import { translateAwsError } from './aws-errors';
 import { classifyFault, isAmbiguousOutcome } from './fault-class';
-import { describeInstanceIfExists, isAsideOf, isManagedByKbDr, tagRecord, truncateForEcho } from './guards';
+import { describeInstanceIfExists, isAsideOf, truncateForEcho } from './guards';
+import { isManagedByKbDr, tagRecord } from './tags';
 
 // Tag helpers live with the guards (no SDK commands there, so promote-restore can use them without
 // appearing to send restore-common's); re-exported for the existing importers.
-export { isManagedByKbDr, promotableInto, tagRecord } from './guards';
-import type { BackupManifest } from './manifest';
+export { promotableInto } from './guards';
+import type { BackupManifest } from '../../core/manifest';
 import { latestSuccessfulManifest } from './manifest-store';
-import type { KbMetricDefinition } from './metrics-catalog';
+import type { KbMetricDefinition } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
@@ -40,7 +40,8 @@ import {
   RESTORED_TO_TIME_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
   isKbSnapshotId,
-} from './naming';
+} from '../../core/naming';
+import { describeSnapshotIfExists } from './rds-snapshots';
 
 /** Where logic functions put catalogued metrics (the handler backs it with Powertools Metrics). */
 export interface MetricSink {
@@ -270,21 +271,6 @@ export async function snapshotTags(rds: RDSClient, snapshot: DBSnapshot): Promis
     return tagRecord(res.TagList);
   } catch (err) {
     throw translateAwsError(err, { operation: `list tags of snapshot ${snapshot.DBSnapshotIdentifier}` });
-  }
-}
-
-/** The snapshot, or undefined when RDS says it does not exist. */
-export async function describeSnapshotIfExists(
-  rds: RDSClient,
-  snapshotId: string,
-): Promise<DBSnapshot | undefined> {
-  try {
-    const res = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
-    return res.DBSnapshots?.[0];
-  } catch (err) {
-    if (awsErrorCode(err) === 'DBSnapshotNotFoundFault' || awsErrorCode(err) === 'DBSnapshotNotFound')
-      return undefined;
-    throw translateAwsError(err, { operation: `describe snapshot ${snapshotId}` });
   }
 }
 

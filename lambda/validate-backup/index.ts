@@ -2,7 +2,7 @@
 import { createRdsClient, createS3Client } from '../shared/clients';
 import { loadRuntimeConfig } from '../shared/env';
 import { parseEvent, respond } from '../shared/handler-response';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { KbMetrics } from '../../core/metrics-catalog';
 import { addKbMetric, createLogger, createMetrics } from '../shared/powertools';
 import { VALIDATE_BACKUP_EVENT, validateBackup } from './validate-backup';
 

@@ -5,38 +5,34 @@
  * backup on its own (the earlier FAIL already fails it).
  */
 import { DescribeExportTasksCommand, type DBSnapshot, type RDSClient } from '@aws-sdk/client-rds';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-  type _Object,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { ValidationError, awsErrorCode, translateAwsError } from '../shared/errors';
+import { ValidationError, awsErrorCode, isNotFound } from '../../core/errors';
+import { translateAwsError } from '../shared/aws-errors';
 import { classifyFault } from '../shared/fault-class';
 import { isAsideOf, sameInstanceId, truncateForEcho } from '../shared/guards';
 import type { EventSpec } from '../shared/handler-response';
-import type { BackupManifest } from '../shared/manifest';
+import type { BackupManifest } from '../../core/manifest';
 import { getManifest, latestSuccessfulManifest, listManifests } from '../shared/manifest-store';
-import { KbMetrics } from '../shared/metrics-catalog';
+import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
   exportObjectsPrefix,
   exportTaskIdFor,
   isKbSnapshotId,
   manifestKey,
-} from '../shared/naming';
+} from '../../core/naming';
 import {
   LATEST,
   LIST_SNAPSHOTS_HINT,
-  describeSnapshotIfExists,
-  isManagedByKbDr,
   manifestReadError,
   snapshotProvenance,
   snapshotTags,
   type MetricSink,
 } from '../shared/restore-common';
+import { isManagedByKbDr } from '../shared/tags';
+import { describeSnapshotIfExists } from '../shared/rds-snapshots';
+import { listObjects } from '../shared/s3-objects';
 
 export const ValidateBackupEventSchema = z.strictObject({ snapshotId: z.string().min(1) });
 export type ValidateBackupEvent = z.infer<typeof ValidateBackupEventSchema>;
@@ -83,11 +79,6 @@ export interface ExportTablesInfo {
     readonly status?: string;
     readonly warningMessage?: string;
   }[];
-}
-
-/** The key of an export_tables_info file for `exportTaskId` (batch n..m), as RDS names it. */
-export function exportTablesInfoKey(exportTaskId: string, from = 1, to = 1): string {
-  return `${exportObjectsPrefix(exportTaskId)}export_tables_info_${exportTaskId}_from_${from}_to_${to}.json`;
 }
 
 const TABLES_INFO_RE = /\/export_tables_info_[^/]*\.json$/;
@@ -198,27 +189,17 @@ async function checkExportTask(rds: RDSClient, taskId: string): Promise<CheckRes
           `export task ${taskId} is ${status}${task.FailureCause ? `: ${task.FailureCause}` : ''}`,
         );
   } catch (err) {
-    if (/NotFound/.test((err as Error).name ?? ''))
-      return fail(CHECKS.exportCompleted, `export task ${taskId} not found`);
+    if (isNotFound(err)) return fail(CHECKS.exportCompleted, `export task ${taskId} not found`);
     throw translateAwsError(err, { operation: `describe export task ${taskId}` });
   }
 }
 
 async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<_Object[]> {
-  const out: _Object[] = [];
-  let token: string | undefined;
   try {
-    do {
-      const res = await s3.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      out.push(...(res.Contents ?? []));
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
+    return await listObjects(s3, bucket, prefix);
   } catch (err) {
     throw translateAwsError(err, { operation: `list s3://${bucket}/${prefix}` });
   }
-  return out;
 }
 
 async function checkObjects(

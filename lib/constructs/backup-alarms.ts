@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ALARM_NAMES, ALARM_THRESHOLDS, KbMetrics } from '../../lambda/shared/metrics-catalog';
+import { ALARM_NAMES, ALARM_THRESHOLDS, KbMetrics } from '../../core/metrics-catalog';
 import { kbMetric } from './kb-metric';
 
 export interface BackupAlarmsProps {

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { ALARM_THRESHOLDS, KbMetrics } from '../../lambda/shared/metrics-catalog';
+import { ALARM_THRESHOLDS, KbMetrics } from '../../core/metrics-catalog';
 import type { BackupAlarms } from './backup-alarms';
 import { kbMetric } from './kb-metric';
 

@@ -5,14 +5,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { PIPELINE_EVENT_IDS } from '../../lambda/reconcile/rds-event';
+import { PIPELINE_EVENT_IDS } from '../../core/rds-event';
 import {
   asideInstancePrefix,
   EXPORT_TASK_PREFIX,
   MANAGED_BY_TAG,
   MANIFESTS_S3_PREFIX,
   SNAPSHOT_PREFIX,
-} from '../../lambda/shared/naming';
+} from '../../core/naming';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
 import { KbFunction } from './kb-function';

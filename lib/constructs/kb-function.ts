@@ -6,7 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcard, nagArnPrefix } from '../nag';
-import { METRIC_NAMESPACE } from '../../lambda/shared/metrics-catalog';
+import { METRIC_NAMESPACE } from '../../core/metrics-catalog';
 
 /** Repository root: lambda entries and the lock file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');

@@ -1,10 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import {
-  INSTANCE_DIMENSION,
-  METRIC_NAMESPACE,
-  type KbMetricDefinition,
-} from '../../lambda/shared/metrics-catalog';
+import { INSTANCE_DIMENSION, METRIC_NAMESPACE, type KbMetricDefinition } from '../../core/metrics-catalog';
 
 export interface KbMetricOptions {
   /** @default 'Sum' */

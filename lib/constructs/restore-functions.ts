@@ -16,21 +16,17 @@ import {
   MANIFESTS_S3_PREFIX,
   PROTECTED_INSTANCE_TAG_KEY,
   SNAPSHOT_PREFIX,
-} from '../../lambda/shared/naming';
+} from '../../core/naming';
+import { deployedFunctionName, RESTORE_FUNCTIONS, type RestoreFunction } from '../../core/functions';
+import { DEFAULT_RESTORE_PREFIX, isValidRestorePrefix, RESTORE_PREFIX_RULE } from '../../core/limits';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
 import { KbFunction, PROJECT_ROOT } from './kb-function';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
 
-/** The restore functions, by their folder under `lambda/`. */
-export const RESTORE_FUNCTION_DIRS = [
-  'restore-snapshot',
-  'restore-pitr',
-  'restore-status',
-  'validate-backup',
-  'promote-restore',
-] as const;
-export type RestoreFunctionDir = (typeof RESTORE_FUNCTION_DIRS)[number];
+/** The restore functions, by their folder under `lambda/` (the function catalog). */
+export const RESTORE_FUNCTION_DIRS = RESTORE_FUNCTIONS;
+export type RestoreFunctionDir = RestoreFunction;
 
 /** The EventBridge Schemas registry where the Lambda console keeps shareable test events. */
 export const TEST_EVENT_REGISTRY = 'lambda-testevent-schemas';
@@ -91,9 +87,9 @@ export class RestoreFunctions extends Construct {
     const stack = Stack.of(this);
     const prefix = config.functionNamePrefix;
     const restorePrefix = config.restoreInstancePrefix.toLowerCase();
-    if (!/^[a-z][a-z0-9-]*$/.test(restorePrefix)) {
+    if (!isValidRestorePrefix(restorePrefix)) {
       throw new Error(
-        `restoreInstancePrefix "${config.restoreInstancePrefix}" must be a valid RDS id prefix, e.g. "kb-restore-"`,
+        `restoreInstancePrefix "${config.restoreInstancePrefix}" must be ${RESTORE_PREFIX_RULE}, e.g. "${DEFAULT_RESTORE_PREFIX}"`,
       );
     }
     const productionIds = [
@@ -112,7 +108,7 @@ export class RestoreFunctions extends Construct {
         timeout: spec.timeout,
       });
       // A stable, readable name: the console search box and the CLI both use it.
-      (fn.function.node.defaultChild as lambda.CfnFunction).functionName = `${prefix}-${dir}`;
+      (fn.function.node.defaultChild as lambda.CfnFunction).functionName = deployedFunctionName(prefix, dir);
       fns[dir] = fn;
       new CfnOutput(this, `${pascal(dir)}FunctionName`, {
         value: fn.function.functionName,

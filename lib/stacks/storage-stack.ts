@@ -4,7 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { EXPORTS_S3_PREFIX } from '../../lambda/shared/naming';
+import { isValidRetentionDays, RETENTION_DAYS_RULE } from '../../core/limits';
+import { EXPORTS_S3_PREFIX } from '../../core/naming';
 
 export interface StorageStackProps extends StackProps {
   /** Days current backup objects (exports, manifests) are kept before they expire. */
@@ -43,10 +44,8 @@ export class StorageStack extends Stack {
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, { terminationProtection: true, ...props });
     const { retentionDays } = props;
-    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
-      throw new Error(
-        `StorageStack: retentionDays must be a whole number from 1 to 3650, got ${retentionDays}`,
-      );
+    if (!isValidRetentionDays(retentionDays)) {
+      throw new Error(`StorageStack: retentionDays must be ${RETENTION_DAYS_RULE}, got ${retentionDays}`);
     }
     const noncurrentDays = props.noncurrentVersionRetentionDays ?? 7;
     const accessLogDays = props.accessLogRetentionDays ?? 90;

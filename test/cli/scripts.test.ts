@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { corruptMiddleByte, tempDir } from '../support/cli-fixtures';
-import { freePort } from '../support/moto';
+import { freePort } from '../../harness/moto';
 import {
   createKbDatabase,
   entryCount,
@@ -15,7 +15,7 @@ import {
   seedSql,
   startPostgres,
   type TestPostgres,
-} from '../support/postgres';
+} from '../../harness/postgres';
 
 const ROOT = resolve(__dirname, '../..');
 const script = (name: string) => join(ROOT, 'scripts', name);

@@ -12,7 +12,7 @@ import {
   seedSql,
   startPostgres,
   type TestPostgres,
-} from '../support/postgres';
+} from '../../harness/postgres';
 
 const ROOT = resolve(__dirname, '../..');
 

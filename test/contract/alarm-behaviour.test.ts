@@ -1,16 +1,21 @@
 /**
  * What the synthesized backup alarms do over weeks of scenario data, using CloudWatch's
- * documented evaluation rules (test/support/alarm-evaluator.ts). The datapoints follow the
- * pipeline's emission rules (test/support/alarm-scenarios.ts): a recorded outcome emits
+ * documented evaluation rules (harness/alarm-evaluator.ts). The datapoints follow the
+ * pipeline's emission rules (harness/alarm-scenarios.ts): a recorded outcome emits
  * BackupSuccess and BackupFailure as 1/0 (a transient fault emits nothing), the snapshot's
  * availability emits BackupDuration, and the reconcile pass emits TimeSinceLastBackup every 15
  * minutes from the newest recovery point (the sentinel while there is none).
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { ALARM_NAMES } from '../../lambda/shared/metrics-catalog';
-import { alarmsFromTemplate, simulate, type AlarmState, type Simulation } from '../support/alarm-evaluator';
-import { at, DAY, emitted, HOUR, START, type Scenario } from '../support/alarm-scenarios';
-import { buildTestApp } from '../support/app';
+import { ALARM_NAMES } from '../../core/metrics-catalog';
+import {
+  alarmsFromTemplate,
+  simulate,
+  type AlarmState,
+  type Simulation,
+} from '../../harness/alarm-evaluator';
+import { at, DAY, emitted, HOUR, START, type Scenario } from '../../harness/alarm-scenarios';
+import { buildTestApp } from '../../harness/app';
 
 // No asset bundling: only the alarm definitions are read.
 const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});

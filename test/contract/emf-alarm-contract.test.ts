@@ -13,14 +13,15 @@ import {
   KbMetrics,
   METRIC_NAMESPACE,
   type KbMetricName,
-} from '../../lambda/shared/metrics-catalog';
-import { exportObjectsPrefix, exportTaskIdFor, snapshotIdFor } from '../../lambda/shared/naming';
-import { alarmsFromTemplate, type MetricAlarmDefinition } from '../support/alarm-evaluator';
-import { buildTestApp } from '../support/app';
-import { captureEmf, enableEmf, type EmfDocument } from '../support/emf';
-import { startMoto, type MotoServer } from '../support/moto';
-import { createProtectedInstance, loadPipelineHandlers, pipelineEnv } from '../support/pipeline-world';
-import { rdsSnapshotEvent } from '../support/rds-events';
+} from '../../core/metrics-catalog';
+import { exportObjectsPrefix, exportTaskIdFor, snapshotIdFor } from '../../core/naming';
+import { alarmsFromTemplate, type MetricAlarmDefinition } from '../../harness/alarm-evaluator';
+import { buildTestApp } from '../../harness/app';
+import { captureEmf, enableEmf, type EmfDocument } from '../../harness/emf';
+import { startMoto, type MotoServer } from '../../harness/moto';
+import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
+import { loadPipelineHandlers } from '../support/pipeline-handlers';
+import { rdsSnapshotEvent } from '../../harness/rds-events';
 
 /** One metric as printed: namespace, name, unit, dimension sets and dimension values. */
 interface EmittedMetric {

@@ -17,10 +17,10 @@ import { checkRestoreFlags, type RestoreFlags } from '../../cli/commands/restore
 import { checkValidateFlags, type ValidateFlags } from '../../cli/commands/validate';
 import type { CliContext } from '../../cli/shared/context';
 import { silentLogger } from '../../cli/shared/logger';
-import { KbDrError } from '../../lambda/shared/errors';
+import { KbDrError } from '../../core/errors';
 import { parseEvent, type EventSpec } from '../../lambda/shared/handler-response';
 import { LATEST } from '../../lambda/shared/restore-common';
-import { isKbSnapshotId, isValidDbInstanceId } from '../../lambda/shared/naming';
+import { isKbSnapshotId, isValidDbInstanceId } from '../../core/naming';
 import { PROMOTE_RESTORE_EVENT } from '../../lambda/promote-restore/promote-restore';
 import { RESTORE_PITR_EVENT, parseTargetTime } from '../../lambda/restore-pitr/restore-pitr';
 import { RESTORE_SNAPSHOT_EVENT } from '../../lambda/restore-snapshot/restore-snapshot';

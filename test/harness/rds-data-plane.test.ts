@@ -16,7 +16,7 @@ import {
 } from '../../lambda/shared/parquet-counts';
 import { alive, withClient } from '../../harness/pg-cluster';
 import { startRdsDataPlane, type EmulatedInstance, type RdsDataPlane } from '../../harness/rds-data-plane';
-import { KB_SCHEMA_SQL, seedSql } from '../support/postgres';
+import { KB_SCHEMA_SQL, seedSql } from '../../harness/postgres';
 
 const SEEDED = 2000;
 const lines: string[] = [];

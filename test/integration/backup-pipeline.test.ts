@@ -25,7 +25,7 @@ import type { PipelineConfig, PipelineDeps } from '../../lambda/shared/backup-pi
 import type { handler as BackupHandler } from '../../lambda/backup/index';
 import type { handler as ReconcileHandler } from '../../lambda/reconcile/index';
 import { ENV } from '../../lambda/shared/env';
-import type { BackupManifest } from '../../lambda/shared/manifest';
+import type { BackupManifest } from '../../core/manifest';
 import { putManifestOnce } from '../../lambda/shared/manifest-store';
 import {
   exportObjectsPrefix,
@@ -34,20 +34,20 @@ import {
   manifestKey,
   PROTECTED_INSTANCE_TAG_KEY,
   snapshotIdFor,
-} from '../../lambda/shared/naming';
+} from '../../core/naming';
 import { createLogger, createMetrics } from '../../lambda/shared/powertools';
 import { failedManifest } from '../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../support/emf';
-import { action, s3Request, startFaultProxy, type FaultProxy } from '../support/fault-proxy';
-import { startMoto, type MotoServer } from '../support/moto';
+import { captureEmf, enableEmf, type EmfCapture } from '../../harness/emf';
+import { action, s3Request, startFaultProxy, type FaultProxy } from '../../harness/fault-proxy';
+import { startMoto, type MotoServer } from '../../harness/moto';
 import {
   createProtectedInstance,
-  loadPipelineHandlers,
   pipelineEnv,
   TEST_EXPORT_ROLE_ARN,
   TEST_KMS_KEY_ARN,
-} from '../support/pipeline-world';
-import { rdsSnapshotEvent } from '../support/rds-events';
+} from '../../harness/pipeline-world';
+import { loadPipelineHandlers } from '../support/pipeline-handlers';
+import { rdsSnapshotEvent } from '../../harness/rds-events';
 
 let moto: MotoServer;
 let rds: RDSClient;

@@ -1,5 +1,5 @@
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { startMoto, type MotoServer } from '../support/moto';
+import { startMoto, type MotoServer } from '../../harness/moto';
 
 describe('moto_server test support', () => {
   let moto: MotoServer;

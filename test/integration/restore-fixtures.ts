@@ -13,16 +13,16 @@ import {
 } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ENV } from '../../lambda/shared/env';
-import type { BackupManifest } from '../../lambda/shared/manifest';
+import type { BackupManifest } from '../../core/manifest';
 import { putManifest } from '../../lambda/shared/manifest-store';
 import {
   MANAGED_BY_TAG,
   exportObjectsPrefix,
   exportS3Prefix,
+  exportTablesInfoKey,
   exportTaskIdFor,
-} from '../../lambda/shared/naming';
-import { exportTablesInfoKey } from '../../lambda/validate-backup/validate-backup';
-import type { MotoServer } from '../support/moto';
+} from '../../core/naming';
+import type { MotoServer } from '../../harness/moto';
 
 export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 

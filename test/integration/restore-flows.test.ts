@@ -19,9 +19,9 @@ import {
   RESTORED_FROM_SNAPSHOT_TAG_KEY,
   RESTORE_AVAILABLE_AT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
-} from '../../lambda/shared/naming';
-import { tagRecord } from '../../lambda/shared/restore-common';
-import { freePort, startMoto, type MotoServer } from '../support/moto';
+} from '../../core/naming';
+import { tagRecord } from '../../lambda/shared/tags';
+import { freePort, startMoto, type MotoServer } from '../../harness/moto';
 import {
   KMS_KEY_ARN,
   applyEnv,

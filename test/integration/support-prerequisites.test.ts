@@ -3,8 +3,8 @@
  * `null`: issue 17 saw `initdb failed (null): nullnull` and `spawn moto_server ENOENT`.
  */
 import { join } from 'node:path';
-import { startMoto } from '../support/moto';
-import { startPostgres } from '../support/postgres';
+import { startMoto } from '../../harness/moto';
+import { startPostgres } from '../../harness/postgres';
 import { fakeMachine, fakePostgres, fakeTool, type FakeMachine } from '../support/fake-tools';
 
 let m: FakeMachine;

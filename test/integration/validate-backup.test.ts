@@ -1,8 +1,8 @@
 /** The real validate-backup handler against moto_server, with export objects written where RDS would. */
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { exportTaskIdFor } from '../../lambda/shared/naming';
+import { exportTaskIdFor } from '../../core/naming';
 import { CHECKS } from '../../lambda/validate-backup/validate-backup';
-import { startMoto, type MotoServer } from '../support/moto';
+import { startMoto, type MotoServer } from '../../harness/moto';
 import {
   applyEnv,
   clients,

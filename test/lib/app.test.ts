@@ -4,7 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { BackupAlarms } from '../../lib/constructs/backup-alarms';
 import { KbFunction } from '../../lib/constructs/kb-function';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { buildTestApp } from '../support/app';
+import { buildTestApp } from '../../harness/app';
 
 describe('kb-dr app', () => {
   it('synthesizes both stacks with zero unacknowledged cdk-nag AwsSolutions findings', () => {

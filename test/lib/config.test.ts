@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../../lambda/shared/errors';
+import { ConfigurationError } from '../../core/errors';
 import { loadConfig, toScheduleExpression } from '../../lib/config';
 
 const ctx =

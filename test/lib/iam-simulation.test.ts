@@ -23,7 +23,7 @@ import * as pitrRequests from '../../lambda/restore-pitr/aws-requests';
 import * as snapshotRequests from '../../lambda/restore-snapshot/aws-requests';
 import * as statusRequests from '../../lambda/restore-status/aws-requests';
 import * as validateRequests from '../../lambda/validate-backup/aws-requests';
-import { buildTestApp } from '../support/app';
+import { buildTestApp } from '../../harness/app';
 
 const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '999999999999';

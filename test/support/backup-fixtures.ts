@@ -8,15 +8,15 @@ import {
 } from '@aws-sdk/client-s3';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { PipelineConfig, PipelineDeps } from '../../lambda/shared/backup-pipeline';
-import type { BackupManifest } from '../../lambda/shared/manifest';
-import { MANIFEST_VERSION } from '../../lambda/shared/manifest';
+import type { BackupManifest } from '../../core/manifest';
+import { MANIFEST_VERSION } from '../../core/manifest';
 import {
   MANAGED_BY_TAG,
   manifestKey,
   REQUESTED_AT_TAG_KEY,
   snapshotIdFor,
   TRIGGER_TAG_KEY,
-} from '../../lambda/shared/naming';
+} from '../../core/naming';
 import { createLogger, createMetrics } from '../../lambda/shared/powertools';
 
 // Quiet logs in these suites; tests spy on logger methods to assert what is logged.

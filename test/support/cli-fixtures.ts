@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConnection, type PgConnection } from '../../cli/local/connection';
 import { createCliLogger, type CliLogger } from '../../cli/shared/logger';
-import type { TestPostgres } from './postgres';
+import type { TestPostgres } from '../../harness/postgres';
 
 export interface CapturingLogger {
   readonly logger: CliLogger;

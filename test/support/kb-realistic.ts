@@ -4,7 +4,7 @@
  * hostile tester tries (knowledge_entries partitioned by range, embedding_cache UNLOGGED, a table
  * comment holding a COPY line, an `archive.knowledge_entries` that is not ours).
  */
-import type { TestPostgres } from './postgres';
+import type { TestPostgres } from '../../harness/postgres';
 
 export interface RealisticKbOptions {
   readonly entries: number;

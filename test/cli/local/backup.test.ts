@@ -7,14 +7,14 @@ import { ServerUnreachableError, AuthenticationError } from '../../../cli/local/
 import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { capturingLogger, connectionTo, listAll, tempDir } from '../../support/cli-fixtures';
-import { freePort } from '../../support/moto';
+import { freePort } from '../../../harness/moto';
 import {
   createKbDatabase,
   entryCount,
   seedSql,
   startPostgres,
   type TestPostgres,
-} from '../../support/postgres';
+} from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../../../lambda/shared/errors';
+import { ConfigurationError } from '../../../core/errors';
 import { childEnv, describeConnection, resolveConnection } from '../../../cli/local/connection';
 import { PG_DUMP_ARGS } from '../../../cli/local/backup';
 import { ClientVersionError, ServerUnreachableError, translatePgFailure } from '../../../cli/local/pg-errors';

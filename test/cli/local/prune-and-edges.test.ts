@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GuardRailError, ValidationError } from '../../../lambda/shared/errors';
+import { GuardRailError, ValidationError } from '../../../core/errors';
 import { createLocalBackup } from '../../../cli/local/backup';
 import { ServerUnreachableError } from '../../../cli/local/pg-errors';
 import { pruneBackups } from '../../../cli/local/prune';
@@ -14,7 +14,7 @@ import { restoreLocalBackup } from '../../../cli/local/restore';
 import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, listAll, tempDir } from '../../support/cli-fixtures';
-import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../support/postgres';
+import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../../harness/postgres';
 
 let pg: TestPostgres;
 let good: string;

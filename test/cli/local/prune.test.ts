@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ConfigurationError } from '../../../lambda/shared/errors';
+import { ConfigurationError } from '../../../core/errors';
 import { pruneBackups, retentionDaysFrom } from '../../../cli/local/prune';
 import { silentLogger } from '../../../cli/shared/logger';
 

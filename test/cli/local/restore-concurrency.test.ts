@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AlreadyExistsError, GuardRailError, NotFoundError } from '../../../lambda/shared/errors';
+import { AlreadyExistsError, GuardRailError, NotFoundError } from '../../../core/errors';
 import { createLocalBackup } from '../../../cli/local/backup';
 import { sha256File } from '../../../cli/local/backup-files';
 import { parseMarker, restoreLocalBackup, rollbackLocalRestore } from '../../../cli/local/restore';
@@ -19,7 +19,7 @@ import {
   seedSql,
   startPostgres,
   type TestPostgres,
-} from '../../support/postgres';
+} from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

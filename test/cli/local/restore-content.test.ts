@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValidationError } from '../../../lambda/shared/errors';
+import { ValidationError } from '../../../core/errors';
 import { createLocalBackup } from '../../../cli/local/backup';
 import { PgCommandError } from '../../../cli/local/pg-errors';
 import { restoreLocalBackup } from '../../../cli/local/restore';
@@ -19,7 +19,7 @@ import {
   kbFingerprint,
   startPostgres,
   type TestPostgres,
-} from '../../support/postgres';
+} from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

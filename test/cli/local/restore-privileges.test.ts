@@ -3,7 +3,7 @@
  * database's owner, encoding and collation provider, settings, ACL and comment; and refuses
  * before touching anything when the roles it needs do not exist (or drops them with --portable).
  */
-import { ValidationError } from '../../../lambda/shared/errors';
+import { ValidationError } from '../../../core/errors';
 import { createLocalBackup } from '../../../cli/local/backup';
 import { restoreLocalBackup } from '../../../cli/local/restore';
 import { silentLogger } from '../../../cli/shared/logger';
@@ -14,7 +14,7 @@ import {
   seedSql,
   startPostgres,
   type TestPostgres,
-} from '../../support/postgres';
+} from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

@@ -8,7 +8,7 @@ import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, tempDir } from '../../support/cli-fixtures';
 import { createRealisticKb, realisticFingerprint } from '../../support/kb-realistic';
-import { startPostgres, type TestPostgres } from '../../support/postgres';
+import { startPostgres, type TestPostgres } from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

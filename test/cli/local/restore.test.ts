@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GuardRailError, NotFoundError, ValidationError } from '../../../lambda/shared/errors';
+import { GuardRailError, NotFoundError, ValidationError } from '../../../core/errors';
 import { createLocalBackup } from '../../../cli/local/backup';
 import { PgCommandError } from '../../../cli/local/pg-errors';
 import { restoreLocalBackup, rollbackLocalRestore } from '../../../cli/local/restore';
@@ -16,7 +16,7 @@ import {
   seedSql,
   startPostgres,
   type TestPostgres,
-} from '../../support/postgres';
+} from '../../../harness/postgres';
 
 let pg: TestPostgres;
 

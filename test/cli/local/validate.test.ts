@@ -6,7 +6,7 @@ import { createLocalBackup } from '../../../cli/local/backup';
 import { formatValidationReport, validateBackup, type ValidationReport } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { clock, connectionTo, corruptMiddleByte, tempDir, truncateToHalf } from '../../support/cli-fixtures';
-import { createKbDatabase, startPostgres, type TestPostgres } from '../../support/postgres';
+import { createKbDatabase, startPostgres, type TestPostgres } from '../../../harness/postgres';
 
 let pg: TestPostgres;
 let goodBackup: string;

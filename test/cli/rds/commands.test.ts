@@ -6,7 +6,7 @@ import { runRdsValidate } from '../../../cli/commands/rds-validate';
 import type { Invoker, RdsFunction } from '../../../cli/rds/invoke';
 import type { RdsIo } from '../../../cli/rds/operations';
 import type { CliContext } from '../../../cli/shared/context';
-import { startMoto, type MotoServer } from '../../support/moto';
+import { startMoto, type MotoServer } from '../../../harness/moto';
 
 function context(env: Record<string, string> = {}): CliContext & { out: () => string; err: () => string } {
   const stdout = new PassThrough();

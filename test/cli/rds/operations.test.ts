@@ -12,7 +12,7 @@ import {
   validateRdsBackup,
   type RdsIo,
 } from '../../../cli/rds/operations';
-import { startMoto, type MotoServer } from '../../support/moto';
+import { startMoto, type MotoServer } from '../../../harness/moto';
 import {
   applyEnv,
   clients,
@@ -106,7 +106,7 @@ describe('restore-kb.sh --rds (cli/rds against the real handlers)', () => {
       targetInstanceId: 'kb-restore-cli-1',
     });
     expect(formatRestoreSummary(summary)).toMatch(
-      /^restore: {3}snapshot kb-snapshot-20261120-020000\ntarget: {4}kb-restore-cli-1 \(available\)\nduration: {2}\d+s/,
+      /^restore: {3}snapshot kb-snapshot-20261120-020000\ntarget: {4}kb-restore-cli-1 \(available\)\nduration: {2}\d+m?s/,
     );
   });
 

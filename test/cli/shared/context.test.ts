@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { GuardRailError } from '../../../lambda/shared/errors';
+import { GuardRailError } from '../../../core/errors';
 import { confirmer, type CliContext } from '../../../cli/shared/context';
 import { silentLogger } from '../../../cli/shared/logger';
 

@@ -11,7 +11,7 @@ import {
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseBackupRequest, ScheduleRefusedError, startBackup } from '../../../lambda/backup/start-backup';
-import { ValidationError } from '../../../lambda/shared/errors';
+import { ValidationError } from '../../../core/errors';
 import {
   MANAGED_BY_TAG,
   manifestKey,
@@ -19,7 +19,7 @@ import {
   REQUESTED_AT_TAG_KEY,
   snapshotIdFor,
   TRIGGER_TAG_KEY,
-} from '../../../lambda/shared/naming';
+} from '../../../core/naming';
 import {
   awsError,
   CONFIG,
@@ -31,7 +31,7 @@ import {
   putBody,
   serveManifests,
 } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../support/emf';
+import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);

@@ -11,7 +11,7 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handleRdsEvent } from '../../../lambda/reconcile/reconcile';
-import type { RdsEvent } from '../../../lambda/reconcile/rds-event';
+import type { RdsEvent } from '../../../core/rds-event';
 import {
   exportObjectsPrefix,
   exportS3Prefix,
@@ -20,7 +20,7 @@ import {
   SNAPSHOT_AVAILABLE_AT_TAG_KEY,
   EXPORT_STARTED_AT_TAG_KEY,
   snapshotIdFor,
-} from '../../../lambda/shared/naming';
+} from '../../../core/naming';
 import {
   awsError,
   CONFIG,
@@ -33,7 +33,7 @@ import {
   serveManifests,
   successManifest,
 } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../support/emf';
+import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);

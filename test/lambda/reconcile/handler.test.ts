@@ -11,7 +11,7 @@ import type { handler as ReconcileHandler } from '../../../lambda/reconcile/inde
 import { ENV } from '../../../lambda/shared/env';
 
 import { awsError, CONFIG, kbSnapshot } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../support/emf';
+import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);

@@ -17,7 +17,7 @@ import {
   manifestKey,
   PROTECTED_INSTANCE_TAG_KEY,
   snapshotIdFor,
-} from '../../../lambda/shared/naming';
+} from '../../../core/naming';
 import {
   awsError,
   CONFIG,
@@ -29,7 +29,7 @@ import {
   serveManifests,
   successManifest,
 } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../support/emf';
+import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);

@@ -10,8 +10,8 @@ import {
   PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_INSTANCE_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
-} from '../../../lambda/shared/naming';
-import type { BackupManifest } from '../../../lambda/shared/manifest';
+} from '../../../core/naming';
+import type { BackupManifest } from '../../../core/manifest';
 
 export const CONFIG = {
   dbInstanceId: 'kb-prod',

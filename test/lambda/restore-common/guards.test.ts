@@ -1,6 +1,6 @@
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AlreadyExistsError, GuardRailError, ValidationError } from '../../../lambda/shared/errors';
+import { AlreadyExistsError, GuardRailError, ValidationError } from '../../../core/errors';
 import {
   checkRestoreTarget,
   isAsideOf,

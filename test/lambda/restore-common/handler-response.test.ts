@@ -8,7 +8,7 @@ import {
   InvalidStateError,
   NotFoundError,
   ValidationError,
-} from '../../../lambda/shared/errors';
+} from '../../../core/errors';
 import {
   closestField,
   exitCodeFor,

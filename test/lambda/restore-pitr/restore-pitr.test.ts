@@ -11,7 +11,7 @@ import {
   restorePitr,
   type RestorePitrEvent,
 } from '../../../lambda/restore-pitr/restore-pitr';
-import { RESTORED_TO_TIME_TAG_KEY } from '../../../lambda/shared/naming';
+import { RESTORED_TO_TIME_TAG_KEY } from '../../../core/naming';
 import { CONFIG, NOW, instanceNotFound, metricSink, prodInstance } from '../restore-common/fixtures';
 
 const rdsMock = mockClient(RDSClient);

@@ -11,7 +11,7 @@ import {
   restoreSnapshot,
   type RestoreSnapshotEvent,
 } from '../../../lambda/restore-snapshot/restore-snapshot';
-import type { AccessDeniedError } from '../../../lambda/shared/errors';
+import type { AccessDeniedError } from '../../../core/errors';
 import { toFailure } from '../../../lambda/shared/handler-response';
 import {
   MANAGED_BY_TAG,
@@ -19,7 +19,7 @@ import {
   RESTORED_FROM_SNAPSHOT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
   manifestKey,
-} from '../../../lambda/shared/naming';
+} from '../../../core/naming';
 import {
   CONFIG,
   NOW,

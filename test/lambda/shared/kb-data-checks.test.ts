@@ -9,8 +9,8 @@ import {
   type KbConnectionConfig,
   type KbDataReport,
 } from '../../../lambda/shared/kb-data-checks';
-import { freePort } from '../../support/moto';
-import { KB_SCHEMA_SQL, seedSql, startPostgres, type TestPostgres } from '../../support/postgres';
+import { freePort } from '../../../harness/moto';
+import { KB_SCHEMA_SQL, seedSql, startPostgres, type TestPostgres } from '../../../harness/postgres';
 
 let pg: TestPostgres;
 const conn = (database: string, extra: Partial<KbConnectionConfig> = {}): KbConnectionConfig => ({

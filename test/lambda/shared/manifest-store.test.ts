@@ -1,13 +1,13 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AccessDeniedError, CorruptManifestError } from '../../../lambda/shared/errors';
+import { AccessDeniedError, CorruptManifestError } from '../../../core/errors';
 import {
   getManifest,
   latestSuccessfulManifest,
   listManifests,
   putManifestOnce,
 } from '../../../lambda/shared/manifest-store';
-import { manifestKey, snapshotIdFor } from '../../../lambda/shared/naming';
+import { manifestKey, snapshotIdFor } from '../../../core/naming';
 import {
   awsError,
   CONFIG,

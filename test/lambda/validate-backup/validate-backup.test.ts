@@ -1,14 +1,8 @@
 import { DescribeDBSnapshotsCommand, DescribeExportTasksCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  CHECKS,
-  exportTablesInfoKey,
-  median,
-  sameKmsKey,
-  validateBackup,
-} from '../../../lambda/validate-backup/validate-backup';
-import { exportObjectsPrefix, manifestKey } from '../../../lambda/shared/naming';
+import { CHECKS, median, sameKmsKey, validateBackup } from '../../../lambda/validate-backup/validate-backup';
+import { exportObjectsPrefix, exportTablesInfoKey, manifestKey } from '../../../core/naming';
 import {
   CONFIG,
   kbSnapshot,

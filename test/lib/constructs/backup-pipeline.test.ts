@@ -6,9 +6,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BackupPipeline, RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE } from '../../../lib/constructs/backup-pipeline';
 import { loadConfig } from '../../../lib/config';
-import { PIPELINE_EVENT_IDS } from '../../../lambda/reconcile/rds-event';
-import { MANAGED_BY_TAG, SNAPSHOT_PREFIX } from '../../../lambda/shared/naming';
-import { buildTestApp, TEST_ENV } from '../../support/app';
+import { PIPELINE_EVENT_IDS } from '../../../core/rds-event';
+import { MANAGED_BY_TAG, SNAPSHOT_PREFIX } from '../../../core/naming';
+import { buildTestApp, TEST_ENV } from '../../../harness/app';
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 

@@ -6,7 +6,7 @@ import {
   TEST_EVENT_REGISTRY,
   testEventSchemaName,
 } from '../../../lib/constructs/restore-functions';
-import { buildTestApp } from '../../support/app';
+import { buildTestApp } from '../../../harness/app';
 
 // Asset bundling is irrelevant to these assertions and costs ~5 s per function.
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };

@@ -1,8 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ALARM_NAMES, INSTANCE_DIMENSION, METRIC_NAMESPACE } from '../../../lambda/shared/metrics-catalog';
+import { ALARM_NAMES, INSTANCE_DIMENSION, METRIC_NAMESPACE } from '../../../core/metrics-catalog';
 import { ENV } from '../../../lambda/shared/env';
 import { RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE } from '../../../lib/constructs/backup-pipeline';
-import { buildTestApp } from '../../support/app';
+import { buildTestApp } from '../../../harness/app';
 
 describe('OperationsStack', () => {
   const { operations } = buildTestApp(

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LOG_GROUP_NAMES, StorageStack } from '../../../lib/stacks/storage-stack';
-import { buildTestApp } from '../../support/app';
+import { buildTestApp } from '../../../harness/app';
 
 describe('StorageStack', () => {
   // Prepare (once per file): the real app with a non-default retention.
@@ -182,7 +182,7 @@ describe('StorageStack', () => {
 
   it('refuses a retention outside 1-3650 days', () => {
     expect(() => new StorageStack(new App(), 'S', { retentionDays: 0 })).toThrow(
-      /retentionDays must be a whole number from 1 to 3650/,
+      /retentionDays must be a whole number of days from 1 to 3650/,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { loadRuntimeConfig } from '../../../lambda/shared/env';
+import { loadRuntimeConfig } from '../../lambda/shared/env';
 import {
   exportTaskIdFor,
   isKbSnapshotId,
@@ -9,7 +9,7 @@ import {
   sameInstanceId,
   snapshotIdFor,
   snapshotIdForExportTask,
-} from '../../../lambda/shared/naming';
+} from '../../core/naming';
 
 describe('snapshot naming', () => {
   it('names a snapshot after the UTC scheduled time', () => {

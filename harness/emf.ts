@@ -1,7 +1,9 @@
 /**
- * Capture the CloudWatch EMF documents Powertools Metrics prints, as the Lambda runtime would
- * ship them to CloudWatch Logs. Powertools disables metrics under POWERTOOLS_DEV unless
+ * The one EMF capture: the CloudWatch EMF documents Powertools Metrics prints through console.log,
+ * kept as the Lambda runtime would ship them to CloudWatch Logs. Used by the unit and contract
+ * tests and by the drill. Powertools disables metrics under POWERTOOLS_DEV unless
  * POWERTOOLS_METRICS_DISABLED=false, so call `enableEmf()` before creating a Metrics instance.
+ * Never imports jest.
  */
 
 export interface EmfMetricDirective {
@@ -25,10 +27,12 @@ export interface EmfCapture {
   /** All values printed for metric `name`, in order (array values flattened). */
   values(name: string): number[];
   clear(): void;
+  /** Put console.log back. */
   restore(): void;
 }
 
-function parseLine(args: unknown[]): EmfDocument | undefined {
+/** The EMF document one console.log call printed, or undefined when it printed something else. */
+export function parseEmfLine(args: readonly unknown[]): EmfDocument | undefined {
   if (args.length !== 1 || typeof args[0] !== 'string') return undefined;
   try {
     const parsed = JSON.parse(args[0]) as Partial<EmfDocument>;
@@ -38,15 +42,15 @@ function parseLine(args: unknown[]): EmfDocument | undefined {
   }
 }
 
-/** Spy on console.log and keep the EMF documents; other output passes through untouched. */
+/** Replace console.log and keep the EMF documents; other output passes through untouched. */
 export function captureEmf(): EmfCapture {
-  const original = console.log.bind(console);
+  const original = console.log;
   let docs: EmfDocument[] = [];
-  const spy = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-    const doc = parseLine(args);
+  console.log = (...args: unknown[]) => {
+    const doc = parseEmfLine(args);
     if (doc) docs.push(doc);
     else original(...args);
-  });
+  };
   return {
     docs: () => [...docs],
     values: (name) =>
@@ -58,6 +62,19 @@ export function captureEmf(): EmfCapture {
     clear: () => {
       docs = [];
     },
-    restore: () => spy.mockRestore(),
+    restore: () => {
+      console.log = original;
+    },
   };
+}
+
+/** `Namespace/Name=value Unit` for every metric in EMF documents, in order. */
+export function metricLines(emf: readonly EmfDocument[]): string[] {
+  return emf.flatMap((doc) =>
+    doc._aws.CloudWatchMetrics.flatMap((d) =>
+      d.Metrics.map(
+        (m) => `${d.Namespace}/${m.Name}=${JSON.stringify(doc[m.Name])}${m.Unit ? ` ${m.Unit}` : ''}`,
+      ),
+    ),
+  );
 }

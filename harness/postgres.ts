@@ -15,14 +15,8 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describeFailure, runTool } from '../../harness/process';
-import {
-  findPostgres,
-  pgClientEnv,
-  pgTool,
-  requirePostgres,
-  type PgInstallation,
-} from '../../harness/toolchain';
+import { describeFailure, runTool } from './process';
+import { findPostgres, pgClientEnv, pgTool, requirePostgres, type PgInstallation } from './toolchain';
 import { freePort } from './moto';
 
 const execFileAsync = promisify(execFile);

@@ -1,10 +1,5 @@
-import {
-  AccessDeniedError,
-  AwsOperationError,
-  InvalidStateError,
-  NotFoundError,
-  translateAwsError,
-} from '../../../lambda/shared/errors';
+import { AccessDeniedError, AwsOperationError, InvalidStateError, NotFoundError } from '../../../core/errors';
+import { translateAwsError } from '../../../lambda/shared/aws-errors';
 
 function sdkError(name: string, status: number, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(`${name} happened`), {

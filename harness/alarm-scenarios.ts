@@ -9,7 +9,7 @@
  *   while there is none.
  * Used by the alarm behaviour test and the DR drill. Never imports jest.
  */
-import { hoursBetween, NO_SUCCESSFUL_BACKUP_HOURS } from '../../lambda/shared/backup-pipeline';
+import { hoursBetween, NO_SUCCESSFUL_BACKUP_HOURS } from '../lambda/shared/backup-pipeline';
 import type { Datapoint } from './alarm-evaluator';
 
 export const HOUR = 3_600_000;

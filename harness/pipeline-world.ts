@@ -1,15 +1,14 @@
 /**
- * The backup pipeline's world on moto_server, shared by the integration and contract tests:
- * a protected instance, the functions' configuration, and fresh (cold-start) handler modules.
+ * The backup pipeline's world on moto_server, shared by the integration and contract tests and
+ * the drill: a protected instance and the functions' configuration. Fresh (cold-start) handler
+ * modules under jest come from test/support/pipeline-handlers.ts.
  */
 import {
   CreateDBInstanceCommand,
   type CreateDBInstanceCommandInput,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import type { handler as BackupHandler } from '../../lambda/backup/index';
-import type { handler as ReconcileHandler } from '../../lambda/reconcile/index';
-import { ENV } from '../../lambda/shared/env';
+import { ENV } from '../lambda/shared/env';
 
 export const TEST_KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 export const TEST_EXPORT_ROLE_ARN = 'arn:aws:iam::123456789012:role/kb-dr-export';
@@ -43,17 +42,4 @@ export function pipelineEnv(instance: string, bucket: string): Record<string, st
     [ENV.kmsKeyArn]: TEST_KMS_KEY_ARN,
     [ENV.retentionDays]: '30',
   };
-}
-
-/** Fresh backup and reconcile handler modules: each reads process.env at its cold start. */
-export function loadPipelineHandlers(): { backup: typeof BackupHandler; reconcile: typeof ReconcileHandler } {
-  let backup!: typeof BackupHandler;
-  let reconcile!: typeof ReconcileHandler;
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    backup = (require('../../lambda/backup/index') as { handler: typeof BackupHandler }).handler;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    reconcile = (require('../../lambda/reconcile/index') as { handler: typeof ReconcileHandler }).handler;
-  });
-  return { backup, reconcile };
 }

@@ -5,7 +5,7 @@
  * handler re-reads the real state before acting.
  */
 import { z } from 'zod';
-import { isKbSnapshotId, snapshotIdForExportTask } from '../shared/naming';
+import { isKbSnapshotId, snapshotIdForExportTask } from './naming';
 
 export const PIPELINE_EVENT_IDS = {
   snapshotCreated: 'RDS-EVENT-0042',

@@ -4,8 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { describeStartError } from '../../harness/process';
-import { requirePythonTool } from '../../harness/toolchain';
+import { describeStartError } from './process';
+import { requirePythonTool } from './toolchain';
 
 export interface MotoServer {
   /** e.g. http://127.0.0.1:45123 */

@@ -1,8 +1,8 @@
 /**
  * Typed errors. Every error kb-dr shows a person says what happened and what to do next (`hint`).
- * SDK faults are translated into these once, by `translateAwsError`, never passed through raw.
+ * SDK faults are translated into these once, by `translateAwsError` (lambda/shared/aws-errors.ts),
+ * never passed through raw. Core: no SDK, no CDK; the predicates below read only an error's shape.
  */
-import { classifyFault, isRetryableFault } from './fault-class';
 
 export interface KbDrErrorOptions {
   readonly cause?: unknown;
@@ -96,13 +96,6 @@ export class AwsOperationError extends KbDrError {
   override readonly name = 'AwsOperationError';
 }
 
-export interface AwsCallContext {
-  /** What we were doing, e.g. "create snapshot kb-snapshot-20261122-020000". */
-  readonly operation: string;
-  /** Extra hint used for not-found faults, e.g. how to list what exists. */
-  readonly notFoundHint?: string;
-}
-
 interface AwsLikeError {
   name?: string;
   Code?: string;
@@ -122,78 +115,22 @@ export function awsErrorCode(err: unknown): string {
   return errorCode(err);
 }
 
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'SlowDown',
-  'RequestThrottled',
-]);
-
 /**
- * Translate an AWS SDK error into a kb-dr error with a next step. Errors that already are
- * KbDrError pass through unchanged. `retryable` comes from the shared fault classifier (the SDK's
- * own transient, throttling and server-error rules plus RDS's state faults), so an HTTP 5xx after
- * the SDK's attempts, a timeout or a reset connection is retryable, and a refusal is not.
+ * The one spelling of "the thing does not exist": an AWS code naming it (`DBSnapshotNotFoundFault`,
+ * `DBInstanceNotFound`, `NoSuchKey`, `NoSuchBucket`, S3's bare `NotFound`), an HTTP 404 that is not
+ * a refusal, or a kb-dr NotFoundError.
  */
-export function translateAwsError(err: unknown, ctx: AwsCallContext): KbDrError {
-  if (err instanceof KbDrError) return err;
+export function isNotFound(err: unknown): boolean {
+  if (err instanceof NotFoundError) return true;
+  if (typeof err !== 'object' || err === null) return false;
   const code = errorCode(err);
-  const detail = err instanceof Error ? err.message : String(err);
-  const what = `${ctx.operation} failed: ${code}: ${detail}`;
-  const retryable = isRetryableFault(err);
-  const opts = (hint: string): KbDrErrorOptions => ({ cause: err, hint, retryable });
-  const fault = classifyFault(err);
+  const status = (err as AwsLikeError).$metadata?.httpStatusCode;
+  return /NotFound|NoSuchKey|NoSuchBucket/.test(code) || (status === 404 && !/AccessDenied/.test(code));
+}
 
-  if (/NotFound/.test(code)) {
-    return new NotFoundError(what, opts(ctx.notFoundHint ?? 'check the identifier and the account/region'));
-  }
-  if (/AlreadyExists/.test(code)) {
-    return new AlreadyExistsError(what, opts('choose a new identifier or use the existing resource'));
-  }
-  if (/QuotaExceeded|LimitExceeded$/.test(code) && !THROTTLING.has(code)) {
-    return new QuotaExceededError(
-      what,
-      opts('delete old manual snapshots or export tasks, or raise the quota in Service Quotas'),
-    );
-  }
-  if (/AccessDenied|UnauthorizedOperation|NotAuthorized|^Forbidden$/.test(code)) {
-    return new AccessDeniedError(
-      what,
-      opts("check the function's IAM role and the KMS key policy; redeploy with `cdk deploy --all`"),
-    );
-  }
-  if (/KMSKeyNotAccessible|KMSKeyNotAccessibleFault|KMS/.test(code)) {
-    return new AccessDeniedError(
-      what,
-      opts(
-        'check that the KMS key is enabled and its key policy allows this role (kms:CreateGrant, kms:DescribeKey)',
-      ),
-    );
-  }
-  if (fault === 'denied') {
-    return new AccessDeniedError(
-      what,
-      opts("check the function's IAM role and the resource's policy; redeploy with `cdk deploy --all`"),
-    );
-  }
-  if (/^Invalid.*State/.test(code)) {
-    return new InvalidStateError(
-      what,
-      opts(
-        'wait until the resource is `available` (check it with restore-status or the RDS console) and retry',
-      ),
-    );
-  }
-  if (THROTTLING.has(code)) {
-    return new AwsOperationError(what, opts('AWS is throttling requests; retry in a few minutes'));
-  }
-  if (fault === 'transient') {
-    return new AwsOperationError(
-      what,
-      opts('AWS did not answer or failed while answering (timeout, 5xx, dropped connection); retry'),
-    );
-  }
-  return new AwsOperationError(what, opts('check the AWS error above and the function logs, then retry'));
+/** The one spelling of "it already exists": an AWS `*AlreadyExists*` code or a kb-dr AlreadyExistsError. */
+export function isAlreadyExists(err: unknown): boolean {
+  if (err instanceof AlreadyExistsError) return true;
+  if (typeof err !== 'object' || err === null) return false;
+  return /AlreadyExists/.test(errorCode(err));
 }

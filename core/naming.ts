@@ -92,6 +92,11 @@ export function exportObjectsPrefix(exportTaskId: string): string {
   return `${EXPORTS_S3_PREFIX}/${exportTaskId}/`;
 }
 
+/** The key of an export_tables_info file for `exportTaskId` (batch n..m), as RDS names it. */
+export function exportTablesInfoKey(exportTaskId: string, from = 1, to = 1): string {
+  return `${exportObjectsPrefix(exportTaskId)}export_tables_info_${exportTaskId}_from_${from}_to_${to}.json`;
+}
+
 /** S3 key of a backup's manifest. */
 export function manifestKey(snapshotId: string): string {
   return `${MANIFESTS_S3_PREFIX}/${snapshotId}.json`;

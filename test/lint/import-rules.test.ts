@@ -1,0 +1,141 @@
+/**
+ * The import rules of eslint.config.mjs (core <- lambda <- lib/cli/harness <- bin/drill/bench),
+ * checked on probe sources: each forbidden import is reported, each allowed one is not.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const ESLINT_BIN = path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js');
+
+interface LintMessage {
+  ruleId: string | null;
+  message: string;
+}
+
+/**
+ * The `no-restricted-imports` findings for `source` linted as if it lived at `file`. ESLint runs as
+ * a child process: its flat config is an ES module, which jest's CommonJS runtime cannot load.
+ */
+async function restricted(file: string, source: string): Promise<string[]> {
+  const res = spawnSync(
+    process.execPath,
+    [ESLINT_BIN, '--stdin', '--stdin-filename', path.join(ROOT, file), '--format', 'json'],
+    { cwd: ROOT, input: source, encoding: 'utf8' },
+  );
+  if (res.status !== 0 && res.status !== 1) throw new Error(`eslint failed: ${res.stderr}`);
+  const [result] = JSON.parse(res.stdout) as { messages: LintMessage[] }[];
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId === 'no-restricted-imports')
+    .map((m) => /'([^']+)' import/.exec(m.message)?.[1] ?? m.message);
+}
+
+const use = (names: string[]) => `export const used = [${names.join(', ')}];\n`;
+
+describe('import rules (eslint no-restricted-imports)', () => {
+  it('lambda/ may not import lib, cli, harness, test, drill, bench or bin', async () => {
+    const src =
+      [
+        "import { a } from '../../lib/config';",
+        "import { b } from '../../cli/rds/invoke';",
+        "import { c } from '../../harness/toolchain';",
+        "import { d } from '../../test/support/backup-fixtures';",
+        "import { e } from '../../drill/report';",
+        "import { f } from '../../bench/x';",
+        "import { g } from '../../bin/kb-dr';",
+      ].join('\n') + use(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(await restricted('lambda/reconcile/probe.ts', src)).toEqual([
+      '../../lib/config',
+      '../../cli/rds/invoke',
+      '../../harness/toolchain',
+      '../../test/support/backup-fixtures',
+      '../../drill/report',
+      '../../bench/x',
+      '../../bin/kb-dr',
+    ]);
+  });
+
+  it('lambda/ may import core/, lambda/shared and the SDK', async () => {
+    const src =
+      [
+        "import { a } from '../../core/naming';",
+        "import { b } from '../shared/env';",
+        "import { c } from './advance';",
+        "import { d } from '@aws-sdk/client-rds';",
+      ].join('\n') + use(['a', 'b', 'c', 'd']);
+    expect(await restricted('lambda/reconcile/probe.ts', src)).toEqual([]);
+  });
+
+  it('core/ imports nothing of ours and no SDK or CDK', async () => {
+    const src =
+      [
+        "import { a } from '../lambda/shared/env';",
+        "import { b } from '../lib/config';",
+        "import { c } from '@aws-sdk/client-rds';",
+        "import { d } from 'aws-cdk-lib';",
+        "import { e } from '@smithy/core/retry';",
+      ].join('\n') + use(['a', 'b', 'c', 'd', 'e']);
+    expect(await restricted('core/probe.ts', src)).toEqual([
+      '../lambda/shared/env',
+      '../lib/config',
+      '@aws-sdk/client-rds',
+      'aws-cdk-lib',
+      '@smithy/core/retry',
+    ]);
+  });
+
+  it('core/ may import node built-ins, zod and core/ itself', async () => {
+    const src =
+      ["import { a } from 'node:fs';", "import { z } from 'zod';", "import { c } from './naming';"].join(
+        '\n',
+      ) + use(['a', 'z', 'c']);
+    expect(await restricted('core/probe.ts', src)).toEqual([]);
+  });
+
+  it.each([
+    'drill/steps/probe.ts',
+    'bench/probe.ts',
+    'lib/constructs/probe.ts',
+    'cli/rds/probe.ts',
+    'bin/probe.ts',
+  ])('nothing outside test/ imports test/ (%s)', async (file) => {
+    const depth = file.split('/').length - 1;
+    const up = '../'.repeat(depth);
+    const src =
+      [
+        `import { a } from '${up}test/support/backup-fixtures';`,
+        `import { b } from '${up}harness/moto';`,
+      ].join('\n') + use(['a', 'b']);
+    expect(await restricted(file, src)).toEqual([`${up}test/support/backup-fixtures`]);
+  });
+
+  it('harness/ never imports test/ or jest, nor uses its globals', async () => {
+    const src =
+      [
+        "import { a } from '../test/support/backup-fixtures';",
+        "import { b } from '@jest/globals';",
+        "import { c } from 'aws-sdk-client-mock';",
+        "import { d } from './moto';",
+        "import { e } from '../lambda/shared/env';",
+      ].join('\n') +
+      use(['a', 'b', 'c', 'd', 'e']) +
+      'jest.fn();\n';
+    expect(await restricted('harness/probe.ts', src)).toEqual([
+      '../test/support/backup-fixtures',
+      '@jest/globals',
+      'aws-sdk-client-mock',
+    ]);
+    const [globals] = JSON.parse(
+      spawnSync(
+        process.execPath,
+        [ESLINT_BIN, '--stdin', '--stdin-filename', path.join(ROOT, 'harness/probe.ts'), '--format', 'json'],
+        {
+          cwd: ROOT,
+          input: 'jest.fn();\nexpect(1);\n',
+          encoding: 'utf8',
+        },
+      ).stdout,
+    ) as { messages: LintMessage[] }[];
+    expect(globals?.messages.filter((m) => m.ruleId === 'no-restricted-globals')).toHaveLength(2);
+  });
+});
