@@ -157,6 +157,11 @@ export async function restoreSnapshot(
     }),
   );
   const warnings = [
+    ...(backup.skippedCorrupt.length > 0
+      ? [
+          `"latest" skipped ${backup.skippedCorrupt.length} corrupt manifest(s) (${backup.skippedCorrupt.join(', ')}) and used the newest intact successful backup; inspect them (aws s3 cp <uri> -) and restore a previous version from the versioned bucket`,
+        ]
+      : []),
     ...settingsWarnings(settings, sourceId),
     ...(merged.dropped.length > 0
       ? [`RDS allows ${MAX_RDS_TAGS} tags: the source's tags ${merged.dropped.join(', ')} were not copied`]

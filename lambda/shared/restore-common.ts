@@ -288,15 +288,21 @@ export interface ResolvedBackup {
   readonly manifest?: BackupManifest;
   /** The snapshot's tags. */
   readonly tags: Record<string, string>;
+  /** Corrupt manifests `latest` skipped on its way to the newest intact one (S3 URIs). */
+  readonly skippedCorrupt: readonly string[];
 }
 
 /** The snapshot id `latest` stands for: the newest SUCCEEDED manifest's snapshot. */
 export async function resolveLatestSnapshotId(
   loc: BackupLocation,
-): Promise<{ snapshotId: string; manifest: BackupManifest }> {
+): Promise<{ snapshotId: string; manifest: BackupManifest; skippedCorrupt: readonly string[] }> {
   let manifest: BackupManifest | undefined;
+  // A corrupt manifest never breaks `latest`: it is skipped, and the caller reports it.
+  const skippedCorrupt: string[] = [];
   try {
-    manifest = await latestSuccessfulManifest({ s3: loc.s3, bucket: loc.bucket }, loc.dbInstanceId);
+    manifest = await latestSuccessfulManifest({ s3: loc.s3, bucket: loc.bucket }, loc.dbInstanceId, (err) =>
+      skippedCorrupt.push(err.source),
+    );
   } catch (err) {
     throw manifestReadError(err, loc.bucket, undefined, 'resolve "latest"');
   }
@@ -306,7 +312,7 @@ export async function resolveLatestSnapshotId(
       { hint: `pass an explicit snapshot id instead; ${LIST_SNAPSHOTS_HINT}` },
     );
   }
-  return { snapshotId: manifest.snapshotId, manifest };
+  return { snapshotId: manifest.snapshotId, manifest, skippedCorrupt };
 }
 
 /**
@@ -319,9 +325,10 @@ export async function resolveBackupSnapshot(
 ): Promise<ResolvedBackup> {
   let snapshotId = snapshotIdInput;
   let manifest: BackupManifest | undefined;
+  let skippedCorrupt: readonly string[] = [];
   const isLatest = snapshotIdInput.toLowerCase() === LATEST;
   if (isLatest) {
-    ({ snapshotId, manifest } = await resolveLatestSnapshotId(loc));
+    ({ snapshotId, manifest, skippedCorrupt } = await resolveLatestSnapshotId(loc));
   } else if (!isKbSnapshotId(snapshotIdInput)) {
     throw new ValidationError(
       `snapshotId "${truncateForEcho(snapshotIdInput)}" is not a kb-dr backup name, e.g. "snapshotId": "kb-snapshot-20261122-020000" or "snapshotId": "latest"`,
@@ -366,6 +373,7 @@ export async function resolveBackupSnapshot(
   return {
     snapshot: { ...snapshot, DBSnapshotIdentifier: snapshot.DBSnapshotIdentifier },
     resolvedFrom: isLatest ? 'latest' : 'id',
+    skippedCorrupt,
     ...(manifest ? { manifest } : {}),
     tags,
   };

@@ -367,7 +367,10 @@ export async function validateBackup(
   let snapshotId = input.snapshotId;
   if (isLatest) {
     try {
-      manifest = await latestSuccessfulManifest(loc, config.dbInstanceId);
+      // A corrupt manifest is skipped (the newest intact one is validated) and counted.
+      let corrupt = 0;
+      manifest = await latestSuccessfulManifest(loc, config.dbInstanceId, () => (corrupt += 1));
+      if (corrupt > 0) deps.metrics.add(KbMetrics.CorruptManifests, corrupt);
     } catch (err) {
       throw manifestReadError(err, config.backupBucket, undefined, 'validate "latest"');
     }

@@ -97,6 +97,36 @@ describe('restoreSnapshot', () => {
     expect(sink.added).toEqual([['RestoreStarted', 1]]);
   });
 
+  it('resolves "latest" past a corrupt newest manifest and says so in its warnings', async () => {
+    // Prepare: the newest manifest is not JSON; the one before it is a good backup.
+    s3Mock.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: manifestKey('kb-snapshot-20261121-020000') },
+        { Key: manifestKey('kb-snapshot-20261122-020000') },
+      ],
+    });
+    s3Mock
+      .on(GetObjectCommand, { Key: manifestKey('kb-snapshot-20261122-020000') })
+      .callsFake(() => ({ Body: body('{"snapshotId": "kb-snapshot-2026112') }));
+    s3Mock
+      .on(GetObjectCommand, { Key: manifestKey('kb-snapshot-20261121-020000') })
+      .callsFake(() => ({ Body: body(JSON.stringify(manifest('kb-snapshot-20261121-020000'))) }));
+    rdsMock
+      .on(DescribeDBSnapshotsCommand)
+      .resolves({ DBSnapshots: [kbSnapshot('kb-snapshot-20261121-020000')] });
+
+    // Act
+    const res = await run({ ...GOOD, snapshotId: 'latest' });
+
+    // Assess
+    expect(res.snapshot).toMatchObject({ id: 'kb-snapshot-20261121-020000', resolvedFrom: 'latest' });
+    expect(res.warnings).toContainEqual(
+      expect.stringMatching(
+        /"latest" skipped 1 corrupt manifest\(s\) \(s3:\/\/.*kb-snapshot-20261122-020000\.json\)/,
+      ),
+    );
+  });
+
   it('resolves "latest" to the newest SUCCEEDED manifest, skipping a newer failed one', async () => {
     s3Mock.on(ListObjectsV2Command).resolves({
       Contents: [

@@ -81,6 +81,28 @@ describe('validateBackup', () => {
     expect(sink.added).toEqual([['BackupValidation', 1]]);
   });
 
+  it('validates the newest intact backup for "latest" past a corrupt newer manifest, and counts it (CorruptManifests)', async () => {
+    // Prepare: a newer manifest that is not JSON sits above the good one.
+    const corruptId = 'kb-snapshot-29991231-020000';
+    s3Mock
+      .on(ListObjectsV2Command, { Prefix: 'manifests/' })
+      .resolves({ Contents: [{ Key: manifestKey(ID) }, { Key: manifestKey(corruptId) }] });
+    s3Mock
+      .on(GetObjectCommand, { Key: manifestKey(corruptId) })
+      .callsFake(() => ({ Body: s3Body('{"snap') }));
+    const sink = metricSink();
+
+    // Act
+    const res = await run('latest', sink);
+
+    // Assess
+    expect(res).toMatchObject({ result: 'PASS', snapshotId: ID });
+    expect(sink.added).toEqual([
+      ['CorruptManifests', 1],
+      ['BackupValidation', 1],
+    ]);
+  });
+
   it('fails objects encrypted with another key', async () => {
     s3Mock.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'AES256' });
     const sink = metricSink();
