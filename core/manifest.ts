@@ -36,6 +36,18 @@ export const BackupManifestSchema = z.strictObject({
   exportWarning: z.string().optional(),
   /** Tables the export skipped, as the warning names them (e.g. `public.audit_log`). */
   skippedTables: z.array(z.string()).optional(),
+  /**
+   * Row counts of the Knowledge Base tables at the backup's point in time, read from the exported
+   * Parquet footers when the export completed (`source: 'parquet-footers'`). The snapshot and the
+   * export are two copies of the same point in time, so a restore of either must hold these counts.
+   */
+  tableRowCounts: z
+    .strictObject({
+      knowledge_entries: z.number().int().nonnegative(),
+      embedding_cache: z.number().int().nonnegative(),
+      source: z.literal('parquet-footers'),
+    })
+    .optional(),
   failure: z
     .strictObject({ stage: z.string(), code: z.string(), message: z.string(), hint: z.string().optional() })
     .optional(),

@@ -1,0 +1,63 @@
+/**
+ * The verification record: the durable result of running the Knowledge Base data checks against a
+ * restored RDS instance (an on-call restore or a weekly restore test). `verify-restore` writes it
+ * to `verificationKey(instanceId)` in the backup bucket; restore-status, the CLI, the weekly
+ * restore test and the drill read it. Free of SDK and CDK imports.
+ */
+import { z } from 'zod';
+
+export const VERIFICATION_VERSION = 1;
+export const VERIFICATIONS_S3_PREFIX = 'verifications';
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const VerificationCheckSchema = z.strictObject({
+  check: z.string().min(1),
+  status: z.enum(['PASS', 'FAIL', 'SKIP']),
+  detail: z.string(),
+});
+
+export const VerificationRecordSchema = z.strictObject({
+  version: z.literal(VERIFICATION_VERSION),
+  /** The restored instance that was checked (lower case, as RDS stores it). */
+  instanceId: z.string().min(1),
+  /**
+   * PASS / FAIL: the data checks ran (FAIL includes "could not connect").
+   * NOT_CONFIGURED: verification is not configured in this deployment; never a pass.
+   */
+  outcome: z.enum(['PASS', 'FAIL', 'NOT_CONFIGURED']),
+  /** What the instance was restored from. */
+  source: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('snapshot'), snapshotId: z.string().min(1) }),
+    z.strictObject({ kind: z.literal('pitr'), sourceInstanceId: z.string().min(1), targetTime: isoTime }),
+  ]),
+  startedAt: isoTime,
+  verifiedAt: isoTime,
+  /** One line per check, in report order (validate-backup's line format when printed). */
+  checks: z.array(VerificationCheckSchema),
+  /** Figures read from the restored database (absent when not read). */
+  entries: z
+    .strictObject({
+      knowledge_entries: z.number().int().nonnegative(),
+      embedding_cache: z.number().int().nonnegative(),
+    })
+    .optional(),
+  newestCreatedAt: z.string().optional(),
+  /** The counts the backup recorded (snapshot restore), or the nearest earlier backup's (PITR). */
+  recorded: z
+    .strictObject({
+      snapshotId: z.string().min(1),
+      knowledge_entries: z.number().int().nonnegative(),
+      embedding_cache: z.number().int().nonnegative(),
+    })
+    .optional(),
+  /** One-line summary for restore-status and the CLI, e.g. "verified: 100,000 entries, as recorded at backup". */
+  summary: z.string(),
+});
+
+export type VerificationRecord = z.infer<typeof VerificationRecordSchema>;
+
+/** S3 key of the verification record of a restored instance. */
+export function verificationKey(instanceId: string): string {
+  return `${VERIFICATIONS_S3_PREFIX}/${instanceId.trim().toLowerCase()}.json`;
+}
