@@ -80,7 +80,9 @@ function countsCheck(manifest: BackupManifest, reading: ExportReading): Result {
     const t = reading.kb[n];
     if (t.state === 'counted') {
       if (t.rows !== recorded[n])
-        problems.push(`${n}: ${t.rows} rows in the export, ${recorded[n]} recorded`);
+        problems.push(
+          `${n}: ${t.rows} rows in ${t.files} Parquet file(s) of the export, ${recorded[n]} recorded`,
+        );
       else figures.push(`${n} ${t.rows.toLocaleString('en-US')}`);
     } else if (t.state === 'unreadable') cannotRead.push(`${KB_EXPORT_TABLES[n]} (${t.detail})`);
     else problems.push(`${n}: ${t.detail}, ${recorded[n]} rows recorded`);

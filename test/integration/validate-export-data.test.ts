@@ -122,7 +122,8 @@ describe('validate-backup data checks on real Parquet exports (moto S3, real Pos
     expect(line(res, CHECKS.rowCounts)).toEqual({
       check: CHECKS.rowCounts,
       status: 'FAIL',
-      detail: 'knowledge_entries: 300 rows in the export, 301 recorded: the export changed since the backup',
+      detail:
+        'knowledge_entries: 300 rows in 1 Parquet file(s) of the export, 301 recorded: the export changed since the backup',
     });
     expect(line(res, CHECKS.parquetReadable)?.status).toBe('PASS');
     expect(res.result).toBe('FAIL');
