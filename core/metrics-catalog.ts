@@ -58,6 +58,16 @@ export const KbMetrics = define({
     unit: 'Count',
     description: 'manifests the reconcile pass could not parse and skipped (emitted when above 0)',
   },
+  KnowledgeEntries: {
+    unit: 'Count',
+    description:
+      "rows of public.knowledge_entries in a successful backup, read from its export's Parquet footers (one datapoint per backup)",
+  },
+  EntryCountDropFraction: {
+    unit: 'None',
+    description:
+      'how much of the Knowledge Base a backup lost since the previous successful backup with counts: (previous - current) / previous, 0 for growth, for an empty previous KB, or when there is no previous count',
+  },
   BackupValidation: { unit: 'Count', description: '1 when a backup validation passed, 0 when it failed' },
   RestoreStarted: { unit: 'Count', description: 'a restore to a new instance was started' },
   RestoreDuration: {
@@ -74,6 +84,7 @@ export const ALARM_NAMES = {
   backupStale: 'KB-BackupFailure-NoRecentSuccess',
   backupRunFailed: 'KB-BackupFailure-LastRunFailed',
   backupDurationHigh: 'KB-BackupDurationHigh',
+  entryCountDrop: 'KB-EntryCountDrop',
 } as const;
 
 /** Thresholds the alarms use; named here so tests and docs quote the same numbers. */
@@ -82,4 +93,9 @@ export const ALARM_THRESHOLDS = {
   maxHoursSinceLastBackup: 25,
   /** A backup (request to snapshot available) longer than this trips KB-BackupDurationHigh. */
   maxBackupDurationSeconds: 30 * 60,
+  /**
+   * A backup whose knowledge_entries count is more than this fraction below the previous
+   * successful backup's trips KB-EntryCountDrop (default of the `entryCountDropFraction` setting).
+   */
+  maxEntryCountDropFraction: 0.2,
 } as const;

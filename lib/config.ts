@@ -13,6 +13,7 @@ import {
   RETENTION_DAYS,
   RETENTION_DAYS_RULE,
 } from '../core/limits';
+import { ALARM_THRESHOLDS } from '../core/metrics-catalog';
 import { isValidDbInstanceId, normaliseInstanceId } from '../core/naming';
 
 export interface KbDrConfig {
@@ -40,6 +41,11 @@ export interface KbDrConfig {
   readonly validationScheduleExpression: string;
   /** Provision the docs/events examples as shareable Lambda console test events. @default true */
   readonly shareableTestEvents: boolean;
+  /**
+   * KB-EntryCountDrop fires when a backup holds more than this fraction fewer knowledge entries
+   * than the previous successful backup; between 0 and 1, exclusive. @default 0.2
+   */
+  readonly entryCountDropFraction: number;
 }
 
 /** One setting: its cdk.json context key and environment variable. */
@@ -80,6 +86,11 @@ export const SETTINGS = {
     env: 'KB_SHAREABLE_TEST_EVENTS',
     example: 'true',
   },
+  entryCountDropFraction: {
+    context: 'kb:entryCountDropFraction',
+    env: 'KB_ENTRY_COUNT_DROP_FRACTION',
+    example: '0.2',
+  },
 } as const satisfies Record<string, Setting>;
 
 export const DEFAULTS = {
@@ -90,6 +101,7 @@ export const DEFAULTS = {
   functionNamePrefix: DEFAULT_FUNCTION_PREFIX,
   validationSchedule: '0 6 * * 1',
   shareableTestEvents: true,
+  entryCountDropFraction: ALARM_THRESHOLDS.maxEntryCountDropFraction,
 } as const;
 
 /** Reads a context value (e.g. `app.node.tryGetContext`). */
@@ -308,6 +320,21 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     DEFAULTS.shareableTestEvents,
   );
 
+  const dropRaw = raw(s.entryCountDropFraction, ctx, env) ?? DEFAULTS.entryCountDropFraction;
+  const entryCountDropFraction =
+    typeof dropRaw === 'number' ? dropRaw : Number(asString(s.entryCountDropFraction, dropRaw));
+  if (!(
+    Number.isFinite(entryCountDropFraction) &&
+    entryCountDropFraction > 0 &&
+    entryCountDropFraction < 1
+  )) {
+    throw invalid(
+      s.entryCountDropFraction,
+      dropRaw,
+      'must be a fraction between 0 and 1, exclusive (0.2 = alarm when a backup holds more than 20% fewer entries than the previous one)',
+    );
+  }
+
   return {
     dbInstanceId,
     backupRetentionDays,
@@ -321,5 +348,6 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     validationSchedule,
     validationScheduleExpression,
     shareableTestEvents,
+    entryCountDropFraction,
   };
 }

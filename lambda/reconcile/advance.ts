@@ -39,6 +39,7 @@ import {
 import { addKbMetric } from '../shared/powertools';
 import { listExportTasksOf } from '../shared/rds-export-tasks';
 import { listObjects } from '../shared/s3-objects';
+import { emitEntryCountMetrics, rowCountFields } from './export-row-counts';
 
 export type AdvanceResult =
   /** A manifest exists already (recorded by an earlier invocation or a concurrent one). */
@@ -366,12 +367,15 @@ async function finishExport(
       });
     }
     const size = await exportedBytes(deps, config, task);
-    return record(deps, config, {
+    const recorded = await record(deps, config, {
       ...baseManifest(deps, config, snapshot),
       ...withWarning,
       ...(size !== undefined ? { exportSizeBytes: size } : {}),
+      ...(await rowCountFields(deps, config, exportTaskId)),
       status: 'SUCCEEDED',
     });
+    if (recorded.kind === 'recorded') await emitEntryCountMetrics(deps, config, recorded.manifest);
+    return recorded;
   }
   const canceled = status === 'CANCELED';
   return recordFailure(

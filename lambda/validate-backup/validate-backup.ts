@@ -33,6 +33,7 @@ import {
 import { isManagedByKbDr } from '../shared/tags';
 import { describeSnapshotIfExists } from '../shared/rds-snapshots';
 import { listObjects } from '../shared/s3-objects';
+import { checkExportData, EXPORT_DATA_CHECKS } from './export-data-checks';
 
 export const ValidateBackupEventSchema = z.strictObject({ snapshotId: z.string().min(1) });
 export type ValidateBackupEvent = z.infer<typeof ValidateBackupEventSchema>;
@@ -55,6 +56,7 @@ export const CHECKS = {
   objects: 'exported objects present and encrypted with our key',
   tables: 'export covers knowledge_entries and embedding_cache',
   size: 'size not suspiciously small against recent backups',
+  ...EXPORT_DATA_CHECKS,
 } as const;
 
 /** The Knowledge Base tables every export must contain, not skipped. */
@@ -443,6 +445,8 @@ export async function validateBackup(
   checks.push(await checkObjects(s3, bucket, taskId, config.kmsKeyArn, manifest, objects));
   checks.push(await checkTables(s3, bucket, taskId, objects));
   checks.push(await checkSize(deps, manifest, snapshotId));
+  const exported = objects.map((o) => ({ key: o.Key ?? '', size: o.Size ?? 0 }));
+  checks.push(...(await checkExportData(s3, bucket, taskId, manifest, exported)));
   return finish(deps, snapshotId, checks);
 }
 

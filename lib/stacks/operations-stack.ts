@@ -65,7 +65,11 @@ export class OperationsStack extends Stack {
 
     this.backup = new BackupPipeline(this, 'BackupPipeline', { config, storage });
     this.restore = new RestoreFunctions(this, 'RestoreFunctions', { config, storage });
-    this.alarms = new BackupAlarms(this, 'Alarms', { dbInstanceId: config.dbInstanceId, topic: this.topic });
+    this.alarms = new BackupAlarms(this, 'Alarms', {
+      dbInstanceId: config.dbInstanceId,
+      topic: this.topic,
+      maxEntryCountDropFraction: config.entryCountDropFraction,
+    });
     this.dashboard = new BackupDashboard(this, 'Dashboard', {
       dbInstanceId: config.dbInstanceId,
       alarms: this.alarms,

@@ -4,7 +4,7 @@
  * moto_server, their EMF output is captured, and every alarm's namespace, metric name and
  * dimension set (name and value) must match a metric the handlers emitted, with the catalogue's unit.
  */
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../lambda/shared/env';
@@ -14,7 +14,7 @@ import {
   METRIC_NAMESPACE,
   type KbMetricName,
 } from '../../core/metrics-catalog';
-import { exportObjectsPrefix, exportTaskIdFor, snapshotIdFor } from '../../core/naming';
+import { exportTaskIdFor, snapshotIdFor } from '../../core/naming';
 import { alarmsFromTemplate, type MetricAlarmDefinition } from '../../harness/alarm-evaluator';
 import { buildTestApp } from '../../harness/app';
 import { captureEmf, enableEmf, type EmfDocument } from '../../harness/emf';
@@ -22,6 +22,7 @@ import { startMoto, type MotoServer } from '../../harness/moto';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
 import { loadPipelineHandlers } from '../support/pipeline-handlers';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
+import { writeSyntheticExport } from '../support/export-fixtures';
 
 /** One metric as printed: namespace, name, unit, dimension sets and dimension values. */
 interface EmittedMetric {
@@ -78,13 +79,11 @@ beforeAll(async () => {
     const event = (id: string) => rdsSnapshotEvent(id, snapshotId);
     await backup({ source: 'kb-dr.schedule', time: time.toISOString() });
     await reconcile(event('RDS-EVENT-0042'));
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: `${exportObjectsPrefix(exportTaskIdFor(snapshotId))}kb/public.knowledge_entries/part-0.gz.parquet`,
-        Body: 'parquet',
-      }),
-    );
+    // What RDS writes: Parquet files (counted from their footers) and export_tables_info.
+    await writeSyntheticExport(s3, BUCKET, exportTaskIdFor(snapshotId), {
+      'public.knowledge_entries': 3,
+      'public.embedding_cache': 1,
+    });
     await reconcile(event('RDS-EVENT-0161'));
     await reconcile({});
     // A failed night: the instance is gone (a cold start configured for a missing instance).
@@ -109,7 +108,7 @@ describe('EMF printed by the handlers ↔ alarms in the synthesized stacks', () 
     for (const a of metricAlarms) expect(names).toContain(a.metricName);
   });
 
-  it.each(['TimeSinceLastBackup', 'BackupFailure', 'BackupDuration'])(
+  it.each(['TimeSinceLastBackup', 'BackupFailure', 'BackupDuration', 'EntryCountDropFraction'])(
     'an alarm watches %s in namespace KB with exactly the DBInstanceIdentifier dimension the handlers print',
     (metricName) => {
       const watching = metricAlarms.filter((a) => a.metricName === metricName);
@@ -148,6 +147,13 @@ describe('EMF printed by the handlers ↔ alarms in the synthesized stacks', () 
       [INSTANCE, 1, 0],
       ['kb-gone', 0, 1],
     ]);
+  });
+
+  it("prints KnowledgeEntries and EntryCountDropFraction from the export's Parquet footers once per successful backup", () => {
+    expect(docs.flatMap((d) => (d.KnowledgeEntries !== undefined ? [d.KnowledgeEntries] : []))).toEqual([3]);
+    expect(
+      docs.flatMap((d) => (d.EntryCountDropFraction !== undefined ? [d.EntryCountDropFraction] : [])),
+    ).toEqual([0]);
   });
 
   it('the composite KB-BackupFailure combines exactly the two child alarms', () => {

@@ -24,8 +24,31 @@ describe('loadConfig', () => {
       validationSchedule: '0 6 * * 1',
       validationScheduleExpression: 'cron(0 6 ? * 2 *)',
       shareableTestEvents: true,
+      entryCountDropFraction: 0.2,
     });
   });
+
+  it('takes the KB-EntryCountDrop fraction from the environment or context', () => {
+    expect(
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_ENTRY_COUNT_DROP_FRACTION: '0.35' })
+        .entryCountDropFraction,
+    ).toBe(0.35);
+    expect(
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:entryCountDropFraction': 0.5 }), {})
+        .entryCountDropFraction,
+    ).toBe(0.5);
+  });
+
+  it.each(['0', '1', '-0.1', '1.5', '20%', 'abc', 'NaN'])(
+    'rejects entry-count drop fraction %s, naming the setting and an example',
+    (value) => {
+      expect(() =>
+        loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_ENTRY_COUNT_DROP_FRACTION: value }),
+      ).toThrow(
+        /KB_ENTRY_COUNT_DROP_FRACTION \(context kb:entryCountDropFraction\).*between 0 and 1, exclusive.*e\.g\. KB_ENTRY_COUNT_DROP_FRACTION="0\.2"/s,
+      );
+    },
+  );
 
   it('lets environment variables override context', () => {
     const config = loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:backupRetentionDays': 30 }), {

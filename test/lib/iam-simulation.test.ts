@@ -928,6 +928,22 @@ describe('what IAM must refuse', () => {
     });
   });
 
+  it.each(FUNCTION_DIRS)('%s: writing (or overwriting) an exported object', async (dir) => {
+    await expectDenied({
+      ...role(dir),
+      action: 's3:PutObject',
+      resources: [{ arn: fill(ARN.exportObject) }],
+    });
+  });
+
+  it('reconcile: reading objects outside manifests/ and exports/', async () => {
+    await expectDenied({
+      ...role('reconcile'),
+      action: 's3:GetObject',
+      resources: [{ arn: `arn:aws:s3:::${bucketName}/local/kb-backup-20261122-020000.sql.gz` }],
+    });
+  });
+
   it.each(FUNCTION_DIRS)('%s: deleting a backup object', async (dir) => {
     await expectDenied({
       ...role(dir),
