@@ -3,7 +3,13 @@
  * way people damage it (a tag deleted, rows edited, columns added), and the recovery checked by
  * reading the databases back.
  */
+import { PassThrough } from 'node:stream';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
 import { Client } from 'pg';
+import { runRecoverEntries } from '../../../cli/commands/recover-entries';
+import type { CliContext } from '../../../cli/shared/context';
 import { GuardRailError, ValidationError } from '../../../core/errors';
 import { createLocalBackup } from '../../../cli/local/backup';
 import { recoverEntries, type RecoverOptions } from '../../../cli/local/recover-entries';
@@ -375,5 +381,84 @@ describe('recoverEntries', () => {
       timeFrom: 'given with --source-time',
     });
     expect(await pg.sql(db, 'SELECT count(*) FROM knowledge_entries')).toBe('300');
+  });
+});
+
+describe('kb-dr recover-entries --from-instance', () => {
+  const rdsMock = mockClient(RDSClient);
+  const rds = new RDSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  beforeEach(() => rdsMock.reset());
+
+  function context(db: string): { ctx: CliContext; out: () => string } {
+    let out = '';
+    const stdout = new PassThrough();
+    stdout.on('data', (d: Buffer) => (out += d.toString()));
+    return {
+      ctx: {
+        env: { PATH: process.env.PATH ?? '', ...pg.env(db) },
+        logger: silentLogger,
+        stdout,
+        stderr: new PassThrough(),
+        stdin: Object.assign(new PassThrough(), { isTTY: false }),
+        signal: new AbortController().signal,
+      },
+      out: () => out,
+    };
+  }
+
+  it('refuses an instance that is not available yet, before connecting to anything', async () => {
+    const db = await liveCopy();
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceStatus: 'creating' }] });
+    const { ctx } = context(db);
+    const err = await runRecoverEntries(ctx, { fromInstance: 'kb-restore-recover-1' }, { rds }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toMatch(/kb-restore-recover-1 is creating without an endpoint yet/);
+    expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, {
+      DBInstanceIdentifier: 'kb-restore-recover-1',
+    });
+  });
+
+  it('reads the endpoint RDS reports over TLS and never falls back to plain text', async () => {
+    const db = await liveCopy();
+    const restored = await liveCopy();
+    await pg.sql(db, 'DELETE FROM knowledge_entries WHERE id = 9');
+    rdsMock.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ DBInstanceStatus: 'available', Endpoint: { Address: pg.host, Port: pg.port } }],
+    });
+    const { ctx } = context(db);
+    const err = await runRecoverEntries(
+      ctx,
+      { fromInstance: 'kb-restore-recover-1', sourceDatabase: restored, confirm: true },
+      { rds },
+    ).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/does not offer TLS/);
+    expect(await pg.sql(db, 'SELECT count(*) FROM knowledge_entries WHERE id = 9')).toBe('0');
+  });
+
+  it('with a loopback --source-host and --source-no-tls (an emulator, a tunnel), recovers without asking RDS', async () => {
+    const db = await liveCopy();
+    const restored = await liveCopy();
+    await pg.sql(db, 'DELETE FROM knowledge_entries WHERE id IN (9, 10)');
+    const { ctx, out } = context(db);
+    const code = await runRecoverEntries(
+      ctx,
+      {
+        fromInstance: 'kb-restore-recover-1',
+        sourceHost: '127.0.0.1',
+        sourcePort: String(pg.port),
+        sourceNoTls: true,
+        sourceDatabase: restored,
+        sourceTime: new Date(NOW.getTime() - 60_000).toISOString(),
+        ids: '9,10,11',
+        confirm: true,
+      },
+      { rds },
+    );
+    expect(code).toBe(0);
+    expect(out()).toMatch(/^RECOVERED/);
+    expect(out()).toMatch(/inserted: {2}2/);
+    expect(rdsMock.calls()).toHaveLength(0);
+    expect(await pg.sql(db, 'SELECT count(*) FROM knowledge_entries WHERE id IN (9, 10, 11)')).toBe('3');
   });
 });
