@@ -374,13 +374,15 @@ async function advanceSequence(live: Client, maxId: bigint): Promise<string | un
     await live.query<{ seq: string | null }>(`SELECT pg_get_serial_sequence($1, 'id') AS seq`, [ENTRIES])
   ).rows[0]?.seq;
   if (!seq) return undefined;
+  // pg_sequence_last_value fails without privilege on the sequence (pg_sequences would show NULL,
+  // read as "never used", and setval would then move a busy sequence backwards); NULL here means
+  // the sequence was never used.
   const last = async () =>
     BigInt(
       (
-        await live.query<{ v: string }>(
-          `SELECT coalesce(last_value, 0)::text AS v FROM pg_sequences WHERE format('%I.%I', schemaname, sequencename)::regclass = $1::regclass`,
-          [seq],
-        )
+        await live.query<{ v: string | null }>('SELECT pg_sequence_last_value($1::regclass)::text AS v', [
+          seq,
+        ])
       ).rows[0]?.v ?? '0',
     );
   if ((await last()) > maxId) return undefined;

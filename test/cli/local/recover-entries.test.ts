@@ -119,6 +119,8 @@ describe('recoverEntries', () => {
     const report = await recoverEntries(options(db, { selection: { tag: 'topic-3' }, confirm: true }));
     expect(report).toMatchObject({ mode: 'confirmed', missing: wanted, inserted: wanted, raced: 0 });
     expect(report.cache).toMatchObject({ missing: 5, inserted: 5 });
+    // The sequence was ahead (later writes took 301-307): never moved, never backwards.
+    expect(report.sequenceAdvancedTo).toBeUndefined();
     expect(Number(await pg.sql(db, topic3))).toBe(wanted);
     expect(Number(await pg.sql(db, "SELECT count(*) FROM knowledge_entries WHERE 'late' = ANY(tags)"))).toBe(
       7,
@@ -131,6 +133,9 @@ describe('recoverEntries', () => {
     ).toBe(original);
     expect(await pg.sql(db, 'SELECT count(*) - count(DISTINCT id) FROM knowledge_entries')).toBe('0');
     expect(await pg.sql(db, 'SELECT count(*) FROM embedding_cache')).toBe('75');
+    expect(
+      await pg.sql(db, "INSERT INTO knowledge_entries (title, body) VALUES ('next', 'x') RETURNING id"),
+    ).toBe('308');
     // A second run finds nothing to do.
     const again = await recoverEntries(options(db, { selection: { tag: 'topic-3' }, confirm: true }));
     expect(again).toMatchObject({ missing: 0, inserted: 0, alreadyPresent: wanted });
