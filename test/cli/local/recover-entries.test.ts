@@ -231,6 +231,22 @@ describe('recoverEntries', () => {
     expect(await scratchLeft(db)).toEqual([]);
   });
 
+  it('refuses a backup holding a column the live table dropped since, naming it; nothing changed', async () => {
+    const db = await liveCopy();
+    await pg.sql(
+      db,
+      'ALTER TABLE knowledge_entries DROP COLUMN source_url; DELETE FROM knowledge_entries WHERE id = 5',
+    );
+    const before = await kbFingerprint(pg, db);
+    const err = await recoverEntries(options(db, { confirm: true })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GuardRailError);
+    expect((err as Error).message).toMatch(
+      /knowledge_entries\.source_url \(text\) is in the backup but not in the live table/,
+    );
+    expect(await kbFingerprint(pg, db)).toBe(before);
+    expect(await scratchLeft(db)).toEqual([]);
+  });
+
   it('a row written by the application after the plan wins; the other missing rows go in', async () => {
     const db = await liveCopy();
     await pg.sql(db, 'DELETE FROM knowledge_entries WHERE id IN (10, 11, 12)');
@@ -368,6 +384,7 @@ describe('recoverEntries', () => {
     const db = await liveCopy();
     const restored = await liveCopy();
     await pg.sql(db, 'DELETE FROM knowledge_entries WHERE id IN (7, 8)');
+    const sourceBefore = await kbFingerprint(pg, restored);
     const report = await recoverEntries(
       options(db, {
         confirm: true,
@@ -386,6 +403,7 @@ describe('recoverEntries', () => {
       timeFrom: 'given with --source-time',
     });
     expect(await pg.sql(db, 'SELECT count(*) FROM knowledge_entries')).toBe('300');
+    expect(await kbFingerprint(pg, restored)).toBe(sourceBefore);
   });
 });
 
