@@ -14,6 +14,7 @@ import { GuardRailError, ValidationError } from '../../../core/errors';
 import { createLocalBackup } from '../../../cli/local/backup';
 import { recoverEntries, type RecoverOptions } from '../../../cli/local/recover-entries';
 import { InterruptedError } from '../../../cli/local/psql';
+import { acquireRestoreLock } from '../../../cli/local/lock';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, tempDir } from '../../support/cli-fixtures';
 import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../../harness/postgres';
@@ -331,6 +332,21 @@ describe('recoverEntries', () => {
     expect(err).toBeInstanceOf(InterruptedError);
     expect((err as Error).message).toMatch(/nothing was inserted/);
     expect(await kbFingerprint(pg, db)).toBe(before);
+    expect(await scratchLeft(db)).toEqual([]);
+  });
+
+  it('waits for no one: refuses while a restore of the same database holds the lock, nothing changed', async () => {
+    const db = await liveCopy();
+    await pg.sql(db, 'DELETE FROM knowledge_entries WHERE id = 1');
+    const held = await acquireRestoreLock(connectionTo(pg, db), db);
+    try {
+      const err = await recoverEntries(options(db, { confirm: true })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GuardRailError);
+      expect((err as Error).message).toMatch(/another kb-dr restore or rollback of kb_re_\d+ is running/);
+    } finally {
+      await held.release();
+    }
+    expect(await pg.sql(db, 'SELECT count(*) FROM knowledge_entries')).toBe('299');
     expect(await scratchLeft(db)).toEqual([]);
   });
 
