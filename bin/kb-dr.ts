@@ -11,6 +11,8 @@
 import { Command, CommanderError } from 'commander';
 import { GuardRailError, KbDrError, ValidationError } from '../core/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
+import { registerFindBackupCommand } from '../cli/commands/find-backup';
+import { registerRecoverEntriesCommand } from '../cli/commands/recover-entries';
 import { registerRestoreCommand } from '../cli/commands/restore';
 import { registerValidateCommand } from '../cli/commands/validate';
 import type { CliContext } from '../cli/shared/context';
@@ -33,6 +35,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   registerBackupCommand(program, ctx, setExit);
   registerValidateCommand(program, ctx, setExit);
   registerRestoreCommand(program, ctx, setExit);
+  registerFindBackupCommand(program, ctx, setExit);
+  registerRecoverEntriesCommand(program, ctx, setExit);
   return program;
 }
 

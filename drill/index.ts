@@ -13,6 +13,7 @@ import { resultsTable, runSteps, type DrillStep } from './runner';
 import { alarmReplayStep } from './steps/alarm-replay';
 import { localRestoreStep } from './steps/local-restore';
 import { nightStep } from './steps/night';
+import { recoverEntriesStep } from './steps/recover-entries';
 import { restoreStep } from './steps/restore';
 import { validateStep } from './steps/validate';
 import { seedStep } from './steps/seed';
@@ -24,6 +25,7 @@ export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
   validateStep,
   restoreStep,
   localRestoreStep,
+  recoverEntriesStep,
   alarmReplayStep,
   targetsStep,
 ];
