@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { GuardRailError, isNotFound, KbDrError } from '../../core/errors';
+import { AlreadyExistsError, GuardRailError, isNotFound, KbDrError } from '../../core/errors';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {
   isRestoreTestInstanceId,
@@ -238,31 +238,45 @@ export async function startRestoreTest(deps: RestoreTestDeps, input: StartInput)
     { Key: RESTORE_TEST_TAG.key, Value: RESTORE_TEST_TAG.value },
     { Key: RESTORE_TEST_KIND_TAG_KEY, Value: 'snapshot' },
   ]);
-  const call = await sendRestore(
-    rds,
-    {
-      targetInstanceId: instanceId,
-      requestId,
-      operation: `restore test: restore ${snap.DBSnapshotIdentifier} to ${instanceId}`,
-    },
-    async () => {
-      const res = await rds.send(
-        new RestoreDBInstanceFromDBSnapshotCommand({
-          DBInstanceIdentifier: instanceId,
-          DBSnapshotIdentifier: snap.DBSnapshotIdentifier,
-          ...restoreRequestSettings(settings),
-          // Test settings: its own class, one AZ, deletable, private, no snapshot copies.
-          DBInstanceClass: config.instanceClass,
-          MultiAZ: false,
-          PubliclyAccessible: false,
-          DeletionProtection: false,
-          CopyTagsToSnapshot: false,
-          Tags: merged.tags,
-        }),
-      );
-      return res.DBInstance?.DBInstanceStatus;
-    },
-  );
+  let call: Awaited<ReturnType<typeof sendRestore>>;
+  try {
+    call = await sendRestore(
+      rds,
+      {
+        targetInstanceId: instanceId,
+        requestId,
+        operation: `restore test: restore ${snap.DBSnapshotIdentifier} to ${instanceId}`,
+      },
+      async () => {
+        const res = await rds.send(
+          new RestoreDBInstanceFromDBSnapshotCommand({
+            DBInstanceIdentifier: instanceId,
+            DBSnapshotIdentifier: snap.DBSnapshotIdentifier,
+            ...restoreRequestSettings(settings),
+            // Test settings: its own class, one AZ, deletable, private, no snapshot copies.
+            DBInstanceClass: config.instanceClass,
+            MultiAZ: false,
+            PubliclyAccessible: false,
+            DeletionProtection: false,
+            CopyTagsToSnapshot: false,
+            Tags: merged.tags,
+          }),
+        );
+        return res.DBInstance?.DBInstanceStatus;
+      },
+    );
+  } catch (err) {
+    // The same scheduled time delivered twice at once: the other delivery created it first.
+    if (!(err instanceof AlreadyExistsError)) throw err;
+    const existing = await describeInstanceIfExists(rds, instanceId);
+    if (!existing || !isOwnTestInstance(existing)) throw err;
+    return {
+      action: 'already-requested',
+      instanceId,
+      ...(existing.DBInstanceStatus ? { status: existing.DBInstanceStatus } : {}),
+      warnings: [],
+    };
+  }
   deps.logger.info('restore test requested', { instanceId, snapshotId: snap.DBSnapshotIdentifier });
   return {
     action: 'started',
