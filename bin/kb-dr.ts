@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander';
 import { GuardRailError, KbDrError, ValidationError } from '../core/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
 import { registerRestoreCommand } from '../cli/commands/restore';
+import { registerRestoreTestsCommand } from '../cli/commands/restore-tests';
 import { registerValidateCommand } from '../cli/commands/validate';
 import type { CliContext } from '../cli/shared/context';
 import { createCliLogger } from '../cli/shared/logger';
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   registerBackupCommand(program, ctx, setExit);
   registerValidateCommand(program, ctx, setExit);
   registerRestoreCommand(program, ctx, setExit);
+  registerRestoreTestsCommand(program, ctx, setExit);
   return program;
 }
 
