@@ -14,6 +14,7 @@ import { alarmReplayStep } from './steps/alarm-replay';
 import { localRestoreStep } from './steps/local-restore';
 import { nightStep } from './steps/night';
 import { restoreStep } from './steps/restore';
+import { restoreTestStep } from './steps/restore-test';
 import { validateStep } from './steps/validate';
 import { seedStep } from './steps/seed';
 import { targetsStep } from './steps/targets';
@@ -23,6 +24,7 @@ export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
   nightStep,
   validateStep,
   restoreStep,
+  restoreTestStep,
   localRestoreStep,
   alarmReplayStep,
   targetsStep,
