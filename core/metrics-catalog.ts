@@ -74,6 +74,26 @@ export const KbMetrics = define({
     unit: 'Seconds',
     description: 'restore started to restored instance available (the measured RTO of the restore)',
   },
+  RestoreTestSuccess: {
+    unit: 'Count',
+    description:
+      '1 when a weekly restore test passed (restored, verified), 0 when it failed (emitted once per recorded test)',
+  },
+  RestoreTestDuration: {
+    unit: 'Seconds',
+    description:
+      'restore test requested to verification done: the measured RTO of the database at its current size (emitted when the test was verified)',
+  },
+  RestoreTestOrphans: {
+    unit: 'Count',
+    description:
+      'restore-test instances whose test is recorded but that still exist because their deletion failed (emitted on every pass; 1 at once when a deletion fails)',
+  },
+  HoursSinceLastRestoreTest: {
+    unit: 'None',
+    description:
+      'hours since the newest successful restore test was verified (emitted on every restore-test pass)',
+  },
 });
 
 export type KbMetricName = keyof typeof KbMetrics;
@@ -85,6 +105,9 @@ export const ALARM_NAMES = {
   backupRunFailed: 'KB-BackupFailure-LastRunFailed',
   backupDurationHigh: 'KB-BackupDurationHigh',
   entryCountDrop: 'KB-EntryCountDrop',
+  restoreTestFailed: 'KB-RestoreTestFailed',
+  restoreTestOverdue: 'KB-RestoreTestOverdue',
+  restoreTestOrphan: 'KB-RestoreTestOrphanInstance',
 } as const;
 
 /** Thresholds the alarms use; named here so tests and docs quote the same numbers. */

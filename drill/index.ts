@@ -15,6 +15,7 @@ import { localRestoreStep } from './steps/local-restore';
 import { nightStep } from './steps/night';
 import { recoverEntriesStep } from './steps/recover-entries';
 import { restoreStep } from './steps/restore';
+import { restoreTestStep } from './steps/restore-test';
 import { validateStep } from './steps/validate';
 import { seedStep } from './steps/seed';
 import { targetsStep } from './steps/targets';
@@ -24,6 +25,7 @@ export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
   nightStep,
   validateStep,
   restoreStep,
+  restoreTestStep,
   localRestoreStep,
   recoverEntriesStep,
   alarmReplayStep,

@@ -23,6 +23,7 @@ import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-wor
 import { loadPipelineHandlers } from '../support/pipeline-handlers';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
 import { writeSyntheticExport } from '../support/export-fixtures';
+import { verificationKey, type VerificationRecord } from '../../core/verification';
 
 /** One metric as printed: namespace, name, unit, dimension sets and dimension values. */
 interface EmittedMetric {
@@ -90,6 +91,40 @@ beforeAll(async () => {
     process.env[ENV.dbInstanceId] = 'kb-gone';
     backup = loadPipelineHandlers().backup;
     await backup({ source: 'kb-dr.schedule', time: new Date(time.getTime() - 60_000).toISOString() });
+    // A weekly restore test of the night's backup: requested, verified (the record verify-restore
+    // writes), recorded and deleted on the RDS event; then a pass.
+    process.env[ENV.dbInstanceId] = INSTANCE;
+    let restoreTest!: (event: unknown) => Promise<unknown>;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      restoreTest = (require('../../lambda/restore-test/index') as { handler: typeof restoreTest }).handler;
+    });
+    const started = (await restoreTest({ action: 'start', time: time.toISOString() })) as {
+      instanceId: string;
+    };
+    const verification: VerificationRecord = {
+      version: 1,
+      instanceId: started.instanceId,
+      outcome: 'PASS',
+      source: { kind: 'snapshot', snapshotId },
+      startedAt: new Date().toISOString(),
+      verifiedAt: new Date().toISOString(),
+      checks: [],
+      summary: 'verified',
+    };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: verificationKey(started.instanceId),
+        Body: JSON.stringify(verification),
+      }),
+    );
+    await restoreTest({
+      source: 'aws.rds',
+      'detail-type': 'RDS DB Instance Event',
+      detail: { EventID: 'RDS-EVENT-0043', SourceIdentifier: started.instanceId },
+    });
+    await restoreTest({ action: 'pass' });
     docs = emf.docs();
     emitted = emittedMetrics(docs);
   } finally {
@@ -102,13 +137,21 @@ afterAll(async () => {
 });
 
 describe('EMF printed by the handlers ↔ alarms in the synthesized stacks', () => {
-  it('the scenarios printed every metric the backup alarms watch', () => {
+  it('the scenarios printed every metric the backup and restore-test alarms watch', () => {
     expect(metricAlarms.length).toBeGreaterThanOrEqual(3);
     const names = new Set(emitted.map((m) => m.name));
     for (const a of metricAlarms) expect(names).toContain(a.metricName);
   });
 
-  it.each(['TimeSinceLastBackup', 'BackupFailure', 'BackupDuration', 'EntryCountDropFraction'])(
+  it.each([
+    'TimeSinceLastBackup',
+    'BackupFailure',
+    'BackupDuration',
+    'EntryCountDropFraction',
+    'RestoreTestSuccess',
+    'HoursSinceLastRestoreTest',
+    'RestoreTestOrphans',
+  ])(
     'an alarm watches %s in namespace KB with exactly the DBInstanceIdentifier dimension the handlers print',
     (metricName) => {
       const watching = metricAlarms.filter((a) => a.metricName === metricName);
