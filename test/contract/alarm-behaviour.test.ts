@@ -25,6 +25,7 @@ const BACKUP_ALARMS: readonly string[] = [
   ALARM_NAMES.backupStale,
   ALARM_NAMES.backupRunFailed,
   ALARM_NAMES.backupDurationHigh,
+  ALARM_NAMES.entryCountDrop,
 ];
 const alarms = new Map(
   [...alarmsFromTemplate(Template.fromStack(operations).toJSON())].filter(([, a]) =>

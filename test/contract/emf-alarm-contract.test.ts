@@ -4,7 +4,7 @@
  * moto_server, their EMF output is captured, and every alarm's namespace, metric name and
  * dimension set (name and value) must match a metric the handlers emitted, with the catalogue's unit.
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../lambda/shared/env';
