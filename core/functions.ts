@@ -15,10 +15,14 @@ export const RESTORE_FUNCTIONS = [
   'promote-restore',
 ] as const;
 
-export const FUNCTIONS = [...PIPELINE_FUNCTIONS, ...RESTORE_FUNCTIONS] as const;
+/** The verification of restored instances (event-driven, periodic backstop, console). */
+export const VERIFY_FUNCTIONS = ['verify-restore'] as const;
+
+export const FUNCTIONS = [...PIPELINE_FUNCTIONS, ...RESTORE_FUNCTIONS, ...VERIFY_FUNCTIONS] as const;
 
 export type PipelineFunction = (typeof PIPELINE_FUNCTIONS)[number];
 export type RestoreFunction = (typeof RESTORE_FUNCTIONS)[number];
+export type VerifyFunction = (typeof VERIFY_FUNCTIONS)[number];
 export type KbFunctionName = (typeof FUNCTIONS)[number];
 
 /** The default of the deploy setting `functionNamePrefix` (and the CLI's `KB_FUNCTION_PREFIX`). */

@@ -404,7 +404,7 @@ export class RestoreFunctions extends Construct {
  * to one that does not. CreateRegistry, with "already exists" (ConflictException) ignored, works
  * in both. Nothing is deleted with the stack: other teams' test events live in the same registry.
  */
-function ensureTestEventRegistry(scope: Construct): cr.AwsCustomResource {
+export function ensureTestEventRegistry(scope: Construct): cr.AwsCustomResource {
   const stack = Stack.of(scope);
   const registryArn = `arn:${stack.partition}:schemas:${stack.region}:${stack.account}:registry/${TEST_EVENT_REGISTRY}`;
   const ensure = new cr.AwsCustomResource(scope, 'EnsureTestEventRegistry', {

@@ -10,6 +10,7 @@ import { BackupAlarms } from '../constructs/backup-alarms';
 import { BackupDashboard } from '../constructs/backup-dashboard';
 import { BackupPipeline } from '../constructs/backup-pipeline';
 import { RestoreFunctions } from '../constructs/restore-functions';
+import { RestoreVerification, loadVerifyRestoreEvents } from '../constructs/restore-verification';
 import type { StorageResources } from '../constructs/storage-resources';
 
 export interface OperationsStackProps extends StackProps {
@@ -30,6 +31,7 @@ export class OperationsStack extends Stack {
   readonly topic: sns.Topic;
   readonly backup: BackupPipeline;
   readonly restore: RestoreFunctions;
+  readonly verification: RestoreVerification;
   readonly alarms: BackupAlarms;
   readonly dashboard: BackupDashboard;
 
@@ -65,6 +67,12 @@ export class OperationsStack extends Stack {
 
     this.backup = new BackupPipeline(this, 'BackupPipeline', { config, storage });
     this.restore = new RestoreFunctions(this, 'RestoreFunctions', { config, storage });
+    this.verification = new RestoreVerification(this, 'RestoreVerification', {
+      config,
+      storage,
+      restoreStatus: this.restore.functions['restore-status'],
+      testEvents: loadVerifyRestoreEvents(),
+    });
     this.alarms = new BackupAlarms(this, 'Alarms', { dbInstanceId: config.dbInstanceId, topic: this.topic });
     this.dashboard = new BackupDashboard(this, 'Dashboard', {
       dbInstanceId: config.dbInstanceId,
