@@ -36,6 +36,14 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
 
 export const NOT_SENT: readonly NotSent[] = [
   {
+    command: 'ListTagsForResourceCommand',
+    reason: 'restore-common (imported for its MetricSink type); DescribeDBInstances answers the tags',
+  },
+  {
+    command: 'DescribeDBSnapshotsCommand',
+    reason: 'rds-snapshots, reached through restore-common; verify-restore reads no snapshot',
+  },
+  {
     command: 'GetSecretValueCommand',
     reason:
       'sent only with the verifyAuth=secret setting (shared/verify-login); test/lib/constructs/restore-verification.test.ts checks that deployment grants it on the configured secret only',
