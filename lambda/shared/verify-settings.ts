@@ -46,3 +46,21 @@ export function loadVerifySettings(env: EnvSource = process.env): VerifySettings
     hint: `e.g. ${VERIFY_ENV.mode}=iam (the operations stack sets it from the verifyAuth setting)`,
   });
 }
+
+/**
+ * The read-only login role to create once in production (connected to the Knowledge Base database
+ * as its owner or the master user); every snapshot then carries it. The runbook quotes this text.
+ */
+export function verifyRoleSql(
+  user: string = DEFAULT_VERIFY_DB_USER,
+  database: string = DEFAULT_VERIFY_DATABASE,
+): string {
+  return [
+    `CREATE ROLE ${user} WITH LOGIN;`,
+    `GRANT rds_iam TO ${user};`,
+    `ALTER ROLE ${user} SET default_transaction_read_only = on;`,
+    `GRANT CONNECT ON DATABASE ${database} TO ${user};`,
+    `GRANT USAGE ON SCHEMA public TO ${user};`,
+    `GRANT SELECT ON public.knowledge_entries, public.embedding_cache TO ${user};`,
+  ].join('\n');
+}
