@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { readVerification } from '../../lambda/shared/verification-store';
 import { putManifest } from '../../lambda/shared/manifest-store';
 import { secretLogin } from '../../lambda/shared/verify-login';
-import { verifyRoleSql, type VerifySettings } from '../../lambda/shared/verify-settings';
+import { verifyRoleSql } from '../../lambda/shared/verify-settings';
 import { verifyRestore, type VerifyRestoreDeps } from '../../lambda/verify-restore/verify-restore';
 import { startMoto, type MotoServer } from '../../harness/moto';
 import { withClient } from '../../harness/pg-cluster';
@@ -46,7 +46,7 @@ let secretArn: string;
 let wrongSecretArn: string;
 const h: Record<'snapshot' | 'pitr', Handler> = {} as never;
 const lines: string[] = [];
-const settings: VerifySettings = { mode: 'secret', database: 'knowledge_base', secretArn: '' };
+const settings = { mode: 'secret', database: 'knowledge_base' } as const;
 
 function deps(over: Partial<VerifyRestoreDeps> = {}): VerifyRestoreDeps & { added: [string, number][] } {
   const added: [string, number][] = [];
