@@ -15,6 +15,7 @@ import { localRestoreStep } from './steps/local-restore';
 import { nightStep } from './steps/night';
 import { restoreStep } from './steps/restore';
 import { validateStep } from './steps/validate';
+import { verifyRestoreStep } from './steps/verify-restore';
 import { seedStep } from './steps/seed';
 import { targetsStep } from './steps/targets';
 
@@ -23,6 +24,7 @@ export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
   nightStep,
   validateStep,
   restoreStep,
+  verifyRestoreStep,
   localRestoreStep,
   alarmReplayStep,
   targetsStep,
