@@ -80,6 +80,8 @@ export class RestoreFunctions extends Construct {
   readonly weeklyValidation: scheduler.Schedule;
   /** The test-event schemas, by function (empty when shareable test events are off). */
   readonly testEventSchemas: Readonly<Partial<Record<RestoreFunctionDir, eventschemas.CfnSchema>>>;
+  /** The call that makes sure the test-event registry exists (undefined when test events are off). */
+  readonly testEventRegistry?: cr.AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: RestoreFunctionsProps) {
     super(scope, id);
@@ -378,6 +380,7 @@ export class RestoreFunctions extends Construct {
     const schemas: Partial<Record<RestoreFunctionDir, eventschemas.CfnSchema>> = {};
     if (config.shareableTestEvents) {
       const registry = ensureTestEventRegistry(this);
+      this.testEventRegistry = registry;
       const events = loadConsoleEvents();
       for (const dir of RESTORE_FUNCTION_DIRS) {
         const examples = events[dir];
@@ -404,7 +407,7 @@ export class RestoreFunctions extends Construct {
  * to one that does not. CreateRegistry, with "already exists" (ConflictException) ignored, works
  * in both. Nothing is deleted with the stack: other teams' test events live in the same registry.
  */
-export function ensureTestEventRegistry(scope: Construct): cr.AwsCustomResource {
+function ensureTestEventRegistry(scope: Construct): cr.AwsCustomResource {
   const stack = Stack.of(scope);
   const registryArn = `arn:${stack.partition}:schemas:${stack.region}:${stack.account}:registry/${TEST_EVENT_REGISTRY}`;
   const ensure = new cr.AwsCustomResource(scope, 'EnsureTestEventRegistry', {

@@ -17,12 +17,8 @@ import { VERIFY_ENV } from '../../lambda/shared/verify-settings';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
 import { KbFunction, PROJECT_ROOT } from './kb-function';
-import {
-  TEST_EVENT_REGISTRY,
-  ensureTestEventRegistry,
-  testEventSchemaContent,
-  testEventSchemaName,
-} from './restore-functions';
+import type * as cr from 'aws-cdk-lib/custom-resources';
+import { TEST_EVENT_REGISTRY, testEventSchemaContent, testEventSchemaName } from './restore-functions';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
 
 export interface RestoreVerificationProps {
@@ -37,6 +33,8 @@ export interface RestoreVerificationProps {
   readonly restoreStatus: KbFunction;
   /** Examples from docs/events for the console (`verify-restore.*.json`). @default none */
   readonly testEvents?: Readonly<Record<string, unknown>>;
+  /** The registry call RestoreFunctions made (the schema depends on it). @default none: no test events */
+  readonly testEventRegistry?: cr.AwsCustomResource;
 }
 
 /**
@@ -219,8 +217,13 @@ export class RestoreVerification extends Construct {
       }),
     });
 
-    if (config.shareableTestEvents && props.testEvents && Object.keys(props.testEvents).length > 0) {
-      const registry = ensureTestEventRegistry(this);
+    const registry = props.testEventRegistry;
+    if (
+      config.shareableTestEvents &&
+      registry &&
+      props.testEvents &&
+      Object.keys(props.testEvents).length > 0
+    ) {
       const schema = new eventschemas.CfnSchema(this, 'VerifyRestoreTestEvents', {
         registryName: TEST_EVENT_REGISTRY,
         schemaName: testEventSchemaName(deployedFunctionName(config.functionNamePrefix, 'verify-restore')),

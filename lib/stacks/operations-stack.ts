@@ -72,6 +72,7 @@ export class OperationsStack extends Stack {
       storage,
       restoreStatus: this.restore.functions['restore-status'],
       testEvents: loadVerifyRestoreEvents(),
+      ...(this.restore.testEventRegistry ? { testEventRegistry: this.restore.testEventRegistry } : {}),
     });
     this.alarms = new BackupAlarms(this, 'Alarms', { dbInstanceId: config.dbInstanceId, topic: this.topic });
     this.dashboard = new BackupDashboard(this, 'Dashboard', {

@@ -73,12 +73,7 @@ describe('verify-restore not configured (no VPC settings)', () => {
     const content = JSON.parse(String(Object.values(schemas)[0]?.Properties.Content)) as {
       components: { examples: Record<string, unknown> };
     };
-    expect(Object.keys(content.components.examples).sort()).toEqual([
-      'by-id',
-      'pass',
-      'pitr-expected',
-      'reverify',
-    ]);
+    expect(Object.keys(content.components.examples).sort()).toEqual(['by-id', 'pitr-expected', 'reverify']);
   });
 });
 
