@@ -66,9 +66,9 @@ describe('OperationsStack', () => {
       ),
     );
 
-    it("are the seven kb-dr functions plus only CDK's custom-resource provider", () => {
-      expect(Object.keys(functions)).toHaveLength(7);
-      expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(8);
+    it("are the eight kb-dr functions (verify-restore included) plus only CDK's custom-resource provider", () => {
+      expect(Object.keys(functions)).toHaveLength(8);
+      expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(9);
     });
 
     it('run on the latest Node.js runtime on ARM64 with Powertools settings and the KB namespace', () => {
