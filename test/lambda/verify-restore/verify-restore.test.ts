@@ -205,17 +205,15 @@ describe('verify-restore refuses anything that is not a kb-dr restore, before co
 describe('verify-restore never reports PASS when it could not connect', () => {
   it('connection refused: FAIL with the reason, RestoreVerification 0, record written once (conditional)', async () => {
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [snapshotRestore()] });
-    s3Mock
-      .on(GetObjectCommand, { Key: manifestKey(SNAP) })
-      .resolves({
-        Body: s3Body(
-          JSON.stringify(
-            manifest(SNAP, {
-              tableRowCounts: { knowledge_entries: 2000, embedding_cache: 500, source: 'parquet-footers' },
-            }),
-          ),
+    s3Mock.on(GetObjectCommand, { Key: manifestKey(SNAP) }).resolves({
+      Body: s3Body(
+        JSON.stringify(
+          manifest(SNAP, {
+            tableRowCounts: { knowledge_entries: 2000, embedding_cache: 500, source: 'parquet-footers' },
+          }),
         ),
-      });
+      ),
+    });
     const { d, sink, login } = deps();
     const r = await verifyRestore(d, { targetInstanceId: 'kb-restore-drill-1' });
     expect(r.outcome).toBe('FAIL');
