@@ -18,10 +18,19 @@ export const RESTORE_FUNCTIONS = [
 /** The scheduled restore test: restores the latest backup to a test instance, records, deletes it. */
 export const RESTORE_TEST_FUNCTIONS = ['restore-test'] as const;
 
-export const FUNCTIONS = [...PIPELINE_FUNCTIONS, ...RESTORE_FUNCTIONS, ...RESTORE_TEST_FUNCTIONS] as const;
+/** The verification of restored instances (event-driven, periodic backstop, console). */
+export const VERIFY_FUNCTIONS = ['verify-restore'] as const;
+
+export const FUNCTIONS = [
+  ...PIPELINE_FUNCTIONS,
+  ...RESTORE_FUNCTIONS,
+  ...VERIFY_FUNCTIONS,
+  ...RESTORE_TEST_FUNCTIONS,
+] as const;
 
 export type PipelineFunction = (typeof PIPELINE_FUNCTIONS)[number];
 export type RestoreFunction = (typeof RESTORE_FUNCTIONS)[number];
+export type VerifyFunction = (typeof VERIFY_FUNCTIONS)[number];
 export type KbFunctionName = (typeof FUNCTIONS)[number];
 
 /** The default of the deploy setting `functionNamePrefix` (and the CLI's `KB_FUNCTION_PREFIX`). */

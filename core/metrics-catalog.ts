@@ -70,6 +70,11 @@ export const KbMetrics = define({
   },
   BackupValidation: { unit: 'Count', description: '1 when a backup validation passed, 0 when it failed' },
   RestoreStarted: { unit: 'Count', description: 'a restore to a new instance was started' },
+  RestoreVerification: {
+    unit: 'Count',
+    description:
+      '1 when the data checks of a restored kb-restore-* instance passed, 0 when they failed or could not connect (not emitted when verification is not configured, nor again for a stored result)',
+  },
   RestoreDuration: {
     unit: 'Seconds',
     description: 'restore started to restored instance available (the measured RTO of the restore)',

@@ -14,6 +14,14 @@ export const PIPELINE_EVENT_IDS = {
   exportCompleted: 'RDS-EVENT-0161',
 } as const;
 
+/**
+ * RDS events (detail-type `RDS DB Instance Event`) after which a restored instance may be
+ * available: 0005 instance created, 0008 restored from a DB snapshot, 0019 restored from a
+ * point-in-time backup. verify-restore re-reads the instance and waits for `available`; the
+ * periodic pass catches what an event missed.
+ */
+export const RESTORE_READY_EVENT_IDS = ['RDS-EVENT-0005', 'RDS-EVENT-0008', 'RDS-EVENT-0019'] as const;
+
 export const RdsEventSchema = z.looseObject({
   source: z.literal('aws.rds'),
   'detail-type': z.string(),

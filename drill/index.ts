@@ -17,6 +17,7 @@ import { recoverEntriesStep } from './steps/recover-entries';
 import { restoreStep } from './steps/restore';
 import { restoreTestStep } from './steps/restore-test';
 import { validateStep } from './steps/validate';
+import { verifyRestoreStep } from './steps/verify-restore';
 import { seedStep } from './steps/seed';
 import { targetsStep } from './steps/targets';
 
@@ -25,6 +26,7 @@ export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
   nightStep,
   validateStep,
   restoreStep,
+  verifyRestoreStep,
   restoreTestStep,
   localRestoreStep,
   recoverEntriesStep,

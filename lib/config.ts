@@ -59,6 +59,27 @@ export interface KbDrConfig {
   readonly restoreTestStuckHours: number;
   /** Start a test while another test or an on-call restore of the same backup runs. @default false */
   readonly restoreTestAllowConcurrent: boolean;
+  /**
+   * Where verify-restore runs and how it logs in to a restored instance. Undefined when the VPC
+   * settings are absent: the function is then deployed outside any VPC and records NOT_CONFIGURED
+   * for every restore (never PASS). @default undefined
+   */
+  readonly verification?: VerificationConfig;
+}
+
+/** verify-restore's network and login (all three network settings together, or none). */
+export interface VerificationConfig {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  /** The function's security group; the database's must allow inbound 5432 from it. */
+  readonly securityGroupId: string;
+  /** `iam` (default): an IAM token for `dbUser`; `secret`: the login in `secretArn`. */
+  readonly auth: 'iam' | 'secret';
+  /** Read-only login role. @default 'kb_verify' */
+  readonly dbUser: string;
+  readonly secretArn?: string;
+  /** Database holding the Knowledge Base. @default 'knowledge_base' */
+  readonly database: string;
 }
 
 /** One setting: its cdk.json context key and environment variable. */
@@ -129,6 +150,25 @@ export const SETTINGS = {
     env: 'KB_RESTORE_TEST_ALLOW_CONCURRENT',
     example: 'false',
   },
+  verifyVpcId: { context: 'kb:verifyVpcId', env: 'KB_VERIFY_VPC_ID', example: 'vpc-0a1b2c3d4e5f67890' },
+  verifySubnetIds: {
+    context: 'kb:verifySubnetIds',
+    env: 'KB_VERIFY_SUBNET_IDS',
+    example: 'subnet-0a1b2c3d4e5f67890,subnet-0f9e8d7c6b5a43210',
+  },
+  verifySecurityGroupId: {
+    context: 'kb:verifySecurityGroupId',
+    env: 'KB_VERIFY_SECURITY_GROUP_ID',
+    example: 'sg-0a1b2c3d4e5f67890',
+  },
+  verifyAuth: { context: 'kb:verifyAuth', env: 'KB_VERIFY_AUTH', example: 'iam' },
+  verifyDbUser: { context: 'kb:verifyDbUser', env: 'KB_VERIFY_DB_USER', example: 'kb_verify' },
+  verifySecretArn: {
+    context: 'kb:verifySecretArn',
+    env: 'KB_VERIFY_SECRET_ARN',
+    example: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kb-verify-AbCdEf',
+  },
+  verifyDatabase: { context: 'kb:verifyDatabase', env: 'KB_VERIFY_DATABASE', example: 'knowledge_base' },
 } as const satisfies Record<string, Setting>;
 
 export const DEFAULTS = {
@@ -145,6 +185,9 @@ export const DEFAULTS = {
   restoreTestInstanceClass: RESTORE_TEST_DEFAULTS.instanceClass,
   restoreTestStuckHours: RESTORE_TEST_DEFAULTS.stuckHours,
   restoreTestAllowConcurrent: RESTORE_TEST_DEFAULTS.allowConcurrent,
+  verifyAuth: 'iam',
+  verifyDbUser: 'kb_verify',
+  verifyDatabase: 'knowledge_base',
 } as const;
 
 /** The value of `restoreTestSchedule` that turns the weekly restore test off. */
@@ -381,6 +424,7 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     );
   }
   const restoreTest = loadRestoreTestSettings(ctx, env);
+  const verification = loadVerificationConfig(ctx, env);
 
   return {
     ...restoreTest,
@@ -397,6 +441,7 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     validationScheduleExpression,
     shareableTestEvents,
     entryCountDropFraction,
+    ...(verification ? { verification } : {}),
   };
 }
 
@@ -478,5 +523,74 @@ function loadRestoreTestSettings(
     restoreTestInstanceClass,
     restoreTestStuckHours,
     restoreTestAllowConcurrent,
+  };
+}
+
+/** The verify-restore settings: none of the three network settings, or all three, valid. */
+function loadVerificationConfig(ctx: ContextReader, env: NodeJS.ProcessEnv): VerificationConfig | undefined {
+  const s = SETTINGS;
+  const vpcId = asString(s.verifyVpcId, raw(s.verifyVpcId, ctx, env));
+  const subnetIds = asList(s.verifySubnetIds, raw(s.verifySubnetIds, ctx, env));
+  const securityGroupId = asString(s.verifySecurityGroupId, raw(s.verifySecurityGroupId, ctx, env));
+  const auth = asString(s.verifyAuth, raw(s.verifyAuth, ctx, env)) ?? DEFAULTS.verifyAuth;
+  const dbUser = asString(s.verifyDbUser, raw(s.verifyDbUser, ctx, env)) ?? DEFAULTS.verifyDbUser;
+  const secretArn = asString(s.verifySecretArn, raw(s.verifySecretArn, ctx, env));
+  const database = asString(s.verifyDatabase, raw(s.verifyDatabase, ctx, env)) ?? DEFAULTS.verifyDatabase;
+  const network = [
+    [s.verifyVpcId, vpcId],
+    [s.verifySubnetIds, subnetIds.length > 0 ? subnetIds : undefined],
+    [s.verifySecurityGroupId, securityGroupId],
+  ] as const;
+  const given = network.filter(([, v]) => v !== undefined);
+  if (given.length === 0) {
+    if (secretArn || raw(s.verifyAuth, ctx, env) !== undefined)
+      throw invalid(
+        s.verifyVpcId,
+        vpcId,
+        `must be set (with ${s.verifySubnetIds.env} and ${s.verifySecurityGroupId.env}) when ${s.verifyAuth.env} or ${s.verifySecretArn.env} is set: verify-restore can only reach a restored instance from inside its VPC`,
+      );
+    return undefined;
+  }
+  const missing = network.find(([, v]) => v === undefined);
+  if (missing)
+    throw invalid(
+      missing[0],
+      undefined,
+      `is required with ${given.map(([set]) => set.env).join(' and ')}: verify-restore needs the VPC, its subnets and its security group together (or none of them: verification then records NOT_CONFIGURED)`,
+    );
+  if (!/^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(vpcId ?? ''))
+    throw invalid(s.verifyVpcId, vpcId, 'is not a VPC id');
+  for (const id of subnetIds)
+    if (!/^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(id))
+      throw invalid(s.verifySubnetIds, id, 'is not a subnet id');
+  if (!/^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(securityGroupId ?? ''))
+    throw invalid(s.verifySecurityGroupId, securityGroupId, 'is not a security group id');
+  if (auth !== 'iam' && auth !== 'secret') throw invalid(s.verifyAuth, auth, 'must be iam or secret');
+  // A PostgreSQL role name kb-dr puts in an IAM resource ARN (dbuser:*/<name>): plain identifiers only.
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbUser))
+    throw invalid(s.verifyDbUser, dbUser, 'must be a lower-case PostgreSQL role name (letters, digits, _)');
+  if (!/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(database))
+    throw invalid(s.verifyDatabase, database, 'is not a database name');
+  if (auth === 'secret' && !secretArn)
+    throw invalid(s.verifySecretArn, secretArn, `is required when ${s.verifyAuth.env}=secret`);
+  if (
+    secretArn &&
+    !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(secretArn)
+  )
+    throw invalid(s.verifySecretArn, secretArn, 'is not a Secrets Manager secret ARN');
+  if (auth === 'iam' && secretArn)
+    throw invalid(
+      s.verifySecretArn,
+      secretArn,
+      `is only used with ${s.verifyAuth.env}=secret; remove it or set ${s.verifyAuth.env}=secret`,
+    );
+  return {
+    vpcId: vpcId ?? '',
+    subnetIds,
+    securityGroupId: securityGroupId ?? '',
+    auth,
+    dbUser,
+    ...(secretArn ? { secretArn } : {}),
+    database,
   };
 }

@@ -15,6 +15,7 @@ import {
   type RdsIo,
   type RestoreSummary,
 } from '../rds/operations';
+import { verifyRestored } from '../rds/verify';
 import type { CliContext } from '../shared/context';
 
 export interface RdsRestoreFlags {
@@ -117,7 +118,7 @@ export async function runRdsRestore(
   const restoring = Boolean(flags.pitr || flags.snapshotId);
   const uses: RdsFunction[] = [
     ...(flags.pitr ? (['restore-pitr'] as const) : flags.snapshotId ? (['restore-snapshot'] as const) : []),
-    ...(restoring ? (['restore-status'] as const) : []),
+    ...(restoring ? (['restore-status', 'verify-restore'] as const) : []),
     ...(flags.forceProduction ? (['promote-restore'] as const) : []),
   ];
   const invoke = deps.invoker ?? deployedInvoker(ctx, uses);
@@ -144,6 +145,14 @@ export async function runRdsRestore(
       });
     }
     if (summary) ctx.stdout.write(formatRestoreSummary(summary));
+    // The restored data is checked before anything else is done with it (a FAIL exits 1, no promotion).
+    const verification =
+      summary?.phase === 'available' ? await verifyRestored(invoke, summary.targetInstanceId) : undefined;
+    if (verification) ctx.stdout.write(`${verification.lines.join('\n')}\n`);
+    if (verification?.failed) {
+      if (production) ctx.stderr.write(`error: the data checks of ${target} FAILED: not promoting it\n`);
+      return 1;
+    }
     if (!production) return summary && summary.phase !== 'available' ? 1 : 0;
     if (summary && summary.phase !== 'available') {
       ctx.stderr.write(

@@ -3,14 +3,19 @@
  * functions (never straight to RDS), so it is logged in CloudWatch under the function's role and
  * passes the same guard rails as a console invocation.
  */
-import { DEFAULT_FUNCTION_PREFIX, deployedFunctionName, type RestoreFunction } from '../../core/functions';
+import {
+  DEFAULT_FUNCTION_PREFIX,
+  deployedFunctionName,
+  type RestoreFunction,
+  type VerifyFunction,
+} from '../../core/functions';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { AccessDeniedError, awsErrorCode, ConfigurationError, KbDrError } from '../../core/errors';
 import { translateAwsError } from '../../lambda/shared/aws-errors';
 import { exitCodeFor, isFailure, type FailureResponse } from '../../lambda/shared/handler-response';
 
-/** The functions the CLI invokes: the backup function and the five restore functions. */
-export type RdsFunction = 'backup' | RestoreFunction;
+/** The functions the CLI invokes: the backup function, the five restore functions and verify-restore. */
+export type RdsFunction = 'backup' | RestoreFunction | VerifyFunction;
 
 /** Calls one function with one event and returns its decoded response. */
 export type Invoker = (fn: RdsFunction, event: Readonly<Record<string, unknown>>) => Promise<unknown>;

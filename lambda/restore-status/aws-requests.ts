@@ -1,5 +1,5 @@
 /** Every AWS request the restore-status function sends (checked by test/lib/iam-simulation.test.ts). */
-import { ARN, requestTags, type AwsRequest, type NotSent } from '../shared/aws-requests';
+import { ARN, requestTags, s3Kms, type AwsRequest, type NotSent } from '../shared/aws-requests';
 
 export const AWS_REQUESTS: readonly AwsRequest[] = [
   {
@@ -15,6 +15,19 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
     resources: [{ arn: ARN.restoreDb }],
     context: requestTags({ 'kb-dr:restore-available-at': '2026-11-22T09:40:00.000Z' }),
   },
+  {
+    command: 'GetObjectCommand',
+    action: 's3:GetObject',
+    purpose: "report the restore's data verification (verify-restore's record)",
+    resources: [{ arn: ARN.verificationObject }],
+  },
+  {
+    command: 'GetObjectCommand',
+    action: 's3:ListBucket',
+    purpose: 'S3 answers 404 for a record not written yet only to a caller with s3:ListBucket, else 403',
+    resources: [{ arn: ARN.bucket }],
+  },
+  s3Kms('GetObjectCommand', 'kms:Decrypt'),
   {
     command: 'ListTagsForResourceCommand',
     action: 'rds:ListTagsForResource',
@@ -33,10 +46,6 @@ export const NOT_SENT: readonly NotSent[] = [
   {
     command: 'DescribeDBSnapshotsCommand',
     reason: 'restore-common snapshot helpers; restore-status reads instances only',
-  },
-  {
-    command: 'GetObjectCommand',
-    reason: 'restore-common imports manifest-store; restore-status reads no manifest',
   },
   {
     command: 'ListObjectsV2Command',

@@ -29,7 +29,10 @@ import {
   isValidDbInstanceId,
 } from '../../core/naming';
 import { RTO_TARGET_SECONDS, promotableInto, type MetricSink } from '../shared/restore-common';
+import { formatCheckLine } from '../shared/kb-data-checks';
 import { tagRecord } from '../shared/tags';
+import type { StoredVerification } from '../shared/verification-store';
+import { VERIFY_DOCS } from '../shared/verify-settings';
 
 export const RestoreStatusEventSchema = z.strictObject({ targetInstanceId: z.string().min(1) });
 export type RestoreStatusEvent = z.infer<typeof RestoreStatusEventSchema>;
@@ -67,6 +70,61 @@ export interface RestoreStatusDeps {
   readonly config: RestoreGuardConfig;
   readonly metrics: MetricSink;
   readonly now?: () => Date;
+  /** Reads verify-restore's record; absent: verification is not reported. */
+  readonly verification?: VerificationReader;
+}
+
+/** What restore-status needs to report a restore's verification. */
+export interface VerificationReader {
+  /** The stored record of an instance. */
+  read(instanceId: string): Promise<StoredVerification>;
+  /** Whether verify-restore is configured in this deployment (KB_VERIFY_MODE). */
+  readonly configured: boolean;
+}
+
+/** A restore's data verification, as restore-status reports it. */
+export interface RestoreVerificationStatus {
+  readonly status: 'verified' | 'failed' | 'not-configured' | 'pending' | 'unreadable';
+  /** e.g. "verified: 100,000 entries, as recorded at backup; newest entry 01:59:58Z" */
+  readonly summary: string;
+  /** The checks' lines (validate-backup's format). */
+  readonly report?: readonly string[];
+  readonly verifiedAt?: string;
+}
+
+/** The verification line of an available restore; never "verified" unless a stored PASS says so. */
+export async function verificationStatus(
+  reader: VerificationReader,
+  instanceId: string,
+): Promise<RestoreVerificationStatus> {
+  let stored: StoredVerification;
+  try {
+    stored = await reader.read(instanceId);
+  } catch (err) {
+    return {
+      status: 'unreadable',
+      summary: `not verified: the verification record could not be read (${(err as Error).message})`,
+    };
+  }
+  if (stored.kind === 'corrupt')
+    return {
+      status: 'unreadable',
+      summary: `not verified: ${stored.reason}; run verify-restore ${JSON.stringify({ targetInstanceId: instanceId, reverify: true })}`,
+    };
+  if (stored.kind === 'absent')
+    return reader.configured
+      ? {
+          status: 'pending',
+          summary: `not verified yet: verify-restore runs when the instance becomes available; to run it now: verify-restore ${JSON.stringify({ targetInstanceId: instanceId })}`,
+        }
+      : {
+          status: 'not-configured',
+          summary: `not verified: verification is not configured (see ${VERIFY_DOCS})`,
+        };
+  const r = stored.record;
+  const report = r.checks.map(formatCheckLine);
+  const status = r.outcome === 'PASS' ? 'verified' : r.outcome === 'FAIL' ? 'failed' : 'not-configured';
+  return { status, summary: r.summary, report, verifiedAt: r.verifiedAt };
 }
 
 export interface RestoreStatusResult {
@@ -96,6 +154,10 @@ export interface RestoreStatusResult {
   readonly endpoint?: { readonly address: string; readonly port: number };
   /** What is left to do, in order. */
   readonly todo: readonly string[];
+  /** The data verification of an available restore (verify-restore's stored record). */
+  readonly verification?: RestoreVerificationStatus;
+  /** `available; verified: ...` when the instance is available. */
+  readonly summary?: string;
   /** The promote-restore event, when the instance is an available kb-dr restore. */
   readonly promoteEvent?: Readonly<Record<string, unknown>>;
 }
@@ -197,6 +259,11 @@ export async function restoreStatus(
         }
       : undefined;
 
+  const verification =
+    phase === 'available' && deps.verification && hasRestorePrefix(config, id)
+      ? await verificationStatus(deps.verification, id)
+      : undefined;
+
   const todo: string[] = [];
   if (phase === 'in-progress') {
     todo.push(
@@ -208,7 +275,11 @@ export async function restoreStatus(
       `start a new restore to a new id (e.g. ${id}-2) with restore-snapshot or restore-pitr; this instance has deletion protection, disable it before deleting`,
     );
   } else {
-    if (endpoint)
+    if (verification?.status === 'failed')
+      todo.push(
+        `the data checks FAILED: read the report above; do not promote this instance; restore again from another backup, or verify again with verify-restore ${JSON.stringify({ targetInstanceId: id, reverify: true })}`,
+      );
+    if (endpoint && verification?.status !== 'verified')
       todo.push(
         `check the data: connect to ${endpoint.address}:${endpoint.port} (same master user and password as the source) and run your smoke queries, or point a staging copy of the app at it`,
       );
@@ -244,6 +315,7 @@ export async function restoreStatus(
     rto,
     ...(endpoint ? { endpoint } : {}),
     todo,
+    ...(verification ? { verification, summary: `${state}; ${verification.summary}` } : {}),
     ...(promoteEvent ? { promoteEvent } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   };

@@ -71,6 +71,7 @@ export const ARN = {
   bucket: 'arn:{partition}:s3:::{bucket}',
   manifestObject: 'arn:{partition}:s3:::{bucket}/manifests/{snapshot}.json',
   exportObject: 'arn:{partition}:s3:::{bucket}/exports/{exportTask}/{exportFile}',
+  verificationObject: 'arn:{partition}:s3:::{bucket}/verifications/{restore}.json',
 } as const;
 
 /** The tags kb-dr passes when it creates a snapshot or an instance (request-level keys). */

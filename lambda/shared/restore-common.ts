@@ -75,7 +75,8 @@ export interface SourceSettings {
   readonly storageThroughput?: number;
   /** Storage autoscaling ceiling, GiB. */
   readonly maxAllocatedStorage?: number;
-  readonly iamDatabaseAuthentication?: boolean;
+  /** Always true: verify-restore logs in with IAM database authentication. */
+  readonly iamDatabaseAuthentication: true;
   readonly cloudwatchLogsExports: readonly string[];
   readonly optionGroupName?: string;
   readonly caCertificateIdentifier?: string;
@@ -116,7 +117,7 @@ function storageSettings(
  * The settings to copy from `source` (undefined: the source is gone; RDS defaults apply). For a
  * snapshot restore, `snapshot` supplies what the snapshot itself records and that must match its
  * data: storage type/IOPS/throughput (sized for its allocated storage) and the option group (for
- * its engine version); IAM authentication falls back to it when the instance is gone.
+ * its engine version).
  */
 export function settingsFromInstance(
   source: DBInstance | undefined,
@@ -129,7 +130,6 @@ export function settingsFromInstance(
   const optionGroup = [snapshot?.OptionGroupName, source?.OptionGroupMemberships?.[0]?.OptionGroupName].find(
     (g): g is string => Boolean(g) && !g?.startsWith('default:'),
   );
-  const iamAuth = source?.IAMDatabaseAuthenticationEnabled ?? snapshot?.IAMDatabaseAuthenticationEnabled;
   return {
     sourceInstanceId: source?.DBInstanceIdentifier,
     ...(source?.DBInstanceClass ? { dbInstanceClass: source.DBInstanceClass } : {}),
@@ -146,7 +146,9 @@ export function settingsFromInstance(
     ...(source?.PubliclyAccessible !== undefined ? { publiclyAccessible: source.PubliclyAccessible } : {}),
     ...storageSettings(snapshot ?? source),
     ...(source?.MaxAllocatedStorage !== undefined ? { maxAllocatedStorage: source.MaxAllocatedStorage } : {}),
-    ...(iamAuth !== undefined ? { iamDatabaseAuthentication: iamAuth } : {}),
+    // Always on (RDS defaults it to off on a restore): verify-restore logs in as the read-only
+    // kb_verify role with an IAM token. Password logins keep working; nothing else changes.
+    iamDatabaseAuthentication: true,
     cloudwatchLogsExports: [...(source?.EnabledCloudwatchLogsExports ?? [])],
     ...(optionGroup ? { optionGroupName: optionGroup } : {}),
     ...(source?.CACertificateIdentifier ? { caCertificateIdentifier: source.CACertificateIdentifier } : {}),
@@ -179,7 +181,7 @@ export function restoreRequestSettings(s: SourceSettings): {
   Iops?: number;
   StorageThroughput?: number;
   MaxAllocatedStorage?: number;
-  EnableIAMDatabaseAuthentication?: boolean;
+  EnableIAMDatabaseAuthentication: boolean;
   EnableCloudwatchLogsExports?: string[];
   OptionGroupName?: string;
   CACertificateIdentifier?: string;
@@ -198,9 +200,7 @@ export function restoreRequestSettings(s: SourceSettings): {
     ...(s.iops !== undefined ? { Iops: s.iops } : {}),
     ...(s.storageThroughput !== undefined ? { StorageThroughput: s.storageThroughput } : {}),
     ...(s.maxAllocatedStorage !== undefined ? { MaxAllocatedStorage: s.maxAllocatedStorage } : {}),
-    ...(s.iamDatabaseAuthentication !== undefined
-      ? { EnableIAMDatabaseAuthentication: s.iamDatabaseAuthentication }
-      : {}),
+    EnableIAMDatabaseAuthentication: s.iamDatabaseAuthentication,
     ...(s.cloudwatchLogsExports.length > 0
       ? { EnableCloudwatchLogsExports: [...s.cloudwatchLogsExports] }
       : {}),

@@ -80,6 +80,8 @@ export class RestoreFunctions extends Construct {
   readonly weeklyValidation: scheduler.Schedule;
   /** The test-event schemas, by function (empty when shareable test events are off). */
   readonly testEventSchemas: Readonly<Partial<Record<RestoreFunctionDir, eventschemas.CfnSchema>>>;
+  /** The call that makes sure the test-event registry exists (undefined when test events are off). */
+  readonly testEventRegistry?: cr.AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: RestoreFunctionsProps) {
     super(scope, id);
@@ -378,6 +380,7 @@ export class RestoreFunctions extends Construct {
     const schemas: Partial<Record<RestoreFunctionDir, eventschemas.CfnSchema>> = {};
     if (config.shareableTestEvents) {
       const registry = ensureTestEventRegistry(this);
+      this.testEventRegistry = registry;
       const events = loadConsoleEvents();
       for (const dir of RESTORE_FUNCTION_DIRS) {
         const examples = events[dir];

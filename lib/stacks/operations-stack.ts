@@ -11,6 +11,7 @@ import { BackupDashboard } from '../constructs/backup-dashboard';
 import { BackupPipeline } from '../constructs/backup-pipeline';
 import { RestoreFunctions } from '../constructs/restore-functions';
 import { RestoreTest } from '../constructs/restore-test';
+import { RestoreVerification, loadVerifyRestoreEvents } from '../constructs/restore-verification';
 import type { StorageResources } from '../constructs/storage-resources';
 
 export interface OperationsStackProps extends StackProps {
@@ -31,6 +32,7 @@ export class OperationsStack extends Stack {
   readonly topic: sns.Topic;
   readonly backup: BackupPipeline;
   readonly restore: RestoreFunctions;
+  readonly verification: RestoreVerification;
   readonly alarms: BackupAlarms;
   readonly dashboard: BackupDashboard;
   readonly restoreTest: RestoreTest;
@@ -71,6 +73,13 @@ export class OperationsStack extends Stack {
       dbInstanceId: config.dbInstanceId,
       topic: this.topic,
       maxEntryCountDropFraction: config.entryCountDropFraction,
+    });
+    this.verification = new RestoreVerification(this, 'RestoreVerification', {
+      config,
+      storage,
+      restoreStatus: this.restore.functions['restore-status'],
+      testEvents: loadVerifyRestoreEvents(),
+      ...(this.restore.testEventRegistry ? { testEventRegistry: this.restore.testEventRegistry } : {}),
     });
     this.dashboard = new BackupDashboard(this, 'Dashboard', {
       dbInstanceId: config.dbInstanceId,

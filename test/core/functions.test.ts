@@ -6,6 +6,7 @@ import {
   PIPELINE_FUNCTIONS,
   RESTORE_FUNCTIONS,
   RESTORE_TEST_FUNCTIONS,
+  VERIFY_FUNCTIONS,
   deployedFunctionName,
 } from '../../core/functions';
 
@@ -17,7 +18,10 @@ describe('the function catalog', () => {
       .sort();
     expect([...FUNCTIONS].sort()).toEqual(dirs);
     expect(new Set(FUNCTIONS).size).toBe(
-      PIPELINE_FUNCTIONS.length + RESTORE_FUNCTIONS.length + RESTORE_TEST_FUNCTIONS.length,
+      PIPELINE_FUNCTIONS.length +
+        RESTORE_FUNCTIONS.length +
+        VERIFY_FUNCTIONS.length +
+        RESTORE_TEST_FUNCTIONS.length,
     );
   });
 

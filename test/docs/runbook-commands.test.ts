@@ -28,6 +28,8 @@ import { RESTORE_PITR_EVENT, parseTargetTime } from '../../lambda/restore-pitr/r
 import { RESTORE_SNAPSHOT_EVENT } from '../../lambda/restore-snapshot/restore-snapshot';
 import { RESTORE_STATUS_EVENT } from '../../lambda/restore-status/restore-status';
 import { VALIDATE_BACKUP_EVENT } from '../../lambda/validate-backup/validate-backup';
+import { VERIFY_RESTORE_EVENT } from '../../lambda/verify-restore/verify-restore';
+import { VERIFY_DOCS, verifyRoleSql } from '../../lambda/shared/verify-settings';
 import { DEFAULTS } from '../../lib/config';
 import { docCommands, headingAnchors, type DocCommand } from '../support/doc-commands';
 
@@ -58,6 +60,7 @@ const EVENT_SPECS: Readonly<Record<string, EventSpec<ZodType>>> = {
   'restore-status': RESTORE_STATUS_EVENT,
   'validate-backup': VALIDATE_BACKUP_EVENT,
   'promote-restore': PROMOTE_RESTORE_EVENT,
+  'verify-restore': VERIFY_RESTORE_EVENT,
 };
 
 /** What a check concluded about one command line: undefined when accepted, else why not. */
@@ -488,5 +491,21 @@ describe('links and anchors', () => {
         );
       });
     expect(broken).toEqual([]);
+  });
+});
+
+describe('verification set-up in the runbook', () => {
+  it('quotes the exact SQL that creates the read-only login role', () => {
+    const quoted = read(RUNBOOK)
+      .split('\n')
+      .map((l) => l.trim())
+      .join('\n');
+    expect(quoted).toContain(verifyRoleSql());
+  });
+
+  it('has the section NOT_CONFIGURED results point to', () => {
+    const [file, anchor] = VERIFY_DOCS.split('#');
+    expect(file).toBe(RUNBOOK);
+    expect(headingAnchors(read(RUNBOOK)).has(anchor ?? '')).toBe(true);
   });
 });

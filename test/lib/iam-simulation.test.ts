@@ -24,6 +24,7 @@ import * as snapshotRequests from '../../lambda/restore-snapshot/aws-requests';
 import * as statusRequests from '../../lambda/restore-status/aws-requests';
 import * as restoreTestRequests from '../../lambda/restore-test/aws-requests';
 import * as validateRequests from '../../lambda/validate-backup/aws-requests';
+import * as verifyRequests from '../../lambda/verify-restore/aws-requests';
 import { buildTestApp } from '../../harness/app';
 
 const ACCOUNT = '123456789012';
@@ -40,6 +41,7 @@ const FUNCTIONS = {
   'validate-backup': validateRequests,
   'promote-restore': promoteRequests,
   'restore-test': restoreTestRequests,
+  'verify-restore': verifyRequests,
 } satisfies Record<string, { AWS_REQUESTS: readonly AwsRequest[]; NOT_SENT: readonly NotSent[] }>;
 type FunctionDir = keyof typeof FUNCTIONS;
 const FUNCTION_DIRS = Object.keys(FUNCTIONS) as FunctionDir[];
@@ -189,8 +191,15 @@ class World {
 }
 
 // Two protected instances: the second one's name must not become a restore target either.
+// verify-restore configured (VPC settings, IAM database authentication as kb_verify).
 const { storage, operations } = buildTestApp(
-  { 'aws:cdk:bundling-stacks': [], 'kb:productionInstanceIds': 'kb-prod,kb-prod-replica' },
+  {
+    'aws:cdk:bundling-stacks': [],
+    'kb:productionInstanceIds': 'kb-prod,kb-prod-replica',
+    'kb:verifyVpcId': 'vpc-0a1b2c3d4e5f67890',
+    'kb:verifySubnetIds': 'subnet-0a1b2c3d4e5f67890',
+    'kb:verifySecurityGroupId': 'sg-0a1b2c3d4e5f67890',
+  },
   {},
   { account: ACCOUNT, region: REGION },
 );
@@ -603,7 +612,7 @@ describe('AWS services acting for kb-dr', () => {
   const schedulerRoles = world
     .all('AWS::Scheduler::Schedule')
     .map((s) => s.props.Target as { Arn: string; RoleArn: string });
-  it('has the five schedules (nightly backup, reconcile pass, weekly validation, weekly restore test and its pass)', () => {
+  it('has the six schedules (nightly backup, reconcile pass, weekly validation, weekly restore test and its pass, verification backstop)', () => {
     expect(schedulerRoles.map((t) => t.Arn).sort()).toEqual(
       [
         fnInfo('backup').arn,
@@ -611,6 +620,7 @@ describe('AWS services acting for kb-dr', () => {
         fnInfo('validate-backup').arn,
         fnInfo('restore-test').arn,
         fnInfo('restore-test').arn,
+        fnInfo('verify-restore').arn,
       ].sort(),
     );
   });
@@ -636,15 +646,22 @@ describe('AWS services acting for kb-dr', () => {
   );
 
   const rules = world.all('AWS::Events::Rule');
-  const ruleTarget = (id: string): FunctionDir => (id.includes('RestoreTest') ? 'restore-test' : 'reconcile');
+  // The restore-ready rule targets verify-restore, the restore test's rule restore-test; the
+  // pipeline's rules target reconcile.
+  const ruleTarget = (id: string): FunctionDir =>
+    id.startsWith('RestoreVerification')
+      ? 'verify-restore'
+      : id.includes('RestoreTest')
+        ? 'restore-test'
+        : 'reconcile';
   it.each(rules.map((r) => [r.id, ruleTarget(r.id)] as const))(
     'EventBridge rule %s invokes the %s function (Lambda permission)',
-    async (id, dir) => {
+    async (id, target) => {
       await expectAllowed({
         principal: 'events.amazonaws.com',
         identityPolicies: [],
         action: 'lambda:InvokeFunction',
-        resources: [{ arn: fnInfo(dir).arn }],
+        resources: [{ arn: fnInfo(target).arn }],
         context: { 'aws:SourceArn': world.arnOf(id), ...sourceAccount },
       });
     },
@@ -1109,6 +1126,69 @@ describe('what IAM must refuse', () => {
       action: 'rds:AddTagsToResource',
       resources: [{ arn: prodDb }],
       context: { 'aws:RequestTag/owner': 'someone', 'aws:TagKeys': ['owner'] },
+    });
+  });
+});
+
+describe('verify-restore: the database login and what it may not do', () => {
+  const dbUser = (user: string) =>
+    `arn:aws:rds-db:${REGION}:${ACCOUNT}:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY1/${user}`;
+  const role = (dir: FunctionDir) => ({
+    principal: roleArnOf(fnInfo(dir).roleId),
+    identityPolicies: world.rolePolicies(fnInfo(dir).roleId),
+  });
+  const restoreDb = fill(ARN.restoreDb);
+  const bucketArn = `arn:aws:s3:::${bucketName}`;
+
+  it('may connect to a restored instance as the read-only role kb_verify', async () => {
+    await expectAllowed({
+      ...role('verify-restore'),
+      action: 'rds-db:connect',
+      resources: [{ arn: dbUser('kb_verify') }],
+    });
+  });
+
+  it.each(['postgres', 'kb_app', 'kb_verify_admin'])('may not connect as %s', async (user) => {
+    await expectDenied({
+      ...role('verify-restore'),
+      action: 'rds-db:connect',
+      resources: [{ arn: dbUser(user) }],
+    });
+  });
+
+  it.each(FUNCTION_DIRS.filter((d) => d !== 'verify-restore'))(
+    '%s: may not connect to any database',
+    async (dir) => {
+      await expectDenied({
+        ...role(dir),
+        action: 'rds-db:connect',
+        resources: [{ arn: dbUser('kb_verify') }],
+      });
+    },
+  );
+
+  it.each([
+    ['rds:ModifyDBInstance', restoreDb],
+    ['rds:DeleteDBInstance', restoreDb],
+    ['rds:DeleteDBInstance', fill(ARN.protectedDb)],
+    ['rds:AddTagsToResource', restoreDb],
+    ['rds:RestoreDBInstanceFromDBSnapshot', restoreDb],
+    ['s3:PutObject', `${bucketArn}/manifests/kb-snapshot-20261122-020000.json`],
+    ['s3:DeleteObject', `${bucketArn}/verifications/kb-restore-20261122.json`],
+    ['s3:GetObject', `${bucketArn}/exports/kb-export-20261122-020000/x.parquet`],
+    [
+      'secretsmanager:GetSecretValue',
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:kb-prod-master-AbCdEf`,
+    ],
+  ])('verify-restore may not %s on %s', async (action, arn) => {
+    await expectDenied({ ...role('verify-restore'), action, resources: [{ arn }] });
+  });
+
+  it('restore-status reads verification records but may not write one', async () => {
+    await expectDenied({
+      ...role('restore-status'),
+      action: 's3:PutObject',
+      resources: [{ arn: `${bucketArn}/verifications/kb-restore-20261122.json` }],
     });
   });
 });

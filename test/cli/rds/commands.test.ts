@@ -28,6 +28,18 @@ function context(env: Record<string, string> = {}): CliContext & { out: () => st
   };
 }
 
+const VERIFIED = {
+  ok: true,
+  targetInstanceId: 'kb-restore-1',
+  outcome: 'PASS',
+  summary: 'verified: 2,000 entries, as recorded at backup; newest entry 01:59:58Z',
+  report: [
+    'PASS database accessible: connected',
+    'PASS entry counts: knowledge_entries 2,000; embedding_cache 500',
+  ],
+  fromStore: false,
+};
+
 const io: RdsIo = { confirm: async () => true, progress: () => {}, sleep: async () => {} };
 
 /** An invoker that answers from a script and records the calls. */
@@ -136,6 +148,7 @@ describe('restore --rds flags', () => {
     };
     const invoker: Invoker = async (fn, event) => {
       events.push({ fn, ...event });
+      if (fn === 'verify-restore') return VERIFIED;
       return fn === 'restore-status' ? status : plan;
     };
     const code = await runRdsRestore(
@@ -307,5 +320,97 @@ describe('main wiring to the deployed functions (moto answers on loopback)', () 
     );
     expect(code).toBe(2);
     expect(ctx.err()).toContain('--pitr restores the RDS instance; it excludes --local');
+  });
+});
+
+describe('restore --rds ends with the verification of the restored data', () => {
+  const plan = {
+    ok: true,
+    action: 'plan',
+    snapshot: { id: 'kb-snapshot-20261122-020000', resolvedFrom: 'id' },
+    targetInstanceId: 'kb-restore-1',
+    settings: { vpcSecurityGroupIds: [], storageEncrypted: true },
+    warnings: [],
+  };
+  const available = {
+    ok: true,
+    targetInstanceId: 'kb-restore-1',
+    state: 'available',
+    phase: 'available',
+    todo: [],
+    rto: {},
+    restoredFrom: {},
+  };
+  const restore = (verify: unknown, extra: Record<string, unknown> = {}) => {
+    const invoker = scripted({
+      'restore-snapshot': [plan, { ...plan, action: 'started' }],
+      'restore-status': [available],
+      'verify-restore': [verify],
+    });
+    const ctx = context({ KB_DB_INSTANCE_ID: 'kb-prod' });
+    const run = runRdsRestore(
+      ctx,
+      { snapshotId: 'kb-snapshot-20261122-020000', targetInstance: 'kb-restore-1', yes: true, ...extra },
+      { invoker, io },
+    );
+    return { invoker, ctx, run };
+  };
+
+  it('PASS: prints the summary and each check, exits 0', async () => {
+    const { ctx, run, invoker } = restore(VERIFIED);
+    expect(await run).toBe(0);
+    expect(invoker.calls).toEqual([
+      'restore-snapshot',
+      'restore-snapshot',
+      'restore-status',
+      'verify-restore',
+    ]);
+    expect(ctx.out()).toContain(
+      'verification: verified: 2,000 entries, as recorded at backup; newest entry 01:59:58Z\n  PASS database accessible: connected\n  PASS entry counts:',
+    );
+  });
+
+  it('FAIL: prints the failing checks and exits 1, and a --force-production restore is not promoted', async () => {
+    const failed = {
+      ...VERIFIED,
+      outcome: 'FAIL',
+      summary: 'verification FAILED: Knowledge Base tables present: missing public.embedding_cache',
+      report: [
+        'PASS database accessible: connected',
+        'FAIL Knowledge Base tables present: missing public.embedding_cache',
+      ],
+    };
+    const { ctx, run, invoker } = restore(failed, { forceProduction: true });
+    expect(await run).toBe(1);
+    expect(ctx.out()).toContain('  FAIL Knowledge Base tables present: missing public.embedding_cache');
+    expect(ctx.err()).toContain('the data checks of kb-restore-1 FAILED: not promoting it');
+    expect(invoker.calls).not.toContain('promote-restore');
+  });
+
+  it('not configured: says "not verified", never a pass, and exits 0', async () => {
+    const { ctx, run } = restore({
+      ...VERIFIED,
+      outcome: 'NOT_CONFIGURED',
+      summary:
+        'not verified: verification is not configured (see docs/DISASTER-RECOVERY-RUNBOOK.md#verifying-a-restored-instance)',
+      report: ['SKIP database accessible: not run: verification is not configured'],
+    });
+    expect(await run).toBe(0);
+    expect(ctx.out()).toContain('verification: not verified: verification is not configured');
+    expect(ctx.out()).not.toMatch(/verification: verified/);
+  });
+
+  it('verify-restore failing to run: "not verified" with the reason, not a pass', async () => {
+    const { ctx, run } = restore({
+      ok: false,
+      error: 'Function not found: kb-dr-verify-restore',
+      hint: 'deploy',
+      errorType: 'NotFoundError',
+      retryable: false,
+    });
+    expect(await run).toBe(0);
+    expect(ctx.out()).toContain(
+      'verification: not verified: verify-restore could not run (Function not found: kb-dr-verify-restore)',
+    );
   });
 });

@@ -18,6 +18,7 @@ import { ENV } from '../../../lambda/shared/env';
 import { exitCodeFor, parseEvent, type EventSpec } from '../../../lambda/shared/handler-response';
 import type { ZodType } from 'zod';
 import { VALIDATE_BACKUP_EVENT } from '../../../lambda/validate-backup/validate-backup';
+import { VERIFY_RESTORE_EVENT } from '../../../lambda/verify-restore/verify-restore';
 import { CONFIG, instanceNotFound, kbSnapshot, prodInstance, restoredInstance } from './fixtures';
 
 const rdsMock = mockClient(RDSClient);
@@ -29,6 +30,7 @@ const SPECS: readonly EventSpec<ZodType>[] = [
   RESTORE_STATUS_EVENT,
   VALIDATE_BACKUP_EVENT,
   PROMOTE_RESTORE_EVENT,
+  VERIFY_RESTORE_EVENT,
 ];
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;

@@ -175,7 +175,8 @@ describe('RestoreFunctions', () => {
 
   it('provisions docs/events as shareable console test events', () => {
     template.resourceCountIs('AWS::EventSchemas::Registry', 0);
-    template.resourceCountIs('AWS::EventSchemas::Schema', RESTORE_FUNCTION_DIRS.length);
+    // One per restore function, plus verify-restore's (RestoreVerification, same registry).
+    template.resourceCountIs('AWS::EventSchemas::Schema', RESTORE_FUNCTION_DIRS.length + 1);
     const schema = Object.values(template.findResources('AWS::EventSchemas::Schema')).find(
       (r) =>
         (r.Properties as { SchemaName: string }).SchemaName === testEventSchemaName('kb-dr-restore-snapshot'),

@@ -66,9 +66,9 @@ describe('OperationsStack', () => {
       ),
     );
 
-    it("are the eight kb-dr functions plus only CDK's custom-resource provider", () => {
-      expect(Object.keys(functions)).toHaveLength(8);
-      expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(9);
+    it("are the nine kb-dr functions (verify-restore and restore-test included) plus only CDK's custom-resource provider", () => {
+      expect(Object.keys(functions)).toHaveLength(9);
+      expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(10);
     });
 
     it('run on the latest Node.js runtime on ARM64 with Powertools settings and the KB namespace', () => {

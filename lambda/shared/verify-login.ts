@@ -1,0 +1,40 @@
+/**
+ * The database login verify-restore uses: an IAM authentication token for the read-only role
+ * (default), or the username and password of a Secrets Manager secret. Tokens are signed locally
+ * (no AWS call) and live 15 minutes: one is made per connection.
+ */
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Signer } from '@aws-sdk/rds-signer';
+import { translateAwsError } from './aws-errors';
+import type { LoginSource } from '../verify-restore/verify-restore';
+
+/** IAM database authentication as `user` (the role must hold rds-db:connect on that db user). */
+export function iamLogin(user: string, region?: string): LoginSource {
+  return async ({ address, port }) => {
+    const signer = new Signer({ hostname: address, port, username: user, ...(region ? { region } : {}) });
+    return { user, password: () => signer.getAuthToken() };
+  };
+}
+
+/** The login stored in a Secrets Manager secret as RDS writes it: `{"username": ..., "password": ...}`. */
+export function secretLogin(sm: SecretsManagerClient, secretArn: string): LoginSource {
+  return async () => {
+    let text: string | undefined;
+    try {
+      text = (await sm.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+    } catch (err) {
+      throw translateAwsError(err, { operation: `read secret ${secretArn}` });
+    }
+    let parsed: { username?: unknown; password?: unknown } = {};
+    try {
+      parsed = JSON.parse(text ?? '') as typeof parsed;
+    } catch {
+      // reported below
+    }
+    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string')
+      throw new Error(
+        `secret ${secretArn} does not hold a JSON object with string "username" and "password"`,
+      );
+    return { user: parsed.username, password: parsed.password };
+  };
+}
