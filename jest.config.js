@@ -13,4 +13,8 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
+  // Jest's default is one worker per core minus one: a single worker on a 2-core CI machine, so the
+  // files ran one after another. Most of the suite's time is spent waiting on child processes
+  // (PostgreSQL, psql, pg_dump, moto_server, the CLI), so use every core.
+  maxWorkers: '100%',
 };
