@@ -85,7 +85,6 @@ describe('OperationsStack', () => {
               POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
               POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^kb-/),
               [ENV.dbInstanceId]: 'kb-prod',
-              NODE_OPTIONS: '--enable-source-maps',
             }),
           },
           LoggingConfig: expect.objectContaining({
@@ -93,6 +92,14 @@ describe('OperationsStack', () => {
             LogGroup: expect.stringMatching(/^\/aws\/knowledgebase\//),
           }),
         });
+      }
+    });
+
+    it('do not turn on --enable-source-maps (it costs at load and on every thrown error: bench/function-cold-load.ts)', () => {
+      for (const fn of Object.values(functions)) {
+        const variables = (fn.Properties as { Environment: { Variables: Record<string, unknown> } })
+          .Environment.Variables;
+        expect(variables).not.toHaveProperty('NODE_OPTIONS');
       }
     });
 
