@@ -18,7 +18,13 @@ import { ENV } from '../../../lambda/shared/env';
 import { exitCodeFor, parseEvent, type EventSpec } from '../../../lambda/shared/handler-response';
 import type { ZodType } from 'zod';
 import { VALIDATE_BACKUP_EVENT } from '../../../lambda/validate-backup/validate-backup';
-import { CONFIG, instanceNotFound, kbSnapshot, prodInstance, restoredInstance } from '../../support/restore-fixtures';
+import {
+  CONFIG,
+  instanceNotFound,
+  kbSnapshot,
+  prodInstance,
+  restoredInstance,
+} from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
