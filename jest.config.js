@@ -12,5 +12,12 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+  // One PostgreSQL cluster and one moto_server per worker, reset between files, stopped at the end.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60000,
+  // Jest's default is one worker per core minus one: a single worker on a 2-core CI machine, so the
+  // files ran one after another. Most of the suite's time is spent waiting on child processes
+  // (PostgreSQL, psql, pg_dump, moto_server, the CLI), so use every core.
+  maxWorkers: '100%',
 };

@@ -13,9 +13,9 @@ import {
   entryCount,
   kbFingerprint,
   seedSql,
-  startPostgres,
   type TestPostgres,
 } from '../../harness/postgres';
+import { sharedPostgres } from '../support/shared-services';
 
 const ROOT = resolve(__dirname, '../..');
 const script = (name: string) => join(ROOT, 'scripts', name);
@@ -49,7 +49,7 @@ let cwd: string;
 let backupFile: string;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
   await createKbDatabase(pg, 'kb', 150);
   cwd = tempDir(pg, 'cwd');
 });

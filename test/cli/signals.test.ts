@@ -6,13 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tempDir } from '../support/cli-fixtures';
-import {
-  createKbDatabase,
-  kbFingerprint,
-  seedSql,
-  startPostgres,
-  type TestPostgres,
-} from '../../harness/postgres';
+import { createKbDatabase, kbFingerprint, seedSql, type TestPostgres } from '../../harness/postgres';
+import { sharedPostgres } from '../support/shared-services';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -65,7 +60,7 @@ async function kbDrSessions(): Promise<number> {
 }
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
   // Big enough that loading takes a few seconds: the signal arrives during the COPY.
   await createKbDatabase(pg, DB, 60_000, { dimensions: 64 });
   const dir = tempDir(pg, 'sigsrc');

@@ -18,7 +18,8 @@ import { exportTaskIdFor, snapshotIdFor } from '../../core/naming';
 import { alarmsFromTemplate, type MetricAlarmDefinition } from '../../harness/alarm-evaluator';
 import { buildTestApp } from '../../harness/app';
 import { captureEmf, enableEmf, type EmfDocument } from '../../harness/emf';
-import { startMoto, type MotoServer } from '../../harness/moto';
+import type { MotoServer } from '../../harness/moto';
+import { sharedMoto } from '../support/shared-services';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
 import { loadPipelineHandlers } from '../support/pipeline-handlers';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
@@ -60,7 +61,7 @@ const alarms = [...alarmsFromTemplate(Template.fromStack(operations).toJSON()).v
 const metricAlarms = alarms.filter((a): a is MetricAlarmDefinition => a.kind === 'metric');
 
 beforeAll(async () => {
-  moto = await startMoto({ applyToProcessEnv: true });
+  moto = await sharedMoto({ applyToProcessEnv: true });
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   enableEmf();
   const rds = new RDSClient({});

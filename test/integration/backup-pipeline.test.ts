@@ -39,7 +39,8 @@ import { createLogger, createMetrics } from '../../lambda/shared/powertools';
 import { failedManifest } from '../support/backup-fixtures';
 import { captureEmf, enableEmf, type EmfCapture } from '../../harness/emf';
 import { action, s3Request, startFaultProxy, type FaultProxy } from '../../harness/fault-proxy';
-import { startMoto, type MotoServer } from '../../harness/moto';
+import type { MotoServer } from '../../harness/moto';
+import { sharedMoto } from '../support/shared-services';
 import {
   createProtectedInstance,
   pipelineEnv,
@@ -56,7 +57,7 @@ let emf: EmfCapture;
 let counter = 0;
 
 beforeAll(async () => {
-  moto = await startMoto({ applyToProcessEnv: true });
+  moto = await sharedMoto({ applyToProcessEnv: true });
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   enableEmf();
   rds = new RDSClient({});

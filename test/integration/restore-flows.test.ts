@@ -21,7 +21,8 @@ import {
   RESTORE_STARTED_AT_TAG_KEY,
 } from '../../core/naming';
 import { tagRecord } from '../../lambda/shared/tags';
-import { freePort, startMoto, type MotoServer } from '../../harness/moto';
+import { freePort, type MotoServer } from '../../harness/moto';
+import { sharedMoto } from '../support/shared-services';
 import {
   KMS_KEY_ARN,
   applyEnv,
@@ -49,7 +50,7 @@ async function describe1(id: string): Promise<DBInstance | undefined> {
 }
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await sharedMoto();
   applyEnv(moto, BUCKET, PROD);
   ({ rds } = clients(moto));
   seeder = { ...clients(moto), bucket: BUCKET, prodId: PROD };

@@ -2,7 +2,8 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { exportTaskIdFor } from '../../core/naming';
 import { CHECKS } from '../../lambda/validate-backup/validate-backup';
-import { startMoto, type MotoServer } from '../../harness/moto';
+import type { MotoServer } from '../../harness/moto';
+import { sharedMoto } from '../support/shared-services';
 import {
   applyEnv,
   clients,
@@ -32,7 +33,7 @@ function statusOf(r: Report, check: string): string | undefined {
 }
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await sharedMoto();
   applyEnv(moto, BUCKET, PROD);
   seeder = { ...clients(moto), bucket: BUCKET, prodId: PROD };
   await seedProtectedInstance(seeder);

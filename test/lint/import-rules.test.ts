@@ -2,11 +2,10 @@
  * The import rules of eslint.config.mjs (core <- lambda <- lib/cli/harness <- bin/drill/bench),
  * checked on probe sources: each forbidden import is reported, each allowed one is not.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ESLINT_BIN = path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js');
 
 interface LintMessage {
   ruleId: string | null;
@@ -14,18 +13,56 @@ interface LintMessage {
 }
 
 /**
- * The `no-restricted-imports` findings for `source` linted as if it lived at `file`. ESLint runs as
- * a child process: its flat config is an ES module, which jest's CommonJS runtime cannot load.
+ * One ESLint for the whole file, in a child process (its flat config is an ES module, which jest's
+ * CommonJS runtime cannot load): it reads one `{file, source}` JSON line per request and answers
+ * the messages as one JSON line, so the config and typescript-eslint load once, not per probe.
  */
+const SERVER = `
+import { ESLint } from 'eslint';
+import { createInterface } from 'node:readline';
+const eslint = new ESLint({ cwd: process.cwd() });
+for await (const line of createInterface({ input: process.stdin })) {
+  const { file, source } = JSON.parse(line);
+  const [result] = await eslint.lintText(source, { filePath: file });
+  process.stdout.write(JSON.stringify(result ? result.messages : []) + '\\n');
+}`;
+let eslint: ChildProcessWithoutNullStreams;
+let stderr = '';
+const waiting: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
+
+beforeAll(() => {
+  eslint = spawn(process.execPath, ['--input-type=module', '-e', SERVER], { cwd: ROOT });
+  let buffered = '';
+  eslint.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      waiting.shift()?.resolve(line);
+    }
+  });
+  eslint.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  eslint.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`eslint exited with ${code}: ${stderr}`));
+  });
+});
+
+afterAll(() => {
+  eslint.stdin.end();
+});
+
+/** ESLint's messages for `source` linted as if it lived at `file`. */
+async function lintMessages(file: string, source: string): Promise<LintMessage[]> {
+  const line = await new Promise<string>((resolve, reject) => {
+    waiting.push({ resolve, reject });
+    eslint.stdin.write(`${JSON.stringify({ file: path.join(ROOT, file), source })}\n`);
+  });
+  return JSON.parse(line) as LintMessage[];
+}
+
+/** The `no-restricted-imports` findings for `source` linted as if it lived at `file`. */
 async function restricted(file: string, source: string): Promise<string[]> {
-  const res = spawnSync(
-    process.execPath,
-    [ESLINT_BIN, '--stdin', '--stdin-filename', path.join(ROOT, file), '--format', 'json'],
-    { cwd: ROOT, input: source, encoding: 'utf8' },
-  );
-  if (res.status !== 0 && res.status !== 1) throw new Error(`eslint failed: ${res.stderr}`);
-  const [result] = JSON.parse(res.stdout) as { messages: LintMessage[] }[];
-  return (result?.messages ?? [])
+  return (await lintMessages(file, source))
     .filter((m) => m.ruleId === 'no-restricted-imports')
     .map((m) => /'([^']+)' import/.exec(m.message)?.[1] ?? m.message);
 }
@@ -125,17 +162,7 @@ describe('import rules (eslint no-restricted-imports)', () => {
       '@jest/globals',
       'aws-sdk-client-mock',
     ]);
-    const [globals] = JSON.parse(
-      spawnSync(
-        process.execPath,
-        [ESLINT_BIN, '--stdin', '--stdin-filename', path.join(ROOT, 'harness/probe.ts'), '--format', 'json'],
-        {
-          cwd: ROOT,
-          input: 'jest.fn();\nexpect(1);\n',
-          encoding: 'utf8',
-        },
-      ).stdout,
-    ) as { messages: LintMessage[] }[];
-    expect(globals?.messages.filter((m) => m.ruleId === 'no-restricted-globals')).toHaveLength(2);
+    const globals = await lintMessages('harness/probe.ts', 'jest.fn();\nexpect(1);\n');
+    expect(globals.filter((m) => m.ruleId === 'no-restricted-globals')).toHaveLength(2);
   });
 });

@@ -8,18 +8,13 @@ import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { capturingLogger, connectionTo, listAll, tempDir } from '../../support/cli-fixtures';
 import { freePort } from '../../../harness/moto';
-import {
-  createKbDatabase,
-  entryCount,
-  seedSql,
-  startPostgres,
-  type TestPostgres,
-} from '../../../harness/postgres';
+import { createKbDatabase, entryCount, seedSql, type TestPostgres } from '../../../harness/postgres';
+import { sharedPostgres } from '../../support/shared-services';
 
 let pg: TestPostgres;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
   await createKbDatabase(pg, 'kb_150', 150);
   await createKbDatabase(pg, 'kb_empty', 0);
   await createKbDatabase(pg, 'kb_10k', 10_000);

@@ -14,13 +14,14 @@ import { restoreLocalBackup } from '../../../cli/local/restore';
 import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, listAll, tempDir } from '../../support/cli-fixtures';
-import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../../harness/postgres';
+import { createKbDatabase, kbFingerprint, type TestPostgres } from '../../../harness/postgres';
+import { sharedPostgres } from '../../support/shared-services';
 
 let pg: TestPostgres;
 let good: string;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
   await createKbDatabase(pg, 'kb_e', 300);
   await createKbDatabase(pg, 'kb_e_empty', 0);
   good = (

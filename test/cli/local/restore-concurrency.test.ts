@@ -17,14 +17,14 @@ import {
   entryCount,
   kbFingerprint,
   seedSql,
-  startPostgres,
   type TestPostgres,
 } from '../../../harness/postgres';
+import { sharedPostgres } from '../../support/shared-services';
 
 let pg: TestPostgres;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
 });
 
 afterAll(async () => {

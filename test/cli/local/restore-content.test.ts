@@ -13,18 +13,13 @@ import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { capturingLogger, connectionTo, tempDir } from '../../support/cli-fixtures';
 import { beforeTrailer, readDumpSql, withoutRestrictGuard, writeDumpFile } from '../../support/dump-files';
-import {
-  createKbDatabase,
-  entryCount,
-  kbFingerprint,
-  startPostgres,
-  type TestPostgres,
-} from '../../../harness/postgres';
+import { createKbDatabase, entryCount, kbFingerprint, type TestPostgres } from '../../../harness/postgres';
+import { sharedPostgres } from '../../support/shared-services';
 
 let pg: TestPostgres;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
 });
 
 afterAll(async () => {

@@ -8,18 +8,13 @@ import { createLocalBackup } from '../../../cli/local/backup';
 import { restoreLocalBackup } from '../../../cli/local/restore';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, tempDir } from '../../support/cli-fixtures';
-import {
-  KB_SCHEMA_SQL,
-  kbFingerprint,
-  seedSql,
-  startPostgres,
-  type TestPostgres,
-} from '../../../harness/postgres';
+import { KB_SCHEMA_SQL, kbFingerprint, seedSql, type TestPostgres } from '../../../harness/postgres';
+import { sharedPostgres } from '../../support/shared-services';
 
 let pg: TestPostgres;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
 });
 
 afterAll(async () => {

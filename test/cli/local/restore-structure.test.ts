@@ -8,12 +8,13 @@ import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, tempDir } from '../../support/cli-fixtures';
 import { createRealisticKb, realisticFingerprint } from '../../support/kb-realistic';
-import { startPostgres, type TestPostgres } from '../../../harness/postgres';
+import { type TestPostgres } from '../../../harness/postgres';
+import { sharedPostgres } from '../../support/shared-services';
 
 let pg: TestPostgres;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
 });
 
 afterAll(async () => {

@@ -6,13 +6,14 @@ import { createLocalBackup } from '../../../cli/local/backup';
 import { formatValidationReport, validateBackup, type ValidationReport } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { clock, connectionTo, corruptMiddleByte, tempDir, truncateToHalf } from '../../support/cli-fixtures';
-import { createKbDatabase, startPostgres, type TestPostgres } from '../../../harness/postgres';
+import { createKbDatabase, type TestPostgres } from '../../../harness/postgres';
+import { sharedPostgres } from '../../support/shared-services';
 
 let pg: TestPostgres;
 let goodBackup: string;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
   await createKbDatabase(pg, 'kb', 120);
   goodBackup = (
     await createLocalBackup({ conn: connectionTo(pg, 'kb'), dir: tempDir(pg, 'good'), logger: silentLogger })

@@ -6,7 +6,8 @@ import { runRdsValidate } from '../../../cli/commands/rds-validate';
 import type { Invoker, RdsFunction } from '../../../cli/rds/invoke';
 import type { RdsIo } from '../../../cli/rds/operations';
 import type { CliContext } from '../../../cli/shared/context';
-import { startMoto, type MotoServer } from '../../../harness/moto';
+import type { MotoServer } from '../../../harness/moto';
+import { sharedMoto } from '../../support/shared-services';
 
 function context(env: Record<string, string> = {}): CliContext & { out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -297,7 +298,7 @@ describe('validate --snapshot-id', () => {
 describe('main wiring to the deployed functions (moto answers on loopback)', () => {
   let moto: MotoServer;
   beforeAll(async () => {
-    moto = await startMoto({ applyToProcessEnv: true });
+    moto = await sharedMoto({ applyToProcessEnv: true });
   });
   afterAll(async () => {
     await moto?.stop();

@@ -12,7 +12,8 @@ import {
   validateRdsBackup,
   type RdsIo,
 } from '../../../cli/rds/operations';
-import { startMoto, type MotoServer } from '../../../harness/moto';
+import type { MotoServer } from '../../../harness/moto';
+import { sharedMoto } from '../../support/shared-services';
 import {
   applyEnv,
   clients,
@@ -54,7 +55,7 @@ async function exists(id: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await sharedMoto();
   applyEnv(moto, 'kb-cli-backups', PROD);
   seeder = { ...clients(moto), bucket: 'kb-cli-backups', prodId: PROD };
   ({ rds } = clients(moto));

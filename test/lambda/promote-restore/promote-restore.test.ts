@@ -7,7 +7,13 @@ import {
   type PromoteRestoreEvent,
 } from '../../../lambda/promote-restore/promote-restore';
 import { exitCodeFor, toFailure } from '../../../lambda/shared/handler-response';
-import { CONFIG, NOW, instanceNotFound, prodInstance, restoredInstance } from '../restore-common/fixtures';
+import {
+  CONFIG,
+  NOW,
+  instanceNotFound,
+  prodInstance,
+  restoredInstance,
+} from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'us-east-1' });

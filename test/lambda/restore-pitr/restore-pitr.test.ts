@@ -12,7 +12,7 @@ import {
   type RestorePitrEvent,
 } from '../../../lambda/restore-pitr/restore-pitr';
 import { RESTORED_TO_TIME_TAG_KEY } from '../../../core/naming';
-import { CONFIG, NOW, instanceNotFound, metricSink, prodInstance } from '../restore-common/fixtures';
+import { CONFIG, NOW, instanceNotFound, metricSink, prodInstance } from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'us-east-1' });

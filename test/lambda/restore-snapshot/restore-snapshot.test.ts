@@ -29,7 +29,7 @@ import {
   metricSink,
   prodInstance,
   snapshotNotFound,
-} from '../restore-common/fixtures';
+} from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);

@@ -8,7 +8,7 @@ import {
   RESTORE_AVAILABLE_AT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
 } from '../../../core/naming';
-import { CONFIG, NOW, instanceNotFound, metricSink, prodInstance } from '../restore-common/fixtures';
+import { CONFIG, NOW, instanceNotFound, metricSink, prodInstance } from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'us-east-1' });

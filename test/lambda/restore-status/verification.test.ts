@@ -12,7 +12,7 @@ import {
   RESTORE_STARTED_AT_TAG_KEY,
   MANAGED_BY_TAG,
 } from '../../../core/naming';
-import { CONFIG, NOW, metricSink, restoredInstance } from '../restore-common/fixtures';
+import { CONFIG, NOW, metricSink, restoredInstance } from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'us-east-1' });

@@ -1,10 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AccessDeniedError, CorruptManifestError } from '../../../core/errors';
+import { AccessDeniedError, AwsOperationError, CorruptManifestError } from '../../../core/errors';
 import {
   getManifest,
   latestSuccessfulManifest,
   listManifests,
+  putManifest,
   putManifestOnce,
 } from '../../../lambda/shared/manifest-store';
 import { manifestKey, snapshotIdFor } from '../../../core/naming';
@@ -79,6 +80,53 @@ describe('reading a manifest', () => {
 describe('putManifestOnce', () => {
   const ours = successManifest(NEW, new Date('2026-11-22T02:40:00Z'));
 
+  it('writes with If-None-Match: * (SSE-KMS, SHA-256) and is true without reading anything back', async () => {
+    // Prepare
+    s3.on(PutObjectCommand).resolves({});
+    // Act
+    await expect(putManifestOnce(loc, ours)).resolves.toBe(true);
+    // Assess
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: CONFIG.backupBucket,
+      Key: manifestKey(NEW),
+      IfNoneMatch: '*',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: CONFIG.kmsKeyArn,
+      ChecksumAlgorithm: 'SHA256',
+    });
+    expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 0);
+  });
+
+  it('is false on a 409 ConditionalRequestConflict when the stored manifest is another one', async () => {
+    s3.on(PutObjectCommand).rejects(awsError('ConditionalRequestConflict', 'conflict', 409));
+    serveText(manifestKey(NEW), JSON.stringify({ ...ours, recordedAt: '2026-11-22T02:41:00.000Z' }));
+    await expect(putManifestOnce(loc, ours)).resolves.toBe(false);
+  });
+
+  it('is false, and overwrites nothing, when the stored manifest is corrupt', async () => {
+    s3.on(PutObjectCommand).rejects(awsError('PreconditionFailed', 'pre-conditions failed', 412));
+    serveText(manifestKey(NEW), '{ not json');
+    await expect(putManifestOnce(loc, ours)).resolves.toBe(false);
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+  });
+
+  it('throws the translated error for any other write failure, naming the object', async () => {
+    s3.on(PutObjectCommand).rejects(awsError('InternalError', 'We encountered an internal error', 500));
+    const err = await putManifestOnce(loc, ours).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AwsOperationError);
+    expect((err as Error).message).toBe(
+      `write manifest s3://${CONFIG.backupBucket}/${manifestKey(NEW)} failed: InternalError: We encountered an internal error`,
+    );
+    expect(s3).toHaveReceivedCommandTimes(GetObjectCommand, 0);
+  });
+
+  it('never writes a manifest that is not the schema', async () => {
+    const bad = { ...ours, status: 'MAYBE' } as unknown as typeof ours;
+    await expect(putManifestOnce(loc, bad)).rejects.toThrow();
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 0);
+  });
+
   it('is true when the 412 is on our own earlier write (stored manifest equals ours)', async () => {
     s3.on(PutObjectCommand).rejects(
       awsError('PreconditionFailed', 'At least one of the pre-conditions failed', 412),
@@ -93,5 +141,16 @@ describe('putManifestOnce', () => {
     );
     serveText(manifestKey(NEW), JSON.stringify({ ...ours, recordedAt: '2026-11-22T02:41:00.000Z' }));
     await expect(putManifestOnce(loc, ours)).resolves.toBe(false);
+  });
+});
+
+describe('putManifest', () => {
+  it('overwrites: no If-None-Match', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    await putManifest(loc, failedManifest(NEW, new Date('2026-11-22T03:00:00Z')));
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+    const input = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(input).not.toHaveProperty('IfNoneMatch');
+    expect(input).toMatchObject({ Key: manifestKey(NEW), ServerSideEncryption: 'aws:kms' });
   });
 });

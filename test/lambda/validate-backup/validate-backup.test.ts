@@ -10,7 +10,7 @@ import {
   metricSink,
   s3Body,
   snapshotNotFound,
-} from '../restore-common/fixtures';
+} from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);

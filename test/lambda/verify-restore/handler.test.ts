@@ -6,7 +6,7 @@ import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { restoredInstance } from '../restore-common/fixtures';
+import { restoredInstance } from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);

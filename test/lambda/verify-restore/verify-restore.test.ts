@@ -40,7 +40,7 @@ import {
   metricSink,
   restoredInstance,
   s3Body,
-} from '../restore-common/fixtures';
+} from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);

@@ -10,6 +10,8 @@ describe('OperationsStack', () => {
       'kb:alarmEmails': 'oncall@example.com,dba@example.com',
       'kb:backupSchedule': '30 3 * * *',
       'kb:backupTimezone': 'Europe/London',
+      // Bundling changes only the asset hashes asserted nowhere here; test/lib/app.test.ts bundles.
+      'aws:cdk:bundling-stacks': [],
     },
     {},
   );
@@ -83,7 +85,6 @@ describe('OperationsStack', () => {
               POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
               POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^kb-/),
               [ENV.dbInstanceId]: 'kb-prod',
-              NODE_OPTIONS: '--enable-source-maps',
             }),
           },
           LoggingConfig: expect.objectContaining({
@@ -91,6 +92,14 @@ describe('OperationsStack', () => {
             LogGroup: expect.stringMatching(/^\/aws\/knowledgebase\//),
           }),
         });
+      }
+    });
+
+    it('do not turn on --enable-source-maps (it costs at load and on every thrown error: bench/function-cold-load.ts)', () => {
+      for (const fn of Object.values(functions)) {
+        const variables = (fn.Properties as { Environment: { Variables: Record<string, unknown> } })
+          .Environment.Variables;
+        expect(variables).not.toHaveProperty('NODE_OPTIONS');
       }
     });
 

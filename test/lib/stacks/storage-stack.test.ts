@@ -4,8 +4,9 @@ import { LOG_GROUP_NAMES, StorageStack } from '../../../lib/stacks/storage-stack
 import { buildTestApp } from '../../../harness/app';
 
 describe('StorageStack', () => {
-  // Prepare (once per file): the real app with a non-default retention.
-  const { storage } = buildTestApp({ 'kb:backupRetentionDays': 45 });
+  // Prepare (once per file): the real app with a non-default retention. The storage stack has no
+  // functions, so esbuild bundling (test/lib/app.test.ts bundles every function) is skipped.
+  const { storage } = buildTestApp({ 'kb:backupRetentionDays': 45, 'aws:cdk:bundling-stacks': [] });
   const template = Template.fromStack(storage);
   const bucketLogicalId = 'BackupBucket';
   const keyLogicalId = 'BackupKey';

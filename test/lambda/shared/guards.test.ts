@@ -7,7 +7,7 @@ import {
   requireConfirmation,
   truncateForEcho,
 } from '../../../lambda/shared/guards';
-import { CONFIG, NOW, instanceNotFound, prodInstance } from './fixtures';
+import { CONFIG, NOW, instanceNotFound, prodInstance } from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'us-east-1' });

@@ -1,4 +1,4 @@
-/** Fixtures shared by the restore unit tests (mocked SDK answers). */
+/** Fixtures shared by the restore functions' unit tests (mocked SDK answers). */
 import {
   DBInstanceNotFoundFault,
   DBSnapshotNotFoundFault,
@@ -10,8 +10,8 @@ import {
   PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_INSTANCE_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
-} from '../../../core/naming';
-import type { BackupManifest } from '../../../core/manifest';
+} from '../../core/naming';
+import type { BackupManifest } from '../../core/manifest';
 
 export const CONFIG = {
   dbInstanceId: 'kb-prod',

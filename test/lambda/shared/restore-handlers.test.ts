@@ -19,7 +19,13 @@ import { exitCodeFor, parseEvent, type EventSpec } from '../../../lambda/shared/
 import type { ZodType } from 'zod';
 import { VALIDATE_BACKUP_EVENT } from '../../../lambda/validate-backup/validate-backup';
 import { VERIFY_RESTORE_EVENT } from '../../../lambda/verify-restore/verify-restore';
-import { CONFIG, instanceNotFound, kbSnapshot, prodInstance, restoredInstance } from './fixtures';
+import {
+  CONFIG,
+  instanceNotFound,
+  kbSnapshot,
+  prodInstance,
+  restoredInstance,
+} from '../../support/restore-fixtures';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);

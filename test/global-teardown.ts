@@ -1,0 +1,41 @@
+/**
+ * Jest globalTeardown: stops every PostgreSQL cluster and moto server the workers started
+ * (test/support/shared-services.ts) and removes their folders.
+ */
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SERVICES_ENV, type ServiceRecord } from './support/shared-services';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopPid(pid: number, signal: NodeJS.Signals): Promise<void> {
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  process.kill(pid, signal);
+  for (let i = 0; i < 100 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+export default async function globalTeardown(): Promise<void> {
+  const registry = process.env[SERVICES_ENV];
+  if (!registry || !existsSync(registry)) return;
+  const records = readdirSync(registry)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(registry, f), 'utf8')) as ServiceRecord);
+  await Promise.all(
+    records.map(async (r) => {
+      if (r.kind === 'moto') return stopPid(r.pid, 'SIGTERM');
+      const pidFile = join(r.dir, 'data', 'postmaster.pid');
+      // SIGQUIT: immediate shutdown of this postmaster only, as harness/postgres.ts stops it.
+      if (existsSync(pidFile)) await stopPid(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT');
+      rmSync(r.dir, { recursive: true, force: true });
+    }),
+  );
+  rmSync(registry, { recursive: true, force: true });
+}
