@@ -6,7 +6,7 @@ import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
 import { confirmer, type CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
 import { resolveMode, type Mode } from './mode';
-import { checkRdsRestoreFlags, runRdsRestore, type RdsRestoreFlags } from './rds-restore';
+import { checkRdsRestoreFlags, type RdsRestoreFlags } from './rds-restore-flags';
 
 export interface RestoreFlags extends RdsRestoreFlags {
   local?: boolean;
@@ -42,7 +42,9 @@ export function checkRestoreFlags(flags: RestoreFlags, env: CliContext['env']): 
 }
 
 export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<number> {
-  if (checkRestoreFlags(flags, ctx.env) === 'rds') return runRdsRestore(ctx, flags);
+  // The AWS SDK loads only for RDS commands: a local restore starts without it.
+  if (checkRestoreFlags(flags, ctx.env) === 'rds')
+    return (await import('./rds-restore')).runRdsRestore(ctx, flags);
   const conn = resolveConnection(ctx.env);
   const app = {
     stop: ctx.env[LOCAL_ENV.appStopCommand] || undefined,
