@@ -41,6 +41,11 @@ export function checkRestoreFlags(flags: RestoreFlags, env: CliContext['env']): 
   return 'local';
 }
 
+/** MB/s (decimal megabytes), one decimal. */
+export function throughput(bytes: number, ms: number): string {
+  return `${(bytes / 1e6 / Math.max(ms / 1000, 0.001)).toFixed(1)} MB/s`;
+}
+
 export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<number> {
   // The AWS SDK loads only for RDS commands: a local restore starts without it.
   if (checkRestoreFlags(flags, ctx.env) === 'rds')
@@ -80,6 +85,7 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
       `restored:  ${result.connection} from ${result.backupFile}`,
       `entries:   ${result.entriesRestored} knowledge_entries, ${result.embeddingCacheRestored} embedding_cache rows`,
       `duration:  ${formatDuration(result.durationMs)}`,
+      `throughput: ${throughput(result.fileBytes, result.durationMs)} of backup file, ${throughput(result.sqlBytes, result.durationMs)} of SQL (validation, load, verification and swap)`,
       result.previousDatabase
         ? `old data:  kept as database ${result.previousDatabase} (undo with \`scripts/restore-kb.sh --local --rollback\`)`
         : 'old data:  none (the database did not exist)',
