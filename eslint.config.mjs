@@ -8,6 +8,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       'cdk.out/**',
+      'dist/**',
       'coverage/**',
       '**/*.js',
       '**/*.mjs',
