@@ -32,7 +32,6 @@ import {
   isValidDbInstanceId,
 } from '../../core/naming';
 import {
-  describeInstanceIfExists,
   hasRestorePrefix,
   isProductionInstanceId,
   productionIds,
@@ -41,6 +40,7 @@ import {
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import { isManagedByKbDr, tagRecord } from '../shared/tags';
 import type { EventSpec } from '../shared/handler-response';
 

@@ -18,13 +18,13 @@ import { calendarProblem, ISO_WITH_OFFSET, ISO_WITHOUT_OFFSET } from '../shared/
 import {
   checkRestoreTarget,
   checkRestoreTargetName,
-  describeInstanceIfExists,
   isAsideOf,
   productionIds,
   requireConfirmation,
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import type { EventSpec } from '../shared/handler-response';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {

@@ -10,13 +10,13 @@ import { GuardRailError } from '../../core/errors';
 import {
   checkRestoreTarget,
   checkRestoreTargetName,
-  describeInstanceIfExists,
   isProductionInstanceId,
   productionIds,
   requireConfirmation,
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import type { EventSpec } from '../shared/handler-response';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {

@@ -10,12 +10,8 @@ import { z } from 'zod';
 import { formatDuration } from '../../core/duration';
 import { NotFoundError, ValidationError } from '../../core/errors';
 import { translateAwsError } from '../shared/aws-errors';
-import {
-  describeInstanceIfExists,
-  hasRestorePrefix,
-  truncateForEcho,
-  type RestoreGuardConfig,
-} from '../shared/guards';
+import { hasRestorePrefix, truncateForEcho, type RestoreGuardConfig } from '../shared/guards';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import type { EventSpec } from '../shared/handler-response';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {

@@ -22,7 +22,8 @@ import {
 } from '../../core/errors';
 import { translateAwsError } from './aws-errors';
 import { classifyFault, isAmbiguousOutcome } from './fault-class';
-import { describeInstanceIfExists, isAsideOf, truncateForEcho } from './guards';
+import { isAsideOf, truncateForEcho } from './guards';
+import { describeInstanceIfExists } from './rds-instances';
 import { isManagedByKbDr, tagRecord } from './tags';
 
 // Tag helpers live with the guards (no SDK commands there, so promote-restore can use them without

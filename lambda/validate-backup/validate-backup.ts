@@ -33,6 +33,7 @@ import {
 import { isManagedByKbDr } from '../shared/tags';
 import { describeSnapshotIfExists } from '../shared/rds-snapshots';
 import { listObjects } from '../shared/s3-objects';
+import { exportStatusOf } from '../shared/moto-quirks';
 
 export const ValidateBackupEventSchema = z.strictObject({ snapshotId: z.string().min(1) });
 export type ValidateBackupEvent = z.infer<typeof ValidateBackupEventSchema>;
@@ -180,8 +181,7 @@ async function checkExportTask(rds: RDSClient, taskId: string): Promise<CheckRes
     const res = await rds.send(new DescribeExportTasksCommand({ ExportTaskIdentifier: taskId }));
     const task = res.ExportTasks?.[0];
     if (!task) return fail(CHECKS.exportCompleted, `export task ${taskId} not found`);
-    // Real RDS answers COMPLETE; moto answers `complete`.
-    const status = (task.Status ?? 'unknown').toUpperCase();
+    const status = exportStatusOf(task);
     return status === 'COMPLETE'
       ? pass(CHECKS.exportCompleted, `export task ${taskId} is COMPLETE`)
       : fail(
