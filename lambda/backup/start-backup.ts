@@ -41,7 +41,6 @@ import {
   snapshotIdFor,
   TRIGGER_TAG_KEY,
 } from '../../core/naming';
-import { addKbMetric } from '../shared/powertools';
 import { findSnapshot } from '../shared/rds-snapshots';
 import { requireInstance } from '../shared/rds-instances';
 import { calendarProblem, ISO_WITH_OFFSET } from '../shared/strict-time';
@@ -208,7 +207,7 @@ function checkInstanceState(instance: DBInstance, config: PipelineConfig): void 
 function reportRetention(deps: PipelineDeps, instance: DBInstance, config: PipelineConfig): void {
   const days = instance.BackupRetentionPeriod;
   if (days === undefined) return;
-  addKbMetric(deps.metrics, KbMetrics.AutomatedBackupRetentionDays, days);
+  deps.metrics.add(KbMetrics.AutomatedBackupRetentionDays, days);
   if (days < MIN_AUTOMATED_BACKUP_RETENTION_DAYS) {
     deps.logger.warn(
       `automated backup retention of ${config.dbInstanceId} is ${days} days; point-in-time recovery cannot reach the 24 h RPO over ${MIN_AUTOMATED_BACKUP_RETENTION_DAYS} days`,

@@ -33,7 +33,6 @@ import {
   SNAPSHOT_AVAILABLE_AT_TAG_KEY,
   snapshotIdForExportTask,
 } from '../../core/naming';
-import { addKbMetric } from '../shared/powertools';
 import { listExportTasksOf } from '../shared/rds-export-tasks';
 import { listObjects } from '../shared/s3-objects';
 import { normaliseExportStatus } from '../shared/moto-quirks';
@@ -231,7 +230,7 @@ async function startExport(
     deps.logger.warn(`could not tag ${snapshotId} with its timings`, { awsError: awsErrorCode(err) });
   }
   const backupDuration = secondsBetween(requestedAtOf(snapshot), availableAt);
-  if (backupDuration !== undefined) addKbMetric(deps.metrics, KbMetrics.BackupDuration, backupDuration);
+  if (backupDuration !== undefined) deps.metrics.add(KbMetrics.BackupDuration, backupDuration);
   deps.logger.info(`snapshot ${snapshotId} is available; started export ${exportTaskId}`, {
     exportTaskId,
     backupDurationSeconds: backupDuration,

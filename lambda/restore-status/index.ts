@@ -1,28 +1,9 @@
 /** restore-status Lambda: state, RTO clock, endpoint and next steps of a restore. */
-import { createRdsClient } from '../shared/clients';
-import { loadRuntimeConfig } from '../shared/env';
-import { parseEvent, respond } from '../shared/handler-response';
-import { addKbMetric, createLogger, createMetrics } from '../shared/powertools';
+import { restoreHandler } from '../shared/handler';
 import { RESTORE_STATUS_EVENT, restoreStatus } from './restore-status';
 
-const config = loadRuntimeConfig();
-const logger = createLogger('restore-status');
-const metrics = createMetrics('restore-status', config.dbInstanceId);
-const rds = createRdsClient();
-
-export async function handler(event: unknown) {
-  try {
-    return await respond(logger, RESTORE_STATUS_EVENT.functionName, async () => {
-      const input = parseEvent(RESTORE_STATUS_EVENT, event);
-      const result = await restoreStatus(
-        { rds, config, metrics: { add: (def, value) => addKbMetric(metrics, def, value) } },
-        input,
-      );
-      logger.info('restore-status', { state: result.state, elapsedSeconds: result.elapsedSeconds });
-      return result;
-    });
-  } finally {
-    // Only when something was recorded: an empty flush logs a warning on every status poll.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-}
+export const handler = restoreHandler('restore-status', RESTORE_STATUS_EVENT, async (input, fn) => {
+  const result = await restoreStatus({ rds: fn.rds(), config: fn.config, metrics: fn.metrics }, input);
+  fn.logger.info('restore-status', { state: result.state, elapsedSeconds: result.elapsedSeconds });
+  return result;
+});

@@ -19,7 +19,6 @@ import {
 } from '../../core/naming';
 import type { BackupFailure, BackupStage, PipelineConfig, PipelineDeps } from './backup-pipeline';
 import { putManifestOnce } from './manifest-store';
-import { addKbMetric } from './powertools';
 import { tagTime, tagValue } from './tags';
 
 /** What recording answered: this invocation wrote the manifest, or an earlier/concurrent one had. */
@@ -112,9 +111,9 @@ export async function recordOutcome(
   }
   if (manifest.status === 'SUCCEEDED') {
     if (manifest.exportDurationSeconds !== undefined)
-      addKbMetric(deps.metrics, KbMetrics.ExportDuration, manifest.exportDurationSeconds);
+      deps.metrics.add(KbMetrics.ExportDuration, manifest.exportDurationSeconds);
     if (manifest.exportSizeBytes !== undefined)
-      addKbMetric(deps.metrics, KbMetrics.BackupSizeBytes, manifest.exportSizeBytes);
+      deps.metrics.add(KbMetrics.BackupSizeBytes, manifest.exportSizeBytes);
     deps.logger.info(`backup ${manifest.snapshotId} succeeded`, {
       exportLocation: manifest.exportLocation,
       exportSizeBytes: manifest.exportSizeBytes,

@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcard, nagArnPrefix } from '../nag';
 import { METRIC_NAMESPACE } from '../../core/metrics-catalog';
+import { serviceNameOf } from '../../core/functions';
 
 /** Repository root: lambda entries and the lock file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -80,7 +81,7 @@ export class KbFunction extends Construct {
       "Lambda creates one log stream per execution environment with a generated name; the wildcard covers only streams of this function's own log group",
     );
 
-    const serviceName = props.serviceName ?? `kb-${props.functionDir}`;
+    const serviceName = props.serviceName ?? serviceNameOf(props.functionDir);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(PROJECT_ROOT, 'lambda', props.functionDir, 'index.ts'),
       handler: 'handler',
