@@ -1,6 +1,7 @@
 /** promote-restore Lambda: put a restored instance behind the production name (with rollback). */
 import { restoreHandler } from '../shared/handler';
-import { PROMOTE_RESTORE_EVENT, promoteRestore } from './promote-restore';
+import { PROMOTE_RESTORE_EVENT } from './contract';
+import { promoteRestore } from './promote-restore';
 
 /** Time kept back from the Lambda timeout for the second rename, a rollback and the response. */
 const SAFETY_MARGIN_MS = 90_000;

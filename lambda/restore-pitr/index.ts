@@ -1,6 +1,7 @@
 /** restore-pitr Lambda: validate the event, point-in-time restore to a new instance. */
 import { restoreHandler } from '../shared/handler';
-import { RESTORE_PITR_EVENT, restorePitr } from './restore-pitr';
+import { RESTORE_PITR_EVENT } from './contract';
+import { restorePitr } from './restore-pitr';
 
 export const handler = restoreHandler(
   'restore-pitr',

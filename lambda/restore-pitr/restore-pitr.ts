@@ -10,7 +10,6 @@ import {
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { z } from 'zod';
 import { GuardRailError, InvalidStateError, ValidationError, awsErrorCode } from '../../core/errors';
 import { translateAwsError } from '../shared/aws-errors';
 import { classifyFault } from '../shared/fault-class';
@@ -25,7 +24,6 @@ import {
   type RestoreGuardConfig,
 } from '../shared/guards';
 import { describeInstanceIfExists } from '../shared/rds-instances';
-import type { EventSpec } from '../shared/handler-response';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {
   LATEST,
@@ -37,35 +35,11 @@ import {
   settingsFromInstance,
   settingsWarnings,
   type MetricSink,
-  type SourceSettings,
 } from '../shared/restore-common';
+import { type RestorePitrEvent, type RestorePitrResult } from './contract';
 
-export const RestorePitrEventSchema = z.strictObject({
-  targetTime: z.string(),
-  targetInstanceId: z.string(),
-  sourceInstanceId: z.string().optional(),
-  confirm: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-});
-export type RestorePitrEvent = z.infer<typeof RestorePitrEventSchema>;
-
-export const RESTORE_PITR_EVENT: EventSpec<typeof RestorePitrEventSchema> = {
-  functionName: 'restore-pitr',
-  schema: RestorePitrEventSchema,
-  example: {
-    targetTime: '2026-11-22T01:30:00Z',
-    targetInstanceId: 'kb-restore-pitr-1',
-    confirm: true,
-    dryRun: false,
-  },
-  fieldExamples: {
-    targetTime: '"2026-11-22T01:30:00Z" or "latest"',
-    targetInstanceId: '"kb-restore-pitr-1"',
-    sourceInstanceId: '"kb-prod"',
-    confirm: 'true',
-    dryRun: 'false',
-  },
-};
+/** The event schema, example and answer type live in contract.ts (imported by the CLI and the drill). */
+export * from './contract';
 
 /**
  * Parse `targetTime`; it must carry `Z` or an explicit offset and name a real calendar time
@@ -229,39 +203,6 @@ export interface RestorePitrDeps {
   readonly now?: () => Date;
   /** A unique id per request (tagged on the new instance). @default crypto.randomUUID */
   readonly requestId?: () => string;
-}
-
-export interface RestorePitrResult {
-  readonly ok: true;
-  readonly dryRun: boolean;
-  readonly action: 'started' | 'plan';
-  readonly sourceInstanceId: string;
-  /** The requested time in UTC, or the LatestRestorableTime at the request for `latest`. */
-  readonly restoreTime: string;
-  readonly useLatestRestorableTime: boolean;
-  readonly window: {
-    readonly earliest: string;
-    readonly latest: string;
-    readonly earliestFrom: string;
-    /** Where the window came from (automated backups, or the instance's own times as a fallback). */
-    readonly source: string;
-  };
-  /** The protected instance this restore is a copy of (tagged on the new instance). */
-  readonly protectedInstanceId: string;
-  /** The source's tags copied onto the new instance, and those dropped for RDS's 50-tag limit. */
-  readonly tags: { readonly copied: readonly string[]; readonly dropped: readonly string[] };
-  /** Set when the restore call's answer was lost and reading state showed it had started. */
-  readonly resolvedFromState?: string;
-  readonly targetInstanceId: string;
-  readonly settings: SourceSettings;
-  readonly warnings: readonly string[];
-  readonly startedAt?: string;
-  readonly status?: string;
-  readonly next: {
-    readonly function: string;
-    readonly event: Readonly<Record<string, unknown>>;
-    readonly say: string;
-  };
 }
 
 /** Point-in-time restore to the new instance `input.targetInstanceId`. */

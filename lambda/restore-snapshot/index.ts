@@ -1,6 +1,7 @@
 /** restore-snapshot Lambda: validate the event, restore a kb-dr backup to a new instance. */
 import { restoreHandler } from '../shared/handler';
-import { RESTORE_SNAPSHOT_EVENT, restoreSnapshot } from './restore-snapshot';
+import { RESTORE_SNAPSHOT_EVENT } from './contract';
+import { restoreSnapshot } from './restore-snapshot';
 
 export const handler = restoreHandler(
   'restore-snapshot',

@@ -6,13 +6,11 @@
  * bound by the polling interval (the CLI polls every 30 s).
  */
 import { AddTagsToResourceCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
-import { z } from 'zod';
 import { formatDuration } from '../../core/duration';
 import { NotFoundError, ValidationError } from '../../core/errors';
 import { translateAwsError } from '../shared/aws-errors';
 import { hasRestorePrefix, truncateForEcho, type RestoreGuardConfig } from '../shared/guards';
 import { describeInstanceIfExists } from '../shared/rds-instances';
-import type { EventSpec } from '../shared/handler-response';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
@@ -26,16 +24,10 @@ import {
 } from '../../core/naming';
 import { RTO_TARGET_SECONDS, promotableInto, type MetricSink } from '../shared/restore-common';
 import { tagRecord } from '../shared/tags';
+import { type RestoreStatusEvent, type RestorePhase, type RestoreStatusResult } from './contract';
 
-export const RestoreStatusEventSchema = z.strictObject({ targetInstanceId: z.string().min(1) });
-export type RestoreStatusEvent = z.infer<typeof RestoreStatusEventSchema>;
-
-export const RESTORE_STATUS_EVENT: EventSpec<typeof RestoreStatusEventSchema> = {
-  functionName: 'restore-status',
-  schema: RestoreStatusEventSchema,
-  example: { targetInstanceId: 'kb-restore-drill-1' },
-  fieldExamples: { targetInstanceId: '"kb-restore-drill-1"' },
-};
+/** The event schema, example and answer type live in contract.ts (imported by the CLI and the drill). */
+export * from './contract';
 
 const FAILED_STATES = new Set([
   'failed',
@@ -49,8 +41,6 @@ const FAILED_STATES = new Set([
   'storage-full',
 ]);
 
-export type RestorePhase = 'in-progress' | 'available' | 'failed';
-
 /** The phase of an RDS instance status, as the on-call engineer needs it. */
 export function phaseOf(status: string | undefined): RestorePhase {
   if (status === 'available') return 'available';
@@ -63,37 +53,6 @@ export interface RestoreStatusDeps {
   readonly config: RestoreGuardConfig;
   readonly metrics: MetricSink;
   readonly now?: () => Date;
-}
-
-export interface RestoreStatusResult {
-  readonly ok: true;
-  readonly targetInstanceId: string;
-  readonly state: string;
-  readonly phase: RestorePhase;
-  readonly restoredFrom: {
-    readonly snapshotId?: string;
-    readonly instanceId?: string;
-    /** The protected instance it is a copy of. */
-    readonly protectedInstanceId?: string;
-    readonly toTime?: string;
-  };
-  /** Bookkeeping that could not be done (the status above is still right), and what it affects. */
-  readonly warnings?: readonly string[];
-  readonly restoreStartedAt?: string;
-  readonly availableAt?: string;
-  /** Seconds since the restore started, frozen once the instance was first seen available. */
-  readonly elapsedSeconds?: number;
-  readonly elapsed?: string;
-  readonly rto: {
-    readonly targetSeconds: number;
-    readonly remainingSeconds?: number;
-    readonly met?: boolean;
-  };
-  readonly endpoint?: { readonly address: string; readonly port: number };
-  /** What is left to do, in order. */
-  readonly todo: readonly string[];
-  /** The promote-restore event, when the instance is an available kb-dr restore. */
-  readonly promoteEvent?: Readonly<Record<string, unknown>>;
 }
 
 function parseTime(value: string | undefined): Date | undefined {

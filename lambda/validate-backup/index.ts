@@ -1,7 +1,8 @@
 /** validate-backup Lambda: PASS/FAIL report on one backup; emits BackupValidation. */
 import { KbMetrics } from '../../core/metrics-catalog';
 import { restoreHandler } from '../shared/handler';
-import { VALIDATE_BACKUP_EVENT, validateBackup } from './validate-backup';
+import { VALIDATE_BACKUP_EVENT } from './contract';
+import { validateBackup } from './validate-backup';
 
 export const handler = restoreHandler(
   'validate-backup',
