@@ -11,7 +11,10 @@
 import { Command, CommanderError } from 'commander';
 import { KbDrError } from '../core/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
+import { registerFindBackupCommand } from '../cli/commands/find-backup';
+import { registerRecoverEntriesCommand } from '../cli/commands/recover-entries';
 import { registerRestoreCommand } from '../cli/commands/restore';
+import { registerRestoreTestsCommand } from '../cli/commands/restore-tests';
 import { registerValidateCommand } from '../cli/commands/validate';
 import type { CliContext } from '../cli/shared/context';
 import { createCliLogger } from '../cli/shared/logger';
@@ -34,6 +37,9 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   registerBackupCommand(program, ctx, setExit);
   registerValidateCommand(program, ctx, setExit);
   registerRestoreCommand(program, ctx, setExit);
+  registerFindBackupCommand(program, ctx, setExit);
+  registerRecoverEntriesCommand(program, ctx, setExit);
+  registerRestoreTestsCommand(program, ctx, setExit);
   return program;
 }
 

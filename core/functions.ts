@@ -15,7 +15,10 @@ export const RESTORE_FUNCTIONS = [
   'promote-restore',
 ] as const;
 
-export const FUNCTIONS = [...PIPELINE_FUNCTIONS, ...RESTORE_FUNCTIONS] as const;
+/** The scheduled restore test: restores the latest backup to a test instance, records, deletes it. */
+export const RESTORE_TEST_FUNCTIONS = ['restore-test'] as const;
+
+export const FUNCTIONS = [...PIPELINE_FUNCTIONS, ...RESTORE_FUNCTIONS, ...RESTORE_TEST_FUNCTIONS] as const;
 
 export type PipelineFunction = (typeof PIPELINE_FUNCTIONS)[number];
 export type RestoreFunction = (typeof RESTORE_FUNCTIONS)[number];

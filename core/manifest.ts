@@ -48,6 +48,12 @@ export const BackupManifestSchema = z.strictObject({
       source: z.literal('parquet-footers'),
     })
     .optional(),
+  /**
+   * Why `tableRowCounts` is absent although the export completed (a Knowledge Base table missing
+   * from the export, a Parquet file that could not be read): the snapshot is still a good recovery
+   * point, but the export's data could not be counted. validate-backup reports it as a FAIL.
+   */
+  tableRowCountsWarning: z.string().optional(),
   failure: z
     .strictObject({ stage: z.string(), code: z.string(), message: z.string(), hint: z.string().optional() })
     .optional(),

@@ -58,11 +58,41 @@ export const KbMetrics = define({
     unit: 'Count',
     description: 'manifests the reconcile pass could not parse and skipped (emitted when above 0)',
   },
+  KnowledgeEntries: {
+    unit: 'Count',
+    description:
+      "rows of public.knowledge_entries in a successful backup, read from its export's Parquet footers (one datapoint per backup)",
+  },
+  EntryCountDropFraction: {
+    unit: 'None',
+    description:
+      'how much of the Knowledge Base a backup lost since the previous successful backup with counts: (previous - current) / previous, 0 for growth, for an empty previous KB, or when there is no previous count',
+  },
   BackupValidation: { unit: 'Count', description: '1 when a backup validation passed, 0 when it failed' },
   RestoreStarted: { unit: 'Count', description: 'a restore to a new instance was started' },
   RestoreDuration: {
     unit: 'Seconds',
     description: 'restore started to restored instance available (the measured RTO of the restore)',
+  },
+  RestoreTestSuccess: {
+    unit: 'Count',
+    description:
+      '1 when a weekly restore test passed (restored, verified), 0 when it failed (emitted once per recorded test)',
+  },
+  RestoreTestDuration: {
+    unit: 'Seconds',
+    description:
+      'restore test requested to verification done: the measured RTO of the database at its current size (emitted when the test was verified)',
+  },
+  RestoreTestOrphans: {
+    unit: 'Count',
+    description:
+      'restore-test instances whose test is recorded but that still exist because their deletion failed (emitted on every pass; 1 at once when a deletion fails)',
+  },
+  HoursSinceLastRestoreTest: {
+    unit: 'None',
+    description:
+      'hours since the newest successful restore test was verified (emitted on every restore-test pass)',
   },
 });
 
@@ -74,6 +104,10 @@ export const ALARM_NAMES = {
   backupStale: 'KB-BackupFailure-NoRecentSuccess',
   backupRunFailed: 'KB-BackupFailure-LastRunFailed',
   backupDurationHigh: 'KB-BackupDurationHigh',
+  entryCountDrop: 'KB-EntryCountDrop',
+  restoreTestFailed: 'KB-RestoreTestFailed',
+  restoreTestOverdue: 'KB-RestoreTestOverdue',
+  restoreTestOrphan: 'KB-RestoreTestOrphanInstance',
 } as const;
 
 /** Thresholds the alarms use; named here so tests and docs quote the same numbers. */
@@ -82,4 +116,9 @@ export const ALARM_THRESHOLDS = {
   maxHoursSinceLastBackup: 25,
   /** A backup (request to snapshot available) longer than this trips KB-BackupDurationHigh. */
   maxBackupDurationSeconds: 30 * 60,
+  /**
+   * A backup whose knowledge_entries count is more than this fraction below the previous
+   * successful backup's trips KB-EntryCountDrop (default of the `entryCountDropFraction` setting).
+   */
+  maxEntryCountDropFraction: 0.2,
 } as const;

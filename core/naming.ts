@@ -138,3 +138,44 @@ export const PROTECTED_INSTANCE_TAG_KEY = 'kb-dr:protected-instance';
 export function asideInstancePrefix(productionInstanceId: string): string {
   return `${productionInstanceId.toLowerCase()}-pre-promote-`;
 }
+
+/** Weekly restore tests restore to `kb-restore-test-YYYYMMDD-HHMM` (UTC of the scheduled time). */
+export const RESTORE_TEST_PREFIX = 'kb-restore-test-';
+/** S3 prefix of the restore-test records in the backup bucket. */
+export const RESTORE_TESTS_S3_PREFIX = 'restore-tests';
+/**
+ * Tag the restore-test function puts on its test instances (value `kb-dr`). Its role may delete
+ * only instances named `kb-restore-test-*` that carry it (IAM condition `rds:db-tag/...`), and
+ * its code checks the same before every deletion.
+ */
+export const RESTORE_TEST_TAG = { key: 'kb-dr:restore-test', value: 'kb-dr' } as const;
+/** Tag saying what a test restored: `snapshot` or `pitr`. */
+export const RESTORE_TEST_KIND_TAG_KEY = 'kb-dr:restore-test-kind';
+
+const RESTORE_TEST_ID_RE = /^kb-restore-test-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})$/;
+
+/** The test instance id for a restore test scheduled at `date`: `kb-restore-test-YYYYMMDD-HHMM` (UTC). */
+export function restoreTestInstanceIdFor(date: Date): string {
+  return `${RESTORE_TEST_PREFIX}${compactUtcTimestamp(date).slice(0, 13)}`;
+}
+
+/** The UTC minute encoded in a restore-test instance id, or undefined when `id` is not one. */
+export function parseRestoreTestInstanceId(id: string): Date | undefined {
+  const m = RESTORE_TEST_ID_RE.exec(id);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi] = m.map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, 0));
+  return restoreTestInstanceIdFor(date) === id ? date : undefined;
+}
+
+/** True when `id` has the exact restore-test instance name format (lower case, as RDS stores it). */
+export function isRestoreTestInstanceId(id: string): boolean {
+  return parseRestoreTestInstanceId(id) !== undefined;
+}
+
+/** S3 key of a restore test's record: `restore-tests/kb-restore-test-YYYYMMDD-HHMM.json` (keys sort by time). */
+export function restoreTestRecordKey(instanceId: string): string {
+  if (!isRestoreTestInstanceId(instanceId))
+    throw new RangeError(`not a restore-test instance id: ${instanceId}`);
+  return `${RESTORE_TESTS_S3_PREFIX}/${instanceId}.json`;
+}

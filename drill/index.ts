@@ -13,7 +13,9 @@ import { resultsTable, runSteps, type DrillStep } from './runner';
 import { alarmReplayStep } from './steps/alarm-replay';
 import { localRestoreStep } from './steps/local-restore';
 import { nightStep } from './steps/night';
+import { recoverEntriesStep } from './steps/recover-entries';
 import { restoreStep } from './steps/restore';
+import { restoreTestStep } from './steps/restore-test';
 import { validateStep } from './steps/validate';
 import { seedStep } from './steps/seed';
 import { targetsStep } from './steps/targets';
@@ -23,7 +25,9 @@ export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
   nightStep,
   validateStep,
   restoreStep,
+  restoreTestStep,
   localRestoreStep,
+  recoverEntriesStep,
   alarmReplayStep,
   targetsStep,
 ];

@@ -6,10 +6,14 @@
  * - the snapshot becoming available emits BackupDuration;
  * - the reconcile pass emits TimeSinceLastBackup every 15 minutes: hours since the newest recovery
  *   point was requested (a snapshot that is available and not recorded FAILED), or the sentinel
- *   while there is none.
+ *   while there is none;
+ * - a SUCCEEDED backup whose export could be counted emits KnowledgeEntries and
+ *   EntryCountDropFraction against the previous successful backup with counts (the reconcile
+ *   function's own `entryCountDropFraction`); one whose export could not be read emits neither.
  * Used by the alarm behaviour test and the DR drill. Never imports jest.
  */
 import { hoursBetween, NO_SUCCESSFUL_BACKUP_HOURS } from '../lambda/shared/backup-pipeline';
+import { entryCountDropFraction } from '../lambda/reconcile/export-row-counts';
 import type { Datapoint } from './alarm-evaluator';
 
 export const HOUR = 3_600_000;
@@ -50,6 +54,13 @@ export interface Scenario {
   readonly extra?: readonly ExtraBackup[];
   /** Nothing at all is emitted in [from, to). */
   readonly silence?: { readonly from: number; readonly to: number };
+  /**
+   * knowledge_entries in night `d`'s export, or undefined when its Parquet could not be read (no
+   * counts recorded). When not given, no entry-count metrics are emitted at all.
+   */
+  readonly entries?: (d: number) => number | undefined;
+  /** The counts of the recovery point before the scenario; undefined: it recorded none. */
+  readonly priorEntries?: number;
 }
 
 interface Backup {
@@ -57,6 +68,7 @@ interface Backup {
   readonly available: number;
   readonly outcomeAt: number;
   readonly ok: boolean;
+  readonly entries?: number;
 }
 
 /** The datapoints the pipeline emits for `scenario`, per metric name. */
@@ -74,7 +86,13 @@ export function emitted(scenario: Scenario): Map<string, Datapoint[]> {
   const backups: Backup[] = [];
   if (scenario.priorSuccess !== null) {
     const requested = scenario.priorSuccess ?? START - DAY + 2 * HOUR;
-    backups.push({ requested, available: requested, outcomeAt: requested, ok: true });
+    backups.push({
+      requested,
+      available: requested,
+      outcomeAt: requested,
+      ok: true,
+      ...(scenario.priorEntries !== undefined ? { entries: scenario.priorEntries } : {}),
+    });
   }
   for (let d = 0; d < scenario.days; d += 1) {
     let requested = START + d * DAY + 2 * HOUR;
@@ -85,7 +103,14 @@ export function emitted(scenario: Scenario): Map<string, Datapoint[]> {
     const available = requested + minutes * MINUTE;
     put('BackupDuration', available, minutes * 60);
     const outcomeAt = available + (scenario.exportMinutes?.(d) ?? 28) * MINUTE;
-    backups.push({ requested, available, outcomeAt, ok: night !== 'failure' });
+    const entries = scenario.entries?.(d);
+    backups.push({
+      requested,
+      available,
+      outcomeAt,
+      ok: night !== 'failure',
+      ...(entries !== undefined ? { entries } : {}),
+    });
   }
   for (const x of scenario.extra ?? []) {
     backups.push({
@@ -99,6 +124,21 @@ export function emitted(scenario: Scenario): Map<string, Datapoint[]> {
     if (b.outcomeAt < START || b.outcomeAt >= end || silent(b.outcomeAt)) continue;
     put('BackupSuccess', b.outcomeAt, b.ok ? 1 : 0);
     put('BackupFailure', b.outcomeAt, b.ok ? 0 : 1);
+  }
+  if (scenario.entries) {
+    let previous: number | undefined;
+    for (const b of [...backups].sort((x, y) => x.outcomeAt - y.outcomeAt)) {
+      if (!b.ok || b.entries === undefined) continue;
+      if (b.outcomeAt >= START && b.outcomeAt < end && !silent(b.outcomeAt)) {
+        put('KnowledgeEntries', b.outcomeAt, b.entries);
+        put(
+          'EntryCountDropFraction',
+          b.outcomeAt,
+          previous === undefined ? 0 : entryCountDropFraction(previous, b.entries),
+        );
+      }
+      previous = b.entries;
+    }
   }
   for (let t = START; t < end; t += PASS) {
     const points = backups.filter((b) => b.available <= t && (b.ok || b.outcomeAt > t));

@@ -13,7 +13,9 @@ import {
   RETENTION_DAYS,
   RETENTION_DAYS_RULE,
 } from '../core/limits';
+import { ALARM_THRESHOLDS } from '../core/metrics-catalog';
 import { isValidDbInstanceId, normaliseInstanceId } from '../core/naming';
+import { isInstanceClass, isValidStuckHours, RESTORE_TEST_DEFAULTS } from '../lambda/restore-test/config';
 
 export interface KbDrConfig {
   /** RDS instance the backups protect. */
@@ -40,6 +42,23 @@ export interface KbDrConfig {
   readonly validationScheduleExpression: string;
   /** Provision the docs/events examples as shareable Lambda console test events. @default true */
   readonly shareableTestEvents: boolean;
+  /**
+   * KB-EntryCountDrop fires when a backup holds more than this fraction fewer knowledge entries
+   * than the previous successful backup; between 0 and 1, exclusive. @default 0.2
+   */
+  readonly entryCountDropFraction: number;
+  /** Restore test schedule, 5-field cron in the backup time zone, or `off`. @default '0 4 * * 3' (Wednesdays 04:00) */
+  readonly restoreTestSchedule: string;
+  /** The same as an EventBridge Scheduler expression; undefined when the schedule is off. */
+  readonly restoreTestScheduleExpression: string | undefined;
+  /** KB-RestoreTestOverdue: no successful restore test in this many days. @default 8 */
+  readonly restoreTestMaxDaysWithoutSuccess: number;
+  /** Instance class of the test instance. @default 'db.t4g.medium' */
+  readonly restoreTestInstanceClass: string;
+  /** A test not verified this many hours after its request fails (its instance is deleted). @default 6 */
+  readonly restoreTestStuckHours: number;
+  /** Start a test while another test or an on-call restore of the same backup runs. @default false */
+  readonly restoreTestAllowConcurrent: boolean;
 }
 
 /** One setting: its cdk.json context key and environment variable. */
@@ -80,6 +99,36 @@ export const SETTINGS = {
     env: 'KB_SHAREABLE_TEST_EVENTS',
     example: 'true',
   },
+  entryCountDropFraction: {
+    context: 'kb:entryCountDropFraction',
+    env: 'KB_ENTRY_COUNT_DROP_FRACTION',
+    example: '0.2',
+  },
+  restoreTestSchedule: {
+    context: 'kb:restoreTestSchedule',
+    env: 'KB_RESTORE_TEST_SCHEDULE',
+    example: '0 4 * * 3',
+  },
+  restoreTestMaxDaysWithoutSuccess: {
+    context: 'kb:restoreTestMaxDaysWithoutSuccess',
+    env: 'KB_RESTORE_TEST_MAX_DAYS',
+    example: '8',
+  },
+  restoreTestInstanceClass: {
+    context: 'kb:restoreTestInstanceClass',
+    env: 'KB_RESTORE_TEST_INSTANCE_CLASS',
+    example: 'db.t4g.medium',
+  },
+  restoreTestStuckHours: {
+    context: 'kb:restoreTestStuckHours',
+    env: 'KB_RESTORE_TEST_STUCK_HOURS',
+    example: '6',
+  },
+  restoreTestAllowConcurrent: {
+    context: 'kb:restoreTestAllowConcurrent',
+    env: 'KB_RESTORE_TEST_ALLOW_CONCURRENT',
+    example: 'false',
+  },
 } as const satisfies Record<string, Setting>;
 
 export const DEFAULTS = {
@@ -90,7 +139,16 @@ export const DEFAULTS = {
   functionNamePrefix: DEFAULT_FUNCTION_PREFIX,
   validationSchedule: '0 6 * * 1',
   shareableTestEvents: true,
+  entryCountDropFraction: ALARM_THRESHOLDS.maxEntryCountDropFraction,
+  restoreTestSchedule: '0 4 * * 3',
+  restoreTestMaxDaysWithoutSuccess: 8,
+  restoreTestInstanceClass: RESTORE_TEST_DEFAULTS.instanceClass,
+  restoreTestStuckHours: RESTORE_TEST_DEFAULTS.stuckHours,
+  restoreTestAllowConcurrent: RESTORE_TEST_DEFAULTS.allowConcurrent,
 } as const;
+
+/** The value of `restoreTestSchedule` that turns the weekly restore test off. */
+export const RESTORE_TEST_OFF = 'off';
 
 /** Reads a context value (e.g. `app.node.tryGetContext`). */
 export type ContextReader = (key: string) => unknown;
@@ -308,7 +366,24 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     DEFAULTS.shareableTestEvents,
   );
 
+  const dropRaw = raw(s.entryCountDropFraction, ctx, env) ?? DEFAULTS.entryCountDropFraction;
+  const entryCountDropFraction =
+    typeof dropRaw === 'number' ? dropRaw : Number(asString(s.entryCountDropFraction, dropRaw));
+  if (!(
+    Number.isFinite(entryCountDropFraction) &&
+    entryCountDropFraction > 0 &&
+    entryCountDropFraction < 1
+  )) {
+    throw invalid(
+      s.entryCountDropFraction,
+      dropRaw,
+      'must be a fraction between 0 and 1, exclusive (0.2 = alarm when a backup holds more than 20% fewer entries than the previous one)',
+    );
+  }
+  const restoreTest = loadRestoreTestSettings(ctx, env);
+
   return {
+    ...restoreTest,
     dbInstanceId,
     backupRetentionDays,
     backupSchedule,
@@ -321,5 +396,87 @@ export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.
     validationSchedule,
     validationScheduleExpression,
     shareableTestEvents,
+    entryCountDropFraction,
+  };
+}
+
+function asNumber(setting: Setting, value: unknown, fallback: number): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (typeof value === 'number') return value;
+  const text = asString(setting, value) ?? '';
+  return text === '' ? Number.NaN : Number(text);
+}
+
+/** The weekly restore test's settings (schedule or `off`, alarm age, test instance, limits). */
+function loadRestoreTestSettings(
+  ctx: ContextReader,
+  env: NodeJS.ProcessEnv,
+): Pick<
+  KbDrConfig,
+  | 'restoreTestSchedule'
+  | 'restoreTestScheduleExpression'
+  | 'restoreTestMaxDaysWithoutSuccess'
+  | 'restoreTestInstanceClass'
+  | 'restoreTestStuckHours'
+  | 'restoreTestAllowConcurrent'
+> {
+  const s = SETTINGS;
+  const restoreTestSchedule =
+    asString(s.restoreTestSchedule, raw(s.restoreTestSchedule, ctx, env)) ?? DEFAULTS.restoreTestSchedule;
+  const off = restoreTestSchedule.toLowerCase() === RESTORE_TEST_OFF;
+  const restoreTestScheduleExpression = off
+    ? undefined
+    : cronSetting(s.restoreTestSchedule, restoreTestSchedule);
+  const maxRaw = raw(s.restoreTestMaxDaysWithoutSuccess, ctx, env);
+  const restoreTestMaxDaysWithoutSuccess = asNumber(
+    s.restoreTestMaxDaysWithoutSuccess,
+    maxRaw,
+    DEFAULTS.restoreTestMaxDaysWithoutSuccess,
+  );
+  if (
+    !Number.isInteger(restoreTestMaxDaysWithoutSuccess) ||
+    restoreTestMaxDaysWithoutSuccess < 2 ||
+    restoreTestMaxDaysWithoutSuccess > 60
+  ) {
+    throw invalid(
+      s.restoreTestMaxDaysWithoutSuccess,
+      maxRaw,
+      'must be a whole number of days from 2 to 60, longer than the time between two scheduled tests',
+    );
+  }
+  const restoreTestInstanceClass =
+    asString(s.restoreTestInstanceClass, raw(s.restoreTestInstanceClass, ctx, env)) ??
+    DEFAULTS.restoreTestInstanceClass;
+  if (!isInstanceClass(restoreTestInstanceClass)) {
+    throw invalid(
+      s.restoreTestInstanceClass,
+      restoreTestInstanceClass,
+      'is not an RDS instance class (db.<family>.<size>)',
+    );
+  }
+  const stuckRaw = raw(s.restoreTestStuckHours, ctx, env);
+  const restoreTestStuckHours = asNumber(s.restoreTestStuckHours, stuckRaw, DEFAULTS.restoreTestStuckHours);
+  if (!isValidStuckHours(restoreTestStuckHours)) {
+    throw invalid(s.restoreTestStuckHours, stuckRaw, 'must be a number of hours from 1 to 48');
+  }
+  if (restoreTestStuckHours >= restoreTestMaxDaysWithoutSuccess * 24) {
+    throw invalid(
+      s.restoreTestStuckHours,
+      stuckRaw,
+      `must be shorter than restoreTestMaxDaysWithoutSuccess (${restoreTestMaxDaysWithoutSuccess} days)`,
+    );
+  }
+  const restoreTestAllowConcurrent = asBoolean(
+    s.restoreTestAllowConcurrent,
+    raw(s.restoreTestAllowConcurrent, ctx, env),
+    DEFAULTS.restoreTestAllowConcurrent,
+  );
+  return {
+    restoreTestSchedule: off ? RESTORE_TEST_OFF : restoreTestSchedule,
+    restoreTestScheduleExpression,
+    restoreTestMaxDaysWithoutSuccess,
+    restoreTestInstanceClass,
+    restoreTestStuckHours,
+    restoreTestAllowConcurrent,
   };
 }

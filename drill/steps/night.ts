@@ -3,15 +3,10 @@
  * events (snapshot created, export completed) routed to reconcile, a redelivered schedule event,
  * and the periodic pass; shows the KB metrics the handlers emitted.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import {
-  exportObjectsPrefix,
-  exportTablesInfoKey,
-  exportTaskIdFor,
-  manifestKey,
-  snapshotIdFor,
-} from '../../core/naming';
-import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, startAwsWorld } from '../aws-world';
+import { exportTaskIdFor, manifestKey, snapshotIdFor } from '../../core/naming';
+import { DRILL_BUCKET, DRILL_PROD_ID, startAwsWorld } from '../aws-world';
+import { KB_DATABASE } from '../context';
+import { compareRecordedCounts, emulateExport } from '../export-counts';
 import { metricLines } from '../../harness/emf';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
@@ -20,6 +15,7 @@ import { getManifest } from '../../lambda/shared/manifest-store';
 
 export const nightStep: DrillStep<DrillContext> = {
   id: 'night',
+  needs: ['seed'],
   title: 'A night on emulated RDS: snapshot, export, metrics',
   async run(ctx, log) {
     const world = await startAwsWorld();
@@ -43,40 +39,10 @@ export const nightStep: DrillStep<DrillContext> = {
     );
     log(`RDS-EVENT-0042 (snapshot created) → reconcile → ${JSON.stringify(onCreated)}`);
 
-    // moto's export writes nothing and reports `complete` at once: put objects where RDS would
-    // (stand-ins for its Parquet files, sized by the seeded entries), SSE-KMS with our key.
+    // moto's export writes nothing and reports `complete` at once: write what RDS would (real
+    // Parquet of the seeded database and export_tables_info, SSE-KMS with our key). Emulation.
     const taskId = exportTaskIdFor(snapshotId);
-    const entries = ctx.options.entries;
-    const parts = [
-      { table: 'public.knowledge_entries', bytes: 200 * entries },
-      { table: 'public.embedding_cache', bytes: 80 * entries },
-    ];
-    for (const p of parts) {
-      await world.s3.send(
-        new PutObjectCommand({
-          Bucket: DRILL_BUCKET,
-          Key: `${exportObjectsPrefix(taskId)}knowledge_base/${p.table}/1/part-00000-drill.gz.parquet`,
-          Body: Buffer.alloc(p.bytes, 0x4b),
-          ServerSideEncryption: 'aws:kms',
-          SSEKMSKeyId: DRILL_KMS_KEY_ARN,
-        }),
-      );
-    }
-    // RDS also writes export_tables_info_<task>_from_<n>_to_<m>.json, which validate-backup reads.
-    await world.s3.send(
-      new PutObjectCommand({
-        Bucket: DRILL_BUCKET,
-        Key: exportTablesInfoKey(taskId, 1, parts.length),
-        Body: JSON.stringify({
-          perTableStatus: parts.map((p) => ({ target: `knowledge_base.${p.table}`, status: 'COMPLETE' })),
-        }),
-        ServerSideEncryption: 'aws:kms',
-        SSEKMSKeyId: DRILL_KMS_KEY_ARN,
-      }),
-    );
-    log(
-      `export ${taskId}: ${parts.length} objects under s3://${DRILL_BUCKET}/${exportObjectsPrefix(taskId)} (stand-ins: moto writes none)`,
-    );
+    const dbCounts = await emulateExport(ctx.pg!, KB_DATABASE, world, taskId, log);
 
     const { result: onCompleted, emf: completedEmf } = await world.captureMetrics(() =>
       world.handlers.reconcile(rdsSnapshotEvent('RDS-EVENT-0161', snapshotId)),
@@ -92,13 +58,26 @@ export const nightStep: DrillStep<DrillContext> = {
     log(
       `manifest s3://${DRILL_BUCKET}/${manifestKey(snapshotId)}: ${manifest.status}, ${manifest.exportSizeBytes} bytes exported`,
     );
+    const countsLine = compareRecordedCounts(manifest, dbCounts);
     const metrics = metricLines([...backupEmf, ...createdEmf, ...completedEmf, ...passEmf]);
     for (const m of metrics) log(`metric ${m}`);
-    for (const required of ['KB/BackupSuccess=1', 'KB/BackupFailure=0', 'KB/TimeSinceLastBackup']) {
+    for (const required of [
+      'KB/BackupSuccess=1',
+      'KB/BackupFailure=0',
+      'KB/TimeSinceLastBackup',
+      `KB/KnowledgeEntries=${dbCounts.knowledge_entries}`,
+      'KB/EntryCountDropFraction=0',
+    ]) {
       if (!metrics.some((m) => m.startsWith(required)))
         throw new Error(`the handlers emitted no ${required}`);
     }
     ctx.snapshotId = snapshotId;
-    return { details: [], figures: { exportSizeBytes: manifest.exportSizeBytes ?? 0 } };
+    return {
+      details: [countsLine],
+      figures: {
+        exportSizeBytes: manifest.exportSizeBytes ?? 0,
+        exportedKnowledgeEntries: manifest.tableRowCounts?.knowledge_entries ?? -1,
+      },
+    };
   },
 };

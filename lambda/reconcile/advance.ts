@@ -45,6 +45,7 @@ import {
   secondsBetween,
   type RecordResult,
 } from '../shared/record-outcome';
+import { emitEntryCountMetrics, rowCountFields } from './export-row-counts';
 
 export type AdvanceResult =
   /**
@@ -289,12 +290,15 @@ async function finishExport(
       });
     }
     const size = await exportedBytes(deps, config, task);
-    return recordOutcome(deps, config, {
+    const recorded = await recordOutcome(deps, config, {
       ...manifestBaseOf(deps, config, snapshot),
       ...withWarning,
       ...(size !== undefined ? { exportSizeBytes: size } : {}),
+      ...(await rowCountFields(deps, config, exportTaskId)),
       status: 'SUCCEEDED',
     });
+    if (recorded.kind === 'recorded') await emitEntryCountMetrics(deps, config, recorded.manifest);
+    return recorded;
   }
   const canceled = status === 'CANCELED';
   return recordFailure(

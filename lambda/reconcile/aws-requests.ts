@@ -93,6 +93,17 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
     context: { 's3:prefix': 'exports/{exportTask}/' },
   },
   {
+    command: 'GetObjectCommand',
+    action: 's3:GetObject',
+    purpose:
+      "a completed export's export_tables_info JSON and ranged reads of its Parquet footers (row counts for the manifest)",
+    resources: [{ arn: ARN.exportObject }],
+  },
+  {
+    ...s3Kms('GetObjectCommand', 'kms:Decrypt'),
+    purpose: 'S3 decrypts an export object (SSE-KMS, backup key) for the footer reads',
+  },
+  {
     command: 'ListTagsForResourceCommand',
     action: 'rds:ListTagsForResource',
     purpose: "read a snapshot's kb-dr tags when the describe answer carries none",

@@ -52,6 +52,12 @@ export const AWS_REQUESTS: readonly AwsRequest[] = [
     ],
   },
   {
+    command: 'GetObjectCommand',
+    action: 's3:GetObject',
+    purpose: 'ranged reads of every exported Parquet file footer (readable, row counts)',
+    resources: [{ arn: ARN.exportObject }],
+  },
+  {
     ...s3Kms('GetObjectCommand', 'kms:Decrypt'),
     purpose: 'S3 decrypts an export object (SSE-KMS, backup key)',
   },

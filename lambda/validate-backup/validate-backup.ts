@@ -33,6 +33,7 @@ import { describeSnapshotIfExists } from '../shared/rds-snapshots';
 import { listObjects } from '../shared/s3-objects';
 import { exportStatusOf } from '../shared/moto-quirks';
 import { type ValidateBackupEvent, type CheckResult, type ValidateBackupResult } from './contract';
+import { checkExportData, EXPORT_DATA_CHECKS } from './export-data-checks';
 
 /** The event schema, example and answer type live in contract.ts (imported by the CLI and the drill). */
 export * from './contract';
@@ -48,6 +49,7 @@ export const CHECKS = {
   objects: 'exported objects present and encrypted with our key',
   tables: 'export covers knowledge_entries and embedding_cache',
   size: 'size not suspiciously small against recent backups',
+  ...EXPORT_DATA_CHECKS,
 } as const;
 
 /** The Knowledge Base tables every export must contain, not skipped. */
@@ -411,6 +413,8 @@ export async function validateBackup(
   checks.push(await checkObjects(s3, bucket, taskId, config.kmsKeyArn, manifest, objects));
   checks.push(await checkTables(s3, bucket, taskId, objects));
   checks.push(await checkSize(deps, manifest, snapshotId));
+  const exported = objects.map((o) => ({ key: o.Key ?? '', size: o.Size ?? 0 }));
+  checks.push(...(await checkExportData(s3, bucket, taskId, manifest, exported)));
   return finish(deps, snapshotId, checks);
 }
 

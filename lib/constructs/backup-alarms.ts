@@ -15,6 +15,12 @@ export interface BackupAlarmsProps {
   readonly maxHoursSinceLastBackup?: number;
   /** Backup duration (request to snapshot available) that trips KB-BackupDurationHigh. @default Duration.minutes(30) */
   readonly maxBackupDuration?: Duration;
+  /**
+   * KB-EntryCountDrop fires for a backup whose knowledge_entries count is more than this fraction
+   * below the previous successful backup's (exclusive: a drop of exactly the fraction does not
+   * fire). Between 0 and 1, exclusive. @default 0.2
+   */
+  readonly maxEntryCountDropFraction?: number;
 }
 
 /**
@@ -39,6 +45,9 @@ export class BackupAlarms extends Construct {
   readonly noRecentSuccess: cloudwatch.Alarm;
   readonly lastRunFailed: cloudwatch.Alarm;
   readonly backupDurationHigh: cloudwatch.Alarm;
+  readonly entryCountDrop: cloudwatch.Alarm;
+  /** The KB-EntryCountDrop threshold, for the dashboard. */
+  readonly maxEntryCountDropFraction: number;
 
   constructor(scope: Construct, id: string, props: BackupAlarmsProps) {
     super(scope, id);
@@ -55,6 +64,13 @@ export class BackupAlarms extends Construct {
         `BackupAlarms: maxBackupDuration must be at least 1 minute, got ${maxDuration.toSeconds()} s`,
       );
     }
+    const maxDrop = props.maxEntryCountDropFraction ?? ALARM_THRESHOLDS.maxEntryCountDropFraction;
+    if (!(maxDrop > 0 && maxDrop < 1)) {
+      throw new Error(
+        `BackupAlarms: maxEntryCountDropFraction must be between 0 and 1 (exclusive), e.g. 0.2 for 20%, got ${maxDrop}`,
+      );
+    }
+    this.maxEntryCountDropFraction = maxDrop;
     const hourly = Duration.hours(1);
     /** Short enough that a success right after a failure lands in a period of its own. */
     const outcomePeriod = Duration.minutes(5);
@@ -102,9 +118,27 @@ export class BackupAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // EntryCountDropFraction is emitted once per successful backup whose export could be counted,
+    // computed by the reconcile function against the previous successful backup with counts (0
+    // for growth, a first backup or an empty KB). Missing data is *ignore*: between backups, and
+    // after a backup whose export could not be read, the alarm keeps the last backup's verdict.
+    this.entryCountDrop = new cloudwatch.Alarm(this, 'EntryCountDrop', {
+      alarmName: ALARM_NAMES.entryCountDrop,
+      alarmDescription: `The latest Knowledge Base backup of ${id_} holds more than ${Math.round(maxDrop * 100)}% fewer knowledge entries than the previous successful backup: data may have been deleted. PITR can still reach a time before the drop. Runbook: docs/DISASTER-RECOVERY-RUNBOOK.md#kb-entrycountdrop`,
+      metric: kbMetric(KbMetrics.EntryCountDropFraction, id_, {
+        statistic: 'Maximum',
+        period: outcomePeriod,
+      }),
+      threshold: maxDrop,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+
     // Only the alarms on-call acts on notify; the two children are parts of KB-BackupFailure.
     const notify = new actions.SnsAction(props.topic);
-    for (const alarm of [this.backupFailure, this.backupDurationHigh]) {
+    for (const alarm of [this.backupFailure, this.backupDurationHigh, this.entryCountDrop]) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
     }

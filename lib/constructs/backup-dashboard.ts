@@ -56,6 +56,7 @@ export class BackupDashboard extends Construct {
         alarms: [
           alarms.backupFailure,
           alarms.backupDurationHigh,
+          alarms.entryCountDrop,
           alarms.noRecentSuccess,
           alarms.lastRunFailed,
         ],
@@ -140,6 +141,35 @@ export class BackupDashboard extends Construct {
           }),
         ],
         leftYAxis: { min: 0, max: 1 },
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Knowledge entries per backup (from the export) and the drop since the previous backup',
+        width: 24,
+        period: Duration.days(1),
+        left: [
+          kbMetric(KbMetrics.KnowledgeEntries, db, {
+            statistic: 'Maximum',
+            period: Duration.days(1),
+            label: 'knowledge_entries',
+          }),
+        ],
+        right: [
+          kbMetric(KbMetrics.EntryCountDropFraction, db, {
+            statistic: 'Maximum',
+            period: Duration.days(1),
+            label: 'drop fraction',
+          }),
+        ],
+        rightAnnotations: [
+          {
+            value: alarms.maxEntryCountDropFraction,
+            label: 'KB-EntryCountDrop threshold',
+            color: '#d62728',
+          },
+        ],
+        rightYAxis: { min: 0, max: 1 },
       }),
     );
     const region = Stack.of(this).region;

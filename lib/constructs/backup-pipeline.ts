@@ -9,6 +9,7 @@ import { PIPELINE_EVENT_IDS } from '../../core/rds-event';
 import {
   asideInstancePrefix,
   EXPORT_TASK_PREFIX,
+  EXPORTS_S3_PREFIX,
   MANAGED_BY_TAG,
   MANIFESTS_S3_PREFIX,
   SNAPSHOT_PREFIX,
@@ -242,6 +243,20 @@ export class BackupPipeline extends Construct {
         actions: ['rds:AddTagsToResource'],
         resources: [kbSnapshotsArn],
       }),
+    );
+    // Count the Knowledge Base rows of a completed export: its export_tables_info JSON and ranged
+    // GETs of its Parquet footers. Read-only; kms:Decrypt (via S3) is the ManifestEncryption grant.
+    reconcileRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadExportFooters',
+        actions: ['s3:GetObject'],
+        resources: [`${bucketArn.value}/${EXPORTS_S3_PREFIX}/*`],
+      }),
+    );
+    acknowledgeWildcard(
+      reconcileRole,
+      { resource: `${bucketArn.nag}/${EXPORTS_S3_PREFIX}/*` },
+      'read-only: export objects are named by RDS per export task (exports/<task>/<database>/<schema.table>/...); the reconcile pass reads their Parquet footers to record row counts',
     );
     reconcileRole.addToPolicy(
       new iam.PolicyStatement({

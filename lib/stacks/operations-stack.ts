@@ -10,6 +10,7 @@ import { BackupAlarms } from '../constructs/backup-alarms';
 import { BackupDashboard } from '../constructs/backup-dashboard';
 import { BackupPipeline } from '../constructs/backup-pipeline';
 import { RestoreFunctions } from '../constructs/restore-functions';
+import { RestoreTest } from '../constructs/restore-test';
 import type { StorageResources } from '../constructs/storage-resources';
 
 export interface OperationsStackProps extends StackProps {
@@ -32,6 +33,7 @@ export class OperationsStack extends Stack {
   readonly restore: RestoreFunctions;
   readonly alarms: BackupAlarms;
   readonly dashboard: BackupDashboard;
+  readonly restoreTest: RestoreTest;
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props);
@@ -65,11 +67,17 @@ export class OperationsStack extends Stack {
 
     this.backup = new BackupPipeline(this, 'BackupPipeline', { config, storage });
     this.restore = new RestoreFunctions(this, 'RestoreFunctions', { config, storage });
-    this.alarms = new BackupAlarms(this, 'Alarms', { dbInstanceId: config.dbInstanceId, topic: this.topic });
+    this.alarms = new BackupAlarms(this, 'Alarms', {
+      dbInstanceId: config.dbInstanceId,
+      topic: this.topic,
+      maxEntryCountDropFraction: config.entryCountDropFraction,
+    });
     this.dashboard = new BackupDashboard(this, 'Dashboard', {
       dbInstanceId: config.dbInstanceId,
       alarms: this.alarms,
     });
+    this.restoreTest = new RestoreTest(this, 'RestoreTest', { config, storage, topic: this.topic });
+    this.restoreTest.addDashboardWidgets(this.dashboard.dashboard, config.dbInstanceId);
 
     new CfnOutput(this, 'OnCallTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'BackupFunctionName', { value: this.backup.backupFunction.function.functionName });

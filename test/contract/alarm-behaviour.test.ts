@@ -7,7 +7,7 @@
  * minutes from the newest recovery point (the sentinel while there is none).
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { ALARM_NAMES } from '../../core/metrics-catalog';
+import { ALARM_NAMES, ALARM_THRESHOLDS } from '../../core/metrics-catalog';
 import {
   alarmsFromTemplate,
   simulate,
@@ -19,7 +19,18 @@ import { buildTestApp } from '../../harness/app';
 
 // No asset bundling: only the alarm definitions are read.
 const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});
-const alarms = alarmsFromTemplate(Template.fromStack(operations).toJSON());
+// The backup alarms only: the restore-test alarms have their own test (restore-test-alarms.test.ts).
+const BACKUP_ALARMS: readonly string[] = [
+  ALARM_NAMES.backupFailure,
+  ALARM_NAMES.backupStale,
+  ALARM_NAMES.backupRunFailed,
+  ALARM_NAMES.backupDurationHigh,
+];
+const alarms = new Map(
+  [...alarmsFromTemplate(Template.fromStack(operations).toJSON())].filter(([, a]) =>
+    BACKUP_ALARMS.includes(a.name),
+  ),
+);
 
 function run(scenario: Scenario): Simulation {
   // Data starts at START: the first evaluation is at the end of the first full period.
@@ -31,13 +42,14 @@ function statesOf(sim: Simulation, name: string, from: number, to: number): Set<
 }
 
 describe('backup alarms over scenario time series (synthesized definitions, CloudWatch rules)', () => {
-  it('models all four backup alarms from the template', () => {
+  it('models all five backup alarms from the template', () => {
     expect([...alarms.values()].map((a) => a.name).sort()).toEqual(
       [
         ALARM_NAMES.backupFailure,
         ALARM_NAMES.backupStale,
         ALARM_NAMES.backupRunFailed,
         ALARM_NAMES.backupDurationHigh,
+        ALARM_NAMES.entryCountDrop,
       ].sort(),
     );
   });
@@ -154,5 +166,92 @@ describe('backup alarms over scenario time series (synthesized definitions, Clou
     expect(okAt).toBeDefined();
     expect(okAt! - at(5, 2, 58)).toBeLessThanOrEqual(10 * 60_000);
     expect(statesOf(sim, ALARM_NAMES.backupFailure, okAt!, at(8, 0))).toEqual(new Set(['OK']));
+  });
+});
+
+describe('KB-EntryCountDrop over scenario time series (synthesized definition, CloudWatch rules)', () => {
+  const DROP = ALARM_NAMES.entryCountDrop;
+  /** Night d's backup is recorded at 02:40 (12 min snapshot + 28 min export). */
+  const recorded = (d: number) => at(d, 2, 40);
+
+  it('uses the default threshold of 0.2 from the catalogue', () => {
+    const def = [...alarms.values()].find((a) => a.name === DROP);
+    expect(def).toMatchObject({
+      kind: 'metric',
+      metricName: 'EntryCountDropFraction',
+      threshold: ALARM_THRESHOLDS.maxEntryCountDropFraction,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'ignore',
+    });
+  });
+
+  it('stays OK through a month of a growing Knowledge Base', () => {
+    const sim = run({ days: 30, priorEntries: 1000, entries: (d) => 1000 + d * 10 });
+    expect(statesOf(sim, DROP, recorded(0) + HOUR, at(30, 0))).toEqual(new Set(['OK']));
+  });
+
+  it('a first backup (no previous backup at all) is OK, never ALARM', () => {
+    const sim = run({ days: 3, priorSuccess: null, entries: () => 1000 });
+    expect(sim.stateAt(DROP, at(0, 2))).toBe('INSUFFICIENT_DATA');
+    expect(statesOf(sim, DROP, recorded(0) + 10 * 60_000, at(3, 0))).toEqual(new Set(['OK']));
+  });
+
+  it('a first backup after one that recorded no counts (an older manifest) is OK, even far below it', () => {
+    // The prior recovery point has no counts: nothing to compare night 0 with.
+    const sim = run({ days: 3, entries: () => 10 });
+    expect(statesOf(sim, DROP, recorded(0) + 10 * 60_000, at(3, 0))).toEqual(new Set(['OK']));
+  });
+
+  it('compares with the previous backup WITH counts when the one in between could not be read', () => {
+    // Night 2's export is unreadable (no counts, nothing emitted); night 3 holds half of night 1.
+    const sim = run({
+      days: 6,
+      priorEntries: 1000,
+      entries: (d) => (d === 2 ? undefined : d >= 3 ? 500 : 1000),
+    });
+    expect(sim.stateAt(DROP, recorded(2) + HOUR)).toBe('OK');
+    expect(sim.stateAt(DROP, recorded(3) + 10 * 60_000)).toBe('ALARM');
+    // Night 4 equals night 3: no new drop, back to OK.
+    expect(sim.stateAt(DROP, recorded(4) + 10 * 60_000)).toBe('OK');
+  });
+
+  it('keeps ALARM through a night whose export could not be read (an unread export proves no recovery)', () => {
+    const sim = run({
+      days: 6,
+      priorEntries: 1000,
+      entries: (d) => (d < 2 ? 1000 : d === 3 ? undefined : 400),
+    });
+    expect(statesOf(sim, DROP, recorded(2) + 10 * 60_000, recorded(4) - 5 * 60_000)).toEqual(
+      new Set(['ALARM']),
+    );
+    expect(sim.stateAt(DROP, recorded(4) + 10 * 60_000)).toBe('OK');
+  });
+
+  it('does not fire for a drop of exactly the threshold (1000 -> 800), fires just above it (1000 -> 799)', () => {
+    const exact = run({ days: 3, priorEntries: 1000, entries: (d) => (d === 1 ? 800 : 1000) });
+    expect(statesOf(exact, DROP, recorded(0) + 10 * 60_000, at(3, 0))).toEqual(new Set(['OK']));
+    const above = run({ days: 3, priorEntries: 1000, entries: (d) => (d === 0 ? 1000 : 799) });
+    expect(above.stateAt(DROP, recorded(1) + 10 * 60_000)).toBe('ALARM');
+  });
+
+  it('fires at the first evaluation after a backup that lost every entry (drop to 0), and notifies OK after the next stable backup', () => {
+    const sim = run({ days: 5, priorEntries: 1000, entries: (d) => (d >= 2 ? 0 : 1000) });
+    expect(sim.stateAt(DROP, recorded(2) - 5 * 60_000)).toBe('OK');
+    const alarmAt = sim.firstTimeIn(DROP, 'ALARM');
+    expect(alarmAt).toBeDefined();
+    expect(alarmAt! - recorded(2)).toBeLessThanOrEqual(10 * 60_000);
+    expect(statesOf(sim, DROP, alarmAt!, recorded(3))).toEqual(new Set(['ALARM']));
+    expect(sim.stateAt(DROP, recorded(3) + 10 * 60_000)).toBe('OK');
+  });
+
+  it('an empty Knowledge Base that stays empty (0 -> 0) is OK', () => {
+    const sim = run({ days: 4, priorEntries: 0, entries: () => 0 });
+    expect(statesOf(sim, DROP, recorded(0) + 10 * 60_000, at(4, 0))).toEqual(new Set(['OK']));
+  });
+
+  it('a drop never touches KB-BackupFailure (the backup itself succeeded)', () => {
+    const sim = run({ days: 4, priorEntries: 1000, entries: (d) => (d === 2 ? 100 : 1000) });
+    expect(sim.stateAt(DROP, recorded(2) + 10 * 60_000)).toBe('ALARM');
+    expect(statesOf(sim, ALARM_NAMES.backupFailure, START + HOUR, at(4, 0))).toEqual(new Set(['OK']));
   });
 });

@@ -14,7 +14,7 @@ import {
   METRIC_NAMESPACE,
   type KbMetricName,
 } from '../../core/metrics-catalog';
-import { exportObjectsPrefix, exportTaskIdFor, snapshotIdFor } from '../../core/naming';
+import { exportTaskIdFor, snapshotIdFor } from '../../core/naming';
 import { alarmsFromTemplate, type MetricAlarmDefinition } from '../../harness/alarm-evaluator';
 import { buildTestApp } from '../../harness/app';
 import { captureEmf, enableEmf, type EmfDocument } from '../../harness/emf';
@@ -22,6 +22,8 @@ import { startMoto, type MotoServer } from '../../harness/moto';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
 import { loadPipelineHandlers } from '../support/pipeline-handlers';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
+import { writeSyntheticExport } from '../support/export-fixtures';
+import { verificationKey, type VerificationRecord } from '../../core/verification';
 
 /** One metric as printed: namespace, name, unit, dimension sets and dimension values. */
 interface EmittedMetric {
@@ -78,19 +80,51 @@ beforeAll(async () => {
     const event = (id: string) => rdsSnapshotEvent(id, snapshotId);
     await backup({ source: 'kb-dr.schedule', time: time.toISOString() });
     await reconcile(event('RDS-EVENT-0042'));
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: `${exportObjectsPrefix(exportTaskIdFor(snapshotId))}kb/public.knowledge_entries/part-0.gz.parquet`,
-        Body: 'parquet',
-      }),
-    );
+    // What RDS writes: Parquet files (counted from their footers) and export_tables_info.
+    await writeSyntheticExport(s3, BUCKET, exportTaskIdFor(snapshotId), {
+      'public.knowledge_entries': 3,
+      'public.embedding_cache': 1,
+    });
     await reconcile(event('RDS-EVENT-0161'));
     await reconcile({});
     // A failed night: the instance is gone (a cold start configured for a missing instance).
     process.env[ENV.dbInstanceId] = 'kb-gone';
     backup = loadPipelineHandlers().backup;
     await backup({ source: 'kb-dr.schedule', time: new Date(time.getTime() - 60_000).toISOString() });
+    // A weekly restore test of the night's backup: requested, verified (the record verify-restore
+    // writes), recorded and deleted on the RDS event; then a pass.
+    process.env[ENV.dbInstanceId] = INSTANCE;
+    let restoreTest!: (event: unknown) => Promise<unknown>;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      restoreTest = (require('../../lambda/restore-test/index') as { handler: typeof restoreTest }).handler;
+    });
+    const started = (await restoreTest({ action: 'start', time: time.toISOString() })) as {
+      instanceId: string;
+    };
+    const verification: VerificationRecord = {
+      version: 1,
+      instanceId: started.instanceId,
+      outcome: 'PASS',
+      source: { kind: 'snapshot', snapshotId },
+      startedAt: new Date().toISOString(),
+      verifiedAt: new Date().toISOString(),
+      checks: [],
+      summary: 'verified',
+    };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: verificationKey(started.instanceId),
+        Body: JSON.stringify(verification),
+      }),
+    );
+    await restoreTest({
+      source: 'aws.rds',
+      'detail-type': 'RDS DB Instance Event',
+      detail: { EventID: 'RDS-EVENT-0043', SourceIdentifier: started.instanceId },
+    });
+    await restoreTest({ action: 'pass' });
     docs = emf.docs();
     emitted = emittedMetrics(docs);
   } finally {
@@ -103,13 +137,21 @@ afterAll(async () => {
 });
 
 describe('EMF printed by the handlers ↔ alarms in the synthesized stacks', () => {
-  it('the scenarios printed every metric the backup alarms watch', () => {
+  it('the scenarios printed every metric the backup and restore-test alarms watch', () => {
     expect(metricAlarms.length).toBeGreaterThanOrEqual(3);
     const names = new Set(emitted.map((m) => m.name));
     for (const a of metricAlarms) expect(names).toContain(a.metricName);
   });
 
-  it.each(['TimeSinceLastBackup', 'BackupFailure', 'BackupDuration'])(
+  it.each([
+    'TimeSinceLastBackup',
+    'BackupFailure',
+    'BackupDuration',
+    'EntryCountDropFraction',
+    'RestoreTestSuccess',
+    'HoursSinceLastRestoreTest',
+    'RestoreTestOrphans',
+  ])(
     'an alarm watches %s in namespace KB with exactly the DBInstanceIdentifier dimension the handlers print',
     (metricName) => {
       const watching = metricAlarms.filter((a) => a.metricName === metricName);
@@ -148,6 +190,13 @@ describe('EMF printed by the handlers ↔ alarms in the synthesized stacks', () 
       [INSTANCE, 1, 0],
       ['kb-gone', 0, 1],
     ]);
+  });
+
+  it("prints KnowledgeEntries and EntryCountDropFraction from the export's Parquet footers once per successful backup", () => {
+    expect(docs.flatMap((d) => (d.KnowledgeEntries !== undefined ? [d.KnowledgeEntries] : []))).toEqual([3]);
+    expect(
+      docs.flatMap((d) => (d.EntryCountDropFraction !== undefined ? [d.EntryCountDropFraction] : [])),
+    ).toEqual([0]);
   });
 
   it('the composite KB-BackupFailure combines exactly the two child alarms', () => {

@@ -5,6 +5,7 @@ import {
   FUNCTIONS,
   PIPELINE_FUNCTIONS,
   RESTORE_FUNCTIONS,
+  RESTORE_TEST_FUNCTIONS,
   deployedFunctionName,
 } from '../../core/functions';
 
@@ -15,7 +16,9 @@ describe('the function catalog', () => {
       .map((d) => d.name)
       .sort();
     expect([...FUNCTIONS].sort()).toEqual(dirs);
-    expect(new Set(FUNCTIONS).size).toBe(PIPELINE_FUNCTIONS.length + RESTORE_FUNCTIONS.length);
+    expect(new Set(FUNCTIONS).size).toBe(
+      PIPELINE_FUNCTIONS.length + RESTORE_FUNCTIONS.length + RESTORE_TEST_FUNCTIONS.length,
+    );
   });
 
   it('deploys a function as <prefix>-<name>', () => {

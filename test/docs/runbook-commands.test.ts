@@ -15,6 +15,8 @@ import { buildProgram } from '../../bin/kb-dr';
 import { checkBackupFlags, type BackupFlags } from '../../cli/commands/backup';
 import { checkRestoreFlags, type RestoreFlags } from '../../cli/commands/restore';
 import { checkValidateFlags, type ValidateFlags } from '../../cli/commands/validate';
+import { checkFindBackupFlags, type FindBackupFlags } from '../../cli/commands/find-backup';
+import { checkRecoverEntriesFlags, type RecoverEntriesFlags } from '../../cli/commands/recover-entries';
 import type { CliContext } from '../../cli/shared/context';
 import { silentLogger } from '../../cli/shared/logger';
 import { KbDrError } from '../../core/errors';
@@ -132,6 +134,14 @@ async function checkCliArgs(
     else if (ran.command === 'validate') {
       if (checkValidateFlags(ran.flags as ValidateFlags) === 'rds') {
         const problems = rdsValueProblems({ snapshotId: String(ran.flags.snapshotId) });
+        if (problems.length > 0) return problems.join('; ');
+      }
+    } else if (ran.command === 'find-backup') checkFindBackupFlags(ran.flags as FindBackupFlags, env);
+    else if (ran.command === 'recover-entries') {
+      checkRecoverEntriesFlags(ran.flags as RecoverEntriesFlags, env);
+      const instance = (ran.flags as RecoverEntriesFlags).fromInstance;
+      if (instance !== undefined) {
+        const problems = rdsValueProblems({ targetInstance: instance });
         if (problems.length > 0) return problems.join('; ');
       }
     } else if (ran.command === 'restore') {
@@ -296,6 +306,11 @@ describe('commands in the documents', () => {
       'restore-kb.sh --pitr',
       'validate-backup.sh --snapshot-id',
       'restore-kb.sh --local --rollback',
+      'kb-dr find-backup --before',
+      'kb-dr find-backup --rds',
+      'kb-dr recover-entries --backup-file',
+      'kb-dr recover-entries --from-instance',
+      '--confirm',
     ])
       expect(runbook.some((line) => line.includes(needle))).toBe(true);
   });
@@ -375,6 +390,17 @@ describe('the checker itself', () => {
     ['an unknown drill option', 'npm run drill -- --entreis 10', /unknown drill option --entreis/],
     ['an invalid drill value', 'npm run drill -- --entries 0', /must be a whole number/],
     ['an unknown command word', 'rm -rf backups', /neither one of our tools/],
+    ['find-backup without a zone', 'npx kb-dr find-backup --before=2026-11-22T14:05', /has no time zone/],
+    [
+      'recover-entries with a SQL-ish tag',
+      'npx kb-dr recover-entries --backup-file=f.sql.gz --tag="x\' OR 1=1"',
+      /is not a tag/,
+    ],
+    [
+      'recover-entries from production',
+      'npx kb-dr recover-entries --from-instance=kb-prod',
+      /not a restored instance/,
+    ],
   ])('rejects %s', async (_what, line, reason) => {
     const [cmd] = docCommands('inline', `\`\`\`sh\n${line}\n\`\`\``);
     expect(cmd).toBeDefined();

@@ -24,8 +24,37 @@ describe('loadConfig', () => {
       validationSchedule: '0 6 * * 1',
       validationScheduleExpression: 'cron(0 6 ? * 2 *)',
       shareableTestEvents: true,
+      entryCountDropFraction: 0.2,
+      restoreTestSchedule: '0 4 * * 3',
+      restoreTestScheduleExpression: 'cron(0 4 ? * 4 *)',
+      restoreTestMaxDaysWithoutSuccess: 8,
+      restoreTestInstanceClass: 'db.t4g.medium',
+      restoreTestStuckHours: 6,
+      restoreTestAllowConcurrent: false,
     });
   });
+
+  it('takes the KB-EntryCountDrop fraction from the environment or context', () => {
+    expect(
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_ENTRY_COUNT_DROP_FRACTION: '0.35' })
+        .entryCountDropFraction,
+    ).toBe(0.35);
+    expect(
+      loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:entryCountDropFraction': 0.5 }), {})
+        .entryCountDropFraction,
+    ).toBe(0.5);
+  });
+
+  it.each(['0', '1', '-0.1', '1.5', '20%', 'abc', 'NaN'])(
+    'rejects entry-count drop fraction %s, naming the setting and an example',
+    (value) => {
+      expect(() =>
+        loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_ENTRY_COUNT_DROP_FRACTION: value }),
+      ).toThrow(
+        /KB_ENTRY_COUNT_DROP_FRACTION \(context kb:entryCountDropFraction\).*between 0 and 1, exclusive.*e\.g\. KB_ENTRY_COUNT_DROP_FRACTION="0\.2"/s,
+      );
+    },
+  );
 
   it('lets environment variables override context', () => {
     const config = loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod', 'kb:backupRetentionDays': 30 }), {
@@ -160,6 +189,73 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig(ctx({ 'kb:dbInstanceId': 'kb-prod' }), { KB_RESTORE_INSTANCE_PREFIX: '9restore' }),
     ).toThrow(/KB_RESTORE_INSTANCE_PREFIX/);
+  });
+});
+
+describe('loadConfig: the weekly restore test', () => {
+  const base = { 'kb:dbInstanceId': 'kb-prod' };
+
+  it('turns the schedule off with "off" (any case), leaving no schedule expression', () => {
+    const config = loadConfig(ctx({ ...base, 'kb:restoreTestSchedule': 'OFF' }), {});
+    expect(config.restoreTestSchedule).toBe('off');
+    expect(config.restoreTestScheduleExpression).toBeUndefined();
+  });
+
+  it('reads every setting from context, overridden by the environment', () => {
+    const config = loadConfig(
+      ctx({
+        ...base,
+        'kb:restoreTestSchedule': '30 5 * * 0',
+        'kb:restoreTestMaxDaysWithoutSuccess': 15,
+        'kb:restoreTestInstanceClass': 'db.r6g.large',
+        'kb:restoreTestStuckHours': '4',
+        'kb:restoreTestAllowConcurrent': true,
+      }),
+      { KB_RESTORE_TEST_MAX_DAYS: '20', KB_RESTORE_TEST_ALLOW_CONCURRENT: 'false' },
+    );
+    expect(config).toMatchObject({
+      restoreTestSchedule: '30 5 * * 0',
+      restoreTestScheduleExpression: 'cron(30 5 ? * 1 *)',
+      restoreTestMaxDaysWithoutSuccess: 20,
+      restoreTestInstanceClass: 'db.r6g.large',
+      restoreTestStuckHours: 4,
+      restoreTestAllowConcurrent: false,
+    });
+  });
+
+  it.each([
+    [
+      'kb:restoreTestSchedule',
+      'weekly',
+      /KB_RESTORE_TEST_SCHEDULE .*"weekly" is not a valid 5-field cron.*e\.g\. KB_RESTORE_TEST_SCHEDULE="0 4 \* \* 3"/,
+    ],
+    [
+      'kb:restoreTestMaxDaysWithoutSuccess',
+      1,
+      /KB_RESTORE_TEST_MAX_DAYS .* must be a whole number of days from 2 to 60/,
+    ],
+    ['kb:restoreTestMaxDaysWithoutSuccess', '8.5', /KB_RESTORE_TEST_MAX_DAYS/],
+    ['kb:restoreTestMaxDaysWithoutSuccess', 'eight', /KB_RESTORE_TEST_MAX_DAYS/],
+    [
+      'kb:restoreTestInstanceClass',
+      'large',
+      /KB_RESTORE_TEST_INSTANCE_CLASS .*"large" is not an RDS instance class.*e\.g\. KB_RESTORE_TEST_INSTANCE_CLASS="db\.t4g\.medium"/,
+    ],
+    ['kb:restoreTestStuckHours', 0, /KB_RESTORE_TEST_STUCK_HOURS .* from 1 to 48/],
+    ['kb:restoreTestStuckHours', 49, /KB_RESTORE_TEST_STUCK_HOURS/],
+    ['kb:restoreTestAllowConcurrent', 'yes', /KB_RESTORE_TEST_ALLOW_CONCURRENT .* must be true or false/],
+  ])('rejects %s = %p, naming the setting with an example', (key, value, message) => {
+    expect(() => loadConfig(ctx({ ...base, [key]: value }), {})).toThrow(ConfigurationError);
+    expect(() => loadConfig(ctx({ ...base, [key]: value }), {})).toThrow(message);
+  });
+
+  it('rejects a stuck limit as long as the overdue alarm age', () => {
+    expect(() =>
+      loadConfig(
+        ctx({ ...base, 'kb:restoreTestMaxDaysWithoutSuccess': 2, 'kb:restoreTestStuckHours': 48 }),
+        {},
+      ),
+    ).toThrow(/must be shorter than restoreTestMaxDaysWithoutSuccess \(2 days\)/);
   });
 });
 

@@ -22,6 +22,7 @@ import * as reconcileRequests from '../../lambda/reconcile/aws-requests';
 import * as pitrRequests from '../../lambda/restore-pitr/aws-requests';
 import * as snapshotRequests from '../../lambda/restore-snapshot/aws-requests';
 import * as statusRequests from '../../lambda/restore-status/aws-requests';
+import * as restoreTestRequests from '../../lambda/restore-test/aws-requests';
 import * as validateRequests from '../../lambda/validate-backup/aws-requests';
 import { buildTestApp } from '../../harness/app';
 
@@ -38,6 +39,7 @@ const FUNCTIONS = {
   'restore-status': statusRequests,
   'validate-backup': validateRequests,
   'promote-restore': promoteRequests,
+  'restore-test': restoreTestRequests,
 } satisfies Record<string, { AWS_REQUESTS: readonly AwsRequest[]; NOT_SENT: readonly NotSent[] }>;
 type FunctionDir = keyof typeof FUNCTIONS;
 const FUNCTION_DIRS = Object.keys(FUNCTIONS) as FunctionDir[];
@@ -242,6 +244,7 @@ const PLACEHOLDERS: Record<string, string> = {
   protected: 'kb-prod',
   aside: 'kb-prod-pre-promote-20261122093000',
   restore: 'kb-restore-20261122',
+  restoreTest: 'kb-restore-test-20261125-0400',
   snapshot: 'kb-snapshot-20261122-020000',
   autoBackup: 'ab-abcdefghijklmnopqrstuvwxyz1',
   parameterGroup: 'kb-prod-postgres15',
@@ -600,9 +603,15 @@ describe('AWS services acting for kb-dr', () => {
   const schedulerRoles = world
     .all('AWS::Scheduler::Schedule')
     .map((s) => s.props.Target as { Arn: string; RoleArn: string });
-  it('has the three schedules (nightly backup, reconcile pass, weekly validation)', () => {
+  it('has the five schedules (nightly backup, reconcile pass, weekly validation, weekly restore test and its pass)', () => {
     expect(schedulerRoles.map((t) => t.Arn).sort()).toEqual(
-      [fnInfo('backup').arn, fnInfo('reconcile').arn, fnInfo('validate-backup').arn].sort(),
+      [
+        fnInfo('backup').arn,
+        fnInfo('reconcile').arn,
+        fnInfo('validate-backup').arn,
+        fnInfo('restore-test').arn,
+        fnInfo('restore-test').arn,
+      ].sort(),
     );
   });
 
@@ -627,14 +636,15 @@ describe('AWS services acting for kb-dr', () => {
   );
 
   const rules = world.all('AWS::Events::Rule');
-  it.each(rules.map((r) => [r.id, r] as const))(
-    'EventBridge rule %s invokes the reconcile function (Lambda permission)',
-    async (id) => {
+  const ruleTarget = (id: string): FunctionDir => (id.includes('RestoreTest') ? 'restore-test' : 'reconcile');
+  it.each(rules.map((r) => [r.id, ruleTarget(r.id)] as const))(
+    'EventBridge rule %s invokes the %s function (Lambda permission)',
+    async (id, dir) => {
       await expectAllowed({
         principal: 'events.amazonaws.com',
         identityPolicies: [],
         action: 'lambda:InvokeFunction',
-        resources: [{ arn: fnInfo('reconcile').arn }],
+        resources: [{ arn: fnInfo(dir).arn }],
         context: { 'aws:SourceArn': world.arnOf(id), ...sourceAccount },
       });
     },
@@ -839,6 +849,90 @@ describe('what IAM must refuse', () => {
     });
   });
 
+  describe('restore-test: deletes only its own tagged test instances', () => {
+    const testDb = fill('arn:{partition}:rds:{region}:{account}:db:{restoreTest}');
+    const testTag = { 'rds:db-tag/kb-dr:restore-test': 'kb-dr' };
+    it.each([
+      ['production', prodDb, testTag],
+      ["production's aside copy", asideDb, testTag],
+      ['an on-call kb-restore-* instance', restoreDb, {}],
+      ['an on-call kb-restore-* instance even with the test tag (another name)', restoreDb, testTag],
+      ['a kb-restore-test-* instance without the test tag', testDb, {}],
+      [
+        'a kb-restore-test-* instance whose tag has another value',
+        testDb,
+        { 'rds:db-tag/kb-dr:restore-test': 'someone' },
+      ],
+      ['another instance carrying the test tag', `arn:aws:rds:${REGION}:${ACCOUNT}:db:kb-staging`, testTag],
+    ])('DeleteDBInstance on %s', async (_name, arn, context) => {
+      await expectDenied({
+        ...role('restore-test'),
+        action: 'rds:DeleteDBInstance',
+        resources: [{ arn, context }],
+      });
+    });
+
+    it.each(FUNCTION_DIRS.filter((d) => d !== 'restore-test'))(
+      '%s: deleting a tagged test instance (only restore-test may)',
+      async (dir) => {
+        await expectDenied({
+          ...role(dir),
+          action: 'rds:DeleteDBInstance',
+          resources: [{ arn: testDb, context: testTag }],
+        });
+      },
+    );
+
+    it('a restore to a test instance without the test tag in the request', async () => {
+      await expectDenied({
+        ...role('restore-test'),
+        action: 'rds:RestoreDBInstanceFromDBSnapshot',
+        resources: [
+          { arn: testDb },
+          { arn: snapshot, context: { 'rds:snapshot-tag/kb-dr:managed-by': 'kb-dr' } },
+          ...groups,
+        ],
+        context: restoreTags,
+      });
+    });
+
+    it('a restore onto an on-call kb-restore-* name', async () => {
+      await expectDenied({
+        ...role('restore-test'),
+        action: 'rds:RestoreDBInstanceFromDBSnapshot',
+        resources: [
+          { arn: restoreDb },
+          { arn: snapshot, context: { 'rds:snapshot-tag/kb-dr:managed-by': 'kb-dr' } },
+          ...groups,
+        ],
+        context: {
+          ...restoreTags,
+          'aws:RequestTag/kb-dr:restore-test': 'kb-dr',
+          'aws:TagKeys': ['kb-dr:managed-by', 'kb-dr:restored-from-instance', 'kb-dr:restore-test'],
+        },
+      });
+    });
+
+    it.each(['rds:ModifyDBInstance', 'rds:RestoreDBInstanceToPointInTime', 'rds:RebootDBInstance'])(
+      '%s on production',
+      async (action) => {
+        await expectDenied({
+          ...role('restore-test'),
+          action,
+          resources: [{ arn: prodDb, context: tagged }],
+        });
+      },
+    );
+
+    it('writing anything but restore-test records (a manifest)', async () => {
+      await expectDenied({
+        ...role('restore-test'),
+        action: 's3:PutObject',
+        resources: [{ arn: fill(ARN.manifestObject) }],
+      });
+    });
+  });
+
   it('reconcile: passing the export role to another service', async () => {
     await expectDenied({
       ...role('reconcile'),
@@ -925,6 +1019,22 @@ describe('what IAM must refuse', () => {
       ...role(dir),
       action: 's3:PutObject',
       resources: [{ arn: fill(ARN.manifestObject) }],
+    });
+  });
+
+  it.each(FUNCTION_DIRS)('%s: writing (or overwriting) an exported object', async (dir) => {
+    await expectDenied({
+      ...role(dir),
+      action: 's3:PutObject',
+      resources: [{ arn: fill(ARN.exportObject) }],
+    });
+  });
+
+  it('reconcile: reading objects outside manifests/ and exports/', async () => {
+    await expectDenied({
+      ...role('reconcile'),
+      action: 's3:GetObject',
+      resources: [{ arn: `arn:aws:s3:::${bucketName}/local/kb-backup-20261122-020000.sql.gz` }],
     });
   });
 

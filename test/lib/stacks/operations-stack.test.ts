@@ -67,9 +67,9 @@ describe('OperationsStack', () => {
       ),
     );
 
-    it("are the seven kb-dr functions plus only CDK's custom-resource provider", () => {
-      expect(Object.keys(functions)).toHaveLength(7);
-      expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(8);
+    it("are the eight kb-dr functions plus only CDK's custom-resource provider", () => {
+      expect(Object.keys(functions)).toHaveLength(8);
+      expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(9);
     });
 
     it('run on the latest Node.js runtime on ARM64 with Powertools settings and the KB namespace', () => {
@@ -234,6 +234,28 @@ describe('OperationsStack', () => {
     });
   });
 
+  describe('KB-EntryCountDrop', () => {
+    const dims = [{ Name: INSTANCE_DIMENSION, Value: 'kb-prod' }];
+    const topicRef = { Ref: Match.stringLikeRegexp('^OnCallTopic') };
+
+    it('fires when a backup lost more than 20% of its entries (EntryCountDropFraction > 0.2), notifying on ALARM and OK', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: ALARM_NAMES.entryCountDrop,
+        Namespace: METRIC_NAMESPACE,
+        MetricName: 'EntryCountDropFraction',
+        Dimensions: dims,
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 0.2,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'ignore',
+        AlarmActions: [topicRef],
+        OKActions: [topicRef],
+      });
+    });
+  });
+
   describe('dashboard', () => {
     const dashboards = template.findResources('AWS::CloudWatch::Dashboard');
     const body = JSON.stringify(Object.values(dashboards)[0]?.Properties);
@@ -253,6 +275,8 @@ describe('OperationsStack', () => {
       'BackupValidation',
       'RestoreDuration',
       'AutomatedBackupRetentionDays',
+      'KnowledgeEntries',
+      'EntryCountDropFraction',
     ])('graphs %s with the instance dimension', (metric) => {
       expect(body).toContain(`[\\"KB\\",\\"${metric}\\",\\"DBInstanceIdentifier\\",\\"kb-prod\\"`);
     });
@@ -267,6 +291,16 @@ describe('OperationsStack', () => {
       expect(body).toContain('\\"type\\":\\"alarm\\"');
       expect(body).toContain(`{"Fn::GetAtt":["${composite}","Arn"]}`);
       expect(body).toContain(`{"Fn::GetAtt":["${duration}","Arn"]}`);
+    });
+
+    it('shows the KB-EntryCountDrop state and its threshold line', () => {
+      const [drop] = Object.keys(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { AlarmName: ALARM_NAMES.entryCountDrop },
+        }),
+      );
+      expect(body).toContain(`{"Fn::GetAtt":["${drop}","Arn"]}`);
+      expect(body).toContain('KB-EntryCountDrop threshold');
     });
   });
 
