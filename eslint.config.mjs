@@ -48,6 +48,30 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI and the drill talk to the functions through their contracts (event schema, example,
+    // answer type), never through their logic modules.
+    files: ['cli/**/*.ts', 'drill/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+test(/|$)',
+              message:
+                'nothing outside test/ imports test/: move what production code, the drill or a bench needs into harness/ (or core/).',
+            },
+            {
+              regex: '^(\\.\\./)+lambda/(?!shared/)[^/]+/(?!contract$)[^/]+$',
+              message:
+                "the CLI and the drill import a function's contract.ts (event schema, example, answer type), never its logic modules.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['harness/**/*.ts'],
     rules: {
       'no-restricted-imports': [

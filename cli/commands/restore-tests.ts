@@ -9,7 +9,7 @@ import { ValidationError } from '../../core/errors';
 import { ENV } from '../../lambda/shared/env';
 import type { RestoreTestRecord } from '../../core/restore-test';
 // The AWS SDK and the record store load only when the command runs (not for --help).
-import type { RecordLocation } from '../../lambda/restore-test/record-store';
+import type { RecordLocation } from '../../lambda/shared/restore-test-records';
 import type { CliContext } from '../shared/context';
 
 export interface RestoreTestsFlags {
@@ -91,7 +91,7 @@ export async function runRestoreTests(
   deps: { readonly s3?: RecordLocation['s3'] } = {},
 ): Promise<number> {
   const plan = planRestoreTests(flags, ctx.env);
-  const { listRestoreTestRecords } = await import('../../lambda/restore-test/record-store');
+  const { listRestoreTestRecords } = await import('../../lambda/shared/restore-test-records');
   const s3 =
     deps.s3 ??
     new (await import('@aws-sdk/client-s3')).S3Client({

@@ -19,7 +19,7 @@ import { withClient } from '../../harness/pg-cluster';
 import { KB_SCHEMA_SQL, seedSql } from '../../harness/postgres';
 import { startRdsDataPlane, type RdsDataPlane } from '../../harness/rds-data-plane';
 import { standInVerifyRestore } from '../../harness/verify-restore-stand-in';
-import { getRestoreTestRecord } from '../../lambda/restore-test/record-store';
+import { getRestoreTestRecord } from '../../lambda/shared/restore-test-records';
 import { DRILL_BUCKET, DRILL_KMS_KEY_ARN } from '../aws-world';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
