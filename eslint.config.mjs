@@ -8,6 +8,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       'cdk.out/**',
+      'dist/**',
       'coverage/**',
       '**/*.js',
       '**/*.mjs',
@@ -40,6 +41,30 @@ export default tseslint.config(
               regex: '^(\\.\\./)+test(/|$)',
               message:
                 'nothing outside test/ imports test/: move what production code, the drill or a bench needs into harness/ (or core/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI and the drill talk to the functions through their contracts (event schema, example,
+    // answer type), never through their logic modules.
+    files: ['cli/**/*.ts', 'drill/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+test(/|$)',
+              message:
+                'nothing outside test/ imports test/: move what production code, the drill or a bench needs into harness/ (or core/).',
+            },
+            {
+              regex: '^(\\.\\./)+lambda/(?!shared/)[^/]+/(?!contract$)[^/]+$',
+              message:
+                "the CLI and the drill import a function's contract.ts (event schema, example, answer type), never its logic modules.",
             },
           ],
         },

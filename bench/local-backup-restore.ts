@@ -1,115 +1,51 @@
 /**
- * `npm run bench:local`: our local backup and restore against the plain pipelines, side by side,
- * on a throwaway PostgreSQL seeded with ≥100,000 Knowledge Base entries, at two sizes to show that
- * our memory stays flat as the database grows.
+ * Our local backup and restore, run as a user runs them (scripts/backup-kb.sh --local,
+ * scripts/restore-kb.sh --local --yes: the built CLI), against the plain pipelines, side by side
+ * on a throwaway PostgreSQL, alternating, median of BENCH_REPS (default 3):
  *
- *   backup:  ours (pg_dump → scan → gzip → SHA-256 → temp file → rename, validated structure)
+ *   backup:  ours (pg_dump -> scan -> parallel gzip -> SHA-256 -> temp file -> rename)
  *            vs `pg_dump | gzip > f && sha256sum f`
- *   restore: ours (validation + new database + verification + swap)
+ *   restore: ours (one pass: checksum + structure + load into a new database, verify, swap)
  *            vs `createdb fresh && gunzip -c f | psql -v ON_ERROR_STOP=1`
  *
- * Each of ours runs in a child process (as a developer runs it) that reports its own peak RSS
- * (process.resourceUsage().maxRSS: the Node process only; pg_dump/psql are the same binaries in
- * both columns). Wall times include the child's start-up. Each pair runs REPS times, alternating,
- * and the best of each is kept. Settings: BENCH_SIZES (default 100000,200000), BENCH_DIMS
- * (embedding dimensions, default 64), BENCH_REPS (default 2).
+ * Settings: BENCH_ENTRIES (default 200000: the ratio rows), BENCH_MEMORY_SIZES (default
+ * 1000,BENCH_ENTRIES: the peak-RSS curve; add 500000 for the full curve), BENCH_DIMS (embedding
+ * dimensions, default 64), BENCH_REPS (default 3).
+ * Peak RSS is GNU time's maximum resident set of the command (ours: the node process; the
+ * pg_dump/psql it starts are the same binaries as in the plain pipelines).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createLocalBackup } from '../cli/local/backup';
-import { resolveConnection } from '../cli/local/connection';
-import { restoreLocalBackup } from '../cli/local/restore';
-import { silentLogger } from '../cli/shared/logger';
 import { createKbDatabase, startPostgres, type TestPostgres } from '../harness/postgres';
+import { median, secs, timed, type BenchModule, type BenchRow, type Run } from './measure';
 
 const ROOT = resolve(__dirname, '..');
 
-interface ChildReport {
-  readonly ms: number;
-  readonly maxRssMiB: number;
-  readonly path?: string;
-}
-
-/** Child mode: run one operation of ours and print a JSON report on stdout. */
-async function child(operation: string, arg: string): Promise<void> {
-  const conn = resolveConnection(process.env);
-  const started = Date.now();
-  let path: string | undefined;
-  if (operation === 'backup') {
-    path = (await createLocalBackup({ conn, dir: arg, logger: silentLogger })).path;
-  } else {
-    await restoreLocalBackup({ conn, file: arg, logger: silentLogger, confirm: async () => true });
-  }
-  const report: ChildReport = {
-    ms: Date.now() - started,
-    maxRssMiB: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
-    ...(path ? { path } : {}),
-  };
-  process.stdout.write(`${JSON.stringify(report)}\n`);
-}
-
-function sh(command: string, env: Record<string, string>): Promise<number> {
-  const started = Date.now();
-  return new Promise((resolveRun, reject) => {
-    const p = spawn('bash', ['-c', `set -euo pipefail; ${command}`], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    p.on('close', (code) =>
-      code === 0 ? resolveRun(Date.now() - started) : reject(new Error(`${command} → ${code}`)),
-    );
-  });
-}
-
-function ours(
-  operation: string,
-  arg: string,
-  env: Record<string, string>,
-): Promise<{ wallMs: number; report: ChildReport }> {
-  const started = Date.now();
-  return new Promise((resolveRun, reject) => {
-    const p = spawn(join(ROOT, 'node_modules/.bin/tsx'), [__filename, '--child', operation, arg], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.on('close', (code) =>
-      code === 0
-        ? resolveRun({
-            wallMs: Date.now() - started,
-            report: JSON.parse(out.trim().split('\n').pop()!) as ChildReport,
-          })
-        : reject(new Error(`ours ${operation} → ${code}`)),
-    );
-  });
-}
-
-interface Row {
+interface SizeResult {
   entries: number;
   sqlMiB: number;
   gzMiB: number;
-  backupPlain: number;
-  backupOurs: number;
-  backupRss: number;
-  backupInProcess: number;
-  restoreInProcess: number;
-  restorePlain: number;
-  restoreOurs: number;
-  restoreRss: number;
+  plainGzMiB: number;
+  backupPlain: Run[];
+  backupOurs: Run[];
+  restorePlain: Run[];
+  restoreOurs: Run[];
+  dumpOnly: Run[];
+  gzipOnly: Run[];
 }
 
-const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-const s = (ms: number) => (ms / 1000).toFixed(2);
-
-async function measure(pg: TestPostgres, entries: number, dims: number, reps: number): Promise<Row> {
+async function measureSize(
+  pg: TestPostgres,
+  entries: number,
+  dims: number,
+  reps: number,
+): Promise<SizeResult> {
   const db = `kb_bench_${entries}`;
-  process.stderr.write(`seeding ${entries} entries (${dims}-dimension embeddings)...\n`);
+  process.stderr.write(`bench: seeding ${entries} entries (${dims}-dimension embeddings)...\n`);
   await createKbDatabase(pg, db, entries, { dimensions: dims });
   await pg.sql(db, 'VACUUM ANALYZE');
-  const env = pg.env(db);
-  const pgEnv = {
+  const env = {
+    ...pg.env(db),
     PGHOST: pg.host,
     PGPORT: String(pg.port),
     PGUSER: pg.user,
@@ -117,111 +53,133 @@ async function measure(pg: TestPostgres, entries: number, dims: number, reps: nu
     PGDATABASE: db,
   };
   const work = mkdtempSync(join(pg.dir, 'bench-'));
-  let backupPlain = Infinity;
-  let backupOurs = Infinity;
-  let backupRss = 0;
-  let backupInProcess = Infinity;
-  let restoreInProcess = Infinity;
-  let restorePlain = Infinity;
-  let restoreOurs = Infinity;
-  let restoreRss = 0;
-  let file = '';
-  for (let rep = 0; rep < reps; rep += 1) {
-    const plainFile = join(work, `plain-${rep}.sql.gz`);
-    backupPlain = Math.min(
-      backupPlain,
-      await sh(
-        `pg_dump --no-owner --no-privileges | gzip > ${plainFile} && sha256sum ${plainFile} > ${plainFile}.sha256`,
-        pgEnv,
-      ),
-    );
-    const dir = join(work, `ours-${rep}`);
-    const b = await ours('backup', dir, env);
-    backupOurs = Math.min(backupOurs, b.wallMs);
-    backupRss = Math.max(backupRss, b.report.maxRssMiB);
-    backupInProcess = Math.min(backupInProcess, b.report.ms);
-    file = b.report.path!;
-    if (rep > 0) await new Promise((r) => setTimeout(r, 1100)); // distinct backup names
-  }
-  const sqlBytes = Number(await pg.sql('postgres', `SELECT pg_database_size('${db}')`));
-  const gzBytes = statSync(file).size;
-  for (let rep = 0; rep < reps; rep += 1) {
-    const fresh = `${db}_plain_${rep}`;
-    restorePlain = Math.min(
-      restorePlain,
-      await sh(
-        `createdb ${fresh} && gunzip -c ${file} | psql -X -q -v ON_ERROR_STOP=1 -d ${fresh} >/dev/null`,
-        pgEnv,
-      ),
-    );
-    await pg.sql('postgres', `DROP DATABASE ${fresh}`);
-    const r = await ours('restore', file, env);
-    restoreOurs = Math.min(restoreOurs, r.wallMs);
-    restoreRss = Math.max(restoreRss, r.report.maxRssMiB);
-    restoreInProcess = Math.min(restoreInProcess, r.report.ms);
-    for (const kept of (await pg.databases()).filter((d) => d.startsWith(`${db}_pre_restore_`))) {
-      await pg.sql('postgres', `DROP DATABASE "${kept}"`);
-    }
-  }
-  rmSync(work, { recursive: true, force: true });
-  await pg.sql('postgres', `DROP DATABASE ${db}`);
-  return {
+  const r: SizeResult = {
     entries,
-    sqlMiB: mib(sqlBytes),
-    gzMiB: mib(gzBytes),
-    backupPlain,
-    backupOurs,
-    backupRss,
-    backupInProcess,
-    restoreInProcess,
-    restorePlain,
-    restoreOurs,
-    restoreRss,
+    sqlMiB: 0,
+    gzMiB: 0,
+    plainGzMiB: 0,
+    backupPlain: [],
+    backupOurs: [],
+    restorePlain: [],
+    restoreOurs: [],
+    dumpOnly: [],
+    gzipOnly: [],
   };
-}
-
-async function main(): Promise<void> {
-  const sizes = (process.env.BENCH_SIZES ?? '100000,200000').split(',').map(Number);
-  const dims = Number(process.env.BENCH_DIMS ?? 64);
-  const reps = Number(process.env.BENCH_REPS ?? 2);
-  const pg = await startPostgres();
+  let file = '';
   try {
-    const rows: Row[] = [];
-    for (const size of sizes) rows.push(await measure(pg, size, dims, reps));
-    const header =
-      '| entries | DB size MiB | backup .gz MiB | backup plain s | backup ours s (in-process) | ratio | restore plain s | restore ours s (in-process) | ratio | our peak RSS backup / restore MiB |';
-    console.log(
-      `\nLocal backup/restore benchmark (best of ${reps}, ${dims}-dim embeddings, ${process.env.HOSTNAME ?? 'this machine'})\n`,
-    );
-    console.log(header);
-    console.log(
-      `|${header
-        .split('|')
-        .slice(1, -1)
-        .map(() => '---')
-        .join('|')}|`,
-    );
-    for (const r of rows) {
-      console.log(
-        `| ${r.entries} | ${r.sqlMiB} | ${r.gzMiB} | ${s(r.backupPlain)} | ${s(r.backupOurs)} (${s(r.backupInProcess)}) | ${(r.backupOurs / r.backupPlain).toFixed(2)} | ${s(r.restorePlain)} | ${s(r.restoreOurs)} (${s(r.restoreInProcess)}) | ${(r.restoreOurs / r.restorePlain).toFixed(2)} | ${r.backupRss} / ${r.restoreRss} |`,
+    for (let rep = 0; rep < reps; rep += 1) {
+      const plainFile = join(work, `plain-${rep}.sql.gz`);
+      r.backupPlain.push(
+        await timed(`pg_dump | gzip > ${plainFile} && sha256sum ${plainFile} > ${plainFile}.sha256`, env),
       );
+      r.plainGzMiB = statSync(plainFile).size / 1048576;
+      const dir = join(work, `ours-${rep}`);
+      const ours = await timed(`${join(ROOT, 'scripts/backup-kb.sh')} --local --dir=${dir}`, env);
+      r.backupOurs.push(ours);
+      file = /^backup:\s+(\S+)/m.exec(ours.stdout)![1]!;
+      rmSync(plainFile);
     }
-    console.log(
-      '\nratio = ours wall time (child start-up included) / plain pipeline; lower is better. Ours also validates, verifies and swaps.',
-    );
+    // The CPU-time floor: pg_dump alone, and gzip -6 of the same SQL alone.
+    const sql = join(work, 'dump.sql');
+    for (let rep = 0; rep < Math.min(reps, 2); rep += 1) {
+      r.dumpOnly.push(await timed(`pg_dump > ${sql}`, env));
+      r.gzipOnly.push(await timed(`gzip -6 -c ${sql} > /dev/null`, env));
+    }
+    r.sqlMiB = statSync(sql).size / 1048576;
+    rmSync(sql);
+    r.gzMiB = statSync(file).size / 1048576;
+    for (let rep = 0; rep < reps; rep += 1) {
+      const fresh = `${db}_plain_${rep}`;
+      r.restorePlain.push(
+        await timed(
+          `createdb ${fresh} && gunzip -c ${file} | psql -X -q -v ON_ERROR_STOP=1 -d ${fresh} >/dev/null`,
+          env,
+        ),
+      );
+      await pg.sql('postgres', `DROP DATABASE ${fresh}`);
+      r.restoreOurs.push(
+        await timed(`${join(ROOT, 'scripts/restore-kb.sh')} --local --backup-file=${file} --yes`, env),
+      );
+      for (const kept of (await pg.databases()).filter((d) => d.startsWith(`${db}_pre_restore_`))) {
+        await pg.sql('postgres', `DROP DATABASE "${kept}"`);
+      }
+    }
   } finally {
-    await pg.stop();
+    rmSync(work, { recursive: true, force: true });
+    await pg.sql('postgres', `DROP DATABASE IF EXISTS ${db}`);
   }
+  return r;
 }
 
-if (process.argv[2] === '--child') {
-  child(process.argv[3]!, process.argv[4]!).catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-} else {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+const wallMed = (runs: readonly Run[]) => median(runs.map((x) => x.wallMs));
+const rssMax = (runs: readonly Run[]) => Math.max(...runs.map((x) => x.maxRssMiB));
+
+export const localBench: BenchModule = {
+  name: 'local',
+  async run(): Promise<BenchRow[]> {
+    const entries = Number(process.env.BENCH_ENTRIES ?? 200000);
+    const memorySizes = (process.env.BENCH_MEMORY_SIZES ?? `1000,${entries}`).split(',').map(Number);
+    const dims = Number(process.env.BENCH_DIMS ?? 64);
+    const reps = Number(process.env.BENCH_REPS ?? 3);
+    const pg = await startPostgres();
+    const rows: BenchRow[] = [];
+    try {
+      const sizes = [...new Set([...memorySizes, entries])].sort((a, b) => a - b);
+      const results = new Map<number, SizeResult>();
+      for (const n of sizes) results.set(n, await measureSize(pg, n, dims, n === entries ? reps : 1));
+      const main = results.get(entries)!;
+      const bo = wallMed(main.backupOurs);
+      const bp = wallMed(main.backupPlain);
+      const gzCpu = median(main.gzipOnly.map((x) => x.cpuMs));
+      const dumpWall = median(main.dumpOnly.map((x) => x.wallMs));
+      rows.push({
+        area: 'backup',
+        what: `${entries} entries (${main.sqlMiB.toFixed(0)} MiB SQL)`,
+        measured: `ours ${secs(bo)} vs \`pg_dump | gzip > f && sha256sum f\` ${secs(bp)}; floor: pg_dump alone ${secs(dumpWall)}, gzip -6 CPU ${secs(gzCpu)}`,
+        value: bo / bp,
+        target: '<= 0.8x',
+        ok: bo / bp <= 0.8,
+      });
+      rows.push({
+        area: 'backup',
+        what: 'output size vs gzip -6',
+        measured: `${main.gzMiB.toFixed(1)} MiB vs ${main.plainGzMiB.toFixed(1)} MiB`,
+        value: main.gzMiB / main.plainGzMiB,
+        target: '<= 1.1x',
+        ok: main.gzMiB / main.plainGzMiB <= 1.1,
+      });
+      const ro = wallMed(main.restoreOurs);
+      const rp = wallMed(main.restorePlain);
+      rows.push({
+        area: 'restore',
+        what: `${entries} entries, validation, verification and swap included`,
+        measured: `ours ${secs(ro)} vs \`createdb && gunzip -c f | psql\` ${secs(rp)}; ${((main.gzMiB * 1.048576) / (ro / 1000)).toFixed(1)} MB/s of file`,
+        value: ro / rp,
+        target: '<= 1.0x',
+        ok: ro / rp <= 1.0,
+      });
+      for (const op of ['backup', 'restore'] as const) {
+        const curve = sizes.map((n) => {
+          const s = results.get(n)!;
+          return {
+            n,
+            rss: rssMax(op === 'backup' ? s.backupOurs : s.restoreOurs),
+            plain: rssMax(op === 'backup' ? s.backupPlain : s.restorePlain),
+          };
+        });
+        const peak = Math.max(...curve.map((c) => c.rss));
+        rows.push({
+          area: 'memory',
+          what: `${op} peak RSS, ${sizes.join(' / ')} entries`,
+          measured: `${curve.map((c) => `${c.rss}`).join(' / ')} MiB (plain: ${curve.map((c) => `${c.plain}`).join(' / ')})`,
+          value: peak,
+          target: '<= 80 MiB, flat',
+          ok: peak <= 80,
+        });
+      }
+    } finally {
+      await pg.stop();
+    }
+    return rows;
+  },
+};

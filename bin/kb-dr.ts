@@ -3,13 +3,13 @@
  * kb-dr operator CLI. One module per command under cli/commands/; each takes a CliContext, so
  * this file only wires process streams, signals and exit codes.
  *
- * Exit codes: 0 success; 1 failure (the error line says what to do next); 2 the request was
- * refused before anything changed (unknown option, invalid or conflicting arguments, a refused
- * backup file, no confirmation, another restore running, or a deployed function's guard rail);
- * 130 interrupted.
+ * Exit codes (one mapping, cli/shared/exit-code.ts): 0 success; 1 failure (the error line says
+ * what to do next); 2 the request was refused before anything changed (unknown option, invalid
+ * or conflicting arguments, a refused backup file, no confirmation, another restore running,
+ * or a deployed function's guard rail); 130 interrupted.
  */
 import { Command, CommanderError } from 'commander';
-import { GuardRailError, KbDrError, ValidationError } from '../core/errors';
+import { KbDrError } from '../core/errors';
 import { registerBackupCommand } from '../cli/commands/backup';
 import { registerFindBackupCommand } from '../cli/commands/find-backup';
 import { registerRecoverEntriesCommand } from '../cli/commands/recover-entries';
@@ -18,6 +18,7 @@ import { registerRestoreTestsCommand } from '../cli/commands/restore-tests';
 import { registerValidateCommand } from '../cli/commands/validate';
 import type { CliContext } from '../cli/shared/context';
 import { createCliLogger } from '../cli/shared/logger';
+import { exitCodeOf } from '../cli/shared/exit-code';
 
 /**
  * The commander program with every command registered, as `main` runs it. `setExit` receives the
@@ -53,14 +54,10 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode === 0 ? 0 : 2;
-    }
+    if (err instanceof CommanderError) return exitCodeOf(err);
     if (err instanceof KbDrError) {
       ctx.stderr.write(`error: ${err.userMessage}\n`);
-      if (ctx.signal.aborted) return 130;
-      // Refused before anything changed (invalid input, a guard rail, no confirmation): 2.
-      return err instanceof ValidationError || err instanceof GuardRailError ? 2 : 1;
+      return exitCodeOf(err, ctx.signal);
     }
     const detail =
       err instanceof Error ? (ctx.env.LOG_LEVEL === 'DEBUG' ? err.stack : err.message) : String(err);

@@ -40,3 +40,8 @@ export const DEFAULT_FUNCTION_PREFIX = 'kb-dr';
 export function deployedFunctionName(prefix: string, fn: KbFunctionName): string {
   return `${prefix}-${fn}`;
 }
+
+/** The Powertools service name of a function (logs and EMF): `kb-<name>`, as the construct sets it. */
+export function serviceNameOf(fn: string): string {
+  return `kb-${fn}`;
+}

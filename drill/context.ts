@@ -24,6 +24,8 @@ export interface DrillContext {
   /** Figures the summary reports against the RTO/RPO targets. */
   readonly measured: {
     localRestoreSeconds?: number;
+    /** The local restore's throughput, as its summary prints it (e.g. `12.3 MB/s of backup file, ...`). */
+    localRestoreThroughput?: string;
     localDataLossSeconds?: number;
     localEntriesLost?: number;
     rdsRestoreStartSeconds?: number;

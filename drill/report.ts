@@ -35,7 +35,7 @@ export function reportMarkdown(results: readonly StepResult[], ctx: DrillContext
     '',
     '| figure | measured | target |',
     '|---|---|---|',
-    `| local restore (RTO) | ${m.localRestoreSeconds?.toFixed(1) ?? 'not measured'} s | ${TARGETS.rtoSeconds / 3600} h |`,
+    `| local restore (RTO) | ${m.localRestoreSeconds?.toFixed(1) ?? 'not measured'} s${m.localRestoreThroughput ? ` (${m.localRestoreThroughput})` : ''} | ${TARGETS.rtoSeconds / 3600} h |`,
     `| data-loss window, nightly backup (RPO) | ${m.localDataLossSeconds?.toFixed(1) ?? 'not measured'} s in the drill; up to 24 h between nightly backups | ${TARGETS.rpoNightlySeconds / 3600} h |`,
     ...(m.pitrGapSeconds !== undefined
       ? [`| point-in-time restore gap (emulated) | ${m.pitrGapSeconds.toFixed(0)} s | minutes |`]

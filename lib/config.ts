@@ -34,7 +34,7 @@ export interface KbDrConfig {
   readonly productionInstanceIds: readonly string[];
   /** Prefix every restored instance id must carry. @default 'kb-restore-' */
   readonly restoreInstancePrefix: string;
-  /** Restore functions are named `<prefix>-<function>`; the CLI finds them by it. @default 'kb-dr' */
+  /** Every function is named `<prefix>-<function>`; the CLI finds them by it. @default 'kb-dr' */
   readonly functionNamePrefix: string;
   /** Weekly validation of the latest backup, 5-field cron in the backup time zone. @default '0 6 * * 1' */
   readonly validationSchedule: string;

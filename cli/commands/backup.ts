@@ -8,7 +8,6 @@ import type { CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
 import { formatBytes } from '../shared/format';
 import { resolveMode, type Mode } from './mode';
-import { runRdsBackup } from './rds-backup';
 
 export interface BackupFlags {
   local?: boolean;
@@ -29,7 +28,8 @@ export function checkBackupFlags(flags: BackupFlags): Mode {
 }
 
 export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<number> {
-  if (checkBackupFlags(flags) === 'rds') return runRdsBackup(ctx, flags);
+  // The AWS SDK loads only for RDS commands: a local backup starts without it.
+  if (checkBackupFlags(flags) === 'rds') return (await import('./rds-backup')).runRdsBackup(ctx, flags);
   const conn = resolveConnection(ctx.env);
   const dir = backupDir(ctx, flags.dir);
   const result = await createLocalBackup({ conn, dir, logger: ctx.logger, signal: ctx.signal });

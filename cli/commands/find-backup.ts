@@ -3,15 +3,15 @@
  * points taken before a time, newest first, with their entry counts where recorded and the
  * exact commands to use each one. Read-only: nothing is created, restored or changed.
  */
-import { RDSClient } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
+// The AWS SDK and the RDS lookups load only for --rds (a local find-backup starts without them).
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors';
 import { DEFAULT_RESTORE_PREFIX } from '../../core/limits';
 import { ENV } from '../../lambda/shared/env';
 import { findLocalRecoveryPoints, type RecoveryPoint } from '../local/find-backup';
 import { parseZonedTime } from '../local/recovery-selection';
-import { findRdsRecoveryPoints } from '../rds/recovery-points';
 import type { CliContext } from '../shared/context';
 import { backupDir } from './backup';
 import { resolveMode, type Mode } from './mode';
@@ -125,9 +125,14 @@ export async function runFindBackup(
       notes.push(`no kb-backup-*.sql.gz taken before that time in ${backupDir(ctx, flags.dir)}`);
   } else {
     const bucket = ctx.env[ENV.backupBucket]?.trim() || undefined;
+    const { findRdsRecoveryPoints } = await import('../rds/recovery-points');
+    const rds = deps.rds ?? new (await import('@aws-sdk/client-rds')).RDSClient({ maxAttempts: 3 });
+    const s3 = bucket
+      ? (deps.s3 ?? new (await import('@aws-sdk/client-s3')).S3Client({ maxAttempts: 3 }))
+      : undefined;
     const found = await findRdsRecoveryPoints({
-      rds: deps.rds ?? new RDSClient({ maxAttempts: 3 }),
-      ...(bucket ? { s3: deps.s3 ?? new S3Client({ maxAttempts: 3 }), bucket } : {}),
+      rds,
+      ...(bucket && s3 ? { s3, bucket } : {}),
       instanceId: plan.instanceId!,
       before: plan.before,
       now: (deps.now ?? (() => new Date()))(),

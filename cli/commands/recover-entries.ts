@@ -4,12 +4,12 @@
  * source; a dry run unless --confirm. See cli/local/recover-entries.ts for what it guarantees.
  */
 import { readFileSync } from 'node:fs';
-import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+// The AWS SDK loads only for --from-instance without --source-host.
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
 import { KbDrError, ValidationError } from '../../core/errors';
 import { DEFAULT_RESTORE_PREFIX } from '../../core/limits';
 import { isValidDbInstanceId } from '../../core/naming';
-import { translateAwsError } from '../../lambda/shared/aws-errors';
 import { ENV } from '../../lambda/shared/env';
 import type { KbConnectionConfig } from '../../lambda/shared/kb-data-checks';
 import { formatDuration } from '../../core/duration';
@@ -141,6 +141,8 @@ export function checkRecoverEntriesFlags(
 
 /** Endpoint of a restored instance: the flags, else DescribeDBInstances (read-only). */
 async function instanceEndpoint(rds: RDSClient, instanceId: string): Promise<{ host: string; port: number }> {
+  const { DescribeDBInstancesCommand } = await import('@aws-sdk/client-rds');
+  const { translateAwsError } = await import('../../lambda/shared/aws-errors');
   let res;
   try {
     res = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
@@ -221,7 +223,10 @@ export async function runRecoverEntries(
     const instanceId = flags.fromInstance!;
     const endpoint = flags.sourceHost
       ? { host: flags.sourceHost, port: plan.sourcePort ?? 5432 }
-      : await instanceEndpoint(deps.rds ?? new RDSClient({ maxAttempts: 3 }), instanceId);
+      : await instanceEndpoint(
+          deps.rds ?? new (await import('@aws-sdk/client-rds')).RDSClient({ maxAttempts: 3 }),
+          instanceId,
+        );
     const password = ctx.env[SOURCE_PASSWORD_ENV] ?? conn.password ?? ctx.env.PGPASSWORD;
     const config: KbConnectionConfig = {
       host: endpoint.host,

@@ -4,12 +4,12 @@
  * outcome), read from `restore-tests/` in the backup bucket. A corrupt record is named on stderr
  * and the others are still listed.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors';
 import { ENV } from '../../lambda/shared/env';
 import type { RestoreTestRecord } from '../../core/restore-test';
-import { listRestoreTestRecords, type RecordLocation } from '../../lambda/restore-test/record-store';
+// The AWS SDK and the record store load only when the command runs (not for --help).
+import type { RecordLocation } from '../../lambda/shared/restore-test-records';
 import type { CliContext } from '../shared/context';
 
 export interface RestoreTestsFlags {
@@ -91,7 +91,13 @@ export async function runRestoreTests(
   deps: { readonly s3?: RecordLocation['s3'] } = {},
 ): Promise<number> {
   const plan = planRestoreTests(flags, ctx.env);
-  const s3 = deps.s3 ?? new S3Client({ maxAttempts: 3, forcePathStyle: Boolean(ctx.env.AWS_ENDPOINT_URL) });
+  const { listRestoreTestRecords } = await import('../../lambda/shared/restore-test-records');
+  const s3 =
+    deps.s3 ??
+    new (await import('@aws-sdk/client-s3')).S3Client({
+      maxAttempts: 3,
+      forcePathStyle: Boolean(ctx.env.AWS_ENDPOINT_URL),
+    });
   const records = await listRestoreTestRecords(
     { s3, bucket: plan.bucket },
     { limit: plan.limit, onCorrupt: (e) => void ctx.stderr.write(`warning: ${e.userMessage}\n`) },

@@ -6,7 +6,7 @@ import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
 import { confirmer, type CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
 import { resolveMode, type Mode } from './mode';
-import { checkRdsRestoreFlags, runRdsRestore, type RdsRestoreFlags } from './rds-restore';
+import { checkRdsRestoreFlags, type RdsRestoreFlags } from './rds-restore-flags';
 
 export interface RestoreFlags extends RdsRestoreFlags {
   local?: boolean;
@@ -41,8 +41,15 @@ export function checkRestoreFlags(flags: RestoreFlags, env: CliContext['env']): 
   return 'local';
 }
 
+/** MB/s (decimal megabytes), one decimal. */
+export function throughput(bytes: number, ms: number): string {
+  return `${(bytes / 1e6 / Math.max(ms / 1000, 0.001)).toFixed(1)} MB/s`;
+}
+
 export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<number> {
-  if (checkRestoreFlags(flags, ctx.env) === 'rds') return runRdsRestore(ctx, flags);
+  // The AWS SDK loads only for RDS commands: a local restore starts without it.
+  if (checkRestoreFlags(flags, ctx.env) === 'rds')
+    return (await import('./rds-restore')).runRdsRestore(ctx, flags);
   const conn = resolveConnection(ctx.env);
   const app = {
     stop: ctx.env[LOCAL_ENV.appStopCommand] || undefined,
@@ -78,6 +85,7 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
       `restored:  ${result.connection} from ${result.backupFile}`,
       `entries:   ${result.entriesRestored} knowledge_entries, ${result.embeddingCacheRestored} embedding_cache rows`,
       `duration:  ${formatDuration(result.durationMs)}`,
+      `throughput: ${throughput(result.fileBytes, result.durationMs)} of backup file, ${throughput(result.sqlBytes, result.durationMs)} of SQL (validation, load, verification and swap)`,
       result.previousDatabase
         ? `old data:  kept as database ${result.previousDatabase} (undo with \`scripts/restore-kb.sh --local --rollback\`)`
         : 'old data:  none (the database did not exist)',

@@ -4,7 +4,6 @@ import { formatValidationReport, validateBackup } from '../local/validate';
 import type { CliContext } from '../shared/context';
 import { ValidationError } from '../../core/errors';
 import { resolveMode, type Mode } from './mode';
-import { runRdsValidate } from './rds-validate';
 
 export interface ValidateFlags {
   local?: boolean;
@@ -42,7 +41,9 @@ export function checkValidateFlags(flags: ValidateFlags): Mode {
 }
 
 export async function runValidate(ctx: CliContext, flags: ValidateFlags): Promise<number> {
-  if (checkValidateFlags(flags) === 'rds') return runRdsValidate(ctx, flags.snapshotId!);
+  // The AWS SDK loads only for RDS commands.
+  if (checkValidateFlags(flags) === 'rds')
+    return (await import('./rds-validate')).runRdsValidate(ctx, flags.snapshotId!);
   const report = await validateBackup({
     file: flags.backupFile!,
     logger: ctx.logger,

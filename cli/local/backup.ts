@@ -1,6 +1,7 @@
 /**
  * Local backup: pg_dump (plain SQL) → scanner → gzip → SHA-256 → temporary file, in one
- * streaming pass, then rename. Memory stays flat whatever the database size.
+ * streaming pass, then rename. gzip runs on every core (parallel-gzip.ts: one ordinary gzip
+ * member, as pigz writes it). Memory stays flat whatever the database size.
  *
  * Owners and privileges are kept in the dump (ALTER ... OWNER TO, GRANT): a restore gives the
  * database back as it was, the application role's grants included, and checks first that every
@@ -12,12 +13,12 @@ import { createWriteStream } from 'node:fs';
 import { access, link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { AlreadyExistsError, KbDrError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
 import { LOCAL_ENV, childEnv, conninfo, describeConnection, pgBinary, type PgConnection } from './connection';
 import { checksumLine, checksumPathFor, localBackupName } from './backup-files';
 import { DumpScanner, HashingStream, isCompleteKbDump, kbRowCount, type DumpSummary } from './dump-scanner';
+import { ParallelGzip } from './parallel-gzip';
 import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
 import { contentCheck } from './validate';
 import { removeLeftoverPartials } from './prune';
@@ -187,7 +188,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
     const written = pipeline(
       child.stdout,
       scanner,
-      createGzip(),
+      new ParallelGzip(),
       hasher,
       createWriteStream(tmpPath, { flags: 'wx' }),
       options.signal ? { signal: options.signal } : {},

@@ -137,11 +137,27 @@ export interface DumpScannerOptions {
    * REVOKE, ALTER DEFAULT PRIVILEGES), so the restoring user owns everything. @default false
    */
   readonly portable?: boolean;
+  /**
+   * With `gate`: at the first problem, stop passing anything on but read on to the end without
+   * failing the stream, so `summary()` describes the whole file (one pass serves both the load
+   * and the validation report); `stoppedAt` says why it stopped. @default false (fail the stream)
+   */
+  readonly observeAfterProblem?: boolean;
+  /**
+   * With `gate` (not `portable`): the roles the server has. The gate stops passing statements on
+   * at the first one naming another role (psql would fail there); it is not a problem of the file,
+   * so `summary().roles` lists every role and the caller says which are missing.
+   */
+  readonly knownRoles?: ReadonlySet<string>;
 }
 
 export class DumpScanner extends Transform {
   private readonly gate: boolean;
   private readonly portable: boolean;
+  private readonly observeAfterProblem: boolean;
+  private readonly knownRoles: ReadonlySet<string> | undefined;
+  /** Gate: why it stopped passing statements on (then it only observes). */
+  private stopped: DumpProblem | undefined;
   /** Gate: statements ended in the pending lines, and how many of them are left out. */
   private pendingStatements = 0;
   private pendingSkipped = 0;
@@ -185,6 +201,8 @@ export class DumpScanner extends Transform {
     super();
     this.gate = options.gate ?? false;
     this.portable = options.portable ?? false;
+    this.observeAfterProblem = options.observeAfterProblem ?? false;
+    this.knownRoles = options.knownRoles;
     if (this.gate) this.push(Buffer.from(`\\restrict ${this.restrictKey}\n`));
   }
 
@@ -195,6 +213,16 @@ export class DumpScanner extends Transform {
 
   get bytesSoFar(): number {
     return this.bytes;
+  }
+
+  /** Gate: the problem (or role) at which it stopped passing statements on, if it did. */
+  get stoppedAt(): DumpProblem | undefined {
+    return this.stopped;
+  }
+
+  /** A gate still passing statements on. */
+  private get forwarding(): boolean {
+    return this.gate && this.stopped === undefined;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -212,10 +240,10 @@ export class DumpScanner extends Transform {
     if (this.carryLength > 0) this.endLine(Buffer.concat(this.carry));
     this.carry = [];
     this.carryLength = 0;
-    if (this.gate && !this.failed && (this.tokens.length > 0 || this.mode !== 'normal')) {
+    if (this.forwarding && (this.tokens.length > 0 || this.mode !== 'normal')) {
       this.report('structure', 'the file ends inside a statement');
     }
-    if (this.gate && !this.failed) this.flushPending();
+    if (this.forwarding) this.flushPending();
     callback(this.failed ?? null);
   }
 
@@ -239,6 +267,14 @@ export class DumpScanner extends Transform {
   private scan(chunk: Buffer): void {
     let start = 0;
     while (!this.failed) {
+      if (this.copyTable !== undefined && this.carryLength === 0) {
+        start = this.copyRun(chunk, start);
+        if (this.copyTable !== undefined) {
+          if (start < chunk.length) this.keep(chunk.subarray(start));
+          return;
+        }
+        continue;
+      }
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl === -1) {
         if (start < chunk.length) this.keep(chunk.subarray(start));
@@ -256,9 +292,41 @@ export class DumpScanner extends Transform {
     }
   }
 
+  /**
+   * The whole COPY data lines of `chunk` from `start`, counted and passed on as one piece (the
+   * bulk of a dump: no per-line copies or strings), through the `\.` line that ends the block if
+   * it is there. Returns where it stopped: after that line, or at a line the chunk cuts off.
+   */
+  private copyRun(chunk: Buffer, start: number): number {
+    let pos = start;
+    let rows = 0;
+    let ended = false;
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, pos);
+      if (nl === -1) break;
+      const endMarker =
+        chunk[pos] === 0x5c &&
+        chunk[pos + 1] === 0x2e &&
+        (nl === pos + 2 || (nl === pos + 3 && chunk[pos + 2] === 0x0d));
+      pos = nl + 1;
+      if (endMarker) {
+        ended = true;
+        break;
+      }
+      rows += 1;
+    }
+    const table = this.copyTable!;
+    this.rowCounts[table] = (this.rowCounts[table] ?? 0) + rows;
+    this.copyRows += rows;
+    this.lineNumber += rows + (ended ? 1 : 0);
+    if (ended) this.copyTable = undefined;
+    if (this.forwarding && pos > start) this.push(chunk.subarray(start, pos));
+    return pos;
+  }
+
   private keep(piece: Buffer): void {
     // Observing a COPY data line needs only its start; everything else is kept whole.
-    const limit = this.copyTable !== undefined && !this.gate ? 16 : Number.POSITIVE_INFINITY;
+    const limit = this.copyTable !== undefined && !this.forwarding ? 16 : Number.POSITIVE_INFINITY;
     const room = limit - Math.min(this.carryLength, limit);
     if (room > 0) this.carry.push(Buffer.from(piece.subarray(0, Math.min(piece.length, room))));
     this.carryLength += piece.length;
@@ -276,7 +344,7 @@ export class DumpScanner extends Transform {
         this.rowCounts[this.copyTable] = (this.rowCounts[this.copyTable] ?? 0) + 1;
         this.copyRows += 1;
       }
-      if (this.gate) this.push(raw);
+      if (this.forwarding) this.push(raw);
       return;
     }
     let text = raw.toString('utf8');
@@ -294,9 +362,9 @@ export class DumpScanner extends Transform {
       const toc = TOC_RE.exec(text);
       if (toc) this.tocType = toc[2];
     }
-    if (this.gate) this.pending.push(raw);
+    if (this.forwarding) this.pending.push(raw);
     this.lexLine(text);
-    if (this.gate && !this.failed && this.tokens.length === 0 && this.mode === 'normal') this.flushPending();
+    if (this.forwarding && this.tokens.length === 0 && this.mode === 'normal') this.flushPending();
   }
 
   private flushPending(): void {
@@ -314,10 +382,14 @@ export class DumpScanner extends Transform {
     const found: DumpProblem = { line, kind, detail };
     this.problemCount += 1;
     if (this.problems.length < MAX_PROBLEMS) this.problems.push(found);
-    if (this.gate && !this.failed) {
-      this.failed = new DumpContentError(found);
-      this.pending = [];
-    }
+    if (this.forwarding) this.stop(found);
+  }
+
+  /** Gate: pass nothing more on; fail the stream unless it observes to the end. */
+  private stop(why: DumpProblem): void {
+    this.stopped = why;
+    this.pending = [];
+    if (!this.observeAfterProblem) this.failed = new DumpContentError(why);
   }
 
   private addToken(token: Token): void {
@@ -571,10 +643,21 @@ export class DumpScanner extends Transform {
       case 'attach':
         this.parents.set(formatQualifiedName(effect.child), formatQualifiedName(effect.parent));
         return;
-      case 'roles':
+      case 'roles': {
         for (const r of effect.roles) this.roles.add(r);
         if (this.portable) this.pendingSkipped += 1;
+        const unknown = this.portable
+          ? undefined
+          : effect.roles.find((r) => this.knownRoles?.has(r) === false);
+        if (unknown !== undefined && this.forwarding) {
+          this.stop({
+            line,
+            kind: 'role',
+            detail: `names the role ${unknown}, which this server does not have`,
+          });
+        }
         return;
+      }
       case 'copy': {
         if (this.tocType !== 'TABLE DATA') {
           this.report('structure', 'a COPY outside a TABLE DATA section of pg_dump', line);

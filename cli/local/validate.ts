@@ -156,14 +156,23 @@ async function sizeCheck(file: string, bytes: number, allowSmall: boolean): Prom
   };
 }
 
-/** Validate `options.file`; the report says PASS/FAIL per check and never throws for a bad file. */
-export async function validateBackup(options: ValidateOptions): Promise<ValidationReport> {
-  const file = resolve(options.file);
-  const checks: CheckResult[] = [];
-  const fail = (name: CheckName, detail: string) => checks.push({ name, ok: false, detail });
-  const pass = (name: CheckName, detail: string) => checks.push({ name, ok: true, detail });
+/** What can be checked without reading the file through: its type and size, its `.sha256`, its size history. */
+export interface FileChecks {
+  readonly file: string;
+  readonly bytes: number;
+  readonly readable: CheckResult;
+  /** The SHA-256 the `.sha256` names; undefined when that file fails (then `checksum` says why). */
+  readonly expectedSha256: string | undefined;
+  /** The checksum check's failure when the `.sha256` itself is missing or wrong; else undefined. */
+  readonly checksum: CheckResult | undefined;
+  readonly size: CheckResult;
+}
 
+/** The checks a restore makes before anything reads the file through (and validate reuses). */
+export async function checkFile(options: { file: string; allowSmall?: boolean }): Promise<FileChecks> {
+  const file = resolve(options.file);
   let bytes = 0;
+  let readable: CheckResult;
   try {
     const s = await stat(file);
     if (!s.isFile()) {
@@ -180,17 +189,73 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
     }
     await access(file, constants.R_OK);
     bytes = s.size;
-    pass('readable', `${bytes} bytes`);
+    readable = { name: 'readable', ok: true, detail: `${bytes} bytes` };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    fail(
-      'readable',
-      code === 'ENOTFILE'
-        ? `${(err as Error).message}: pass a kb-backup-*.sql.gz file`
-        : `${file} cannot be read (${code})`,
+    readable = {
+      name: 'readable',
+      ok: false,
+      detail:
+        code === 'ENOTFILE'
+          ? `${(err as Error).message}: pass a kb-backup-*.sql.gz file`
+          : `${file} cannot be read (${code})`,
+    };
+    const unread = { ok: false, detail: 'not checked: file unreadable' };
+    return {
+      file,
+      bytes,
+      readable,
+      expectedSha256: undefined,
+      checksum: { name: 'checksum', ...unread },
+      size: { name: 'size', ...unread },
+    };
+  }
+
+  const checksumFile = checksumPathFor(file);
+  const expected = await readChecksumFile(file).catch((err: unknown) => ({
+    unreadable: (err as NodeJS.ErrnoException).code ?? String(err),
+  }));
+  const fail = (detail: string): CheckResult => ({ name: 'checksum', ok: false, detail });
+  let checksum: CheckResult | undefined;
+  let expectedSha256: string | undefined;
+  if (expected !== undefined && typeof expected === 'object' && 'unreadable' in expected) {
+    checksum = fail(
+      `${basename(checksumFile)} cannot be read (${expected.unreadable}); check its permissions`,
     );
-    for (const name of ['checksum', 'gzip', 'pg_dump', 'content', 'size'] as const)
-      fail(name, 'not checked: file unreadable');
+  } else if (expected === undefined) {
+    checksum = fail(
+      `${basename(checksumFile)} is missing; if you trust this file, regenerate it with \`cd ${shellQuote(dirname(file))} && sha256sum ${shellQuote(basename(file))} > ${shellQuote(basename(checksumFile))}\``,
+    );
+  } else if (expected === 'malformed') {
+    checksum = fail(`${basename(checksumFile)} is not in sha256sum format`);
+  } else if (expected.fileName !== basename(file)) {
+    checksum = fail(`${basename(checksumFile)} is for ${expected.fileName}, not ${basename(file)}`);
+  } else {
+    expectedSha256 = expected.sha256;
+  }
+  const size = await sizeCheck(file, bytes, options.allowSmall ?? false);
+  return { file, bytes, readable, expectedSha256, checksum, size };
+}
+
+/** What one pass over the file found: its hash, whether gzip read to the end, the dump's summary. */
+export interface PassResult {
+  readonly sha256: string;
+  readonly gzipError: Error | undefined;
+  readonly summary: DumpSummary;
+}
+
+/** The validation report from the file checks and one pass over the file. */
+export function validationReport(
+  pre: FileChecks,
+  pass: PassResult | undefined,
+  options: { trustedFile?: boolean },
+): ValidationReport {
+  const { file, bytes } = pre;
+  const checks: CheckResult[] = [pre.readable];
+  if (!pass) {
+    for (const name of ['checksum', 'gzip', 'pg_dump', 'content'] as const)
+      checks.push({ name, ok: false, detail: 'not checked: file unreadable' });
+    checks.push(pre.size);
     return {
       file,
       valid: false,
@@ -202,50 +267,24 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
       embeddingCacheCount: undefined,
     };
   }
+  const { sha256, gzipError, summary } = pass;
+  const checksumFile = basename(checksumPathFor(file));
+  checks.push(
+    pre.checksum ??
+      (pre.expectedSha256 !== sha256
+        ? {
+            name: 'checksum',
+            ok: false,
+            detail: `SHA-256 ${sha256} does not match ${pre.expectedSha256} in ${checksumFile}`,
+          }
+        : { name: 'checksum', ok: true, detail: `SHA-256 ${sha256} matches ${checksumFile}` }),
+  );
+  checks.push(
+    gzipError
+      ? { name: 'gzip', ok: false, detail: `the gzip stream is damaged or cut off (${gzipError.message})` }
+      : { name: 'gzip', ok: true, detail: `complete, ${summary.bytes} bytes of SQL` },
+  );
 
-  options.logger.info('validating backup', { file, bytes });
-  const hasher = new HashingStream();
-  const scanner = new DumpScanner();
-  let gzipError: Error | undefined;
-  try {
-    await pipeline(createReadStream(file), hasher, createGunzip(), scanner, sinkStream());
-  } catch (err) {
-    gzipError = err as Error;
-  }
-  // A broken gzip stream stops the pass early; finish the checksum with a plain read.
-  const sha256 = gzipError ? await sha256File(file) : hasher.digest();
-
-  const checksumFile = checksumPathFor(file);
-  const expected = await readChecksumFile(file).catch((err: unknown) => ({
-    unreadable: (err as NodeJS.ErrnoException).code ?? String(err),
-  }));
-  if (expected !== undefined && typeof expected === 'object' && 'unreadable' in expected) {
-    fail(
-      'checksum',
-      `${basename(checksumFile)} cannot be read (${expected.unreadable}); check its permissions`,
-    );
-  } else if (expected === undefined) {
-    fail(
-      'checksum',
-      `${basename(checksumFile)} is missing; if you trust this file, regenerate it with \`cd ${shellQuote(dirname(file))} && sha256sum ${shellQuote(basename(file))} > ${shellQuote(basename(checksumFile))}\``,
-    );
-  } else if (expected === 'malformed') {
-    fail('checksum', `${basename(checksumFile)} is not in sha256sum format`);
-  } else if (expected.fileName !== basename(file)) {
-    fail('checksum', `${basename(checksumFile)} is for ${expected.fileName}, not ${basename(file)}`);
-  } else if (expected.sha256 !== sha256) {
-    fail('checksum', `SHA-256 ${sha256} does not match ${expected.sha256} in ${basename(checksumFile)}`);
-  } else {
-    pass('checksum', `SHA-256 ${sha256} matches ${basename(checksumFile)}`);
-  }
-
-  if (gzipError) {
-    fail('gzip', `the gzip stream is damaged or cut off (${gzipError.message})`);
-  } else {
-    pass('gzip', `complete, ${scanner.bytesSoFar} bytes of SQL`);
-  }
-
-  const summary = scanner.summary();
   const problems: string[] = [];
   if (!summary.header) problems.push(`no "${DUMP_HEADER}" header`);
   if (!summary.trailer) problems.push(`no "${DUMP_TRAILER}" trailer`);
@@ -253,28 +292,46 @@ export async function validateBackup(options: ValidateOptions): Promise<Validati
   for (const t of KB_TABLES) if (!findKbTable(summary, t)) problems.push(`table public.${t} missing`);
   const entryCount = kbRowCount(summary, 'knowledge_entries');
   const embeddingCacheCount = kbRowCount(summary, 'embedding_cache');
-  if (problems.length > 0) {
-    fail('pg_dump', `not a complete Knowledge Base dump: ${problems.join(', ')}`);
-  } else {
-    pass(
-      'pg_dump',
-      `complete dump: ${entryCount} knowledge_entries, ${embeddingCacheCount} embedding_cache rows`,
-    );
-  }
-
+  checks.push(
+    problems.length > 0
+      ? { name: 'pg_dump', ok: false, detail: `not a complete Knowledge Base dump: ${problems.join(', ')}` }
+      : {
+          name: 'pg_dump',
+          ok: true,
+          detail: `complete dump: ${entryCount} knowledge_entries, ${embeddingCacheCount} embedding_cache rows`,
+        },
+  );
   checks.push(
     gzipError
       ? { name: 'content', ok: false, detail: 'not checked: the gzip stream is damaged' }
       : contentCheck(summary, options.trustedFile ?? false),
   );
-  checks.push(await sizeCheck(file, bytes, options.allowSmall ?? false));
-
+  checks.push(pre.size);
   const valid = checks.every((c) => c.ok);
-  options.logger.info(valid ? 'backup is valid' : 'backup is NOT valid', {
-    file,
-    failed: checks.filter((c) => !c.ok).map((c) => c.name),
-  });
   return { file, valid, checks, bytes, sha256, summary, entryCount, embeddingCacheCount };
+}
+
+/** Validate `options.file`; the report says PASS/FAIL per check and never throws for a bad file. */
+export async function validateBackup(options: ValidateOptions): Promise<ValidationReport> {
+  const pre = await checkFile(options);
+  if (!pre.readable.ok) return validationReport(pre, undefined, options);
+  options.logger.info('validating backup', { file: pre.file, bytes: pre.bytes });
+  const hasher = new HashingStream();
+  const scanner = new DumpScanner();
+  let gzipError: Error | undefined;
+  try {
+    await pipeline(createReadStream(pre.file), hasher, createGunzip(), scanner, sinkStream());
+  } catch (err) {
+    gzipError = err as Error;
+  }
+  // A broken gzip stream stops the pass early; finish the checksum with a plain read.
+  const sha256 = gzipError ? await sha256File(pre.file) : hasher.digest();
+  const report = validationReport(pre, { sha256, gzipError, summary: scanner.summary() }, options);
+  options.logger.info(report.valid ? 'backup is valid' : 'backup is NOT valid', {
+    file: pre.file,
+    failed: report.checks.filter((c) => !c.ok).map((c) => c.name),
+  });
+  return report;
 }
 
 /** The PASS/FAIL report, one line per check. */

@@ -4,6 +4,7 @@ import { ValidationError } from '../../core/errors';
 import { confirmer, type CliContext } from '../shared/context';
 import { RemoteFailureError, functionNameFor, lambdaInvoker, type Invoker, type RdsFunction } from './invoke';
 import type { PollOptions, RdsIo } from './operations';
+import { exitCodeOf } from '../shared/exit-code';
 
 /** Seconds between restore-status polls. */
 export const POLL_SECONDS_ENV = 'KB_RESTORE_POLL_SECONDS';
@@ -56,7 +57,7 @@ export async function runRds(ctx: CliContext, body: () => Promise<number>): Prom
   } catch (err) {
     if (err instanceof RemoteFailureError) {
       ctx.stderr.write(`error: ${err.userMessage}\n`);
-      return err.exitCode;
+      return exitCodeOf(err, ctx.signal);
     }
     throw err;
   }

@@ -22,23 +22,16 @@ export type Invoker = (fn: RdsFunction, event: Readonly<Record<string, unknown>>
 
 /** Environment variables naming the deployed functions. */
 export const CLI_RDS_ENV = {
-  /** Prefix of the restore functions' names (`<prefix>-restore-snapshot`, ...). */
+  /** Prefix of the functions' names (`<prefix>-backup`, `<prefix>-restore-snapshot`, ...). */
   functionPrefix: 'KB_FUNCTION_PREFIX',
-  /** The backup function's name (stack output `BackupFunctionName` of KbDrOperations). */
+  /** Overrides the backup function's name (deployments made before it had `<prefix>-backup`). */
   backupFunctionName: 'KB_BACKUP_FUNCTION_NAME',
 } as const;
 
-/** The deployed name of `fn`. */
+/** The deployed name of `fn`: `<prefix>-<name>` (core/functions.ts), or the backup override. */
 export function functionNameFor(fn: RdsFunction, env: Readonly<Record<string, string | undefined>>): string {
-  if (fn === 'backup') {
-    const name = env[CLI_RDS_ENV.backupFunctionName]?.trim();
-    if (!name) {
-      throw new ConfigurationError(`${CLI_RDS_ENV.backupFunctionName} is not set`, {
-        hint: `set it to the BackupFunctionName output of the KbDrOperations stack, e.g. ${CLI_RDS_ENV.backupFunctionName}=$(aws cloudformation describe-stacks --stack-name KbDrOperations --query "Stacks[0].Outputs[?OutputKey=='BackupFunctionName'].OutputValue" --output text)`,
-      });
-    }
-    return name;
-  }
+  const override = fn === 'backup' ? env[CLI_RDS_ENV.backupFunctionName]?.trim() : undefined;
+  if (override) return override;
   const prefix = env[CLI_RDS_ENV.functionPrefix]?.trim() || DEFAULT_FUNCTION_PREFIX;
   return deployedFunctionName(prefix, fn);
 }

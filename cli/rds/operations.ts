@@ -4,12 +4,12 @@
  * mutating action is shown as a dry-run plan first and asks for confirmation unless `yes`.
  */
 import { GuardRailError } from '../../core/errors';
-import type { PromoteRestoreResult } from '../../lambda/promote-restore/promote-restore';
-import type { RestorePitrResult } from '../../lambda/restore-pitr/restore-pitr';
-import type { RestoreSnapshotResult } from '../../lambda/restore-snapshot/restore-snapshot';
+import type { PromoteRestoreResult } from '../../lambda/promote-restore/contract';
+import type { RestorePitrResult } from '../../lambda/restore-pitr/contract';
+import type { RestoreSnapshotResult } from '../../lambda/restore-snapshot/contract';
 import { formatDuration } from '../../core/duration';
-import type { RestoreStatusResult } from '../../lambda/restore-status/restore-status';
-import type { ValidateBackupResult } from '../../lambda/validate-backup/validate-backup';
+import type { RestoreStatusResult } from '../../lambda/restore-status/contract';
+import type { ValidateBackupResult } from '../../lambda/validate-backup/contract';
 import { RemoteFailureError, expectOk, type Invoker } from './invoke';
 
 /** What the operations need from the terminal; tests pass fakes. */

@@ -14,7 +14,7 @@ import { translateAwsError } from '../../lambda/shared/aws-errors';
 import { listManifests } from '../../lambda/shared/manifest-store';
 import { listManualSnapshots } from '../../lambda/shared/rds-snapshots';
 import { isManagedByKbDr } from '../../lambda/shared/tags';
-import { computeRestoreWindow } from '../../lambda/restore-pitr/restore-pitr';
+import { computeRestoreWindow } from '../../lambda/shared/restore-window';
 import type { RecoveryPoint } from '../local/find-backup';
 
 export interface RdsPointsOptions {

@@ -3,7 +3,7 @@
  * result it already stored when the RDS event ran it first) and print its lines. A FAIL makes the
  * command exit non-zero; "not configured" and "could not run" are said as such, never as a pass.
  */
-import type { VerifyRestoreResult } from '../../lambda/verify-restore/verify-restore';
+import type { VerifyRestoreResult } from '../../lambda/verify-restore/contract';
 import { KbDrError } from '../../core/errors';
 import { expectOk, type Invoker } from './invoke';
 

@@ -78,7 +78,9 @@ export const localRestoreStep: DrillStep<DrillContext> = {
     const restoreSeconds = (performance.now() - t0) / 1000;
     const after = await count();
     if (after !== before) throw new Error(`restored ${after} entries, the backup held ${before}`);
-    log(`scripts/restore-kb.sh --local --yes → ${after} entries back (${restoreSeconds.toFixed(1)} s)`);
+    log(
+      `scripts/restore-kb.sh --local --yes → ${after} entries back (${restoreSeconds.toFixed(1)} s, ${field(restore, 'throughput')})`,
+    );
     const kept = /_pre_restore_[\d_]+/.exec(restore)?.[0];
     if (kept) log(`the damaged database is kept as ${KB_DATABASE}${kept}`);
 
@@ -95,6 +97,7 @@ export const localRestoreStep: DrillStep<DrillContext> = {
     log(`restored again → ${final} entries; ${LATE_WRITES} late entries lost, as the RPO predicts`);
 
     ctx.measured.localRestoreSeconds = restoreSeconds;
+    ctx.measured.localRestoreThroughput = field(restore, 'throughput');
     ctx.measured.localDataLossSeconds = (disasterAt - backedUpAt) / 1000;
     ctx.measured.localEntriesLost = LATE_WRITES;
     return { details: [], figures: { restoreSeconds, entries: after, entriesLost: LATE_WRITES } };

@@ -2,7 +2,7 @@
  * Step: the weekly restore test on the emulated data plane, with the real restore-test handler:
  * the schedule requests a test (moto), the emulated RDS restores the night's snapshot to the test
  * instance (real PostgreSQL), the "available" event finds no verification yet, the real
- * verify-restore logic checks the test instance as kb_verify over verified TLS (drill/verify-plane.ts,
+ * verify-restore logic checks the test instance as kb_verify over verified TLS (harness/verify-plane.ts,
  * as in the "Verify restored data" step) and writes the verification record, the event again reads
  * that record and records PASS with the measured times, deletes the instance, emits the metrics. Then a
  * test whose restored data is damaged FAILs, and its RestoreTestSuccess=0, replayed through the
@@ -17,12 +17,12 @@ import { DAY, HOUR } from '../../harness/alarm-scenarios';
 import { buildTestApp } from '../../harness/app';
 import { captureEmf, metricLines } from '../../harness/emf';
 import { withClient } from '../../harness/pg-cluster';
-import { getRestoreTestRecord } from '../../lambda/restore-test/record-store';
 import { getManifest } from '../../lambda/shared/manifest-store';
-import { DRILL_BUCKET } from '../aws-world';
+import { getRestoreTestRecord } from '../../lambda/shared/restore-test-records';
+import { DRILL_BUCKET, DRILL_FUNCTION_CONFIG } from '../aws-world';
+import { startVerifiablePlane, type VerifiablePlane } from '../../harness/verify-plane';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
-import { startVerifiablePlane, type VerifiablePlane } from '../verify-plane';
 
 type Handler = (event: unknown) => Promise<unknown>;
 
@@ -40,7 +40,13 @@ export const restoreTestStep: DrillStep<DrillContext> = {
       const manifest = await getManifest({ s3: world.s3, bucket: DRILL_BUCKET }, snapshotId);
       const recorded = manifest?.tableRowCounts;
       if (!recorded) throw new Error(`the manifest of ${snapshotId} records no table counts`);
-      vp = await startVerifiablePlane(world, { entries: ctx.options.entries, log });
+      vp = await startVerifiablePlane({
+        rds: world.rds,
+        s3: world.s3,
+        config: DRILL_FUNCTION_CONFIG,
+        entries: ctx.options.entries,
+        log,
+      });
       const plane = vp.plane;
       const prod = plane.protectedInstance;
       const onPlane = await withClient(prod.port, prod.password, prod.database, async (c) => ({

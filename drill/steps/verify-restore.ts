@@ -10,12 +10,12 @@
 import { AddTagsToResourceCommand, CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { MANAGED_BY_TAG, snapshotIdFor } from '../../core/naming';
 import { putManifest } from '../../lambda/shared/manifest-store';
-import type { VerifyRestoreResult } from '../../lambda/verify-restore/verify-restore';
+import type { VerifyRestoreResult } from '../../lambda/verify-restore/contract';
 import { withClient } from '../../harness/pg-cluster';
-import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID } from '../aws-world';
+import { DRILL_BUCKET, DRILL_FUNCTION_CONFIG, DRILL_KMS_KEY_ARN, DRILL_PROD_ID } from '../aws-world';
+import { startVerifiablePlane, type VerifiablePlane } from '../../harness/verify-plane';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
-import { startVerifiablePlane, type VerifiablePlane } from '../verify-plane';
 
 export const verifyRestoreStep: DrillStep<DrillContext> = {
   id: 'verify-restore',
@@ -28,7 +28,13 @@ export const verifyRestoreStep: DrillStep<DrillContext> = {
     let vp: VerifiablePlane | undefined;
     const details: string[] = [];
     try {
-      vp = await startVerifiablePlane(world, { entries: ctx.options.entries, log });
+      vp = await startVerifiablePlane({
+        rds: world.rds,
+        s3: world.s3,
+        config: DRILL_FUNCTION_CONFIG,
+        entries: ctx.options.entries,
+        log,
+      });
       const v = vp;
       const p = v.plane;
       const prod = p.protectedInstance;

@@ -5,12 +5,7 @@
  * The snapshot id comes from the schedule's time, so a redelivered or retried event maps to the
  * same snapshot and creates nothing the second time.
  */
-import {
-  CreateDBSnapshotCommand,
-  DescribeDBInstancesCommand,
-  type DBInstance,
-  type DBSnapshot,
-} from '@aws-sdk/client-rds';
+import { CreateDBSnapshotCommand, type DBInstance, type DBSnapshot } from '@aws-sdk/client-rds';
 import { z } from 'zod';
 import {
   corruptManifestReporter,
@@ -29,14 +24,14 @@ import {
   KbDrError,
   NotFoundError,
   ValidationError,
-  isNotFound,
   isAlreadyExists,
 } from '../../core/errors';
 import { translateAwsError } from '../shared/aws-errors';
 import { isAmbiguousOutcome } from '../shared/fault-class';
 import { truncateForEcho } from '../shared/guards';
 import { closestField } from '../shared/handler-response';
-import { manifestExists, putManifestOnce } from '../shared/manifest-store';
+import { manifestExists } from '../shared/manifest-store';
+import { failedManifest, recordOutcome } from '../shared/record-outcome';
 import { MANIFEST_VERSION } from '../../core/manifest';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {
@@ -46,8 +41,8 @@ import {
   snapshotIdFor,
   TRIGGER_TAG_KEY,
 } from '../../core/naming';
-import { addKbMetric } from '../shared/powertools';
 import { findSnapshot } from '../shared/rds-snapshots';
+import { requireInstance } from '../shared/rds-instances';
 import { calendarProblem, ISO_WITH_OFFSET } from '../shared/strict-time';
 
 /**
@@ -184,23 +179,15 @@ const TRANSIENT_STATES = new Set([
 ]);
 
 async function describeInstance(deps: PipelineDeps, config: PipelineConfig): Promise<DBInstance> {
-  try {
-    const res = await deps.rds.send(
-      new DescribeDBInstancesCommand({ DBInstanceIdentifier: config.dbInstanceId }),
-    );
-    const instance = res.DBInstances?.[0];
-    if (!instance) throw new NotFoundError(`instance ${config.dbInstanceId} not found`);
-    return instance;
-  } catch (err) {
-    if (err instanceof KbDrError) throw err;
-    if (isNotFound(err)) {
-      throw new NotFoundError(`RDS instance ${config.dbInstanceId} not found`, {
-        cause: err,
+  return requireInstance(
+    deps.rds,
+    config.dbInstanceId,
+    (cause) =>
+      new NotFoundError(`RDS instance ${config.dbInstanceId} not found`, {
+        ...(cause === undefined ? {} : { cause }),
         hint: `check KB_DB_INSTANCE_ID (context kb:dbInstanceId) names the protected instance and redeploy with \`cdk deploy --all\``,
-      });
-    }
-    throw err;
-  }
+      }),
+  );
 }
 
 function checkInstanceState(instance: DBInstance, config: PipelineConfig): void {
@@ -220,7 +207,7 @@ function checkInstanceState(instance: DBInstance, config: PipelineConfig): void 
 function reportRetention(deps: PipelineDeps, instance: DBInstance, config: PipelineConfig): void {
   const days = instance.BackupRetentionPeriod;
   if (days === undefined) return;
-  addKbMetric(deps.metrics, KbMetrics.AutomatedBackupRetentionDays, days);
+  deps.metrics.add(KbMetrics.AutomatedBackupRetentionDays, days);
   if (days < MIN_AUTOMATED_BACKUP_RETENTION_DAYS) {
     deps.logger.warn(
       `automated backup retention of ${config.dbInstanceId} is ${days} days; point-in-time recovery cannot reach the 24 h RPO over ${MIN_AUTOMATED_BACKUP_RETENTION_DAYS} days`,
@@ -371,23 +358,20 @@ async function recordSnapshotFailure(
   failure: BackupFailure,
 ): Promise<void> {
   try {
-    await putManifestOnce(
-      { s3: deps.s3, bucket: config.backupBucket, kmsKeyArn: config.kmsKeyArn },
-      {
-        version: MANIFEST_VERSION,
-        snapshotId: request.snapshotId,
-        dbInstanceId: config.dbInstanceId,
-        trigger: request.trigger,
-        status: 'FAILED',
-        requestedAt: requestedAt.toISOString(),
-        failure: {
-          stage: failure.stage,
-          code: failure.code,
-          message: failure.message,
-          ...(failure.hint ? { hint: failure.hint } : {}),
+    await recordOutcome(
+      deps,
+      config,
+      failedManifest(
+        {
+          version: MANIFEST_VERSION,
+          snapshotId: request.snapshotId,
+          dbInstanceId: config.dbInstanceId,
+          trigger: request.trigger,
+          requestedAt: requestedAt.toISOString(),
+          recordedAt: deps.now().toISOString(),
         },
-        recordedAt: deps.now().toISOString(),
-      },
+        failure,
+      ),
     );
   } catch (err) {
     // The failure is already logged and in the metrics; a missing record must not hide it.

@@ -1,28 +1,20 @@
 /** promote-restore Lambda: put a restored instance behind the production name (with rollback). */
-import type { Context } from 'aws-lambda';
-import { createRdsClient } from '../shared/clients';
-import { loadRuntimeConfig } from '../shared/env';
-import { parseEvent, respond } from '../shared/handler-response';
-import { createLogger } from '../shared/powertools';
-import { PROMOTE_RESTORE_EVENT, promoteRestore } from './promote-restore';
-
-const config = loadRuntimeConfig();
-const logger = createLogger('promote-restore');
-const rds = createRdsClient();
+import { restoreHandler } from '../shared/handler';
+import { PROMOTE_RESTORE_EVENT } from './contract';
+import { promoteRestore } from './promote-restore';
 
 /** Time kept back from the Lambda timeout for the second rename, a rollback and the response. */
 const SAFETY_MARGIN_MS = 90_000;
 
-export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) {
-  logger.info('promote-restore invoked', { event });
-  return respond(logger, PROMOTE_RESTORE_EVENT.functionName, async () => {
-    const input = parseEvent(PROMOTE_RESTORE_EVENT, event);
-    const remaining = context?.getRemainingTimeInMillis?.() ?? 0;
-    const result = await promoteRestore(
-      { rds, config, waitBudgetMs: Math.max(0, remaining - SAFETY_MARGIN_MS) },
-      input,
-    );
-    logger.info(`promote-restore ${result.action}`, { result });
+export const handler = restoreHandler(
+  'promote-restore',
+  PROMOTE_RESTORE_EVENT,
+  async (input, fn, inv) => {
+    const remaining = inv.lambda?.getRemainingTimeInMillis?.() ?? 0;
+    const waitBudgetMs = Math.max(0, remaining - SAFETY_MARGIN_MS);
+    const result = await promoteRestore({ rds: fn.rds(), config: fn.config, waitBudgetMs }, input);
+    fn.logger.info(`promote-restore ${result.action}`, { result });
     return result;
-  });
-}
+  },
+  { logEvent: true },
+);

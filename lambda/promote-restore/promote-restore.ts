@@ -16,7 +16,6 @@
  * free, and a missing production instance is promoted into directly).
  */
 import { ModifyDBInstanceCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
-import { z } from 'zod';
 import {
   GuardRailError,
   InvalidStateError,
@@ -32,7 +31,6 @@ import {
   isValidDbInstanceId,
 } from '../../core/naming';
 import {
-  describeInstanceIfExists,
   hasRestorePrefix,
   isProductionInstanceId,
   productionIds,
@@ -41,41 +39,12 @@ import {
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import { isManagedByKbDr, tagRecord } from '../shared/tags';
-import type { EventSpec } from '../shared/handler-response';
+import { type PromoteRestoreEvent, type EncryptionComparison, type PromoteRestoreResult } from './contract';
 
-export const PromoteRestoreEventSchema = z.strictObject({
-  restoredInstanceId: z.string().min(1),
-  productionInstanceId: z.string().min(1),
-  confirm: z.boolean().optional(),
-  forceProduction: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-  /** Promote a copy not encrypted like production (unencrypted, or another KMS key): needs `reason`. */
-  allowEncryptionMismatch: z.boolean().optional(),
-  /** Why the encryption mismatch is accepted; echoed in the answer. */
-  reason: z.string().min(1).max(500).optional(),
-});
-export type PromoteRestoreEvent = z.infer<typeof PromoteRestoreEventSchema>;
-
-export const PROMOTE_RESTORE_EVENT: EventSpec<typeof PromoteRestoreEventSchema> = {
-  functionName: 'promote-restore',
-  schema: PromoteRestoreEventSchema,
-  example: {
-    restoredInstanceId: 'kb-restore-drill-1',
-    productionInstanceId: 'kb-prod',
-    confirm: true,
-    forceProduction: true,
-  },
-  fieldExamples: {
-    restoredInstanceId: '"kb-restore-drill-1"',
-    productionInstanceId: '"kb-prod"',
-    confirm: 'true',
-    forceProduction: 'true',
-    dryRun: 'true',
-    allowEncryptionMismatch: 'true',
-    reason: '"production key was deleted; copy re-encrypted with kb-dr key, approved by J. Doe"',
-  },
-};
+/** The event schema, example and answer type live in contract.ts (imported by the CLI and the drill). */
+export * from './contract';
 
 /** Raised when the promotion failed part-way; the message says what state was left. */
 export class PromotionFailedError extends KbDrError {
@@ -106,29 +75,6 @@ export interface PromoteRestoreDeps {
   readonly waitBudgetMs: number;
   /** @default 15000 */
   readonly pollIntervalMs?: number;
-}
-
-export interface PromoteRestoreResult {
-  readonly ok: true;
-  readonly dryRun: boolean;
-  readonly action: 'promoted' | 'plan';
-  readonly productionInstanceId: string;
-  readonly restoredInstanceId: string;
-  /** Where the old production went; undefined when there was no production instance to set aside. */
-  readonly asideInstanceId?: string;
-  /** How the restored copy is encrypted against production, and any override with its reason. */
-  readonly encryption: EncryptionComparison & { readonly override?: { readonly reason: string } };
-  readonly steps: readonly string[];
-  readonly next: readonly string[];
-}
-
-export interface EncryptionComparison {
-  readonly restored: { readonly encrypted: boolean; readonly kmsKeyId?: string };
-  /** Undefined when there is no production instance to compare with. */
-  readonly production?: { readonly encrypted: boolean; readonly kmsKeyId?: string };
-  readonly matches: boolean;
-  /** Why it does not match, when it does not. */
-  readonly mismatch?: string;
 }
 
 function keyId(k: string | undefined): string | undefined {

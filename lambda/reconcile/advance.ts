@@ -19,36 +19,43 @@ import {
   type PipelineConfig,
   type PipelineDeps,
 } from '../shared/backup-pipeline';
-import { tagTime, tagValue } from '../shared/tags';
+import { tagTime } from '../shared/tags';
 import { awsErrorCode, isAlreadyExists } from '../../core/errors';
 import { isAmbiguousOutcome } from '../shared/fault-class';
-import { MANIFEST_VERSION, type BackupManifest } from '../../core/manifest';
-import { manifestExists, putManifestOnce, type OnCorruptManifest } from '../shared/manifest-store';
+import type { BackupManifest } from '../../core/manifest';
+import { manifestExists, type OnCorruptManifest } from '../shared/manifest-store';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {
   EXPORT_STARTED_AT_TAG_KEY,
   exportObjectsPrefix,
   exportS3Prefix,
   exportTaskIdFor,
-  parseSnapshotTime,
-  REQUESTED_AT_TAG_KEY,
   SNAPSHOT_AVAILABLE_AT_TAG_KEY,
   snapshotIdForExportTask,
-  TRIGGER_TAG_KEY,
 } from '../../core/naming';
-import { addKbMetric } from '../shared/powertools';
 import { listExportTasksOf } from '../shared/rds-export-tasks';
 import { listObjects } from '../shared/s3-objects';
+import { normaliseExportStatus } from '../shared/moto-quirks';
+import {
+  failedManifest,
+  failureOf,
+  manifestBaseOf,
+  recordOutcome,
+  requestedAtOf,
+  secondsBetween,
+  type RecordResult,
+} from '../shared/record-outcome';
 import { emitEntryCountMetrics, rowCountFields } from './export-row-counts';
 
 export type AdvanceResult =
-  /** A manifest exists already (recorded by an earlier invocation or a concurrent one). */
-  | { readonly kind: 'already-recorded'; readonly snapshotId: string }
+  /**
+   * `already-recorded`: a manifest exists already (recorded by an earlier invocation or a
+   * concurrent one); `recorded`: this invocation recorded the outcome (the first writer).
+   */
+  | RecordResult
   /** Nothing to do yet: snapshot still creating or export still running. */
   | { readonly kind: 'waiting'; readonly snapshotId: string; readonly reason: string }
   | { readonly kind: 'export-started'; readonly snapshotId: string; readonly exportTaskId: string }
-  /** This invocation recorded the outcome (the first writer). */
-  | { readonly kind: 'recorded'; readonly snapshotId: string; readonly manifest: BackupManifest }
   /**
    * A step failed. `recorded`: this invocation wrote the FAILED manifest (final); otherwise
    * nothing was recorded and the next pass tries again until the deadline.
@@ -106,11 +113,6 @@ export function requiredTablesSkipped(warning: string | undefined, skipped: read
   );
 }
 
-/** Export task statuses, upper-cased (moto answers `complete`, AWS `COMPLETE`). */
-export function normaliseExportStatus(status: string | undefined): string {
-  return (status ?? 'UNKNOWN').toUpperCase();
-}
-
 const RUNNING_EXPORT = new Set(['STARTING', 'IN_PROGRESS', 'CANCELING']);
 
 /** The snapshot's export tasks started by kb-dr, newest attempt last. */
@@ -126,21 +128,6 @@ export async function findExportTasks(deps: PipelineDeps, snapshot: DBSnapshot):
 /** True when an export of the snapshot is still running (retention must keep it). */
 export function hasRunningExport(tasks: readonly ExportTask[]): boolean {
   return tasks.some((t) => RUNNING_EXPORT.has(normaliseExportStatus(t.Status)));
-}
-
-/** When the backup was requested: the tag the backup function set, else the snapshot's own times. */
-export function requestedAtOf(snapshot: DBSnapshot): Date {
-  return (
-    tagTime(snapshot.TagList, REQUESTED_AT_TAG_KEY) ??
-    snapshot.SnapshotCreateTime ??
-    parseSnapshotTime(snapshot.DBSnapshotIdentifier ?? '') ??
-    new Date(0)
-  );
-}
-
-function seconds(from: Date | undefined, to: Date | undefined): number | undefined {
-  if (!from || !to) return undefined;
-  return Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
 }
 
 async function exportedBytes(
@@ -162,64 +149,6 @@ async function exportedBytes(
   return task.TotalExtractedDataInGB !== undefined ? task.TotalExtractedDataInGB * 1024 ** 3 : undefined;
 }
 
-function baseManifest(
-  deps: PipelineDeps,
-  config: PipelineConfig,
-  snapshot: DBSnapshot,
-): Omit<BackupManifest, 'status'> {
-  const requestedAt = requestedAtOf(snapshot);
-  const availableAt = tagTime(snapshot.TagList, SNAPSHOT_AVAILABLE_AT_TAG_KEY);
-  const trigger = tagValue(snapshot.TagList, TRIGGER_TAG_KEY) === 'on-demand' ? 'on-demand' : 'scheduled';
-  const backupDurationSeconds = seconds(requestedAt, availableAt);
-  return {
-    version: MANIFEST_VERSION,
-    snapshotId: snapshot.DBSnapshotIdentifier ?? '',
-    ...(snapshot.DBSnapshotArn ? { snapshotArn: snapshot.DBSnapshotArn } : {}),
-    dbInstanceId: config.dbInstanceId,
-    trigger,
-    requestedAt: requestedAt.toISOString(),
-    ...(availableAt ? { snapshotAvailableAt: availableAt.toISOString() } : {}),
-    ...(backupDurationSeconds !== undefined ? { backupDurationSeconds } : {}),
-    ...(snapshot.AllocatedStorage !== undefined
-      ? { snapshotAllocatedBytes: snapshot.AllocatedStorage * 1024 ** 3 }
-      : {}),
-    kmsKeyId: config.kmsKeyArn,
-    recordedAt: deps.now().toISOString(),
-  };
-}
-
-async function record(
-  deps: PipelineDeps,
-  config: PipelineConfig,
-  manifest: BackupManifest,
-): Promise<AdvanceResult> {
-  const written = await putManifestOnce(
-    { s3: deps.s3, bucket: config.backupBucket, kmsKeyArn: config.kmsKeyArn },
-    manifest,
-  );
-  if (!written) {
-    deps.logger.info(`backup ${manifest.snapshotId} was recorded by a concurrent invocation`);
-    return { kind: 'already-recorded', snapshotId: manifest.snapshotId };
-  }
-  if (manifest.status === 'SUCCEEDED') {
-    if (manifest.exportDurationSeconds !== undefined)
-      addKbMetric(deps.metrics, KbMetrics.ExportDuration, manifest.exportDurationSeconds);
-    if (manifest.exportSizeBytes !== undefined)
-      addKbMetric(deps.metrics, KbMetrics.BackupSizeBytes, manifest.exportSizeBytes);
-    deps.logger.info(`backup ${manifest.snapshotId} succeeded`, {
-      exportLocation: manifest.exportLocation,
-      exportSizeBytes: manifest.exportSizeBytes,
-      backupDurationSeconds: manifest.backupDurationSeconds,
-      exportDurationSeconds: manifest.exportDurationSeconds,
-    });
-  }
-  return { kind: 'recorded', snapshotId: manifest.snapshotId, manifest };
-}
-
-function failureOf(stage: BackupStage, code: string, message: string, hint: string): BackupFailure {
-  return { stage, code, message, hint, retryable: false };
-}
-
 async function recordFailure(
   deps: PipelineDeps,
   config: PipelineConfig,
@@ -227,17 +156,11 @@ async function recordFailure(
   failure: BackupFailure,
   extra: Partial<BackupManifest> = {},
 ): Promise<AdvanceResult> {
-  const result = await record(deps, config, {
-    ...baseManifest(deps, config, snapshot),
-    ...extra,
-    status: 'FAILED',
-    failure: {
-      stage: failure.stage,
-      code: failure.code,
-      message: failure.message,
-      ...(failure.hint ? { hint: failure.hint } : {}),
-    },
-  });
+  const result = await recordOutcome(
+    deps,
+    config,
+    failedManifest({ ...manifestBaseOf(deps, config, snapshot), ...extra }, failure),
+  );
   return result.kind === 'recorded'
     ? { kind: 'failed', snapshotId: result.snapshotId, failure, recorded: true }
     : result;
@@ -307,8 +230,8 @@ async function startExport(
   } catch (err) {
     deps.logger.warn(`could not tag ${snapshotId} with its timings`, { awsError: awsErrorCode(err) });
   }
-  const backupDuration = seconds(requestedAtOf(snapshot), availableAt);
-  if (backupDuration !== undefined) addKbMetric(deps.metrics, KbMetrics.BackupDuration, backupDuration);
+  const backupDuration = secondsBetween(requestedAtOf(snapshot), availableAt);
+  if (backupDuration !== undefined) deps.metrics.add(KbMetrics.BackupDuration, backupDuration);
   deps.logger.info(`snapshot ${snapshotId} is available; started export ${exportTaskId}`, {
     exportTaskId,
     backupDurationSeconds: backupDuration,
@@ -329,7 +252,7 @@ async function finishExport(
   const status = normaliseExportStatus(task.Status);
   const startedAt = task.TaskStartTime ?? tagTime(snapshot.TagList, EXPORT_STARTED_AT_TAG_KEY);
   const endedAt = task.TaskEndTime ?? hints.observedAt ?? deps.now();
-  const exportDurationSeconds = seconds(startedAt, endedAt);
+  const exportDurationSeconds = secondsBetween(startedAt, endedAt);
   const common: Partial<BackupManifest> = {
     exportTaskId,
     exportLocation: { bucket: config.backupBucket, prefix: exportObjectsPrefix(exportTaskId) },
@@ -367,8 +290,8 @@ async function finishExport(
       });
     }
     const size = await exportedBytes(deps, config, task);
-    const recorded = await record(deps, config, {
-      ...baseManifest(deps, config, snapshot),
+    const recorded = await recordOutcome(deps, config, {
+      ...manifestBaseOf(deps, config, snapshot),
       ...withWarning,
       ...(size !== undefined ? { exportSizeBytes: size } : {}),
       ...(await rowCountFields(deps, config, exportTaskId)),

@@ -27,7 +27,8 @@ import {
   type OnCorruptManifest,
 } from '../shared/manifest-store';
 import { isKbSnapshotId, PROTECTED_INSTANCE_TAG_KEY } from '../../core/naming';
-import { advanceSnapshot, requestedAtOf, type AdvanceResult } from './advance';
+import { advanceSnapshot, type AdvanceResult } from './advance';
+import { requestedAtOf } from '../shared/record-outcome';
 import { eventTime, snapshotIdOfEvent, type RdsEvent } from '../../core/rds-event';
 import { pruneSnapshots, type RetentionResult } from './retention';
 import { describeSnapshotIfExists, listManualSnapshots } from '../shared/rds-snapshots';

@@ -4,28 +4,22 @@
  * on (moto performs none, and a refusal from RDS comes after the caller thought it had started).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DescribeDBInstanceAutomatedBackupsCommand,
-  RestoreDBInstanceToPointInTimeCommand,
-  type DBInstance,
-  type RDSClient,
-} from '@aws-sdk/client-rds';
-import { z } from 'zod';
-import { GuardRailError, InvalidStateError, ValidationError, awsErrorCode } from '../../core/errors';
-import { translateAwsError } from '../shared/aws-errors';
-import { classifyFault } from '../shared/fault-class';
+import { RestoreDBInstanceToPointInTimeCommand, type RDSClient } from '@aws-sdk/client-rds';
+import { GuardRailError, ValidationError } from '../../core/errors';
 import { calendarProblem, ISO_WITH_OFFSET, ISO_WITHOUT_OFFSET } from '../shared/strict-time';
 import {
   checkRestoreTarget,
   checkRestoreTargetName,
-  describeInstanceIfExists,
   isAsideOf,
   productionIds,
   requireConfirmation,
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
-import type { EventSpec } from '../shared/handler-response';
+import { describeInstanceIfExists } from '../shared/rds-instances';
+import { computeRestoreWindow, type RestoreWindow } from '../shared/restore-window';
+
+export { computeRestoreWindow, type RestoreWindow };
 import { KbMetrics } from '../../core/metrics-catalog';
 import {
   LATEST,
@@ -37,35 +31,11 @@ import {
   settingsFromInstance,
   settingsWarnings,
   type MetricSink,
-  type SourceSettings,
 } from '../shared/restore-common';
+import { type RestorePitrEvent, type RestorePitrResult } from './contract';
 
-export const RestorePitrEventSchema = z.strictObject({
-  targetTime: z.string(),
-  targetInstanceId: z.string(),
-  sourceInstanceId: z.string().optional(),
-  confirm: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-});
-export type RestorePitrEvent = z.infer<typeof RestorePitrEventSchema>;
-
-export const RESTORE_PITR_EVENT: EventSpec<typeof RestorePitrEventSchema> = {
-  functionName: 'restore-pitr',
-  schema: RestorePitrEventSchema,
-  example: {
-    targetTime: '2026-11-22T01:30:00Z',
-    targetInstanceId: 'kb-restore-pitr-1',
-    confirm: true,
-    dryRun: false,
-  },
-  fieldExamples: {
-    targetTime: '"2026-11-22T01:30:00Z" or "latest"',
-    targetInstanceId: '"kb-restore-pitr-1"',
-    sourceInstanceId: '"kb-prod"',
-    confirm: 'true',
-    dryRun: 'false',
-  },
-};
+/** The event schema, example and answer type live in contract.ts (imported by the CLI and the drill). */
+export * from './contract';
 
 /**
  * Parse `targetTime`; it must carry `Z` or an explicit offset and name a real calendar time
@@ -108,90 +78,6 @@ export function utcWithFraction(time: Date): string {
   return time.getUTCMilliseconds() === 0 ? utc(time) : time.toISOString();
 }
 
-export interface RestoreWindow {
-  readonly earliest: Date;
-  readonly latest: Date;
-  /** Where `earliest` came from (moto and some accounts return no RestoreWindow). */
-  readonly earliestFrom: 'automated-backups' | 'instance-create-time' | 'retention-period';
-  /** One sentence saying where the window came from, for the answer. */
-  readonly source: string;
-  /** Set when the automated backups could not be read and the window is the instance's estimate. */
-  readonly fallbackReason?: string;
-}
-
-const DAY_MS = 86_400_000;
-
-/**
- * The restore window of `source`: latest = its LatestRestorableTime; earliest = the automated
- * backups' RestoreWindow.EarliestTime when RDS reports one. When it cannot be read (AccessDenied,
- * no automated backups listed, or no RestoreWindow as on moto), the window falls back to the
- * instance's own LatestRestorableTime and BackupRetentionPeriod (earliest = the later of its
- * creation time and now minus the retention, the documented meaning of retention), and says so.
- */
-export async function computeRestoreWindow(
-  rds: RDSClient,
-  source: DBInstance,
-  now: Date,
-): Promise<RestoreWindow> {
-  const id = source.DBInstanceIdentifier ?? 'the source';
-  const retention = source.BackupRetentionPeriod ?? 0;
-  if (retention <= 0) {
-    throw new GuardRailError(
-      `sourceInstanceId "${id}" has automated backups disabled (retention 0 days), so it has no point-in-time window, e.g. "sourceInstanceId": "kb-prod"`,
-      { hint: 'use restore-snapshot with "snapshotId": "latest" instead; nothing was changed' },
-    );
-  }
-  if (!source.LatestRestorableTime) {
-    throw new InvalidStateError(`sourceInstanceId "${id}" reports no LatestRestorableTime yet`, {
-      hint: 'automated backups may still be initialising: retry in 10 minutes, or use restore-snapshot; nothing was changed',
-      retryable: true,
-    });
-  }
-  const latest = new Date(source.LatestRestorableTime);
-  let reported: Date | undefined;
-  let fallbackReason: string;
-  try {
-    const res = await rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: id }));
-    const times = (res.DBInstanceAutomatedBackups ?? [])
-      .map((b) => b.RestoreWindow?.EarliestTime)
-      .filter((t): t is Date => t !== undefined)
-      .map((t) => new Date(t));
-    if (times.length > 0) reported = new Date(Math.min(...times.map((t) => t.getTime())));
-    fallbackReason =
-      (res.DBInstanceAutomatedBackups ?? []).length === 0
-        ? 'DescribeDBInstanceAutomatedBackups listed no automated backups'
-        : 'the automated backups report no RestoreWindow';
-  } catch (err) {
-    const fault = classifyFault(err);
-    if (fault === 'denied') {
-      fallbackReason = `DescribeDBInstanceAutomatedBackups was denied (${awsErrorCode(err)}: the role needs rds:DescribeDBInstanceAutomatedBackups on the db resource)`;
-    } else if (fault === 'notFound') {
-      fallbackReason = `DescribeDBInstanceAutomatedBackups found none (${awsErrorCode(err)})`;
-    } else {
-      throw translateAwsError(err, { operation: `describe automated backups of ${id}` });
-    }
-  }
-  const latestFrom = `latest is the instance's LatestRestorableTime`;
-  if (reported)
-    return {
-      earliest: reported,
-      latest,
-      earliestFrom: 'automated-backups',
-      source: `earliest is the automated backups' RestoreWindow.EarliestTime; ${latestFrom}`,
-    };
-  const byRetention = new Date(now.getTime() - retention * DAY_MS);
-  const created = source.InstanceCreateTime ? new Date(source.InstanceCreateTime) : undefined;
-  const fromCreate = created !== undefined && created > byRetention;
-  const say = `${fallbackReason}, so the window is estimated from the instance itself: ${latestFrom}; earliest is ${fromCreate ? 'its creation time' : `now minus its ${retention}-day BackupRetentionPeriod`}. RDS may still refuse a time within minutes of the earliest edge`;
-  return {
-    earliest: fromCreate && created ? created : byRetention,
-    latest,
-    earliestFrom: fromCreate ? 'instance-create-time' : 'retention-period',
-    source: say,
-    fallbackReason,
-  };
-}
-
 function utc(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
@@ -229,39 +115,6 @@ export interface RestorePitrDeps {
   readonly now?: () => Date;
   /** A unique id per request (tagged on the new instance). @default crypto.randomUUID */
   readonly requestId?: () => string;
-}
-
-export interface RestorePitrResult {
-  readonly ok: true;
-  readonly dryRun: boolean;
-  readonly action: 'started' | 'plan';
-  readonly sourceInstanceId: string;
-  /** The requested time in UTC, or the LatestRestorableTime at the request for `latest`. */
-  readonly restoreTime: string;
-  readonly useLatestRestorableTime: boolean;
-  readonly window: {
-    readonly earliest: string;
-    readonly latest: string;
-    readonly earliestFrom: string;
-    /** Where the window came from (automated backups, or the instance's own times as a fallback). */
-    readonly source: string;
-  };
-  /** The protected instance this restore is a copy of (tagged on the new instance). */
-  readonly protectedInstanceId: string;
-  /** The source's tags copied onto the new instance, and those dropped for RDS's 50-tag limit. */
-  readonly tags: { readonly copied: readonly string[]; readonly dropped: readonly string[] };
-  /** Set when the restore call's answer was lost and reading state showed it had started. */
-  readonly resolvedFromState?: string;
-  readonly targetInstanceId: string;
-  readonly settings: SourceSettings;
-  readonly warnings: readonly string[];
-  readonly startedAt?: string;
-  readonly status?: string;
-  readonly next: {
-    readonly function: string;
-    readonly event: Readonly<Record<string, unknown>>;
-    readonly say: string;
-  };
 }
 
 /** Point-in-time restore to the new instance `input.targetInstanceId`. */

@@ -5,19 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { RestoreDBInstanceFromDBSnapshotCommand, type RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import { GuardRailError } from '../../core/errors';
 import {
   checkRestoreTarget,
   checkRestoreTargetName,
-  describeInstanceIfExists,
   isProductionInstanceId,
   productionIds,
   requireConfirmation,
   truncateForEcho,
   type RestoreGuardConfig,
 } from '../shared/guards';
-import type { EventSpec } from '../shared/handler-response';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MAX_RDS_TAGS,
@@ -29,31 +27,11 @@ import {
   settingsFromInstance,
   settingsWarnings,
   type MetricSink,
-  type SourceSettings,
 } from '../shared/restore-common';
+import { type RestoreSnapshotEvent, type RestoreSnapshotResult } from './contract';
 
-export const RestoreSnapshotEventSchema = z.strictObject({
-  snapshotId: z.string(),
-  targetInstanceId: z.string(),
-  /** The protected instance whose backup this is. @default the configured protected instance */
-  sourceInstanceId: z.string().optional(),
-  confirm: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-});
-export type RestoreSnapshotEvent = z.infer<typeof RestoreSnapshotEventSchema>;
-
-export const RESTORE_SNAPSHOT_EVENT: EventSpec<typeof RestoreSnapshotEventSchema> = {
-  functionName: 'restore-snapshot',
-  schema: RestoreSnapshotEventSchema,
-  example: { snapshotId: 'latest', targetInstanceId: 'kb-restore-drill-1', confirm: true, dryRun: false },
-  fieldExamples: {
-    snapshotId: '"latest" or "kb-snapshot-20261122-020000"',
-    targetInstanceId: '"kb-restore-drill-1"',
-    sourceInstanceId: '"kb-prod"',
-    confirm: 'true',
-    dryRun: 'false',
-  },
-};
+/** The event schema, example and answer type live in contract.ts (imported by the CLI and the drill). */
+export * from './contract';
 
 export interface RestoreSnapshotConfig extends RestoreGuardConfig {
   readonly backupBucket: string;
@@ -67,37 +45,6 @@ export interface RestoreSnapshotDeps {
   readonly now?: () => Date;
   /** A unique id per request (tagged on the new instance). @default crypto.randomUUID */
   readonly requestId?: () => string;
-}
-
-export interface RestoreSnapshotResult {
-  readonly ok: true;
-  readonly dryRun: boolean;
-  /** `started`: the restore is running; `plan`: dry run, nothing changed. */
-  readonly action: 'started' | 'plan';
-  readonly snapshot: {
-    readonly id: string;
-    readonly resolvedFrom: 'latest' | 'id';
-    readonly createdAt?: string;
-    readonly sourceInstanceId?: string;
-    readonly encrypted: boolean;
-  };
-  /** The protected instance this backup is of (tagged on the new instance). */
-  readonly protectedInstanceId: string;
-  /** The source's tags copied onto the new instance, and those dropped for RDS's 50-tag limit. */
-  readonly tags: { readonly copied: readonly string[]; readonly dropped: readonly string[] };
-  readonly targetInstanceId: string;
-  readonly settings: SourceSettings;
-  readonly warnings: readonly string[];
-  readonly startedAt?: string;
-  readonly status?: string;
-  /** Set when the restore call's answer was lost and reading state showed it had started. */
-  readonly resolvedFromState?: string;
-  /** What to run next, with the exact event. */
-  readonly next: {
-    readonly function: string;
-    readonly event: Readonly<Record<string, unknown>>;
-    readonly say: string;
-  };
 }
 
 /** Restore `input.snapshotId` (or `latest`) to the new instance `input.targetInstanceId`. */

@@ -6,17 +6,11 @@
  * bound by the polling interval (the CLI polls every 30 s).
  */
 import { AddTagsToResourceCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
-import { z } from 'zod';
 import { formatDuration } from '../../core/duration';
 import { NotFoundError, ValidationError } from '../../core/errors';
 import { translateAwsError } from '../shared/aws-errors';
-import {
-  describeInstanceIfExists,
-  hasRestorePrefix,
-  truncateForEcho,
-  type RestoreGuardConfig,
-} from '../shared/guards';
-import type { EventSpec } from '../shared/handler-response';
+import { hasRestorePrefix, truncateForEcho, type RestoreGuardConfig } from '../shared/guards';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import { KbMetrics } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
@@ -33,16 +27,17 @@ import { formatCheckLine } from '../shared/kb-data-checks';
 import { tagRecord } from '../shared/tags';
 import type { StoredVerification } from '../shared/verification-store';
 import { VERIFY_DOCS } from '../shared/verify-settings';
+import {
+  type RestoreStatusEvent,
+  type RestorePhase,
+  type RestoreStatusResult,
+  type RestoreVerificationStatus,
+} from './contract';
 
-export const RestoreStatusEventSchema = z.strictObject({ targetInstanceId: z.string().min(1) });
-export type RestoreStatusEvent = z.infer<typeof RestoreStatusEventSchema>;
+export type { RestoreVerificationStatus };
 
-export const RESTORE_STATUS_EVENT: EventSpec<typeof RestoreStatusEventSchema> = {
-  functionName: 'restore-status',
-  schema: RestoreStatusEventSchema,
-  example: { targetInstanceId: 'kb-restore-drill-1' },
-  fieldExamples: { targetInstanceId: '"kb-restore-drill-1"' },
-};
+/** The event schema, example and answer type live in contract.ts (imported by the CLI and the drill). */
+export * from './contract';
 
 const FAILED_STATES = new Set([
   'failed',
@@ -55,8 +50,6 @@ const FAILED_STATES = new Set([
   'restore-error',
   'storage-full',
 ]);
-
-export type RestorePhase = 'in-progress' | 'available' | 'failed';
 
 /** The phase of an RDS instance status, as the on-call engineer needs it. */
 export function phaseOf(status: string | undefined): RestorePhase {
@@ -80,16 +73,6 @@ export interface VerificationReader {
   read(instanceId: string): Promise<StoredVerification>;
   /** Whether verify-restore is configured in this deployment (KB_VERIFY_MODE). */
   readonly configured: boolean;
-}
-
-/** A restore's data verification, as restore-status reports it. */
-export interface RestoreVerificationStatus {
-  readonly status: 'verified' | 'failed' | 'not-configured' | 'pending' | 'unreadable';
-  /** e.g. "verified: 100,000 entries, as recorded at backup; newest entry 01:59:58Z" */
-  readonly summary: string;
-  /** The checks' lines (validate-backup's format). */
-  readonly report?: readonly string[];
-  readonly verifiedAt?: string;
 }
 
 /** The verification line of an available restore; never "verified" unless a stored PASS says so. */
@@ -125,41 +108,6 @@ export async function verificationStatus(
   const report = r.checks.map(formatCheckLine);
   const status = r.outcome === 'PASS' ? 'verified' : r.outcome === 'FAIL' ? 'failed' : 'not-configured';
   return { status, summary: r.summary, report, verifiedAt: r.verifiedAt };
-}
-
-export interface RestoreStatusResult {
-  readonly ok: true;
-  readonly targetInstanceId: string;
-  readonly state: string;
-  readonly phase: RestorePhase;
-  readonly restoredFrom: {
-    readonly snapshotId?: string;
-    readonly instanceId?: string;
-    /** The protected instance it is a copy of. */
-    readonly protectedInstanceId?: string;
-    readonly toTime?: string;
-  };
-  /** Bookkeeping that could not be done (the status above is still right), and what it affects. */
-  readonly warnings?: readonly string[];
-  readonly restoreStartedAt?: string;
-  readonly availableAt?: string;
-  /** Seconds since the restore started, frozen once the instance was first seen available. */
-  readonly elapsedSeconds?: number;
-  readonly elapsed?: string;
-  readonly rto: {
-    readonly targetSeconds: number;
-    readonly remainingSeconds?: number;
-    readonly met?: boolean;
-  };
-  readonly endpoint?: { readonly address: string; readonly port: number };
-  /** What is left to do, in order. */
-  readonly todo: readonly string[];
-  /** The data verification of an available restore (verify-restore's stored record). */
-  readonly verification?: RestoreVerificationStatus;
-  /** `available; verified: ...` when the instance is available. */
-  readonly summary?: string;
-  /** The promote-restore event, when the instance is an available kb-dr restore. */
-  readonly promoteEvent?: Readonly<Record<string, unknown>>;
 }
 
 function parseTime(value: string | undefined): Date | undefined {

@@ -35,7 +35,8 @@ import {
 } from '../../core/naming';
 import { RESTORE_TEST_RECORD_VERSION, type RestoreTestRecord } from '../../core/restore-test';
 import { translateAwsError } from '../shared/aws-errors';
-import { describeInstanceIfExists, hasRestorePrefix, isProductionInstanceId } from '../shared/guards';
+import { hasRestorePrefix, isProductionInstanceId } from '../shared/guards';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import {
   mergeRestoreTags,
   resolveBackupSnapshot,
@@ -52,7 +53,7 @@ import {
   listRestoreTestRecords,
   putRestoreTestRecordOnce,
   readVerification,
-} from './record-store';
+} from '../shared/restore-test-records';
 
 /** Where the function writes its log lines (Powertools Logger in Lambda). */
 export type LogSink = Pick<Logger, 'info' | 'warn' | 'error'>;

@@ -5,42 +5,18 @@
  * metrics. Metric names and units come from the catalogue only.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { DBSnapshot, RDSClient } from '@aws-sdk/client-rds';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { RuntimeConfig } from './env';
+import type { PipelineDeps } from './pipeline-deps';
+import type { DBSnapshot } from '@aws-sdk/client-rds';
 import { KbDrError, awsErrorCode, type CorruptManifestError } from '../../core/errors';
 import { translateAwsError } from './aws-errors';
 import type { OnCorruptManifest } from './manifest-store';
 import { KbMetrics } from '../../core/metrics-catalog';
 import { PROTECTED_INSTANCE_TAG_KEY, sameInstanceId } from '../../core/naming';
 import { isManagedByKbDr, tagValue } from './tags';
-import { addKbMetric } from './powertools';
+import type { MetricSink } from './powertools';
 
-/** Settings the pipeline reads; a subset of the Lambda runtime configuration. */
-export type PipelineConfig = Pick<
-  RuntimeConfig,
-  'dbInstanceId' | 'backupBucket' | 'exportRoleArn' | 'kmsKeyArn' | 'retentionDays'
-> & {
-  /**
-   * A backup whose export has not started this many hours after its snapshot was requested is
-   * recorded as FAILED (snapshot stuck in `creating`, or StartExportTask refused every time).
-   * @default 6
-   */
-  readonly exportStartDeadlineHours?: number;
-};
-
-export const DEFAULT_EXPORT_START_DEADLINE_HOURS = 6;
-
-/** Clients, telemetry and a clock: everything the pipeline logic touches outside itself. */
-export interface PipelineDeps {
-  readonly rds: RDSClient;
-  readonly s3: S3Client;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** The current time; tests pass a fixed clock. */
-  readonly now: () => Date;
-}
+export { DEFAULT_EXPORT_START_DEADLINE_HOURS } from './pipeline-deps';
+export type { PipelineConfig, PipelineDeps } from './pipeline-deps';
 
 /**
  * What `TimeSinceLastBackup` reports while no backup has ever succeeded: one year, far above
@@ -94,9 +70,9 @@ export function logFailure(logger: Logger, snapshotId: string, failure: BackupFa
  * `KB-BackupFailure-LastRunFailed` alarm (TreatMissingData `ignore`) holds ALARM after a failure
  * until a success writes BackupFailure=0.
  */
-export function emitOutcome(metrics: Metrics, succeeded: boolean): void {
-  addKbMetric(metrics, KbMetrics.BackupSuccess, succeeded ? 1 : 0);
-  addKbMetric(metrics, KbMetrics.BackupFailure, succeeded ? 0 : 1);
+export function emitOutcome(metrics: MetricSink, succeeded: boolean): void {
+  metrics.add(KbMetrics.BackupSuccess, succeeded ? 1 : 0);
+  metrics.add(KbMetrics.BackupFailure, succeeded ? 0 : 1);
 }
 
 /** Hours between `since` and `now`, rounded to 0.01 h, never negative. */
@@ -115,13 +91,13 @@ export function hoursBetween(since: Date, now: Date): number {
  * also removes that snapshot from the recovery points counted here).
  */
 export function emitTimeSinceLastBackup(
-  metrics: Metrics,
+  metrics: MetricSink,
   recoveryPointAt: Date | undefined,
   now: Date,
 ): number {
   const hours =
     recoveryPointAt === undefined ? NO_SUCCESSFUL_BACKUP_HOURS : hoursBetween(recoveryPointAt, now);
-  addKbMetric(metrics, KbMetrics.TimeSinceLastBackup, hours);
+  metrics.add(KbMetrics.TimeSinceLastBackup, hours);
   return hours;
 }
 
@@ -164,7 +140,7 @@ export function corruptManifestReporter(deps: Pick<PipelineDeps, 'logger' | 'met
     },
     count: () => seen.size,
     flush() {
-      if (seen.size > 0) addKbMetric(deps.metrics, KbMetrics.CorruptManifests, seen.size);
+      if (seen.size > 0) deps.metrics.add(KbMetrics.CorruptManifests, seen.size);
     },
   };
 }

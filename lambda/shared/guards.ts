@@ -2,10 +2,10 @@
  * Guard rails shared by the restore functions. Every check here runs before any mutating AWS
  * call, so a refused request changes nothing.
  */
-import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import { isManagedByKbDr } from './tags';
-import { AlreadyExistsError, GuardRailError, ValidationError, isNotFound } from '../../core/errors';
-import { translateAwsError } from './aws-errors';
+import { AlreadyExistsError, GuardRailError, ValidationError } from '../../core/errors';
+import { describeInstanceIfExists } from './rds-instances';
 import {
   PROTECTED_INSTANCE_TAG_KEY,
   RESTORED_FROM_INSTANCE_TAG_KEY,
@@ -68,17 +68,6 @@ export function requireConfirmation(flags: ConfirmFlags, action: string): void {
       `"confirm" must be true to ${action} (nothing was changed), e.g. "confirm": true`,
       { hint: 'add "confirm": true to go ahead, or "dryRun": true to see the plan first' },
     );
-  }
-}
-
-/** The instance, or undefined when RDS says it does not exist. Other faults are translated. */
-export async function describeInstanceIfExists(rds: RDSClient, id: string): Promise<DBInstance | undefined> {
-  try {
-    const res = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-    return res.DBInstances?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw translateAwsError(err, { operation: `describe DB instance ${id}` });
   }
 }
 

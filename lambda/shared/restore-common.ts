@@ -22,7 +22,8 @@ import {
 } from '../../core/errors';
 import { translateAwsError } from './aws-errors';
 import { classifyFault, isAmbiguousOutcome } from './fault-class';
-import { describeInstanceIfExists, isAsideOf, truncateForEcho } from './guards';
+import { isAsideOf, truncateForEcho } from './guards';
+import { describeInstanceIfExists } from './rds-instances';
 import { isManagedByKbDr, tagRecord } from './tags';
 
 // Tag helpers live with the guards (no SDK commands there, so promote-restore can use them without
@@ -30,7 +31,6 @@ import { isManagedByKbDr, tagRecord } from './tags';
 export { promotableInto } from './guards';
 import type { BackupManifest } from '../../core/manifest';
 import { latestSuccessfulManifest } from './manifest-store';
-import type { KbMetricDefinition } from '../../core/metrics-catalog';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
@@ -43,10 +43,8 @@ import {
 } from '../../core/naming';
 import { describeSnapshotIfExists } from './rds-snapshots';
 
-/** Where logic functions put catalogued metrics (the handler backs it with Powertools Metrics). */
-export interface MetricSink {
-  add(def: KbMetricDefinition, value: number): void;
-}
+/** Where logic functions put catalogued metrics: the one interface of lambda/shared/powertools.ts. */
+export type { MetricSink } from './powertools';
 
 /** The literal that selects the newest successful backup. */
 export const LATEST = 'latest';

@@ -6,12 +6,10 @@
  */
 import { DescribeExportTasksCommand, type DBSnapshot, type RDSClient } from '@aws-sdk/client-rds';
 import { GetObjectCommand, HeadObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import { ValidationError, awsErrorCode, isNotFound } from '../../core/errors';
 import { translateAwsError } from '../shared/aws-errors';
 import { classifyFault } from '../shared/fault-class';
 import { isAsideOf, sameInstanceId, truncateForEcho } from '../shared/guards';
-import type { EventSpec } from '../shared/handler-response';
 import type { BackupManifest } from '../../core/manifest';
 import { getManifest, latestSuccessfulManifest, listManifests } from '../shared/manifest-store';
 import { KbMetrics } from '../../core/metrics-catalog';
@@ -33,17 +31,12 @@ import {
 import { isManagedByKbDr } from '../shared/tags';
 import { describeSnapshotIfExists } from '../shared/rds-snapshots';
 import { listObjects } from '../shared/s3-objects';
+import { exportStatusOf } from '../shared/moto-quirks';
+import { type ValidateBackupEvent, type CheckResult, type ValidateBackupResult } from './contract';
 import { checkExportData, EXPORT_DATA_CHECKS } from './export-data-checks';
 
-export const ValidateBackupEventSchema = z.strictObject({ snapshotId: z.string().min(1) });
-export type ValidateBackupEvent = z.infer<typeof ValidateBackupEventSchema>;
-
-export const VALIDATE_BACKUP_EVENT: EventSpec<typeof ValidateBackupEventSchema> = {
-  functionName: 'validate-backup',
-  schema: ValidateBackupEventSchema,
-  example: { snapshotId: 'latest' },
-  fieldExamples: { snapshotId: '"latest" or "kb-snapshot-20261122-020000"' },
-};
+/** The event schema, example and answer type live in contract.ts (imported by the CLI and the drill). */
+export * from './contract';
 
 /** The check names, in report order. */
 export const CHECKS = {
@@ -92,13 +85,6 @@ export const SIZE_HISTORY = { compareWith: 7, minimum: 3, minFractionOfMedian: 0
 /** At most this many exported objects are inspected with HeadObject (all are counted). */
 export const MAX_OBJECTS_INSPECTED = 200;
 
-export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
-export interface CheckResult {
-  readonly check: string;
-  readonly status: CheckStatus;
-  readonly detail: string;
-}
-
 export interface ValidateBackupConfig {
   readonly dbInstanceId: string;
   readonly backupBucket: string;
@@ -111,23 +97,6 @@ export interface ValidateBackupDeps {
   readonly config: ValidateBackupConfig;
   readonly metrics: MetricSink;
 }
-
-interface ReportBase {
-  readonly snapshotId: string;
-  readonly checks: readonly CheckResult[];
-  /** One line per check: `PASS snapshot is encrypted: ...`. */
-  readonly report: readonly string[];
-}
-export type ValidateBackupResult =
-  | (ReportBase & { readonly ok: true; readonly result: 'PASS' })
-  | (ReportBase & {
-      readonly ok: false;
-      readonly result: 'FAIL';
-      readonly error: string;
-      readonly hint: string;
-      readonly errorType: 'BackupValidationFailed';
-      readonly retryable: false;
-    });
 
 /** True when an S3 SSEKMSKeyId names the same key as `expected` (ARN or key id). */
 export function sameKmsKey(actual: string | undefined, expected: string): boolean {
@@ -182,8 +151,7 @@ async function checkExportTask(rds: RDSClient, taskId: string): Promise<CheckRes
     const res = await rds.send(new DescribeExportTasksCommand({ ExportTaskIdentifier: taskId }));
     const task = res.ExportTasks?.[0];
     if (!task) return fail(CHECKS.exportCompleted, `export task ${taskId} not found`);
-    // Real RDS answers COMPLETE; moto answers `complete`.
-    const status = (task.Status ?? 'unknown').toUpperCase();
+    const status = exportStatusOf(task);
     return status === 'COMPLETE'
       ? pass(CHECKS.exportCompleted, `export task ${taskId} is COMPLETE`)
       : fail(

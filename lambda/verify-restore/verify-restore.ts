@@ -18,7 +18,6 @@
  */
 import { paginateDescribeDBInstances, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import { GuardRailError, NotFoundError, ValidationError } from '../../core/errors';
 import type { BackupManifest } from '../../core/manifest';
 import { KbMetrics } from '../../core/metrics-catalog';
@@ -34,13 +33,8 @@ import {
 import { VERIFICATION_VERSION, verificationKey, type VerificationRecord } from '../../core/verification';
 import { translateAwsError } from '../shared/aws-errors';
 import type { RuntimeConfig } from '../shared/env';
-import {
-  describeInstanceIfExists,
-  hasRestorePrefix,
-  isProductionInstanceId,
-  truncateForEcho,
-} from '../shared/guards';
-import type { EventSpec } from '../shared/handler-response';
+import { hasRestorePrefix, isProductionInstanceId, truncateForEcho } from '../shared/guards';
+import { describeInstanceIfExists } from '../shared/rds-instances';
 import {
   DATA_CHECKS,
   formatCheckLine,
@@ -54,34 +48,26 @@ import type { MetricSink } from '../shared/restore-common';
 import { isManagedByKbDr, tagRecord } from '../shared/tags';
 import { readVerification, writeVerification } from '../shared/verification-store';
 import { VERIFY_DOCS, type VerifySettings } from '../shared/verify-settings';
+import {
+  VerifyRestoreEventSchema,
+  VERIFY_RESTORE_EVENT,
+  VerifyPassEventSchema,
+  VERIFY_PASS_EVENT,
+  type VerifyRestoreEvent,
+  type VerifyOutcome,
+  type VerifyRestoreResult,
+  type VerifyPassResult,
+} from './contract';
 
-export const VerifyRestoreEventSchema = z.strictObject({
-  targetInstanceId: z.string().min(1),
-  /** For a point-in-time restore: the entry count the operator expects at the target time. */
-  expectedEntries: z.number().int().nonnegative().optional(),
-  /** Verify again although a result is stored (rewrites the record, emits the metric again). */
-  reverify: z.boolean().optional(),
-});
-export type VerifyRestoreEvent = z.infer<typeof VerifyRestoreEventSchema>;
-
-export const VERIFY_RESTORE_EVENT: EventSpec<typeof VerifyRestoreEventSchema> = {
-  functionName: 'verify-restore',
-  schema: VerifyRestoreEventSchema,
-  example: { targetInstanceId: 'kb-restore-drill-1' },
-  fieldExamples: {
-    targetInstanceId: '"kb-restore-drill-1"',
-    expectedEntries: '100000',
-    reverify: 'true',
-  },
-};
-
-/** The periodic backstop: verify every available kb-restore-* instance that has no record yet. */
-export const VerifyPassEventSchema = z.strictObject({ pass: z.literal(true) });
-export const VERIFY_PASS_EVENT: EventSpec<typeof VerifyPassEventSchema> = {
-  functionName: 'verify-restore',
-  schema: VerifyPassEventSchema,
-  example: { pass: true },
-  fieldExamples: { pass: 'true' },
+export {
+  VerifyRestoreEventSchema,
+  VERIFY_RESTORE_EVENT,
+  VerifyPassEventSchema,
+  VERIFY_PASS_EVENT,
+  type VerifyRestoreEvent,
+  type VerifyOutcome,
+  type VerifyRestoreResult,
+  type VerifyPassResult,
 };
 
 /** A database login for one endpoint: the user and its password or IAM token. */
@@ -110,24 +96,6 @@ export interface VerifyRestoreDeps {
   readonly now?: () => Date;
   /** @default 10000 */
   readonly connectTimeoutMs?: number;
-}
-
-export type VerifyOutcome = VerificationRecord['outcome'] | 'NOT_AVAILABLE';
-
-export interface VerifyRestoreResult {
-  readonly ok: true;
-  readonly targetInstanceId: string;
-  readonly outcome: VerifyOutcome;
-  /** One line, e.g. "verified: 100,000 entries, as recorded at backup; newest entry 01:59:58Z". */
-  readonly summary: string;
-  /** One line per check (validate-backup's format). */
-  readonly report: readonly string[];
-  /** True when the result is the stored one (no connection was made, no metric emitted). */
-  readonly fromStore: boolean;
-  /** Where the record is (absent for NOT_AVAILABLE). */
-  readonly recordKey?: string;
-  readonly record?: VerificationRecord;
-  readonly warnings?: readonly string[];
 }
 
 const n = (v: number): string => v.toLocaleString('en-US');
@@ -470,19 +438,6 @@ export async function verifyRestore(
   if (record.outcome !== 'NOT_CONFIGURED')
     deps.metrics.add(KbMetrics.RestoreVerification, record.outcome === 'PASS' ? 1 : 0);
   return resultOf(record, false, warnings);
-}
-
-export interface VerifyPassResult {
-  readonly ok: true;
-  readonly mode: 'pass';
-  /** Instances verified now, with their outcome. */
-  readonly verified: readonly {
-    readonly instanceId: string;
-    readonly outcome: VerifyOutcome;
-    readonly summary: string;
-  }[];
-  /** Instances left for the next pass (over the per-pass limit), or that failed to verify. */
-  readonly left: readonly string[];
 }
 
 /**

@@ -76,6 +76,7 @@ export class BackupPipeline extends Construct {
 
     this.backupFunction = new KbFunction(this, 'Backup', {
       functionDir: 'backup',
+      functionNamePrefix: config.functionNamePrefix,
       description: 'kb-dr nightly backup: snapshot the Knowledge Base instance and export it to S3',
       logGroup: storage.backupLogGroup,
       environment,
@@ -83,6 +84,7 @@ export class BackupPipeline extends Construct {
     });
     this.reconcileFunction = new KbFunction(this, 'Reconcile', {
       functionDir: 'reconcile',
+      functionNamePrefix: config.functionNamePrefix,
       description:
         'kb-dr backup reconcile: start exports, record outcomes, prune old snapshots, report backup age',
       logGroup: storage.backupLogGroup,

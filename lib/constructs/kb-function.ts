@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcard, nagArnPrefix } from '../nag';
 import { METRIC_NAMESPACE } from '../../core/metrics-catalog';
+import { deployedFunctionName, serviceNameOf, type KbFunctionName } from '../../core/functions';
 
 /** Repository root: lambda entries and the lock file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -21,6 +22,12 @@ export interface KbFunctionProps {
   readonly description: string;
   /** Log group the function writes to (e.g. `/aws/knowledgebase/backup`). */
   readonly logGroup: logs.ILogGroup;
+  /**
+   * Deploy the function as `<prefix>-<functionDir>` (core/functions.ts deployedFunctionName), so
+   * the CLI and the runbook name it without a stack lookup.
+   * @default a name CloudFormation generates
+   */
+  readonly functionNamePrefix?: string;
   /** Powertools service name. @default `kb-${functionDir}` */
   readonly serviceName?: string;
   /** Extra environment variables (configuration names come from `lambda/shared/env.ts`). @default {} */
@@ -80,10 +87,15 @@ export class KbFunction extends Construct {
       "Lambda creates one log stream per execution environment with a generated name; the wildcard covers only streams of this function's own log group",
     );
 
-    const serviceName = props.serviceName ?? `kb-${props.functionDir}`;
+    const serviceName = props.serviceName ?? serviceNameOf(props.functionDir);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(PROJECT_ROOT, 'lambda', props.functionDir, 'index.ts'),
       handler: 'handler',
+      ...(props.functionNamePrefix !== undefined
+        ? {
+            functionName: deployedFunctionName(props.functionNamePrefix, props.functionDir as KbFunctionName),
+          }
+        : {}),
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,

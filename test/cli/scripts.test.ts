@@ -131,13 +131,11 @@ describe('scripts/backup-kb.sh --local', () => {
     expect(readdirSync(dir)).toHaveLength(2);
   });
 
-  it('refuses --rds before any AWS call when the deployed backup function is not named', async () => {
+  it('invokes --rds as <prefix>-backup, refused before any AWS call when no region is set', async () => {
     const result = await run('backup-kb.sh', ['--rds', '--yes'], pg.env('kb'), cwd);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(
-      'error: KB_BACKUP_FUNCTION_NAME is not set; set it to the BackupFunctionName output',
-    );
+    expect(result.stderr).toContain('error: no AWS region to invoke kb-dr-backup; set AWS_REGION');
   });
 
   it('exits 2 on an unknown option', async () => {

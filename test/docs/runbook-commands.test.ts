@@ -164,7 +164,7 @@ async function checkCliArgs(
 function scriptCommand(path: string): string | undefined {
   const file = join(ROOT, 'scripts', path.replace(/^(\.\/)?scripts\//, ''));
   if (!existsSync(file)) return undefined;
-  return /bin\/kb-dr\.ts"?\s+(\w+)\s+"\$@"/.exec(readFileSync(file, 'utf8'))?.[1];
+  return /(?:bin\/kb-dr\.ts|lib\/run-cli\.sh)"?\s+(\w+)\s+"\$@"/.exec(readFileSync(file, 'utf8'))?.[1];
 }
 
 /** Options the drill declares, from its own `--help` (the drill runs on import, so it is asked, not loaded). */

@@ -35,7 +35,7 @@ import {
   PROTECTED_INSTANCE_TAG_KEY,
   snapshotIdFor,
 } from '../../core/naming';
-import { createLogger, createMetrics } from '../../lambda/shared/powertools';
+import { createLogger, createMetrics, type KbMetricStore } from '../../lambda/shared/powertools';
 import { failedManifest } from '../support/backup-fixtures';
 import { captureEmf, enableEmf, type EmfCapture } from '../../harness/emf';
 import { action, s3Request, startFaultProxy, type FaultProxy } from '../../harness/fault-proxy';
@@ -404,7 +404,7 @@ describe('through a loopback proxy injecting 5xx, hangs and dropped connections 
     readonly instance: string;
     readonly bucket: string;
     readonly config: PipelineConfig;
-    readonly deps: PipelineDeps;
+    readonly deps: PipelineDeps & { readonly metrics: KbMetricStore };
   }
 
   /** An instance and bucket on moto, and pipeline clients that reach moto through the proxy. */
@@ -447,7 +447,7 @@ describe('through a loopback proxy injecting 5xx, hangs and dropped connections 
     try {
       return await fn();
     } finally {
-      if (w.deps.metrics.hasStoredMetrics()) w.deps.metrics.publishStoredMetrics();
+      w.deps.metrics.flushIfStored();
     }
   }
 

@@ -14,7 +14,7 @@ import {
   rowCountFields,
 } from '../../lambda/reconcile/export-row-counts';
 import type { PipelineConfig, PipelineDeps } from '../../lambda/shared/backup-pipeline';
-import { createLogger, createMetrics } from '../../lambda/shared/powertools';
+import { createLogger, createMetrics, type KbMetricStore } from '../../lambda/shared/powertools';
 import { captureEmf, enableEmf, type EmfCapture } from '../../harness/emf';
 import { startMoto, type MotoServer } from '../../harness/moto';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
@@ -271,7 +271,7 @@ describe('the real handlers over two nights (moto RDS and S3, real Parquet)', ()
     await putManifest(loc, late);
 
     await emitEntryCountMetrics(deps, config, late);
-    expect(deps.metrics.hasStoredMetrics()).toBe(false);
+    expect((deps.metrics as KbMetricStore).hasStoredMetrics()).toBe(false);
 
     expect(emf.values('EntryCountDropFraction')).toEqual([]);
     expect(emf.values('KnowledgeEntries')).toEqual([]);

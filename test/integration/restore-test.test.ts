@@ -27,7 +27,7 @@ import {
 import { parseRestoreTestRecord, type RestoreTestRecord } from '../../core/restore-test';
 import { verificationKey, type VerificationRecord } from '../../core/verification';
 import { loadRestoreTestConfig, type RestoreTestConfig } from '../../lambda/restore-test/config';
-import { listRestoreTestRecords } from '../../lambda/restore-test/record-store';
+import { listRestoreTestRecords } from '../../lambda/shared/restore-test-records';
 import {
   advanceFromEvent,
   deleteTestInstance,

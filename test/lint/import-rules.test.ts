@@ -103,6 +103,24 @@ describe('import rules (eslint no-restricted-imports)', () => {
     expect(await restricted('lambda/reconcile/probe.ts', src)).toEqual([]);
   });
 
+  it("cli/ and drill/ import a function's contract.ts, never its logic modules", async () => {
+    const src =
+      [
+        "import { a } from '../../lambda/restore-pitr/restore-pitr';",
+        "import { b } from '../../lambda/validate-backup/index';",
+        "import { c } from '../../lambda/restore-pitr/contract';",
+        "import { d } from '../../lambda/shared/handler-response';",
+        "import { e } from '../../test/support/cli-fixtures';",
+      ].join('\n') + use(['a', 'b', 'c', 'd', 'e']);
+    const expected = [
+      '../../lambda/restore-pitr/restore-pitr',
+      '../../lambda/validate-backup/index',
+      '../../test/support/cli-fixtures',
+    ];
+    expect(await restricted('cli/rds/probe.ts', src)).toEqual(expected);
+    expect(await restricted('drill/steps/probe.ts', src)).toEqual(expected);
+  });
+
   it('core/ imports nothing of ours and no SDK or CDK', async () => {
     const src =
       [

@@ -17,7 +17,7 @@ import {
   snapshotIdFor,
   TRIGGER_TAG_KEY,
 } from '../../core/naming';
-import { createLogger, createMetrics } from '../../lambda/shared/powertools';
+import { createLogger, createMetrics, type KbMetricStore } from '../../lambda/shared/powertools';
 
 // Quiet logs in these suites; tests spy on logger methods to assert what is logged.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -34,8 +34,11 @@ export const CONFIG: PipelineConfig = {
   exportStartDeadlineHours: 6,
 };
 
+/** Pipeline dependencies whose metrics are real Powertools metrics (flushed by `flush`). */
+export type TestPipelineDeps = PipelineDeps & { readonly metrics: KbMetricStore };
+
 /** Dependencies with real (mockable) clients, real Powertools and a fixed clock. */
-export function makeDeps(now: Date, instance = INSTANCE): PipelineDeps {
+export function makeDeps(now: Date, instance = INSTANCE): TestPipelineDeps {
   return {
     rds: new RDSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
     s3: new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
@@ -118,8 +121,8 @@ export function serveManifests(stub: AwsClientStub<S3Client>, manifests: readonl
 }
 
 /** Flush what the logic added, as the handlers do (no warning when there is nothing). */
-export function flush(deps: PipelineDeps): void {
-  if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
+export function flush(deps: TestPipelineDeps): void {
+  deps.metrics.flushIfStored();
 }
 
 /** The manifest body of a PutObject call, parsed. */

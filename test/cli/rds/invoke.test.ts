@@ -86,11 +86,13 @@ describe('lambdaInvoker', () => {
     });
   });
 
-  it('needs the backup function name from the stack output', () => {
-    expect(() => functionNameFor('backup', {})).toThrow('KB_BACKUP_FUNCTION_NAME is not set');
+  it('names the backup function <prefix>-backup like every function, KB_BACKUP_FUNCTION_NAME overriding it', () => {
+    expect(functionNameFor('backup', {})).toBe('kb-dr-backup');
+    expect(functionNameFor('backup', { KB_FUNCTION_PREFIX: 'kb-dr-staging' })).toBe('kb-dr-staging-backup');
     expect(functionNameFor('backup', { KB_BACKUP_FUNCTION_NAME: 'KbDrOperations-Backup-abc' })).toBe(
       'KbDrOperations-Backup-abc',
     );
+    expect(functionNameFor('restore-pitr', { KB_BACKUP_FUNCTION_NAME: 'x' })).toBe('kb-dr-restore-pitr');
   });
 
   it('maps a refused request to exit code 2', () => {

@@ -1,5 +1,10 @@
 /** The AWS access layer's lookups: every page through the SDK's paginators, not-found as undefined. */
-import { DescribeDBSnapshotsCommand, DescribeExportTasksCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  DescribeExportTasksCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -11,6 +16,12 @@ import {
   listManualSnapshots,
 } from '../../../lambda/shared/rds-snapshots';
 import { listObjects } from '../../../lambda/shared/s3-objects';
+import {
+  describeInstanceIfExists,
+  findInstance,
+  requireInstance,
+} from '../../../lambda/shared/rds-instances';
+import { exportStatusOf, normaliseExportStatus } from '../../../lambda/shared/moto-quirks';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -86,5 +97,50 @@ describe('listObjects', () => {
       Bucket: 'bucket',
       Prefix: 'manifests/',
     });
+  });
+});
+
+describe('findInstance / requireInstance / describeInstanceIfExists', () => {
+  it('answers undefined when RDS says the instance does not exist', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).rejects(fault('DBInstanceNotFoundFault', 404));
+    await expect(findInstance(rds, 'kb-restore-1')).resolves.toBeUndefined();
+    await expect(describeInstanceIfExists(rds, 'kb-restore-1')).resolves.toBeUndefined();
+    expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, {
+      DBInstanceIdentifier: 'kb-restore-1',
+    });
+  });
+
+  it("requireInstance throws the caller's error with the SDK fault as its cause", async () => {
+    const sdkFault = fault('DBInstanceNotFoundFault', 404);
+    rdsMock.on(DescribeDBInstancesCommand).rejects(sdkFault);
+    const err = await requireInstance(rds, 'kb-prod', (cause) => new Error('gone', { cause })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ message: 'gone', cause: sdkFault });
+  });
+
+  it('requireInstance treats an empty answer as not found, without a cause', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
+    const err = await requireInstance(rds, 'kb-prod', (cause) => new Error('gone', { cause })).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(err).toMatchObject({ message: 'gone' });
+    expect((err as Error).cause).toBeUndefined();
+  });
+
+  it('throws other faults raw from findInstance and translated from describeInstanceIfExists', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).rejects(fault('ThrottlingException', 400));
+    await expect(findInstance(rds, 'kb-prod')).rejects.toMatchObject({ name: 'ThrottlingException' });
+    const translated = await describeInstanceIfExists(rds, 'kb-prod').catch((e: unknown) => e);
+    expect(translated).toBeInstanceOf(KbDrError);
+    expect((translated as KbDrError).message).toContain('describe DB instance kb-prod');
+  });
+});
+
+describe('moto quirks', () => {
+  it('reads export statuses the same way from moto (lower case) and AWS', () => {
+    expect(exportStatusOf({ Status: 'complete' })).toBe('COMPLETE');
+    expect(exportStatusOf({ Status: 'COMPLETE' })).toBe('COMPLETE');
+    expect(normaliseExportStatus(undefined)).toBe('UNKNOWN');
   });
 });

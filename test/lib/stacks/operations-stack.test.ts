@@ -1,3 +1,4 @@
+import { DEFAULT_FUNCTION_PREFIX, FUNCTIONS, deployedFunctionName } from '../../../core/functions';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ALARM_NAMES, INSTANCE_DIMENSION, METRIC_NAMESPACE } from '../../../core/metrics-catalog';
 import { ENV } from '../../../lambda/shared/env';
@@ -310,6 +311,15 @@ describe('OperationsStack', () => {
       expect(body).toContain(`{"Fn::GetAtt":["${drop}","Arn"]}`);
       expect(body).toContain('KB-EntryCountDrop threshold');
     });
+  });
+
+  it('deploys every function as <prefix>-<name>, the backup and reconcile functions included', () => {
+    const names = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (r) => (r as { Properties: { FunctionName?: unknown } }).Properties.FunctionName,
+    );
+    expect([...names].sort()).toEqual(
+      [...FUNCTIONS].map((fn) => deployedFunctionName(DEFAULT_FUNCTION_PREFIX, fn)).sort(),
+    );
   });
 
   it('outputs what an operator needs: topic, function names, dashboard URL', () => {

@@ -1,6 +1,8 @@
 /**
  * The emulated RDS data plane set up for the real verify-restore, shared by the drill steps that
- * verify restored data ("Verify restored data", "Weekly restore test"): real PostgreSQL behind
+ * verify restored data ("Verify restored data", "Weekly restore test"). verify-restore's logic runs
+ * here, with its clients and an endpoint resolver as arguments (the drill imports functions only
+ * through their contracts; the handler has no seam for emulated endpoints). Real PostgreSQL behind
  * moto's instances with the Knowledge Base seeded, TLS on with a throwaway CA for RDS's endpoint
  * names, the read-only `kb_verify` role created with the runbook's SQL, and its login in a Secrets
  * Manager secret (moto). `verify()` points the instance's moto endpoint at its emulated cluster and
@@ -8,22 +10,19 @@
  */
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { secretLogin } from '../lambda/shared/verify-login';
 import { verifyRoleSql } from '../lambda/shared/verify-settings';
-import {
-  verifyRestore,
-  type VerifyRestoreDeps,
-  type VerifyRestoreEvent,
-  type VerifyRestoreResult,
-} from '../lambda/verify-restore/verify-restore';
-import { withClient } from '../harness/pg-cluster';
-import { KB_SCHEMA_SQL, seedSql } from '../harness/postgres';
-import { startRdsDataPlane, type RdsDataPlane } from '../harness/rds-data-plane';
-import { makeTestCa, type TestCa } from '../harness/test-tls';
-import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID, type AwsWorld } from './aws-world';
+import type { VerifyRestoreEvent, VerifyRestoreResult } from '../lambda/verify-restore/contract';
+import { verifyRestore, type VerifyRestoreDeps } from '../lambda/verify-restore/verify-restore';
+import { withClient } from './pg-cluster';
+import { KB_SCHEMA_SQL, seedSql } from './postgres';
+import { startRdsDataPlane, type RdsDataPlane } from './rds-data-plane';
+import { makeTestCa, type TestCa } from './test-tls';
 
-const VERIFY_PASSWORD = 'drill-kb-verify-not-a-secret';
-/** The names moto gives instance endpoints; the drill CA's server certificate covers them. */
+const VERIFY_PASSWORD = 'emulated-kb-verify-not-a-secret';
+/** The names moto gives instance endpoints; the CA's server certificate covers them. */
 const MOTO_ENDPOINT_NAMES = ['*.aaaaaaaaaa.us-east-1.rds.amazonaws.com'];
 
 export interface VerifiablePlane {
@@ -41,19 +40,27 @@ export interface VerifiablePlane {
   stop(): Promise<void>;
 }
 
+export interface VerifiablePlaneOptions {
+  /** Clients on moto: the instances (DescribeDBInstances) and the backup bucket. */
+  readonly rds: RDSClient;
+  readonly s3: S3Client;
+  /** verify-restore's configuration; `dbInstanceId` is the protected instance the plane starts. */
+  readonly config: VerifyRestoreDeps['config'];
+  /** Entries seeded into the protected instance. */
+  readonly entries: number;
+  readonly log: (line: string) => void;
+}
+
 /**
  * Start the data plane for the protected instance with `entries` seeded entries, TLS, the
  * `kb_verify` role and its secret. On failure, whatever was started is stopped again.
  */
-export async function startVerifiablePlane(
-  world: AwsWorld,
-  options: { readonly entries: number; readonly log: (line: string) => void },
-): Promise<VerifiablePlane> {
+export async function startVerifiablePlane(options: VerifiablePlaneOptions): Promise<VerifiablePlane> {
   const tls = makeTestCa(MOTO_ENDPOINT_NAMES);
   let plane: RdsDataPlane | undefined;
   try {
     plane = await startRdsDataPlane({
-      instanceId: DRILL_PROD_ID,
+      instanceId: options.config.dbInstanceId,
       log: options.log,
       initSql: [
         KB_SCHEMA_SQL,
@@ -68,7 +75,7 @@ export async function startVerifiablePlane(
     for (const stmt of [...tls.enableSql, 'SELECT pg_reload_conf()'])
       await withClient(prod.port, prod.password, 'postgres', (c) => c.query(stmt));
     options.log(
-      `emulated RDS: TLS on with a drill CA; read-only role kb_verify created with the runbook's SQL`,
+      `emulated RDS: TLS on with a throwaway CA; read-only role kb_verify created with the runbook's SQL`,
     );
     const sm = new SecretsManagerClient({});
     const secretName = `kb-verify-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -85,15 +92,9 @@ export async function startVerifiablePlane(
     options.log(`Secrets Manager (moto): kb_verify's login in ${secretName}`);
     const metrics: [string, number][] = [];
     const deps: VerifyRestoreDeps = {
-      rds: world.rds,
-      s3: world.s3,
-      config: {
-        dbInstanceId: DRILL_PROD_ID,
-        backupBucket: DRILL_BUCKET,
-        kmsKeyArn: DRILL_KMS_KEY_ARN,
-        restorePrefix: 'kb-restore-',
-        productionInstanceIds: [DRILL_PROD_ID],
-      },
+      rds: options.rds,
+      s3: options.s3,
+      config: options.config,
       settings: { mode: 'secret', database: prod.database, secretArn },
       login: secretLogin(sm, secretArn),
       ca: tls.ca,
@@ -102,7 +103,7 @@ export async function startVerifiablePlane(
     };
     /** Maps the endpoint if RDS (moto) shows one; false when it has none yet. */
     const mapIfReachable = async (id: string): Promise<boolean> => {
-      const i = (await world.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
+      const i = (await options.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
         .DBInstances?.[0];
       if (!i?.Endpoint?.Address) return false;
       p.mapEndpoint(i.Endpoint.Address, i.Endpoint.Port ?? 5432, id);

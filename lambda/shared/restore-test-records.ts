@@ -15,8 +15,8 @@ import {
   type RestoreTestRecord,
 } from '../../core/restore-test';
 import { verificationKey, VerificationRecordSchema, type VerificationRecord } from '../../core/verification';
-import { translateAwsError } from '../shared/aws-errors';
-import { listObjects } from '../shared/s3-objects';
+import { translateAwsError } from './aws-errors';
+import { listObjects } from './s3-objects';
 
 export interface RecordLocation {
   readonly s3: S3Client;

@@ -1,0 +1,63 @@
+/**
+ * `npm run bench`: one table of every performance ratio beside its target, with the machine, its
+ * load and the date. Each module measures its rows side by side in one run (alternating, medians);
+ * add a module to MODULES to add rows. `--only NAME[,NAME]` runs some of them.
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { localBench } from './local-backup-restore';
+import type { BenchModule, BenchRow } from './measure';
+import { startupBench } from './startup';
+
+/** Rows another part of the project fills: shown as TODO until their module is listed. */
+const todo = (area: string, what: string, target: string, how: string): BenchModule => ({
+  name: area,
+  run: async () => [{ area, what, measured: `TODO: ${how}`, value: undefined, target, ok: undefined }],
+});
+
+const MODULES: readonly BenchModule[] = [
+  startupBench,
+  localBench,
+  todo(
+    'function cold load',
+    'each function vs a bare require of its SDK clients',
+    '<= 1.05x',
+    'not measured here yet (npm run bench:lambda prints cold loads)',
+  ),
+  todo('suite', '`npm test` wall time', '<= 3 min', 'not measured here yet'),
+];
+
+function table(rows: readonly BenchRow[]): string {
+  const lines = [
+    '| area | what | measured | ratio / figure | target | met |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.area} | ${r.what} | ${r.measured} | ${r.value === undefined ? '-' : r.area === 'memory' ? `${r.value} MiB` : `${r.value.toFixed(2)}x`} | ${r.target} | ${r.ok === undefined ? 'TODO' : r.ok ? 'yes' : 'NO'} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.includes('--only')
+    ? process.argv[process.argv.indexOf('--only') + 1]?.split(',')
+    : undefined;
+  const startLoad = loadavg();
+  const rows: BenchRow[] = [];
+  for (const m of MODULES) {
+    if (only && !only.includes(m.name)) continue;
+    process.stderr.write(`bench: ${m.name}...\n`);
+    rows.push(...(await m.run()));
+  }
+  const endLoad = loadavg();
+  const cpu = cpus();
+  console.log(
+    `\nkb-dr bench, ${new Date().toISOString()}, ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${startLoad[0]!.toFixed(1)} at start, ${endLoad[0]!.toFixed(1)} at end (shared machine: other jobs ran)\n`,
+  );
+  console.log(table(rows));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+/**
+ * The one mapping from an outcome to the CLI's exit code, used by bin/kb-dr.ts and the RDS
+ * commands, so the same refusal exits the same way locally and remotely:
+ * 0 success; 2 refused and nothing was changed; 130 interrupted; 1 anything else.
+ */
+import { CommanderError } from 'commander';
+import { GuardRailError, KbDrError, ValidationError } from '../../core/errors';
+import { exitCodeFor } from '../../lambda/shared/handler-response';
+import { RemoteFailureError } from '../rds/invoke';
+
+export const EXIT = { ok: 0, failed: 1, refused: 2, interrupted: 130 } as const;
+
+/** The exit code for `err`; `signal` aborted means the operator interrupted the command. */
+export function exitCodeOf(err: unknown, signal?: AbortSignal): number {
+  if (signal?.aborted) return EXIT.interrupted;
+  // commander: --help and --version exit 0; an unknown option or a missing value is a refusal.
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.refused;
+  // A deployed function's answer: `nothingChanged` (or a refusal's errorType) is 2.
+  if (err instanceof RemoteFailureError) return exitCodeFor(err.failure);
+  // Locally: invalid input, a guard rail (no confirmation, another restore running), or an error
+  // that says itself nothing was changed. A missing resource (a function not deployed) is a failure.
+  if (err instanceof KbDrError) return isLocalRefusal(err) ? EXIT.refused : EXIT.failed;
+  return EXIT.failed;
+}
+
+function isLocalRefusal(err: KbDrError): boolean {
+  return (
+    err instanceof ValidationError ||
+    err instanceof GuardRailError ||
+    (err as { nothingChanged?: unknown }).nothingChanged === true
+  );
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * Builds the operator CLI (bin/kb-dr.ts) into one plain JavaScript file, dist/kb-dr.js, so every
+ * command starts with `node` alone: no TypeScript transpiling at run time. Runs on `npm ci`
+ * (`prepare`), from `npm run build:cli`, and from scripts/*.sh when the sources are newer than
+ * the build. The AWS SDK stays in node_modules and is required only by the RDS commands (their
+ * modules are imported dynamically), so local commands never load it.
+ */
+import { build } from 'esbuild';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: ['bin/kb-dr.ts'],
+  outfile: 'dist/kb-dr.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // Loaded from node_modules by the RDS commands only.
+  external: ['@aws-sdk/*', '@smithy/*', '@aws-lambda-powertools/*'],
+  // Stack traces name the .ts files (node --enable-source-maps, see scripts/*.sh).
+  sourcemap: true,
+  sourcesContent: false,
+  logLevel: 'warning',
+  legalComments: 'none',
+  write: false,
+});
+await mkdir(join(root, 'dist'), { recursive: true });
+// The map first, the program last, each written aside and renamed: a CLI started while another
+// one rebuilds (tests run scripts in parallel) reads either the old file or the new, never half.
+const outputs = [...result.outputFiles].sort(
+  (a, b) => Number(a.path.endsWith('.js')) - Number(b.path.endsWith('.js')),
+);
+for (const file of outputs) {
+  const program = file.path.endsWith('.js');
+  // The source's `#!/usr/bin/env -S npx tsx` becomes plain node: the built file needs no tsx.
+  const text = program ? file.text.replace(/^#![^\n]*\n/, '#!/usr/bin/env node\n') : file.text;
+  const aside = `${file.path}.${process.pid}.tmp`;
+  await writeFile(aside, text);
+  if (program) await chmod(aside, 0o755);
+  await rename(aside, file.path);
+}
