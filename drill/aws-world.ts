@@ -16,6 +16,15 @@ export const DRILL_BUCKET = 'kb-dr-drill-backups';
 export const DRILL_KMS_KEY_ARN =
   'arn:aws:kms:us-east-1:123456789012:key/0b5e1c7a-kb00-4d12-9e3f-drill0000001';
 
+/** The configuration the drill's functions run with (the variables set below), for verify-restore's logic. */
+export const DRILL_FUNCTION_CONFIG = {
+  dbInstanceId: DRILL_PROD_ID,
+  backupBucket: DRILL_BUCKET,
+  kmsKeyArn: DRILL_KMS_KEY_ARN,
+  restorePrefix: 'kb-restore-',
+  productionInstanceIds: [DRILL_PROD_ID],
+};
+
 type Handler = (event: unknown) => Promise<unknown>;
 
 export interface AwsWorld {

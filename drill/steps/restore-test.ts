@@ -1,9 +1,10 @@
 /**
  * Step: the weekly restore test on the emulated data plane, with the real restore-test handler:
  * the schedule requests a test (moto), the emulated RDS restores the night's snapshot to the test
- * instance (real PostgreSQL), the "available" event finds no verification yet, the verification
- * runs (HARNESS STAND-IN for verify-restore, see harness/verify-restore-stand-in.ts), the event
- * again records PASS with the measured times, deletes the instance, emits the metrics. Then a
+ * instance (real PostgreSQL), the "available" event finds no verification yet, the real
+ * verify-restore logic checks the test instance as kb_verify over verified TLS (harness/verify-plane.ts,
+ * as in the "Verify restored data" step) and writes the verification record, the event again reads
+ * that record and records PASS with the measured times, deletes the instance, emits the metrics. Then a
  * test whose restored data is damaged FAILs, and its RestoreTestSuccess=0, replayed through the
  * synthesized alarms, raises KB-RestoreTestFailed (and the next pass clears it).
  */
@@ -16,11 +17,10 @@ import { DAY, HOUR } from '../../harness/alarm-scenarios';
 import { buildTestApp } from '../../harness/app';
 import { captureEmf, metricLines } from '../../harness/emf';
 import { withClient } from '../../harness/pg-cluster';
-import { KB_SCHEMA_SQL, seedSql } from '../../harness/postgres';
-import { startRdsDataPlane, type RdsDataPlane } from '../../harness/rds-data-plane';
-import { standInVerifyRestore } from '../../harness/verify-restore-stand-in';
+import { getManifest } from '../../lambda/shared/manifest-store';
 import { getRestoreTestRecord } from '../../lambda/shared/restore-test-records';
-import { DRILL_BUCKET, DRILL_KMS_KEY_ARN } from '../aws-world';
+import { DRILL_BUCKET, DRILL_FUNCTION_CONFIG } from '../aws-world';
+import { startVerifiablePlane, type VerifiablePlane } from '../../harness/verify-plane';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
 
@@ -33,23 +33,40 @@ export const restoreTestStep: DrillStep<DrillContext> = {
   async run(ctx, log) {
     const world = ctx.aws!;
     const snapshotId = ctx.snapshotId!;
-    const entries = Math.min(ctx.options.entries, 2000);
-    let plane: RdsDataPlane | undefined;
+    let vp: VerifiablePlane | undefined;
     try {
-      plane = await startRdsDataPlane({ log, initSql: KB_SCHEMA_SQL + seedSql(entries) });
+      // The protected instance holds what the night's backup holds: verify-restore compares the
+      // restored counts with the ones that backup's manifest recorded.
+      const manifest = await getManifest({ s3: world.s3, bucket: DRILL_BUCKET }, snapshotId);
+      const recorded = manifest?.tableRowCounts;
+      if (!recorded) throw new Error(`the manifest of ${snapshotId} records no table counts`);
+      vp = await startVerifiablePlane({
+        rds: world.rds,
+        s3: world.s3,
+        config: DRILL_FUNCTION_CONFIG,
+        entries: ctx.options.entries,
+        log,
+      });
+      const plane = vp.plane;
+      const prod = plane.protectedInstance;
+      const onPlane = await withClient(prod.port, prod.password, prod.database, async (c) => ({
+        knowledge_entries: Number(
+          (await c.query<{ n: string }>('SELECT count(*) AS n FROM knowledge_entries')).rows[0]?.n,
+        ),
+        embedding_cache: Number(
+          (await c.query<{ n: string }>('SELECT count(*) AS n FROM embedding_cache')).rows[0]?.n,
+        ),
+      }));
+      if (
+        onPlane.knowledge_entries !== recorded.knowledge_entries ||
+        onPlane.embedding_cache !== recorded.embedding_cache
+      )
+        throw new Error(
+          `the emulated instance holds knowledge_entries ${onPlane.knowledge_entries}, embedding_cache ${onPlane.embedding_cache}, not the ${recorded.knowledge_entries}, ${recorded.embedding_cache} ${snapshotId} recorded: the drill's emulation is inconsistent`,
+        );
       await plane.snapshot(snapshotId);
-      const recorded = await withClient(
-        plane.protectedInstance.port,
-        plane.password,
-        plane.database,
-        async (c) => ({
-          knowledge_entries: Number(
-            (await c.query<{ n: string }>('SELECT count(*) AS n FROM knowledge_entries')).rows[0]?.n,
-          ),
-          embedding_cache: Number(
-            (await c.query<{ n: string }>('SELECT count(*) AS n FROM embedding_cache')).rows[0]?.n,
-          ),
-        }),
+      log(
+        `emulated RDS: ${snapshotId} holds knowledge_entries ${recorded.knowledge_entries}, embedding_cache ${recorded.embedding_cache}, as its manifest records`,
       );
       const handler = ((await import('../../lambda/restore-test/index')) as { handler: Handler }).handler;
       const call = async (event: Record<string, unknown>) => {
@@ -80,7 +97,7 @@ export const restoreTestStep: DrillStep<DrillContext> = {
         );
         if (action !== 'started')
           throw new Error(`restore test not started: ${JSON.stringify(started.result)}`);
-        const emulated = await plane!.restoreSnapshot(snapshotId, instanceId);
+        const emulated = await plane.restoreSnapshot(snapshotId, instanceId);
         if (damage) {
           await withClient(emulated.port, emulated.password, emulated.database, (c) =>
             c.query(
@@ -93,21 +110,15 @@ export const restoreTestStep: DrillStep<DrillContext> = {
         log(
           `RDS "restored from snapshot" event → ${JSON.stringify((early.result as { results: unknown[] }).results)}`,
         );
-        const verification = await standInVerifyRestore({
-          s3: world.s3,
-          bucket: DRILL_BUCKET,
-          kmsKeyArn: DRILL_KMS_KEY_ARN,
-          instance: emulated,
-          snapshotId,
-          recorded,
-        });
+        const verification = await vp!.verify({ targetInstanceId: instanceId });
         log(
-          `verification (harness stand-in for verify-restore): ${verification.outcome}: ${verification.summary}`,
+          `verify-restore (real logic, emulated data plane) on ${instanceId}: ${verification.outcome}: ${verification.summary}`,
         );
+        for (const line of verification.report) log(`  ${line}`);
         const done = await call(instanceEvent(instanceId));
         log(`RDS event again → ${JSON.stringify((done.result as { results: unknown[] }).results)}`);
         for (const m of done.metrics) log(`  metric ${m}`);
-        await plane!.stopInstance(instanceId);
+        await plane.stopInstance(instanceId);
         const record = await getRestoreTestRecord({ s3: world.s3, bucket: DRILL_BUCKET }, instanceId);
         if (!record) throw new Error(`no record at s3://${DRILL_BUCKET}/${restoreTestRecordKey(instanceId)}`);
         const gone = await world.rds
@@ -180,7 +191,7 @@ export const restoreTestStep: DrillStep<DrillContext> = {
       );
       return { details: [], figures: { restoreTestSecondsToVerified: rto } };
     } finally {
-      await plane?.stopAll();
+      await vp?.stop();
     }
   },
 };

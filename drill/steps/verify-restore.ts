@@ -7,30 +7,15 @@
  * backup recorded (PASS); the point-in-time restore to T1 has exactly the entries committed by T1
  * (PASS); a damaged restore (a table dropped before verification) FAILS with the figures.
  */
-import {
-  AddTagsToResourceCommand,
-  CreateDBSnapshotCommand,
-  DescribeDBInstancesCommand,
-} from '@aws-sdk/client-rds';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AddTagsToResourceCommand, CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { MANAGED_BY_TAG, snapshotIdFor } from '../../core/naming';
 import { putManifest } from '../../lambda/shared/manifest-store';
-import { secretLogin } from '../../lambda/shared/verify-login';
-import { verifyRoleSql } from '../../lambda/shared/verify-settings';
-import {
-  verifyRestore,
-  type VerifyRestoreDeps,
-  type VerifyRestoreResult,
-} from '../../lambda/verify-restore/verify-restore';
+import type { VerifyRestoreResult } from '../../lambda/verify-restore/contract';
 import { withClient } from '../../harness/pg-cluster';
-import { KB_SCHEMA_SQL, seedSql } from '../../harness/postgres';
-import { startRdsDataPlane, type RdsDataPlane } from '../../harness/rds-data-plane';
-import { makeTestCa, type TestCa } from '../../harness/test-tls';
-import { DRILL_BUCKET, DRILL_KMS_KEY_ARN, DRILL_PROD_ID } from '../aws-world';
+import { DRILL_BUCKET, DRILL_FUNCTION_CONFIG, DRILL_KMS_KEY_ARN, DRILL_PROD_ID } from '../aws-world';
+import { startVerifiablePlane, type VerifiablePlane } from '../../harness/verify-plane';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
-
-const VERIFY_PASSWORD = 'drill-kb-verify-not-a-secret';
 
 export const verifyRestoreStep: DrillStep<DrillContext> = {
   id: 'verify-restore',
@@ -40,30 +25,21 @@ export const verifyRestoreStep: DrillStep<DrillContext> = {
     const world = ctx.aws!;
     const h = world.handlers;
     const suffix = Date.now().toString(36);
-    const entries = ctx.options.entries;
-    let plane: RdsDataPlane | undefined;
-    let tls: TestCa | undefined;
+    let vp: VerifiablePlane | undefined;
     const details: string[] = [];
     try {
-      tls = makeTestCa(['*.aaaaaaaaaa.us-east-1.rds.amazonaws.com']);
-      plane = await startRdsDataPlane({
-        instanceId: DRILL_PROD_ID,
+      vp = await startVerifiablePlane({
+        rds: world.rds,
+        s3: world.s3,
+        config: DRILL_FUNCTION_CONFIG,
+        entries: ctx.options.entries,
         log,
-        initSql: [
-          KB_SCHEMA_SQL,
-          seedSql(entries),
-          'CREATE ROLE rds_iam;', // exists on RDS
-          verifyRoleSql(),
-          `ALTER ROLE kb_verify PASSWORD '${VERIFY_PASSWORD}';`,
-        ].join('\n'),
       });
-      const p = plane;
+      const v = vp;
+      const p = v.plane;
       const prod = p.protectedInstance;
       const onProd = (text: string) =>
         withClient(prod.port, prod.password, prod.database, (c) => c.query(text));
-      for (const stmt of [...tls.enableSql, 'SELECT pg_reload_conf()'])
-        await withClient(prod.port, prod.password, 'postgres', (c) => c.query(stmt));
-      log(`emulated RDS: TLS on with a drill CA; read-only role kb_verify created with the runbook's SQL`);
 
       // The backup: a kb-dr snapshot in moto, its manifest with the counts, a base backup.
       const counts = (
@@ -108,39 +84,6 @@ export const verifyRestoreStep: DrillStep<DrillContext> = {
         `backup ${snapshotId}: manifest records knowledge_entries ${counts.e}, embedding_cache ${counts.c}`,
       );
 
-      const sm = new SecretsManagerClient({});
-      const secretArn = String(
-        (
-          await sm.send(
-            new CreateSecretCommand({
-              Name: `kb-verify-${suffix}`,
-              SecretString: JSON.stringify({ username: 'kb_verify', password: VERIFY_PASSWORD }),
-            }),
-          )
-        ).ARN,
-      );
-      const metrics: [string, number][] = [];
-      const deps: VerifyRestoreDeps = {
-        rds: world.rds,
-        s3: world.s3,
-        config: {
-          dbInstanceId: DRILL_PROD_ID,
-          backupBucket: DRILL_BUCKET,
-          kmsKeyArn: DRILL_KMS_KEY_ARN,
-          restorePrefix: 'kb-restore-',
-          productionInstanceIds: [DRILL_PROD_ID],
-        },
-        settings: { mode: 'secret', database: prod.database, secretArn },
-        login: secretLogin(sm, secretArn),
-        ca: tls.ca,
-        resolveEndpoint: (address, port) => p.resolve(address, port),
-        metrics: { add: (def, value) => void metrics.push([def.name, value]) },
-      };
-      const mapInstance = async (id: string): Promise<void> => {
-        const i = (await world.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
-          .DBInstances?.[0];
-        p.mapEndpoint(i?.Endpoint?.Address ?? '', i?.Endpoint?.Port ?? 5432, id);
-      };
       const show = (what: string, r: VerifyRestoreResult): void => {
         const head = `${what}: verify-restore ${r.outcome}: ${r.summary}`;
         log(head);
@@ -154,13 +97,12 @@ export const verifyRestoreStep: DrillStep<DrillContext> = {
         };
         if (!res.ok) throw new Error(`restore-snapshot ${target}: ${res.error}`);
         await p.restoreSnapshot(snapshotId, target);
-        await mapInstance(target);
       };
 
       // 1. Snapshot restore: the counts the backup recorded.
       const snapTarget = `kb-restore-verify-${suffix}`;
       await restoreSnapshot(snapTarget);
-      const snapResult = await verifyRestore(deps, { targetInstanceId: snapTarget });
+      const snapResult = await v.verify({ targetInstanceId: snapTarget });
       show('snapshot restore (emulated data plane)', snapResult);
       if (snapResult.outcome !== 'PASS')
         throw new Error(`snapshot restore verification: ${snapResult.summary}`);
@@ -185,8 +127,7 @@ export const verifyRestoreStep: DrillStep<DrillContext> = {
       };
       if (!pitr.ok) throw new Error(`restore-pitr to T1: ${pitr.error}`);
       await p.restoreToPointInTime(t1, pitrTarget);
-      await mapInstance(pitrTarget);
-      const pitrResult = await verifyRestore(deps, {
+      const pitrResult = await v.verify({
         targetInstanceId: pitrTarget,
         expectedEntries: counts.e + 100,
       });
@@ -221,17 +162,18 @@ export const verifyRestoreStep: DrillStep<DrillContext> = {
         c.query('DROP TABLE embedding_cache'),
       );
       log(`emulated RDS: dropped embedding_cache on ${damaged} before verification (deliberate damage)`);
-      const damagedResult = await verifyRestore(deps, { targetInstanceId: damaged });
+      const damagedResult = await v.verify({ targetInstanceId: damaged });
       show('damaged restore (emulated data plane)', damagedResult);
       if (damagedResult.outcome !== 'FAIL') throw new Error('the damaged restore was not reported FAIL');
-      log(`metrics RestoreVerification: ${metrics.map(([, v]) => v).join(', ')} (1 per PASS, 0 per FAIL)`);
+      log(
+        `metrics RestoreVerification: ${v.metrics.map(([, value]) => value).join(', ')} (1 per PASS, 0 per FAIL)`,
+      );
       return {
         details,
         figures: { verifiedEntries: snapResult.record?.entries?.knowledge_entries ?? 0 },
       };
     } finally {
-      await plane?.stopAll();
-      tls?.remove();
+      await vp?.stop();
     }
   },
 };

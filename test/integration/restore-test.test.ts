@@ -2,8 +2,10 @@
  * The weekly restore test against moto_server: the whole cycle (request, available, verified,
  * recorded, deleted), a stuck test, a failed deletion (orphan), refused deletions, two schedules
  * firing at once, an on-call restore of the same backup in progress, an answer lost after a
- * successful request, corrupt records. verify-restore is not on this branch: the tests write its
- * verification record themselves, in the schema of core/verification.ts.
+ * successful request, corrupt records. Most tests write verify-restore's verification record
+ * themselves (schema of core/verification.ts), to stay off the data plane; one test reads the
+ * record the real verify-restore writes when not configured, and the drill's "Weekly restore test"
+ * step runs the real verify-restore against the emulated data plane.
  */
 import {
   CreateDBInstanceCommand,
@@ -34,6 +36,7 @@ import {
   type RestoreTestDeps,
 } from '../../lambda/restore-test/restore-test';
 import { tagRecord } from '../../lambda/shared/tags';
+import { verifyRestore } from '../../lambda/verify-restore/verify-restore';
 import { startMoto, type MotoServer } from '../../harness/moto';
 import {
   KMS_KEY_ARN,
@@ -338,6 +341,40 @@ describe('restore test against moto: failures', () => {
       expect(d.emitted).toContainEqual(['RestoreTestSuccess', 0]);
       expect(await instance(instanceId)).toBeUndefined();
     }
+  });
+
+  it('reads the record the real verify-restore writes: not configured is FAIL, never a pass', async () => {
+    // Prepare: a test instance; verify-restore as deployed without VPC settings (no connection).
+    const { rds } = rdsClient();
+    const t = new Date('2027-02-03T04:00:00Z');
+    const { instanceId } = await startRestoreTest(deps(rds, t), { time: t.toISOString() });
+    const login = jest.fn(() => Promise.reject(new Error('no login when not configured')));
+    const verifyMetrics: [string, number][] = [];
+    // Act: verify-restore writes its record; then the "available" event advances the test.
+    const verified = await verifyRestore(
+      {
+        rds,
+        s3: seeder.s3,
+        config,
+        settings: { mode: 'not-configured' },
+        login,
+        ca: [],
+        metrics: { add: (def, v) => void verifyMetrics.push([def.name, v]) },
+      },
+      { targetInstanceId: instanceId },
+    );
+    const d = deps(rds, new Date(t.getTime() + HOUR));
+    await advanceFromEvent(d, instanceId);
+    // Assess
+    expect(verified).toMatchObject({ outcome: 'NOT_CONFIGURED', fromStore: false });
+    expect(login).not.toHaveBeenCalled();
+    expect(verifyMetrics).toEqual([]);
+    expect(await record(instanceId)).toMatchObject({
+      outcome: 'FAIL',
+      failure: { reason: 'verification-failed' },
+    });
+    expect(d.emitted).toContainEqual(['RestoreTestSuccess', 0]);
+    expect(await instance(instanceId)).toBeUndefined();
   });
 
   it('treats a corrupt verification record as FAIL (verification-corrupt), not as a pass', async () => {
