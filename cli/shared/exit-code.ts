@@ -5,8 +5,17 @@
  */
 import { CommanderError } from 'commander';
 import { GuardRailError, KbDrError, ValidationError } from '../../core/errors';
-import { exitCodeFor } from '../../lambda/shared/handler-response';
-import { RemoteFailureError } from '../rds/invoke';
+
+/**
+ * A deployed function's failure answer, as cli/rds/invoke.ts's RemoteFailureError carries it (its
+ * exitCode is handler-response's exitCodeFor). Recognised by name, not imported: the RDS side
+ * loads the AWS SDK, and local commands must start without it (test/cli/build.test.ts).
+ */
+function remoteExitCode(err: unknown): number | undefined {
+  if (!(err instanceof KbDrError) || err.name !== 'RemoteFailureError') return undefined;
+  const code = (err as { readonly exitCode?: unknown }).exitCode;
+  return typeof code === 'number' ? code : undefined;
+}
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, interrupted: 130 } as const;
 
@@ -16,7 +25,8 @@ export function exitCodeOf(err: unknown, signal?: AbortSignal): number {
   // commander: --help and --version exit 0; an unknown option or a missing value is a refusal.
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.refused;
   // A deployed function's answer: `nothingChanged` (or a refusal's errorType) is 2.
-  if (err instanceof RemoteFailureError) return exitCodeFor(err.failure);
+  const remote = remoteExitCode(err);
+  if (remote !== undefined) return remote;
   // Locally: invalid input, a guard rail (no confirmation, another restore running), or an error
   // that says itself nothing was changed. A missing resource (a function not deployed) is a failure.
   if (err instanceof KbDrError) return isLocalRefusal(err) ? EXIT.refused : EXIT.failed;
