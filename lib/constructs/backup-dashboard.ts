@@ -132,6 +132,11 @@ export class BackupDashboard extends Construct {
             period: Duration.days(1),
             label: 'validation',
           }),
+          kbMetric(KbMetrics.RestoreVerification, db, {
+            statistic: 'Minimum',
+            period: Duration.days(1),
+            label: 'restored data verified',
+          }),
         ],
         right: [
           kbMetric(KbMetrics.RestoreDuration, db, {

@@ -286,6 +286,7 @@ describe('OperationsStack', () => {
       'AutomatedBackupRetentionDays',
       'KnowledgeEntries',
       'EntryCountDropFraction',
+      'RestoreVerification',
     ])('graphs %s with the instance dimension', (metric) => {
       expect(body).toContain(`[\\"KB\\",\\"${metric}\\",\\"DBInstanceIdentifier\\",\\"kb-prod\\"`);
     });
