@@ -9,9 +9,9 @@
  * The gate stops passing statements on at the first problem (or the first role the server lacks)
  * but reads on to the end, so the report describes the whole file, exactly as `validate` would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { KbDrError } from '../../core/errors';
@@ -94,14 +94,21 @@ class ChildInput extends Writable {
   }
 }
 
-/** Load `options.file` into `options.database`; see the module comment. */
-export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
-  const { conn, file, database, logger, signal } = options;
+export interface PsqlLoader {
+  readonly child: ChildProcessByStdio<Writable, null, Readable>;
+  /** psql's exit; a failure to start it is translated, not thrown. */
+  readonly exited: Promise<{ code: number | null; spawnError: KbDrError | undefined }>;
+  /** The start of psql's standard error (up to 64 KiB). */
+  readonly stderr: () => string;
+}
+
+/** Start psql reading statements for `database` from its standard input (stopping at the first error). */
+export function spawnPsqlLoader(
+  conn: PgConnection,
+  database: string,
+  env: NodeJS.ProcessEnv = childEnv(conn, database),
+): PsqlLoader {
   const binary = pgBinary(conn, 'psql');
-  const env = childEnv(conn, database);
-  // The scratch database is dropped if anything fails and the swap commits synchronously, which
-  // flushes all the WAL before it: waiting for each load statement's own flush buys nothing.
-  env.PGOPTIONS = [env.PGOPTIONS, '-c synchronous_commit=off'].filter(Boolean).join(' ');
   const child = spawn(
     binary,
     ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo(conn, database), '-f', '-'],
@@ -111,13 +118,24 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
     },
   );
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 65536) stderr += d;
   });
   const exited = new Promise<{ code: number | null; spawnError: KbDrError | undefined }>((resolveExit) => {
     child.on('error', (err) => resolveExit({ code: null, spawnError: translateSpawnError(binary, err) }));
     child.on('close', (code) => resolveExit({ code, spawnError: undefined }));
   });
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Load `options.file` into `options.database`; see the module comment. */
+export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
+  const { conn, file, database, logger, signal } = options;
+  const env = childEnv(conn, database);
+  // The scratch database is dropped if anything fails and the swap commits synchronously, which
+  // flushes all the WAL before it: waiting for each load statement's own flush buys nothing.
+  env.PGOPTIONS = [env.PGOPTIONS, '-c synchronous_commit=off'].filter(Boolean).join(' ');
+  const { child, exited, stderr } = spawnPsqlLoader(conn, database, env);
 
   const hasher = new HashingStream();
   const gate = new DumpScanner({
@@ -177,7 +195,7 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
     loadFailure:
       code === 0 || gzipError
         ? undefined
-        : translatePgFailure(conn, `loading the dump into ${database}`, stderr),
+        : translatePgFailure(conn, `loading the dump into ${database}`, stderr()),
     bytesRead: hasher.bytes,
   };
 }

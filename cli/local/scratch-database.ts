@@ -5,23 +5,15 @@
  * and dropped afterwards: on success, on failure and on SIGINT/SIGTERM. Only a kill -9 leaves one
  * behind; the next recovery of the same database drops it (it holds the restore lock then).
  */
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { KbDrError, ValidationError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
-import {
-  LOCAL_ENV,
-  childEnv,
-  conninfo,
-  pgBinary,
-  quoteIdent,
-  quoteLiteral,
-  type PgConnection,
-} from './connection';
+import { LOCAL_ENV, quoteIdent, quoteLiteral, type PgConnection } from './connection';
 import { DumpContentError, DumpScanner, HashingStream } from './dump-scanner';
-import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
+import { spawnPsqlLoader } from './load-dump';
+import { PgCommandError, translatePgFailure } from './pg-errors';
 import { InterruptedError, psqlQuery } from './psql';
 
 export const RECOVER_SCRATCH_MARKER = 'kb-dr scratch database of a recover-entries run';
@@ -104,23 +96,7 @@ export async function loadBackupInto(
   expectedSha256: string,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const binary = pgBinary(conn, 'psql');
-  const child = spawn(
-    binary,
-    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo(conn, database), '-f', '-'],
-    {
-      env: childEnv(conn, database),
-      stdio: ['pipe', 'ignore', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    if (stderr.length < 65536) stderr += d;
-  });
-  const exited = new Promise<number | null>((resolveExit, reject) => {
-    child.on('error', (err) => reject(translateSpawnError(binary, err)));
-    child.on('close', (code) => resolveExit(code));
-  });
+  const { child, exited, stderr } = spawnPsqlLoader(conn, database);
   const hasher = new HashingStream();
   // Portable: the scratch copy needs the rows, not the owners and grants of the original.
   const gate = new DumpScanner({ gate: true, portable: true });
@@ -152,8 +128,9 @@ export async function loadBackupInto(
     );
   }
   if (exit.status === 'rejected') throw exit.reason;
-  if (exit.value !== 0)
-    throw translatePgFailure(conn, `loading ${file} into the scratch database ${database}`, stderr);
+  if (exit.value.spawnError) throw exit.value.spawnError;
+  if (exit.value.code !== 0)
+    throw translatePgFailure(conn, `loading ${file} into the scratch database ${database}`, stderr());
   if (feedOutcome.status === 'rejected') {
     throw new PgCommandError(`reading ${file} failed: ${String(feedOutcome.reason)}`, {
       cause: feedOutcome.reason,
