@@ -1,7 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
 import {
   DATA_CHECKS,
   formatCheckLine,
@@ -10,6 +7,7 @@ import {
   type KbDataReport,
 } from '../../../lambda/shared/kb-data-checks';
 import { freePort } from '../../../harness/moto';
+import { makeTestCa, type TestCa } from '../../../harness/test-tls';
 import { KB_SCHEMA_SQL, seedSql, startPostgres, type TestPostgres } from '../../../harness/postgres';
 
 let pg: TestPostgres;
@@ -289,79 +287,16 @@ describe('Knowledge Base data checks on a real PostgreSQL', () => {
   describe('TLS verified against a CA bundle', () => {
     let ca: string;
     let otherCa: string;
+    let tls: TestCa | undefined;
     beforeAll(async () => {
-      const dir = join(pg.dir, 'tls');
-      mkdirSync(dir);
-      const openssl = (...args: string[]): void => {
-        execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-      };
-      const subject = (cn: string): string[] => ['-subj', `/CN=${cn}`, '-days', '1'];
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.crt',
-        ...subject('kb-test-ca'),
-      );
-      openssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'server.key',
-        '-out',
-        'server.csr',
-        ...subject('127.0.0.1'),
-      );
-      writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        'server.csr',
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        'server.crt',
-        '-days',
-        '1',
-        '-extfile',
-        'san.ext',
-      );
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'other.key',
-        '-out',
-        'other.crt',
-        ...subject('other-ca'),
-      );
-      chmodSync(join(dir, 'server.key'), 0o600);
-      if (process.getuid?.() === 0) {
-        const id = (flag: string): number =>
-          Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
-        for (const f of ['server.key', 'server.crt']) chownSync(join(dir, f), id('-u'), id('-g'));
-      }
-      ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
-      otherCa = readFileSync(join(dir, 'other.crt'), 'utf8');
-      await pg.sql('postgres', `ALTER SYSTEM SET ssl_cert_file = '${join(dir, 'server.crt')}'`);
-      await pg.sql('postgres', `ALTER SYSTEM SET ssl_key_file = '${join(dir, 'server.key')}'`);
-      await pg.sql('postgres', 'ALTER SYSTEM SET ssl = on');
+      // A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA.
+      tls = makeTestCa([]);
+      ca = tls.ca;
+      otherCa = tls.otherCa;
+      for (const stmt of tls.enableSql) await pg.sql('postgres', stmt);
       await pg.sql('postgres', 'SELECT pg_reload_conf()');
     }, 60_000);
+    afterAll(() => tls?.remove());
 
     it('connects over verified TLS with the right CA and runs the checks', async () => {
       const r = await verifyKbData(conn('kb_normal', { ssl: { ca, rejectUnauthorized: true } }));
