@@ -27,7 +27,11 @@ export interface BuildAppOptions {
 export function buildApp(options: BuildAppOptions = {}): KbDrApp {
   const app = options.app ?? new App();
   const env = options.env ?? process.env;
-  const config = loadConfig((key) => app.node.tryGetContext(key), env);
+  const config = loadConfig(
+    (key) => app.node.tryGetContext(key),
+    env,
+    Object.keys(app.node.getAllContext() as Record<string, unknown>),
+  );
   const stackEnv = options.stackEnv ?? {
     account: env.CDK_DEFAULT_ACCOUNT,
     region: env.CDK_DEFAULT_REGION,

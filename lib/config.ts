@@ -1,7 +1,9 @@
 /**
  * kb-dr configuration: one typed, validated object built from cdk.json context (`kb:*` keys),
- * each setting overridable by an environment variable. Invalid values fail synth with a sentence
- * naming the setting and an example of a valid value.
+ * each setting overridable by an environment variable. SETTINGS holds one row per setting (where
+ * it is read, an example, its default, its parser and its line in the README); CHECKS holds the
+ * rules that tie settings together. Invalid values fail synth with a sentence naming the setting
+ * and an example of a valid value.
  */
 import { ConfigurationError } from '../core/errors';
 import { DEFAULT_FUNCTION_PREFIX } from '../core/functions';
@@ -16,6 +18,9 @@ import {
 import { ALARM_THRESHOLDS } from '../core/metrics-catalog';
 import { isValidDbInstanceId, normaliseInstanceId } from '../core/naming';
 import { isInstanceClass, isValidStuckHours, RESTORE_TEST_DEFAULTS } from '../lambda/restore-test/config';
+import { cronProblem, toScheduleExpression } from './cron';
+
+export { toScheduleExpression } from './cron';
 
 export interface KbDrConfig {
   /** RDS instance the backups protect. */
@@ -82,234 +87,99 @@ export interface VerificationConfig {
   readonly database: string;
 }
 
-/** One setting: its cdk.json context key and environment variable. */
-interface Setting {
-  readonly context: string;
-  readonly env: string;
+/** Refuses the value being parsed: `why` follows the setting's name and the value (or `shown`). */
+export type Refuse = (why: string, shown?: unknown) => never;
+
+/** One setting: where it is read, how it is documented, and how a set value is checked. */
+export interface SettingRow {
+  /** cdk.json context key (`-c key=value`). */
+  readonly context: `kb:${string}`;
+  /** Environment variable; when set and not blank it wins over the context key. */
+  readonly env: `KB_${string}`;
+  /** A valid value as an operator would type it; quoted in every refusal of the setting. */
   readonly example: string;
+  /** One line for the README's configuration table. */
+  readonly description: string;
+  /** Used when neither source sets the setting. Absent: the setting is required. */
+  readonly default?: unknown;
+  /** For a required setting: what is missing, e.g. "the RDS instance to protect". */
+  readonly required?: string;
+  /** The README's default column, when it is more than the default value itself. */
+  readonly defaultDoc?: string;
+  /** Turns a set value (environment text, or a cdk.json value of any JSON type) into the setting. */
+  readonly parse: (value: unknown, refuse: Refuse) => unknown;
 }
 
-export const SETTINGS = {
-  dbInstanceId: { context: 'kb:dbInstanceId', env: 'KB_DB_INSTANCE_ID', example: 'kb-prod' },
-  backupRetentionDays: { context: 'kb:backupRetentionDays', env: 'KB_BACKUP_RETENTION_DAYS', example: '30' },
-  backupSchedule: { context: 'kb:backupSchedule', env: 'KB_BACKUP_SCHEDULE', example: '0 2 * * *' },
-  backupTimezone: { context: 'kb:backupTimezone', env: 'KB_BACKUP_TIMEZONE', example: 'Europe/London' },
-  alarmEmails: {
-    context: 'kb:alarmEmails',
-    env: 'KB_ALARM_EMAILS',
-    example: 'oncall@example.com,dba@example.com',
-  },
-  productionInstanceIds: {
-    context: 'kb:productionInstanceIds',
-    env: 'KB_PRODUCTION_INSTANCE_IDS',
-    example: 'kb-prod,kb-prod-replica',
-  },
-  restoreInstancePrefix: {
-    context: 'kb:restoreInstancePrefix',
-    env: 'KB_RESTORE_INSTANCE_PREFIX',
-    example: 'kb-restore-',
-  },
-  functionNamePrefix: { context: 'kb:functionNamePrefix', env: 'KB_FUNCTION_PREFIX', example: 'kb-dr' },
-  validationSchedule: {
-    context: 'kb:validationSchedule',
-    env: 'KB_VALIDATION_SCHEDULE',
-    example: '0 6 * * 1',
-  },
-  shareableTestEvents: {
-    context: 'kb:shareableTestEvents',
-    env: 'KB_SHAREABLE_TEST_EVENTS',
-    example: 'true',
-  },
-  entryCountDropFraction: {
-    context: 'kb:entryCountDropFraction',
-    env: 'KB_ENTRY_COUNT_DROP_FRACTION',
-    example: '0.2',
-  },
-  restoreTestSchedule: {
-    context: 'kb:restoreTestSchedule',
-    env: 'KB_RESTORE_TEST_SCHEDULE',
-    example: '0 4 * * 3',
-  },
-  restoreTestMaxDaysWithoutSuccess: {
-    context: 'kb:restoreTestMaxDaysWithoutSuccess',
-    env: 'KB_RESTORE_TEST_MAX_DAYS',
-    example: '8',
-  },
-  restoreTestInstanceClass: {
-    context: 'kb:restoreTestInstanceClass',
-    env: 'KB_RESTORE_TEST_INSTANCE_CLASS',
-    example: 'db.t4g.medium',
-  },
-  restoreTestStuckHours: {
-    context: 'kb:restoreTestStuckHours',
-    env: 'KB_RESTORE_TEST_STUCK_HOURS',
-    example: '6',
-  },
-  restoreTestAllowConcurrent: {
-    context: 'kb:restoreTestAllowConcurrent',
-    env: 'KB_RESTORE_TEST_ALLOW_CONCURRENT',
-    example: 'false',
-  },
-  verifyVpcId: { context: 'kb:verifyVpcId', env: 'KB_VERIFY_VPC_ID', example: 'vpc-0a1b2c3d4e5f67890' },
-  verifySubnetIds: {
-    context: 'kb:verifySubnetIds',
-    env: 'KB_VERIFY_SUBNET_IDS',
-    example: 'subnet-0a1b2c3d4e5f67890,subnet-0f9e8d7c6b5a43210',
-  },
-  verifySecurityGroupId: {
-    context: 'kb:verifySecurityGroupId',
-    env: 'KB_VERIFY_SECURITY_GROUP_ID',
-    example: 'sg-0a1b2c3d4e5f67890',
-  },
-  verifyAuth: { context: 'kb:verifyAuth', env: 'KB_VERIFY_AUTH', example: 'iam' },
-  verifyDbUser: { context: 'kb:verifyDbUser', env: 'KB_VERIFY_DB_USER', example: 'kb_verify' },
-  verifySecretArn: {
-    context: 'kb:verifySecretArn',
-    env: 'KB_VERIFY_SECRET_ARN',
-    example: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kb-verify-AbCdEf',
-  },
-  verifyDatabase: { context: 'kb:verifyDatabase', env: 'KB_VERIFY_DATABASE', example: 'knowledge_base' },
-} as const satisfies Record<string, Setting>;
-
-export const DEFAULTS = {
-  backupRetentionDays: RETENTION_DAYS.default,
-  backupSchedule: '0 2 * * *',
-  backupTimezone: 'UTC',
-  restoreInstancePrefix: DEFAULT_RESTORE_PREFIX,
-  functionNamePrefix: DEFAULT_FUNCTION_PREFIX,
-  validationSchedule: '0 6 * * 1',
-  shareableTestEvents: true,
-  entryCountDropFraction: ALARM_THRESHOLDS.maxEntryCountDropFraction,
-  restoreTestSchedule: '0 4 * * 3',
-  restoreTestMaxDaysWithoutSuccess: 8,
-  restoreTestInstanceClass: RESTORE_TEST_DEFAULTS.instanceClass,
-  restoreTestStuckHours: RESTORE_TEST_DEFAULTS.stuckHours,
-  restoreTestAllowConcurrent: RESTORE_TEST_DEFAULTS.allowConcurrent,
-  verifyAuth: 'iam',
-  verifyDbUser: 'kb_verify',
-  verifyDatabase: 'knowledge_base',
-} as const;
+const EMAIL_RE = /^[^\s@,;<>]+@[^\s@,;<>]+\.[a-zA-Z]{2,}$/;
+const VPC_ID_RE = /^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const SUBNET_ID_RE = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const SECURITY_GROUP_ID_RE = /^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const SECRET_ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+// Function names are `<prefix>-promote-restore` at the longest; Lambda allows 64 characters.
+const FUNCTION_PREFIX_RE = /^[A-Za-z][A-Za-z0-9-]{0,40}$/;
+// A PostgreSQL role name kb-dr puts in an IAM resource ARN (dbuser:*/<name>): plain identifiers only.
+const DB_USER_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+const DATABASE_RE = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 
 /** The value of `restoreTestSchedule` that turns the weekly restore test off. */
 export const RESTORE_TEST_OFF = 'off';
 
-/** Reads a context value (e.g. `app.node.tryGetContext`). */
-export type ContextReader = (key: string) => unknown;
+// Parsers: each takes a set value (never blank) and returns the setting or refuses it.
 
-function invalid(setting: Setting, value: unknown, why: string): ConfigurationError {
-  // The example is part of the message itself: synth prints `message`, and so does any caller.
-  return new ConfigurationError(
-    `${setting.env} (context ${setting.context}) = ${JSON.stringify(value)} ${why}; ` +
-      `set a valid value, e.g. ${setting.env}=${JSON.stringify(setting.example)} or -c ${setting.context}=${setting.example}`,
-  );
-}
-
-function raw(setting: Setting, ctx: ContextReader, env: NodeJS.ProcessEnv): unknown {
-  const fromEnv = env[setting.env];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
-  return ctx(setting.context);
-}
-
-function asString(setting: Setting, value: unknown): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
+function text(value: unknown, refuse: Refuse): string {
   if (typeof value === 'string') return value.trim();
   if (typeof value === 'number') return String(value);
-  throw invalid(setting, value, 'must be a string');
+  return refuse('must be a string');
 }
 
-function asList(setting: Setting, value: unknown): string[] {
-  if (value === undefined || value === null || value === '') return [];
-  if (Array.isArray(value)) return value.map((v) => asString(setting, v) ?? '').filter(Boolean);
-  const s = asString(setting, value) ?? '';
-  return s
+function list(value: unknown, refuse: Refuse): string[] {
+  if (Array.isArray(value)) {
+    return value
+      .map((v: unknown) =>
+        v === undefined || v === null || v === '' ? '' : text(v, (why) => refuse(why, v)),
+      )
+      .filter(Boolean);
+  }
+  return text(value, refuse)
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
 }
 
-const EMAIL_RE = /^[^\s@,;<>]+@[^\s@,;<>]+\.[a-zA-Z]{2,}$/;
-
-/**
- * Cron field grammar: `*`, numbers, names, ranges `a-b`, steps `/n`, and lists `a,b`.
- * Ranges are checked per field; names are three-letter English abbreviations.
- */
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-
-interface FieldSpec {
-  readonly name: string;
-  readonly min: number;
-  readonly max: number;
-  readonly names?: readonly string[];
+function number(value: unknown, refuse: Refuse): number {
+  return typeof value === 'number' ? value : Number(text(value, refuse));
 }
 
-const FIELDS: readonly FieldSpec[] = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day-of-month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: MONTHS },
-  { name: 'day-of-week', min: 0, max: 7, names: DAYS },
-];
-
-function checkCronField(field: string, spec: FieldSpec): string | undefined {
-  for (const part of field.split(',')) {
-    const m = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d+))?$/.exec(part);
-    if (!m) return `${spec.name} field "${field}" is not a number, range, list or step`;
-    const [, base = '', step] = m;
-    if (step !== undefined && Number(step) < 1) return `${spec.name} step must be at least 1`;
-    if (base === '*') continue;
-    for (const token of base.split('-')) {
-      const upper = token.toUpperCase();
-      const n = /^\d+$/.test(token) ? Number(token) : (spec.names?.indexOf(upper) ?? -1);
-      const value = /^\d+$/.test(token) ? n : spec.names === MONTHS ? n + 1 : n;
-      if (!/^\d+$/.test(token) && n < 0) return `${spec.name} value "${token}" is not recognised`;
-      if (value < spec.min || value > spec.max) {
-        return `${spec.name} value ${token} is outside ${spec.min}-${spec.max}`;
-      }
-    }
-  }
-  return undefined;
-}
-
-/** Standard cron day-of-week (0 or 7 = Sunday) to EventBridge's (1 = Sunday). */
-function toEventBridgeDayOfWeek(field: string): string {
-  return field.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
-}
-
-/**
- * Validate a 5-field cron and return the EventBridge Scheduler expression, or throw with the
- * reason. EventBridge needs `?` in one of day-of-month/day-of-week, so both cannot be restricted.
- */
-export function toScheduleExpression(cron: string): string {
-  const fields = cron.trim().split(/\s+/);
-  if (fields.length !== 5)
-    throw new Error(`has ${fields.length} fields; a cron needs 5 (minute hour day month weekday)`);
-  fields.forEach((f, i) => {
-    const problem = checkCronField(f, FIELDS[i] as FieldSpec);
-    if (problem) throw new Error(problem);
-  });
-  const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
-  if (dom !== '*' && dow !== '*') {
-    throw new Error('restricts both day-of-month and day-of-week, which EventBridge cannot schedule');
-  }
-  const ebDom = dow !== '*' ? '?' : dom;
-  const ebDow = dow !== '*' ? toEventBridgeDayOfWeek(dow) : '?';
-  return `cron(${minute} ${hour} ${ebDom} ${month} ${ebDow} *)`;
-}
-
-function asBoolean(setting: Setting, value: unknown, fallback: boolean): boolean {
-  if (value === undefined || value === null || value === '') return fallback;
+function boolean(value: unknown, refuse: Refuse): boolean {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
-  throw invalid(setting, value, 'must be true or false');
+  return refuse('must be true or false');
 }
 
-function cronSetting(setting: Setting, cron: string): string {
-  try {
-    return toScheduleExpression(cron);
-  } catch (e) {
-    throw invalid(setting, cron, `is not a valid 5-field cron: ${(e as Error).message}`);
-  }
+function cron(value: unknown, refuse: Refuse): string {
+  const schedule = text(value, refuse);
+  const problem = cronProblem(schedule);
+  return problem ? refuse(`is not a valid 5-field cron: ${problem}`, schedule) : schedule;
+}
+
+type Rule = RegExp | ((s: string) => boolean);
+const passes = (rule: Rule, s: string): boolean => (rule instanceof RegExp ? rule.test(s) : rule(s));
+
+/** A text setting that must pass `rule`, refused with `why` otherwise. */
+function matching(rule: Rule, why: string) {
+  return (value: unknown, refuse: Refuse): string => {
+    const s = text(value, refuse);
+    return passes(rule, s) ? s : refuse(why, s);
+  };
+}
+
+/** A list setting whose every item must pass `rule`; the first that does not is refused. */
+function listOf(rule: Rule, why: string, normalise: (s: string) => string = (s) => s) {
+  return (value: unknown, refuse: Refuse): string[] => {
+    const items = list(value, refuse).map(normalise);
+    const bad = items.find((s) => !passes(rule, s));
+    return bad === undefined ? items : refuse(why, bad);
+  };
 }
 
 function isValidTimeZone(tz: string): boolean {
@@ -321,276 +191,510 @@ function isValidTimeZone(tz: string): boolean {
   }
 }
 
-/** Build and validate the configuration. Throws ConfigurationError on the first invalid setting. */
-export function loadConfig(ctx: ContextReader, env: NodeJS.ProcessEnv = process.env): KbDrConfig {
-  const s = SETTINGS;
+/** Every setting, in the order they are read and documented. */
+export const SETTINGS = {
+  dbInstanceId: {
+    context: 'kb:dbInstanceId',
+    env: 'KB_DB_INSTANCE_ID',
+    example: 'kb-prod',
+    description: 'RDS instance to protect',
+    required: 'the RDS instance to protect',
+    // RDS identifiers are case-insensitive and stored lower case: `KB-Prod` names the instance
+    // RDS reports as `kb-prod`. Lower-casing here (rather than refusing) keeps every comparison,
+    // the functions' environment, the IAM ARNs and the alarms' metric dimension on the id RDS uses.
+    parse: (value, refuse) =>
+      normaliseInstanceId(
+        matching(
+          isValidDbInstanceId,
+          'is not an identifier RDS accepts (1-63 letters, digits and single hyphens, starting with a letter)',
+        )(value, refuse),
+      ),
+  },
+  backupRetentionDays: {
+    context: 'kb:backupRetentionDays',
+    env: 'KB_BACKUP_RETENTION_DAYS',
+    example: '30',
+    description: `retention of exports and manual snapshots, days (${RETENTION_DAYS.min}-${RETENTION_DAYS.max})`,
+    default: RETENTION_DAYS.default,
+    parse: (value, refuse) => {
+      const days = number(value, refuse);
+      return isValidRetentionDays(days) ? days : refuse(`must be ${RETENTION_DAYS_RULE}`);
+    },
+  },
+  backupSchedule: {
+    context: 'kb:backupSchedule',
+    env: 'KB_BACKUP_SCHEDULE',
+    example: '0 2 * * *',
+    description: 'nightly schedule (5-field cron)',
+    default: '0 2 * * *',
+    parse: cron,
+  },
+  backupTimezone: {
+    context: 'kb:backupTimezone',
+    env: 'KB_BACKUP_TIMEZONE',
+    example: 'Europe/London',
+    description: 'time zone of the schedules (IANA)',
+    default: 'UTC',
+    parse: matching(isValidTimeZone, 'is not an IANA time zone'),
+  },
+  alarmEmails: {
+    context: 'kb:alarmEmails',
+    env: 'KB_ALARM_EMAILS',
+    example: 'oncall@example.com,dba@example.com',
+    description: 'alarm e-mail recipients (comma-separated)',
+    default: [] as readonly string[],
+    parse: listOf(EMAIL_RE, 'is not an e-mail address'),
+  },
+  productionInstanceIds: {
+    context: 'kb:productionInstanceIds',
+    env: 'KB_PRODUCTION_INSTANCE_IDS',
+    example: 'kb-prod,kb-prod-replica',
+    description: 'instance ids that count as production (restore guard)',
+    default: [] as readonly string[],
+    defaultDoc: 'the protected instance',
+    parse: listOf(isValidDbInstanceId, 'is not an RDS instance identifier', normaliseInstanceId),
+  },
+  restoreInstancePrefix: {
+    context: 'kb:restoreInstancePrefix',
+    env: 'KB_RESTORE_INSTANCE_PREFIX',
+    example: 'kb-restore-',
+    description: 'prefix every restored instance must carry',
+    default: DEFAULT_RESTORE_PREFIX,
+    parse: matching(isValidRestorePrefix, `must be ${RESTORE_PREFIX_RULE}`),
+  },
+  functionNamePrefix: {
+    context: 'kb:functionNamePrefix',
+    env: 'KB_FUNCTION_PREFIX',
+    example: 'kb-dr',
+    description:
+      "prefix of every function's name, `<prefix>-restore-snapshot` … (1-41 letters, digits, hyphens); the CLI reads the same variable",
+    default: DEFAULT_FUNCTION_PREFIX,
+    parse: matching(FUNCTION_PREFIX_RE, 'must be 1-41 letters, digits and hyphens starting with a letter'),
+  },
+  validationSchedule: {
+    context: 'kb:validationSchedule',
+    env: 'KB_VALIDATION_SCHEDULE',
+    example: '0 6 * * 1',
+    description: "weekly validation of the latest backup (5-field cron, in the schedules' time zone)",
+    default: '0 6 * * 1',
+    defaultDoc: '`0 6 * * 1` (Mondays 06:00)',
+    parse: cron,
+  },
+  shareableTestEvents: {
+    context: 'kb:shareableTestEvents',
+    env: 'KB_SHAREABLE_TEST_EVENTS',
+    example: 'true',
+    description: 'publish `docs/events/*.json` as shareable console test events (`true`/`false`)',
+    default: true,
+    parse: boolean,
+  },
+  entryCountDropFraction: {
+    context: 'kb:entryCountDropFraction',
+    env: 'KB_ENTRY_COUNT_DROP_FRACTION',
+    example: '0.2',
+    description:
+      'KB-EntryCountDrop: alarm when a backup holds more than this fraction fewer knowledge entries than the previous successful backup (0 < x < 1)',
+    default: ALARM_THRESHOLDS.maxEntryCountDropFraction,
+    parse: (value, refuse) => {
+      const fraction = number(value, refuse);
+      return Number.isFinite(fraction) && fraction > 0 && fraction < 1
+        ? fraction
+        : refuse(
+            'must be a fraction between 0 and 1, exclusive (0.2 = alarm when a backup holds more than 20% fewer entries than the previous one)',
+          );
+    },
+  },
+  restoreTestSchedule: {
+    context: 'kb:restoreTestSchedule',
+    env: 'KB_RESTORE_TEST_SCHEDULE',
+    example: '0 4 * * 3',
+    description: "weekly restore test (5-field cron in the schedules' time zone, or `off`)",
+    default: '0 4 * * 3',
+    defaultDoc: '`0 4 * * 3` (Wednesdays 04:00)',
+    parse: (value, refuse) => {
+      const schedule = text(value, refuse);
+      return schedule.toLowerCase() === RESTORE_TEST_OFF ? RESTORE_TEST_OFF : cron(schedule, refuse);
+    },
+  },
+  restoreTestMaxDaysWithoutSuccess: {
+    context: 'kb:restoreTestMaxDaysWithoutSuccess',
+    env: 'KB_RESTORE_TEST_MAX_DAYS',
+    example: '8',
+    description:
+      '`KB-RestoreTestOverdue`: no successful restore test in this many days (2-60; longer than the time between two tests)',
+    default: 8,
+    parse: (value, refuse) => {
+      const days = number(value, refuse);
+      return Number.isInteger(days) && days >= 2 && days <= 60
+        ? days
+        : refuse(
+            'must be a whole number of days from 2 to 60, longer than the time between two scheduled tests',
+          );
+    },
+  },
+  restoreTestInstanceClass: {
+    context: 'kb:restoreTestInstanceClass',
+    env: 'KB_RESTORE_TEST_INSTANCE_CLASS',
+    example: 'db.t4g.medium',
+    description: 'instance class of the restore-test instance (`db.<family>.<size>`)',
+    default: RESTORE_TEST_DEFAULTS.instanceClass,
+    parse: matching(isInstanceClass, 'is not an RDS instance class (db.<family>.<size>)'),
+  },
+  restoreTestStuckHours: {
+    context: 'kb:restoreTestStuckHours',
+    env: 'KB_RESTORE_TEST_STUCK_HOURS',
+    example: '6',
+    description:
+      'a restore test not verified this many hours after its request fails, and its instance is deleted (1-48)',
+    default: RESTORE_TEST_DEFAULTS.stuckHours,
+    parse: (value, refuse) => {
+      const hours = number(value, refuse);
+      return isValidStuckHours(hours) ? hours : refuse('must be a number of hours from 1 to 48');
+    },
+  },
+  restoreTestAllowConcurrent: {
+    context: 'kb:restoreTestAllowConcurrent',
+    env: 'KB_RESTORE_TEST_ALLOW_CONCURRENT',
+    example: 'false',
+    description:
+      'start a restore test while another one, or an on-call restore of the same backup, is running (`true`/`false`)',
+    default: RESTORE_TEST_DEFAULTS.allowConcurrent,
+    parse: boolean,
+  },
+  verifyVpcId: {
+    context: 'kb:verifyVpcId',
+    env: 'KB_VERIFY_VPC_ID',
+    example: 'vpc-0a1b2c3d4e5f67890',
+    description:
+      'VPC verify-restore runs in (with the next two; none of the three: verification is NOT_CONFIGURED)',
+    default: undefined,
+    parse: matching(VPC_ID_RE, 'is not a VPC id'),
+  },
+  verifySubnetIds: {
+    context: 'kb:verifySubnetIds',
+    env: 'KB_VERIFY_SUBNET_IDS',
+    example: 'subnet-0a1b2c3d4e5f67890,subnet-0f9e8d7c6b5a43210',
+    description: 'subnets of verify-restore (comma-separated, private, with a route to the RDS and S3 APIs)',
+    default: [] as readonly string[],
+    parse: listOf(SUBNET_ID_RE, 'is not a subnet id'),
+  },
+  verifySecurityGroupId: {
+    context: 'kb:verifySecurityGroupId',
+    env: 'KB_VERIFY_SECURITY_GROUP_ID',
+    example: 'sg-0a1b2c3d4e5f67890',
+    description: "security group of verify-restore (the database's must allow inbound 5432 from it)",
+    default: undefined,
+    parse: matching(SECURITY_GROUP_ID_RE, 'is not a security group id'),
+  },
+  verifyAuth: {
+    context: 'kb:verifyAuth',
+    env: 'KB_VERIFY_AUTH',
+    example: 'iam',
+    description: 'how verify-restore logs in: `iam` (token for the read-only role) or `secret`',
+    default: 'iam',
+    parse: (value, refuse): 'iam' | 'secret' => {
+      const auth = text(value, refuse);
+      return auth === 'iam' || auth === 'secret' ? auth : refuse('must be iam or secret', auth);
+    },
+  },
+  verifyDbUser: {
+    context: 'kb:verifyDbUser',
+    env: 'KB_VERIFY_DB_USER',
+    example: 'kb_verify',
+    description: 'the read-only login role (IAM auth)',
+    default: 'kb_verify',
+    parse: matching(DB_USER_RE, 'must be a lower-case PostgreSQL role name (letters, digits, _)'),
+  },
+  verifySecretArn: {
+    context: 'kb:verifySecretArn',
+    env: 'KB_VERIFY_SECRET_ARN',
+    example: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kb-verify-AbCdEf',
+    description: 'the login secret, `{"username","password"}` (with `secret` only)',
+    default: undefined,
+    parse: matching(SECRET_ARN_RE, 'is not a Secrets Manager secret ARN'),
+  },
+  verifyDatabase: {
+    context: 'kb:verifyDatabase',
+    env: 'KB_VERIFY_DATABASE',
+    example: 'knowledge_base',
+    description: 'database holding the Knowledge Base',
+    default: 'knowledge_base',
+    parse: matching(DATABASE_RE, 'is not a database name'),
+  },
+} as const satisfies Record<string, SettingRow>;
 
-  const givenInstanceId = asString(s.dbInstanceId, raw(s.dbInstanceId, ctx, env));
-  if (!givenInstanceId) {
-    throw new ConfigurationError(
-      `the RDS instance to protect is not set; set ${s.dbInstanceId.env}=kb-prod or pass -c ${s.dbInstanceId.context}=kb-prod to cdk`,
-    );
+export type SettingName = keyof typeof SETTINGS;
+
+type ValueOf<R> = R extends { readonly parse: (...args: never[]) => infer T }
+  ? R extends { readonly default: infer D }
+    ? T | D
+    : T
+  : never;
+
+/** Every setting's value once read: the parsed value, or its default when not set. */
+export type SettingValues = { readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
+
+type DefaultsOf<S> = {
+  readonly [
+    K in keyof S as S[K] extends { readonly default: infer D } ? (D extends undefined ? never : K) : never
+  ]: S[K] extends {
+    readonly default: infer D;
   }
-  if (!isValidDbInstanceId(givenInstanceId)) {
-    throw invalid(
-      s.dbInstanceId,
-      givenInstanceId,
-      'is not an identifier RDS accepts (1-63 letters, digits and single hyphens, starting with a letter)',
-    );
-  }
-  // RDS identifiers are case-insensitive and stored lower case: `KB-Prod` names the instance
-  // RDS reports as `kb-prod`. Lower-casing here (rather than refusing) keeps every comparison,
-  // the functions' environment, the IAM ARNs and the alarms' metric dimension on the id RDS uses.
-  const dbInstanceId = normaliseInstanceId(givenInstanceId);
+    ? D
+    : never;
+};
 
-  const retentionRaw = raw(s.backupRetentionDays, ctx, env) ?? DEFAULTS.backupRetentionDays;
-  const backupRetentionDays =
-    typeof retentionRaw === 'number' ? retentionRaw : Number(asString(s.backupRetentionDays, retentionRaw));
-  if (!isValidRetentionDays(backupRetentionDays)) {
-    throw invalid(s.backupRetentionDays, retentionRaw, `must be ${RETENTION_DAYS_RULE}`);
-  }
+/** The default of every setting that has one (values, not text). */
+export const DEFAULTS = Object.fromEntries(
+  Object.entries(SETTINGS as Record<string, SettingRow>)
+    .filter(([, row]) => row.default !== undefined)
+    .map(([name, row]) => [name, row.default]),
+) as DefaultsOf<typeof SETTINGS>;
 
-  const backupSchedule =
-    asString(s.backupSchedule, raw(s.backupSchedule, ctx, env)) ?? DEFAULTS.backupSchedule;
-  const scheduleExpression = cronSetting(s.backupSchedule, backupSchedule);
-  const validationSchedule =
-    asString(s.validationSchedule, raw(s.validationSchedule, ctx, env)) ?? DEFAULTS.validationSchedule;
-  const validationScheduleExpression = cronSetting(s.validationSchedule, validationSchedule);
+/** Reads a context value (e.g. `app.node.tryGetContext`). */
+export type ContextReader = (key: string) => unknown;
 
-  const backupTimezone =
-    asString(s.backupTimezone, raw(s.backupTimezone, ctx, env)) ?? DEFAULTS.backupTimezone;
-  if (!isValidTimeZone(backupTimezone)) {
-    throw invalid(s.backupTimezone, backupTimezone, 'is not an IANA time zone');
-  }
-
-  const alarmEmails = asList(s.alarmEmails, raw(s.alarmEmails, ctx, env));
-  for (const email of alarmEmails) {
-    if (!EMAIL_RE.test(email)) throw invalid(s.alarmEmails, email, 'is not an e-mail address');
-  }
-
-  const restoreInstancePrefix =
-    asString(s.restoreInstancePrefix, raw(s.restoreInstancePrefix, ctx, env)) ??
-    DEFAULTS.restoreInstancePrefix;
-  if (!isValidRestorePrefix(restoreInstancePrefix)) {
-    throw invalid(s.restoreInstancePrefix, restoreInstancePrefix, `must be ${RESTORE_PREFIX_RULE}`);
-  }
-
-  const listed = asList(s.productionInstanceIds, raw(s.productionInstanceIds, ctx, env)).map(
-    normaliseInstanceId,
+/** The refusal of `setting`'s `value`, naming the variable, the context key and a valid example. */
+export function invalid(setting: SettingRow, value: unknown, why: string): ConfigurationError {
+  // The example is part of the message itself: synth prints `message`, and so does any caller.
+  return new ConfigurationError(
+    `${setting.env} (context ${setting.context}) = ${JSON.stringify(value)} ${why}; ` +
+      `set a valid value, e.g. ${setting.env}=${JSON.stringify(setting.example)} or -c ${setting.context}=${setting.example}`,
   );
-  for (const id of listed) {
-    if (!isValidDbInstanceId(id))
-      throw invalid(s.productionInstanceIds, id, 'is not an RDS instance identifier');
-  }
-  const productionInstanceIds = [...new Set([dbInstanceId, ...listed])];
-  for (const id of productionInstanceIds) {
-    if (id.toLowerCase().startsWith(restoreInstancePrefix.toLowerCase())) {
-      throw invalid(
-        s.restoreInstancePrefix,
-        restoreInstancePrefix,
-        `would let a restore target the production instance ${id}; choose a prefix no production id starts with`,
+}
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+/** What a source sets for `setting`: a non-blank environment variable (trimmed), else the context value. */
+function given(setting: SettingRow, ctx: ContextReader, env: NodeJS.ProcessEnv): unknown {
+  const fromEnv = env[setting.env];
+  if (!isBlank(fromEnv)) return fromEnv?.trim();
+  const fromContext = ctx(setting.context);
+  return isBlank(fromContext) ? undefined : fromContext;
+}
+
+/** The settings read from their sources, and which of them were set (not defaulted). */
+export interface ReadSettings {
+  readonly values: SettingValues;
+  readonly isSet: (name: SettingName) => boolean;
+}
+
+/** Read every row: parse what is set, default what is not, refuse a required setting left unset. */
+export function readSettings(ctx: ContextReader, env: NodeJS.ProcessEnv): ReadSettings {
+  const values: Record<string, unknown> = {};
+  const set = new Set<string>();
+  for (const [name, row] of Object.entries(SETTINGS as Record<string, SettingRow>)) {
+    const value = given(row, ctx, env);
+    if (value !== undefined) {
+      set.add(name);
+      values[name] = row.parse(value, (why, shown = value) => {
+        throw invalid(row, shown, why);
+      });
+    } else if (row.required !== undefined) {
+      throw new ConfigurationError(
+        `${row.required} is not set; set ${row.env}=${row.example} or pass -c ${row.context}=${row.example} to cdk`,
       );
+    } else {
+      values[name] = row.default;
     }
   }
-
-  // Function names are `<prefix>-promote-restore` at the longest; Lambda allows 64 characters.
-  const functionNamePrefix =
-    asString(s.functionNamePrefix, raw(s.functionNamePrefix, ctx, env)) ?? DEFAULTS.functionNamePrefix;
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,40}$/.test(functionNamePrefix)) {
-    throw invalid(
-      s.functionNamePrefix,
-      functionNamePrefix,
-      'must be 1-41 letters, digits and hyphens starting with a letter',
-    );
-  }
-  const shareableTestEvents = asBoolean(
-    s.shareableTestEvents,
-    raw(s.shareableTestEvents, ctx, env),
-    DEFAULTS.shareableTestEvents,
-  );
-
-  const dropRaw = raw(s.entryCountDropFraction, ctx, env) ?? DEFAULTS.entryCountDropFraction;
-  const entryCountDropFraction =
-    typeof dropRaw === 'number' ? dropRaw : Number(asString(s.entryCountDropFraction, dropRaw));
-  if (!(
-    Number.isFinite(entryCountDropFraction) &&
-    entryCountDropFraction > 0 &&
-    entryCountDropFraction < 1
-  )) {
-    throw invalid(
-      s.entryCountDropFraction,
-      dropRaw,
-      'must be a fraction between 0 and 1, exclusive (0.2 = alarm when a backup holds more than 20% fewer entries than the previous one)',
-    );
-  }
-  const restoreTest = loadRestoreTestSettings(ctx, env);
-  const verification = loadVerificationConfig(ctx, env);
-
-  return {
-    ...restoreTest,
-    dbInstanceId,
-    backupRetentionDays,
-    backupSchedule,
-    scheduleExpression,
-    backupTimezone,
-    alarmEmails,
-    productionInstanceIds,
-    restoreInstancePrefix,
-    functionNamePrefix,
-    validationSchedule,
-    validationScheduleExpression,
-    shareableTestEvents,
-    entryCountDropFraction,
-    ...(verification ? { verification } : {}),
-  };
+  return { values: values as SettingValues, isSet: (name) => set.has(name) };
 }
 
-function asNumber(setting: Setting, value: unknown, fallback: number): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  if (typeof value === 'number') return value;
-  const text = asString(setting, value) ?? '';
-  return text === '' ? Number.NaN : Number(text);
+/** A rule between settings, checked after every setting has been read on its own. */
+export interface CrossCheck {
+  /** One line for docs and test names. */
+  readonly description: string;
+  /** Throws `invalid(...)` of the setting to change when the rule is broken. */
+  readonly check: (settings: ReadSettings) => void;
 }
 
-/** The weekly restore test's settings (schedule or `off`, alarm age, test instance, limits). */
-function loadRestoreTestSettings(
-  ctx: ContextReader,
-  env: NodeJS.ProcessEnv,
-): Pick<
-  KbDrConfig,
-  | 'restoreTestSchedule'
-  | 'restoreTestScheduleExpression'
-  | 'restoreTestMaxDaysWithoutSuccess'
-  | 'restoreTestInstanceClass'
-  | 'restoreTestStuckHours'
-  | 'restoreTestAllowConcurrent'
-> {
-  const s = SETTINGS;
-  const restoreTestSchedule =
-    asString(s.restoreTestSchedule, raw(s.restoreTestSchedule, ctx, env)) ?? DEFAULTS.restoreTestSchedule;
-  const off = restoreTestSchedule.toLowerCase() === RESTORE_TEST_OFF;
-  const restoreTestScheduleExpression = off
-    ? undefined
-    : cronSetting(s.restoreTestSchedule, restoreTestSchedule);
-  const maxRaw = raw(s.restoreTestMaxDaysWithoutSuccess, ctx, env);
-  const restoreTestMaxDaysWithoutSuccess = asNumber(
-    s.restoreTestMaxDaysWithoutSuccess,
-    maxRaw,
-    DEFAULTS.restoreTestMaxDaysWithoutSuccess,
-  );
-  if (
-    !Number.isInteger(restoreTestMaxDaysWithoutSuccess) ||
-    restoreTestMaxDaysWithoutSuccess < 2 ||
-    restoreTestMaxDaysWithoutSuccess > 60
-  ) {
-    throw invalid(
-      s.restoreTestMaxDaysWithoutSuccess,
-      maxRaw,
-      'must be a whole number of days from 2 to 60, longer than the time between two scheduled tests',
-    );
-  }
-  const restoreTestInstanceClass =
-    asString(s.restoreTestInstanceClass, raw(s.restoreTestInstanceClass, ctx, env)) ??
-    DEFAULTS.restoreTestInstanceClass;
-  if (!isInstanceClass(restoreTestInstanceClass)) {
-    throw invalid(
-      s.restoreTestInstanceClass,
-      restoreTestInstanceClass,
-      'is not an RDS instance class (db.<family>.<size>)',
-    );
-  }
-  const stuckRaw = raw(s.restoreTestStuckHours, ctx, env);
-  const restoreTestStuckHours = asNumber(s.restoreTestStuckHours, stuckRaw, DEFAULTS.restoreTestStuckHours);
-  if (!isValidStuckHours(restoreTestStuckHours)) {
-    throw invalid(s.restoreTestStuckHours, stuckRaw, 'must be a number of hours from 1 to 48');
-  }
-  if (restoreTestStuckHours >= restoreTestMaxDaysWithoutSuccess * 24) {
-    throw invalid(
-      s.restoreTestStuckHours,
-      stuckRaw,
-      `must be shorter than restoreTestMaxDaysWithoutSuccess (${restoreTestMaxDaysWithoutSuccess} days)`,
-    );
-  }
-  const restoreTestAllowConcurrent = asBoolean(
-    s.restoreTestAllowConcurrent,
-    raw(s.restoreTestAllowConcurrent, ctx, env),
-    DEFAULTS.restoreTestAllowConcurrent,
-  );
-  return {
-    restoreTestSchedule: off ? RESTORE_TEST_OFF : restoreTestSchedule,
-    restoreTestScheduleExpression,
-    restoreTestMaxDaysWithoutSuccess,
-    restoreTestInstanceClass,
-    restoreTestStuckHours,
-    restoreTestAllowConcurrent,
-  };
+const s = SETTINGS;
+
+/** The production ids: the protected instance plus those listed, once each. */
+function productionIds(v: SettingValues): string[] {
+  return [...new Set([v.dbInstanceId, ...v.productionInstanceIds])];
 }
 
-/** The verify-restore settings: none of the three network settings, or all three, valid. */
-function loadVerificationConfig(ctx: ContextReader, env: NodeJS.ProcessEnv): VerificationConfig | undefined {
-  const s = SETTINGS;
-  const vpcId = asString(s.verifyVpcId, raw(s.verifyVpcId, ctx, env));
-  const subnetIds = asList(s.verifySubnetIds, raw(s.verifySubnetIds, ctx, env));
-  const securityGroupId = asString(s.verifySecurityGroupId, raw(s.verifySecurityGroupId, ctx, env));
-  const auth = asString(s.verifyAuth, raw(s.verifyAuth, ctx, env)) ?? DEFAULTS.verifyAuth;
-  const dbUser = asString(s.verifyDbUser, raw(s.verifyDbUser, ctx, env)) ?? DEFAULTS.verifyDbUser;
-  const secretArn = asString(s.verifySecretArn, raw(s.verifySecretArn, ctx, env));
-  const database = asString(s.verifyDatabase, raw(s.verifyDatabase, ctx, env)) ?? DEFAULTS.verifyDatabase;
-  const network = [
-    [s.verifyVpcId, vpcId],
-    [s.verifySubnetIds, subnetIds.length > 0 ? subnetIds : undefined],
-    [s.verifySecurityGroupId, securityGroupId],
-  ] as const;
-  const given = network.filter(([, v]) => v !== undefined);
-  if (given.length === 0) {
-    if (secretArn || raw(s.verifyAuth, ctx, env) !== undefined)
-      throw invalid(
-        s.verifyVpcId,
-        vpcId,
-        `must be set (with ${s.verifySubnetIds.env} and ${s.verifySecurityGroupId.env}) when ${s.verifyAuth.env} or ${s.verifySecretArn.env} is set: verify-restore can only reach a restored instance from inside its VPC`,
+const VERIFY_NETWORK = ['verifyVpcId', 'verifySubnetIds', 'verifySecurityGroupId'] as const;
+
+function networkGiven(v: SettingValues): (typeof VERIFY_NETWORK)[number][] {
+  return VERIFY_NETWORK.filter((name) => {
+    const value = v[name];
+    return Array.isArray(value) ? value.length > 0 : value !== undefined;
+  });
+}
+
+export const CHECKS: readonly CrossCheck[] = [
+  {
+    description: 'no production instance id starts with the restore prefix',
+    check: ({ values: v }) => {
+      for (const id of productionIds(v)) {
+        if (id.toLowerCase().startsWith(v.restoreInstancePrefix.toLowerCase())) {
+          throw invalid(
+            s.restoreInstancePrefix,
+            v.restoreInstancePrefix,
+            `would let a restore target the production instance ${id}; choose a prefix no production id starts with`,
+          );
+        }
+      }
+    },
+  },
+  {
+    description: "the restore-test stuck limit (hours) is shorter than the overdue alarm's age (days)",
+    check: ({ values: v }) => {
+      if (v.restoreTestStuckHours >= v.restoreTestMaxDaysWithoutSuccess * 24) {
+        throw invalid(
+          s.restoreTestStuckHours,
+          v.restoreTestStuckHours,
+          `must be shorter than restoreTestMaxDaysWithoutSuccess (${v.restoreTestMaxDaysWithoutSuccess} days)`,
+        );
+      }
+    },
+  },
+  {
+    description:
+      "verify-restore's login settings (`KB_VERIFY_AUTH`, `KB_VERIFY_SECRET_ARN`) need its network settings",
+    check: ({ values: v, isSet }) => {
+      if (networkGiven(v).length === 0 && (isSet('verifyAuth') || isSet('verifySecretArn'))) {
+        throw invalid(
+          s.verifyVpcId,
+          v.verifyVpcId,
+          `must be set (with ${s.verifySubnetIds.env} and ${s.verifySecurityGroupId.env}) when ${s.verifyAuth.env} or ${s.verifySecretArn.env} is set: verify-restore can only reach a restored instance from inside its VPC`,
+        );
+      }
+    },
+  },
+  {
+    description: "verify-restore's VPC, subnets and security group: all three or none",
+    check: ({ values: v }) => {
+      const present = networkGiven(v);
+      const missing = VERIFY_NETWORK.find((name) => !present.includes(name));
+      if (present.length > 0 && missing !== undefined) {
+        throw invalid(
+          s[missing],
+          undefined,
+          `is required with ${present.map((name) => s[name].env).join(' and ')}: verify-restore needs the VPC, its subnets and its security group together (or none of them: verification then records NOT_CONFIGURED)`,
+        );
+      }
+    },
+  },
+  {
+    description: '`KB_VERIFY_SECRET_ARN` with `KB_VERIFY_AUTH=secret`, and only then',
+    check: ({ values: v }) => {
+      if (v.verifyAuth === 'secret' && v.verifySecretArn === undefined) {
+        throw invalid(s.verifySecretArn, undefined, `is required when ${s.verifyAuth.env}=secret`);
+      }
+      if (v.verifyAuth === 'iam' && v.verifySecretArn !== undefined) {
+        throw invalid(
+          s.verifySecretArn,
+          v.verifySecretArn,
+          `is only used with ${s.verifyAuth.env}=secret; remove it or set ${s.verifyAuth.env}=secret`,
+        );
+      }
+    },
+  },
+];
+
+/** The context keys kb-dr reads; any other `kb:` key is a misspelling. */
+const CONTEXT_KEYS: readonly string[] = Object.values(SETTINGS as Record<string, SettingRow>).map(
+  (r) => r.context,
+);
+
+/** The known key a misspelled one most likely meant, if any is close. */
+function likelyMeant(key: string): string | undefined {
+  const bare = key.slice('kb:'.length).toLowerCase();
+  const contains = CONTEXT_KEYS.filter((k) => {
+    const known = k.slice('kb:'.length).toLowerCase();
+    return bare.length >= 4 && (known.includes(bare) || bare.includes(known));
+  });
+  if (contains.length === 1) return contains[0];
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(bare.length / 4)) + 1;
+  for (const k of CONTEXT_KEYS) {
+    const d = editDistance(bare, k.slice('kb:'.length).toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
-    return undefined;
+    }
+    row = next;
   }
-  const missing = network.find(([, v]) => v === undefined);
-  if (missing)
-    throw invalid(
-      missing[0],
-      undefined,
-      `is required with ${given.map(([set]) => set.env).join(' and ')}: verify-restore needs the VPC, its subnets and its security group together (or none of them: verification then records NOT_CONFIGURED)`,
+  return row[b.length] ?? 0;
+}
+
+/** Refuse a `kb:` context key kb-dr does not read (cdk's own keys are left alone). */
+function refuseUnknownContextKeys(keys: Iterable<string>): void {
+  for (const key of keys) {
+    if (!key.startsWith('kb:') || CONTEXT_KEYS.includes(key)) continue;
+    const guess = likelyMeant(key);
+    throw new ConfigurationError(
+      `unknown context key ${key}${guess ? ` (did you mean ${guess}?)` : ''}: kb-dr would ignore its value; ` +
+        `rename or remove it (the settings are listed in README.md, section Configuration)`,
     );
-  if (!/^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(vpcId ?? ''))
-    throw invalid(s.verifyVpcId, vpcId, 'is not a VPC id');
-  for (const id of subnetIds)
-    if (!/^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(id))
-      throw invalid(s.verifySubnetIds, id, 'is not a subnet id');
-  if (!/^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/.test(securityGroupId ?? ''))
-    throw invalid(s.verifySecurityGroupId, securityGroupId, 'is not a security group id');
-  if (auth !== 'iam' && auth !== 'secret') throw invalid(s.verifyAuth, auth, 'must be iam or secret');
-  // A PostgreSQL role name kb-dr puts in an IAM resource ARN (dbuser:*/<name>): plain identifiers only.
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbUser))
-    throw invalid(s.verifyDbUser, dbUser, 'must be a lower-case PostgreSQL role name (letters, digits, _)');
-  if (!/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(database))
-    throw invalid(s.verifyDatabase, database, 'is not a database name');
-  if (auth === 'secret' && !secretArn)
-    throw invalid(s.verifySecretArn, secretArn, `is required when ${s.verifyAuth.env}=secret`);
-  if (
-    secretArn &&
-    !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(secretArn)
-  )
-    throw invalid(s.verifySecretArn, secretArn, 'is not a Secrets Manager secret ARN');
-  if (auth === 'iam' && secretArn)
-    throw invalid(
-      s.verifySecretArn,
-      secretArn,
-      `is only used with ${s.verifyAuth.env}=secret; remove it or set ${s.verifyAuth.env}=secret`,
-    );
+  }
+}
+
+/**
+ * Build and validate the configuration. Throws ConfigurationError on the first invalid setting.
+ * With `contextKeys` (every context key the app holds), a misspelled `kb:` key is refused too.
+ */
+export function loadConfig(
+  ctx: ContextReader,
+  env: NodeJS.ProcessEnv = process.env,
+  contextKeys?: Iterable<string>,
+): KbDrConfig {
+  if (contextKeys) refuseUnknownContextKeys(contextKeys);
+  const settings = readSettings(ctx, env);
+  for (const rule of CHECKS) rule.check(settings);
+  const v = settings.values;
+  const testOff = v.restoreTestSchedule === RESTORE_TEST_OFF;
+  const network = networkGiven(v).length > 0;
   return {
-    vpcId: vpcId ?? '',
-    subnetIds,
-    securityGroupId: securityGroupId ?? '',
-    auth,
-    dbUser,
-    ...(secretArn ? { secretArn } : {}),
-    database,
+    dbInstanceId: v.dbInstanceId,
+    backupRetentionDays: v.backupRetentionDays,
+    backupSchedule: v.backupSchedule,
+    scheduleExpression: toScheduleExpression(v.backupSchedule),
+    backupTimezone: v.backupTimezone,
+    alarmEmails: v.alarmEmails,
+    productionInstanceIds: productionIds(v),
+    restoreInstancePrefix: v.restoreInstancePrefix,
+    functionNamePrefix: v.functionNamePrefix,
+    validationSchedule: v.validationSchedule,
+    validationScheduleExpression: toScheduleExpression(v.validationSchedule),
+    shareableTestEvents: v.shareableTestEvents,
+    entryCountDropFraction: v.entryCountDropFraction,
+    restoreTestSchedule: v.restoreTestSchedule,
+    restoreTestScheduleExpression: testOff ? undefined : toScheduleExpression(v.restoreTestSchedule),
+    restoreTestMaxDaysWithoutSuccess: v.restoreTestMaxDaysWithoutSuccess,
+    restoreTestInstanceClass: v.restoreTestInstanceClass,
+    restoreTestStuckHours: v.restoreTestStuckHours,
+    restoreTestAllowConcurrent: v.restoreTestAllowConcurrent,
+    ...(network
+      ? {
+          verification: {
+            vpcId: v.verifyVpcId ?? '',
+            subnetIds: v.verifySubnetIds,
+            securityGroupId: v.verifySecurityGroupId ?? '',
+            auth: v.verifyAuth,
+            dbUser: v.verifyDbUser,
+            ...(v.verifySecretArn !== undefined ? { secretArn: v.verifySecretArn } : {}),
+            database: v.verifyDatabase,
+          },
+        }
+      : {}),
   };
 }

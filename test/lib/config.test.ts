@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../core/errors';
-import { loadConfig, toScheduleExpression } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 
 const ctx =
   (values: Record<string, unknown>) =>
@@ -256,18 +256,5 @@ describe('loadConfig: the weekly restore test', () => {
         {},
       ),
     ).toThrow(/must be shorter than restoreTestMaxDaysWithoutSuccess \(2 days\)/);
-  });
-});
-
-describe('toScheduleExpression', () => {
-  it.each([
-    ['0 2 * * *', 'cron(0 2 * * ? *)'],
-    ['15 3 1 * *', 'cron(15 3 1 * ? *)'],
-    ['0 2 * * 0', 'cron(0 2 ? * 1 *)'],
-    ['0 2 * * 7', 'cron(0 2 ? * 1 *)'],
-    ['0 2 * * MON-FRI', 'cron(0 2 ? * MON-FRI *)'],
-    ['*/30 * * JAN,JUL *', 'cron(*/30 * * JAN,JUL ? *)'],
-  ])('translates %s to the EventBridge form %s', (cron, expected) => {
-    expect(toScheduleExpression(cron)).toBe(expected);
   });
 });
