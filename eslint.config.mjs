@@ -122,9 +122,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!node:|zod$|\\./)',
+              regex: '^(?!node:|zod(/mini)?$|\\./)',
               message:
-                'core/ imports nothing of ours and no SDK or CDK: only node built-ins, zod and core/ itself.',
+                'core/ imports nothing of ours and no SDK or CDK: only node built-ins, zod (or zod/mini) and core/ itself.',
             },
           ],
         },

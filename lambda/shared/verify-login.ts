@@ -6,7 +6,15 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Signer } from '@aws-sdk/rds-signer';
 import { translateAwsError } from './aws-errors';
-import type { LoginSource } from '../verify-restore/verify-restore';
+
+/** A database login for one endpoint: the user and its password or IAM token. */
+export interface DbLogin {
+  readonly user: string;
+  readonly password: string | (() => Promise<string>);
+}
+
+/** Where the login comes from (IAM token or Secrets Manager secret); may throw when it cannot be read. */
+export type LoginSource = (endpoint: { address: string; port: number }) => Promise<DbLogin>;
 
 /** IAM database authentication as `user` (the role must hold rds-db:connect on that db user). */
 export function iamLogin(user: string, region?: string): LoginSource {

@@ -48,6 +48,7 @@ import type { MetricSink } from '../shared/restore-common';
 import { isManagedByKbDr, tagRecord } from '../shared/tags';
 import { readVerification, writeVerification } from '../shared/verification-store';
 import { VERIFY_DOCS, type VerifySettings } from '../shared/verify-settings';
+import type { LoginSource } from '../shared/verify-login';
 import {
   VerifyRestoreEventSchema,
   VERIFY_RESTORE_EVENT,
@@ -70,14 +71,8 @@ export {
   type VerifyPassResult,
 };
 
-/** A database login for one endpoint: the user and its password or IAM token. */
-export interface DbLogin {
-  readonly user: string;
-  readonly password: string | (() => Promise<string>);
-}
-
-/** Where the login comes from (IAM token or Secrets Manager secret); may throw when it cannot be read. */
-export type LoginSource = (endpoint: { address: string; port: number }) => Promise<DbLogin>;
+/** The login types live with the logins (lambda/shared/verify-login.ts); re-exported for the handler and tests. */
+export type { DbLogin, LoginSource } from '../shared/verify-login';
 
 export interface VerifyRestoreDeps {
   readonly rds: RDSClient;

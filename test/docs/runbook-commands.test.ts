@@ -31,19 +31,22 @@ import { VALIDATE_BACKUP_EVENT } from '../../lambda/validate-backup/validate-bac
 import { VERIFY_RESTORE_EVENT } from '../../lambda/verify-restore/verify-restore';
 import { VERIFY_DOCS, verifyRoleSql } from '../../lambda/shared/verify-settings';
 import { DEFAULTS } from '../../lib/config';
+import { FUNCTIONS } from '../../core/functions';
+import { DRILL_STEPS } from '../../drill/index';
 import { docCommands, headingAnchors, type DocCommand } from '../support/doc-commands';
 
 const execFileAsync = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
 const RUNBOOK = 'docs/DISASTER-RECOVERY-RUNBOOK.md';
+const LOCAL_GUIDE = 'docs/local-backup.md';
+/** The README and every document in docs/: a new document is checked without being listed here. */
 const DOCUMENTS = [
-  RUNBOOK,
   'README.md',
-  'docs/local-backup.md',
-  'docs/RTO-RPO.md',
-  'docs/PROOF.md',
-  'docs/ARCHITECTURE.md',
-] as const;
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const packageScripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
 
@@ -132,6 +135,9 @@ async function checkCliArgs(
     throw err;
   }
   if (!ran) return 'no command given';
+  // The command's own flag checks. When cli/ exports one plan builder per command (issue 12 move 7:
+  // flags parsed into one plan that the run functions consume), call it here instead of the
+  // per-command check*Flags below, so the documents are checked by exactly what the commands run.
   try {
     if (ran.command === 'backup') checkBackupFlags(ran.flags as BackupFlags);
     else if (ran.command === 'validate') {
@@ -299,23 +305,50 @@ const commands = DOCUMENTS.flatMap((doc) => docCommands(doc, read(doc)));
 const label = (c: DocCommand) => `${c.file}:${c.line}: ${c.words.join(' ')}`;
 
 describe('commands in the documents', () => {
-  it('finds our tools in every document, and restore, backup, validate and PITR in the runbook', () => {
-    for (const doc of [RUNBOOK, 'README.md', 'docs/local-backup.md', 'docs/RTO-RPO.md'])
+  it.each([
+    [
+      RUNBOOK,
+      [
+        'backup-kb.sh --rds',
+        'restore-kb.sh --rds',
+        'restore-kb.sh --pitr',
+        'validate-backup.sh --snapshot-id',
+        'kb-dr find-backup --before',
+        'kb-dr find-backup --rds',
+        'kb-dr recover-entries --backup-file',
+        'kb-dr recover-entries --from-instance',
+        '--confirm',
+      ],
+    ],
+    [
+      LOCAL_GUIDE,
+      [
+        'backup-kb.sh --local',
+        'backup-kb.sh --local --prune',
+        'validate-backup.sh --backup-file',
+        'restore-kb.sh --local --backup-file',
+        'restore-kb.sh --local --rollback',
+        'kb-dr recover-entries --backup-file',
+      ],
+    ],
+    ['README.md', ['npm ci', 'npm run drill', 'npm test', 'npm run doctor', 'npx cdk deploy --all']],
+    ['docs/DRILL.md', ['npm run drill -- --entries']],
+  ])('%s shows the commands it is the home of', (doc, needles) => {
+    const lines = commands.filter((c) => c.file === doc).map((c) => c.words.join(' '));
+    expect(needles.filter((needle) => !lines.some((line) => line.includes(needle)))).toEqual([]);
+  });
+
+  it('finds our tools in the README and in every guide', () => {
+    for (const doc of [RUNBOOK, 'README.md', LOCAL_GUIDE, 'docs/RTO-RPO.md', 'docs/DRILL.md'])
       expect(commands.filter((c) => c.file === doc && ours(c)).length).toBeGreaterThan(0);
-    const runbook = commands.filter((c) => c.file === RUNBOOK).map((c) => c.words.join(' '));
-    for (const needle of [
-      'backup-kb.sh --rds',
-      'restore-kb.sh --rds',
-      'restore-kb.sh --pitr',
-      'validate-backup.sh --snapshot-id',
-      'restore-kb.sh --local --rollback',
-      'kb-dr find-backup --before',
-      'kb-dr find-backup --rds',
-      'kb-dr recover-entries --backup-file',
-      'kb-dr recover-entries --from-instance',
-      '--confirm',
-    ])
-      expect(runbook.some((line) => line.includes(needle))).toBe(true);
+  });
+
+  it('keeps the two commands CI runs from the README exactly as .ci/run runs them', () => {
+    const readme = commands.filter((c) => c.file === 'README.md').map((c) => c.source);
+    expect(readme).toEqual(expect.arrayContaining(['npm ci && npm run drill', 'npm ci && npm test']));
+    const ci = read('.ci/run');
+    for (const line of ['npm ci', 'npm run doctor', 'npm test', 'npm run drill --'])
+      expect(ci).toContain(`\n${line}`);
   });
 
   it.each(commands.filter(ours).map((c) => [label(c), c] as const))('%s', async (_label, cmd) => {
@@ -465,32 +498,98 @@ describe('console events the runbook names', () => {
   });
 });
 
+/** Every code file of ours outside test/, for the document links the code prints or sets. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Why `link`, written in `from` (a file path from the root), does not resolve; undefined when it does. */
+function brokenLink(from: string, link: string): string | undefined {
+  const [file = '', anchor] = link.split('#');
+  const target = file ? resolve(join(ROOT, from, '..'), file) : join(ROOT, from);
+  if (!existsSync(target)) return `${link}: no file ${target.slice(ROOT.length + 1)}`;
+  if (anchor === undefined || !target.endsWith('.md')) return undefined;
+  return headingAnchors(readFileSync(target, 'utf8')).has(anchor)
+    ? undefined
+    : `${link}: no heading #${anchor}`;
+}
+
+/** Relative Markdown links `[text](target)` of a document (not URLs, not mailto:). */
+const relativeLinks = (markdown: string) =>
+  [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '').filter((link) => !/^[a-z]+:/.test(link));
+
 describe('links and anchors', () => {
   it('has a section for every runbook anchor the stacks link to (alarm descriptions, dashboard)', () => {
-    const anchors = headingAnchors(read(RUNBOOK));
     const linked = readdirSync(join(ROOT, 'lib/constructs'))
       .flatMap((f) => [...read(`lib/constructs/${f}`).matchAll(/DISASTER-RECOVERY-RUNBOOK\.md#([\w-]+)/g)])
       .map((m) => m[1]);
     expect(linked).toEqual(expect.arrayContaining(['kb-backupfailure', 'kb-backupdurationhigh']));
-    expect(linked.filter((a) => !anchors.has(a ?? ''))).toEqual([]);
+  });
+
+  it('resolves every docs/*.md#section the code names (alarm descriptions, answers, hints)', () => {
+    const named = ['core', 'lambda', 'lib', 'cli', 'harness', 'drill', 'bench', 'bin']
+      .flatMap(sourceFiles)
+      .flatMap((file) =>
+        [...read(file).matchAll(/\b(docs\/[\w.-]+\.md)(#[\w-]+)?/g)].map((m) => `${m[1]}${m[2] ?? ''}`),
+      );
+    expect(named.length).toBeGreaterThan(5);
+    expect([...new Set(named)].map((link) => brokenLink('README.md', link)).filter(Boolean)).toEqual([]);
   });
 
   it.each(DOCUMENTS)('%s links only to files and sections that exist', (doc) => {
-    const base = join(ROOT, doc, '..');
-    const broken = [...read(doc).matchAll(/\]\(([^)\s]+)\)/g)]
-      .map((m) => m[1] ?? '')
-      .filter((link) => !/^[a-z]+:/.test(link))
-      .filter((link) => {
-        const [file = '', anchor] = link.split('#');
-        const target = file ? resolve(base, file) : join(ROOT, doc);
-        if (!existsSync(target)) return true;
-        return (
-          anchor !== undefined &&
-          target.endsWith('.md') &&
-          !headingAnchors(readFileSync(target, 'utf8')).has(anchor)
-        );
-      });
-    expect(broken).toEqual([]);
+    expect(
+      relativeLinks(read(doc))
+        .map((link) => brokenLink(doc, link))
+        .filter(Boolean),
+    ).toEqual([]);
+  });
+
+  it('reports a missing file, a missing section and a same-page section that does not exist', () => {
+    expect(brokenLink('README.md', 'docs/NOPE.md')).toMatch(/no file docs\/NOPE\.md/);
+    expect(brokenLink('README.md', 'docs/DRILL.md#no-such-step')).toMatch(/no heading #no-such-step/);
+    expect(brokenLink('docs/DRILL.md', '#steps')).toBeUndefined();
+    expect(brokenLink('docs/DRILL.md', '#nope')).toMatch(/no heading #nope/);
+    expect(brokenLink('docs/PROOF.md', 'events/restore-pitr.latest.json')).toBeUndefined();
+    expect(relativeLinks('[a](docs/x.md) [b](https://example.com) [c](mailto:x@y) [d](#e)')).toEqual([
+      'docs/x.md',
+      '#e',
+    ]);
+  });
+});
+
+describe('one home per topic', () => {
+  it("lists the drill's steps in docs/DRILL.md as the drill runs them, by the titles it prints", () => {
+    const documented = [...read('docs/DRILL.md').matchAll(/^### (\d+)\. (.+)$/gm)].map((m) => [
+      Number(m[1]),
+      m[2],
+    ]);
+    expect(documented).toEqual(DRILL_STEPS.map((step, i) => [i + 1, step.title]));
+  });
+
+  it('tables every function of the catalog in docs/ARCHITECTURE.md, once, and every lambda/ folder is one', () => {
+    const table = read('docs/ARCHITECTURE.md').split('## Functions')[1] ?? '';
+    const rows = [...table.matchAll(/^\| `kb-dr-([\w-]+)` \|/gm)].map((m) => m[1]);
+    expect(rows).toEqual([...FUNCTIONS]);
+    const folders = readdirSync(join(ROOT, 'lambda'), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'shared')
+      .map((e) => e.name);
+    expect(folders.sort()).toEqual([...FUNCTIONS].sort());
+  });
+
+  it.each([
+    ['the dashboard guide', /^\| \*\*Hours since last successful backup\*\* \|/m, RUNBOOK],
+    ['the functions table', /^\| `kb-dr-verify-restore` \|/m, 'docs/ARCHITECTURE.md'],
+    ['the layout', /^lambda\/shared\/ +runtime adapters/m, 'docs/ARCHITECTURE.md'],
+    ['the local restore steps', /^\d\. creates a new database `<name>_restoring_<timestamp>`/m, LOCAL_GUIDE],
+    ['the local error messages', /^\| `no database name is set` \|/m, LOCAL_GUIDE],
+    ['the CLI environment table', /^\| `KB_RESTORE_POLL_SECONDS` \|/m, RUNBOOK],
+    ['the drill options', /^- `--entries N`/m, 'docs/DRILL.md'],
+  ])('%s is in one document only', (_topic, pattern, home) => {
+    expect(DOCUMENTS.filter((doc) => pattern.test(read(doc)))).toEqual([home]);
   });
 });
 

@@ -139,11 +139,14 @@ describe('import rules (eslint no-restricted-imports)', () => {
     ]);
   });
 
-  it('core/ may import node built-ins, zod and core/ itself', async () => {
+  it('core/ may import node built-ins, zod (also zod/mini) and core/ itself', async () => {
     const src =
-      ["import { a } from 'node:fs';", "import { z } from 'zod';", "import { c } from './naming';"].join(
-        '\n',
-      ) + use(['a', 'z', 'c']);
+      [
+        "import { a } from 'node:fs';",
+        "import { z } from 'zod';",
+        "import * as m from 'zod/mini';",
+        "import { c } from './naming';",
+      ].join('\n') + use(['a', 'z', 'm', 'c']);
     expect(await restricted('core/probe.ts', src)).toEqual([]);
   });
 
