@@ -147,7 +147,21 @@ describe('recover-entries flags', () => {
         },
         env,
       ),
-    ).toMatchObject({ source: 'instance', sourcePort: 6543, selection: { tag: 'x' } });
+    ).toEqual({
+      source: {
+        kind: 'instance',
+        instanceId: 'kb-restore-recover-1',
+        host: '127.0.0.1',
+        port: 6543,
+        noTls: true,
+      },
+      selection: { tag: 'x' },
+      allowOtherTarget: false,
+      confirm: false,
+      force: false,
+      includeCache: true,
+      json: false,
+    });
   });
 });
 
