@@ -88,7 +88,15 @@ export async function planFor(argv: readonly string[], env: Env = {}): Promise<P
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
     if (err.exitCode === 0) return { command: 'help' };
-    const message = (errors.split('\n')[0] ?? '').replace(/^error: /, '').trim() || err.message;
+    // commander's own lines: "error: unknown option '--snapshotid=latest'" and "(Did you mean --snapshot-id?)".
+    const message =
+      err.code === 'commander.help'
+        ? 'no command given'
+        : errors
+            .split('\n')
+            .map((l) => l.replace(/^error: /, '').trim())
+            .filter((l) => l && !l.startsWith('(run with --help'))
+            .join(' ') || err.message;
     throw new ValidationError(message, err.code, { hint: 'run with --help for usage', cause: err });
   }
   if (!ran) throw new ValidationError('no command given', 'command', { hint: 'run with --help for usage' });
