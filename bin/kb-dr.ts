@@ -1,47 +1,19 @@
 #!/usr/bin/env -S npx tsx
 /**
- * kb-dr operator CLI. One module per command under cli/commands/; each takes a CliContext, so
- * this file only wires process streams, signals and exit codes.
+ * kb-dr operator CLI. One module per command under cli/commands/, each `run(plan(flags))` with
+ * its plan built by cli/plans/; this file only wires process streams, signals and exit codes.
  *
  * Exit codes (one mapping, cli/shared/exit-code.ts): 0 success; 1 failure (the error line says
  * what to do next); 2 the request was refused before anything changed (unknown option, invalid
  * or conflicting arguments, a refused backup file, no confirmation, another restore running,
  * or a deployed function's guard rail); 130 interrupted.
  */
-import { Command, CommanderError } from 'commander';
-import { KbDrError } from '../core/errors';
-import { registerBackupCommand } from '../cli/commands/backup';
-import { registerFindBackupCommand } from '../cli/commands/find-backup';
-import { registerRecoverEntriesCommand } from '../cli/commands/recover-entries';
-import { registerRestoreCommand } from '../cli/commands/restore';
-import { registerRestoreTestsCommand } from '../cli/commands/restore-tests';
-import { registerValidateCommand } from '../cli/commands/validate';
+import { buildProgram } from '../cli/commands/program';
 import type { CliContext } from '../cli/shared/context';
 import { createCliLogger } from '../cli/shared/logger';
-import { exitCodeOf } from '../cli/shared/exit-code';
+import { reportFailure } from '../cli/shared/exit-code';
 
-/**
- * The commander program with every command registered, as `main` runs it. `setExit` receives the
- * exit code of the command that ran. Tests build it to check command lines without running them
- * (replace each command's action, parse, and inspect the options).
- */
-export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {
-  const program = new Command('kb-dr')
-    .description('Knowledge Base backup and disaster recovery')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => ctx.stdout.write(s),
-      writeErr: (s) => ctx.stderr.write(s),
-    })
-    .showHelpAfterError('(run with --help for usage)');
-  registerBackupCommand(program, ctx, setExit);
-  registerValidateCommand(program, ctx, setExit);
-  registerRestoreCommand(program, ctx, setExit);
-  registerFindBackupCommand(program, ctx, setExit);
-  registerRecoverEntriesCommand(program, ctx, setExit);
-  registerRestoreTestsCommand(program, ctx, setExit);
-  return program;
-}
+export { buildProgram } from '../cli/commands/program';
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], ctx: CliContext): Promise<number> {
@@ -49,20 +21,11 @@ export async function main(argv: readonly string[], ctx: CliContext): Promise<nu
   const program = buildProgram(ctx, (code) => {
     exitCode = code;
   });
-
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) return exitCodeOf(err);
-    if (err instanceof KbDrError) {
-      ctx.stderr.write(`error: ${err.userMessage}\n`);
-      return exitCodeOf(err, ctx.signal);
-    }
-    const detail =
-      err instanceof Error ? (ctx.env.LOG_LEVEL === 'DEBUG' ? err.stack : err.message) : String(err);
-    ctx.stderr.write(`error: unexpected failure: ${detail}; re-run with LOG_LEVEL=DEBUG and report it\n`);
-    return 1;
+    return reportFailure(err, ctx);
   }
 }
 

@@ -7,31 +7,24 @@ import { pruneBackups, retentionDaysFrom } from '../local/prune';
 import type { CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
 import { formatBytes } from '../shared/format';
-import { resolveMode, type Mode } from './mode';
+import { planBackup, type BackupFlags, type BackupPlan } from '../plans/backup';
+import type { Mode } from './mode';
 
-export interface BackupFlags {
-  local?: boolean;
-  rds?: boolean;
-  dir?: string;
-  prune?: boolean;
-  reason?: string;
-  yes?: boolean;
+export type { BackupFlags, BackupPlan } from '../plans/backup';
+
+/**
+ * Where `backup` acts with these flags, after every check of planBackup.
+ * @deprecated kept for test/docs/runbook-commands.test.ts; use planBackup (or planFor).
+ */
+export function checkBackupFlags(flags: BackupFlags, env: CliContext['env'] = {}): Mode {
+  return planBackup(flags, env).mode;
 }
 
-export function backupDir(ctx: CliContext, flag: string | undefined): string {
-  return flag ?? (ctx.env[LOCAL_ENV.backupPath]?.trim() || './backups');
-}
-
-/** The checks `backup` makes on its flags before it does anything; returns where it acts. */
-export function checkBackupFlags(flags: BackupFlags): Mode {
-  return resolveMode('backup', flags);
-}
-
-export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<number> {
+export async function runBackup(ctx: CliContext, plan: BackupPlan): Promise<number> {
   // The AWS SDK loads only for RDS commands: a local backup starts without it.
-  if (checkBackupFlags(flags) === 'rds') return (await import('./rds-backup')).runRdsBackup(ctx, flags);
+  if (plan.mode === 'rds') return (await import('./rds')).runRdsPlan(ctx, plan);
   const conn = resolveConnection(ctx.env);
-  const dir = backupDir(ctx, flags.dir);
+  const dir = plan.dir;
   const result = await createLocalBackup({ conn, dir, logger: ctx.logger, signal: ctx.signal });
   ctx.stdout.write(
     [
@@ -44,7 +37,7 @@ export async function runBackup(ctx: CliContext, flags: BackupFlags): Promise<nu
       '',
     ].join('\n'),
   );
-  if (!flags.prune) return 0;
+  if (!plan.prune) return 0;
   // The retention setting is read only now: a bad value never prevents the backup itself.
   let retentionDays: number;
   try {
@@ -82,5 +75,5 @@ export function registerBackupCommand(program: Command, ctx: CliContext, exit: (
       '--prune',
       `after the backup, delete backups older than $${LOCAL_ENV.retentionDays} days (default 30), never the newest valid one`,
     )
-    .action(async (flags: BackupFlags) => exit(await runBackup(ctx, flags)));
+    .action(async (flags: BackupFlags) => exit(await runBackup(ctx, planBackup(flags, ctx.env))));
 }

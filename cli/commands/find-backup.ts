@@ -8,12 +8,12 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors';
-import { DEFAULT_RESTORE_PREFIX } from '../../core/limits';
 import { ENV } from '../../lambda/shared/env';
 import { findLocalRecoveryPoints, type RecoveryPoint } from '../local/find-backup';
 import { parseZonedTime } from '../local/recovery-selection';
 import type { CliContext } from '../shared/context';
-import { backupDir } from './backup';
+import { backupDirOf } from '../plans/backup';
+import { restorePrefixOf } from '../plans/checks';
 import { resolveMode, type Mode } from './mode';
 
 export interface FindBackupFlags {
@@ -34,10 +34,19 @@ export interface FindBackupPlan {
   readonly limit: number;
   /** RDS: the protected instance. */
   readonly instanceId: string | undefined;
+  /** Local: the backup folder. */
+  readonly dir: string;
+  /** Local: validate each listed backup. */
+  readonly check: boolean;
+  /** RDS: also the point-in-time window. */
+  readonly pitr: boolean;
+  readonly json: boolean;
+  /** RDS: the restore prefix, to tell restored copies apart. */
+  readonly restorePrefix: string;
 }
 
-/** The checks `find-backup` makes on its flags before it reads anything. */
-export function checkFindBackupFlags(flags: FindBackupFlags, env: CliContext['env']): FindBackupPlan {
+/** The plan for `find-backup`: every check of its flags, before it reads anything. */
+export function planFindBackup(flags: FindBackupFlags, env: CliContext['env']): FindBackupPlan {
   if (flags.before === undefined) {
     throw new ValidationError('find-backup: --before is required', '--before', {
       hint: 'give the time the damage happened, with its zone, e.g. `npx kb-dr find-backup --before=2026-11-22T14:05:00Z`',
@@ -70,8 +79,30 @@ export function checkFindBackupFlags(flags: FindBackupFlags, env: CliContext['en
       hint: `pass --instance=kb-prod or set ${ENV.dbInstanceId}`,
     });
   }
-  return { mode, before, limit, instanceId };
+  if (mode === 'rds' && flags.check) {
+    throw new ValidationError(
+      'find-backup: --check validates local backup files; it needs --local',
+      '--check',
+      {
+        hint: 'e.g. `npx kb-dr find-backup --before=2026-11-22T14:05:00Z --check`',
+      },
+    );
+  }
+  return {
+    mode,
+    before,
+    limit,
+    instanceId,
+    dir: backupDirOf(flags.dir, env),
+    check: flags.check ?? false,
+    pitr: flags.pitr ?? false,
+    json: flags.json ?? false,
+    restorePrefix: restorePrefixOf(env),
+  };
 }
+
+/** @deprecated kept for test/docs/runbook-commands.test.ts; use planFindBackup (or planFor). */
+export const checkFindBackupFlags = planFindBackup;
 
 /** The points as text for a person. */
 export function formatRecoveryPoints(
@@ -107,22 +138,20 @@ export interface FindBackupDeps {
 
 export async function runFindBackup(
   ctx: CliContext,
-  flags: FindBackupFlags,
+  plan: FindBackupPlan,
   deps: FindBackupDeps = {},
 ): Promise<number> {
-  const plan = checkFindBackupFlags(flags, ctx.env);
   let points: RecoveryPoint[];
   let notes: string[] = [];
   if (plan.mode === 'local') {
     points = await findLocalRecoveryPoints({
-      dir: backupDir(ctx, flags.dir),
+      dir: plan.dir,
       before: plan.before,
-      check: flags.check ?? false,
+      check: plan.check,
       limit: plan.limit,
       logger: ctx.logger,
     });
-    if (points.length === 0)
-      notes.push(`no kb-backup-*.sql.gz taken before that time in ${backupDir(ctx, flags.dir)}`);
+    if (points.length === 0) notes.push(`no kb-backup-*.sql.gz taken before that time in ${plan.dir}`);
   } else {
     const bucket = ctx.env[ENV.backupBucket]?.trim() || undefined;
     const { findRdsRecoveryPoints } = await import('../rds/recovery-points');
@@ -136,15 +165,15 @@ export async function runFindBackup(
       instanceId: plan.instanceId!,
       before: plan.before,
       now: (deps.now ?? (() => new Date()))(),
-      pitr: flags.pitr ?? false,
-      restorePrefix: ctx.env[ENV.restorePrefix]?.trim() || DEFAULT_RESTORE_PREFIX,
+      pitr: plan.pitr,
+      restorePrefix: plan.restorePrefix,
       limit: plan.limit,
     });
     points = found.points;
     notes = found.notes;
   }
   ctx.stdout.write(
-    flags.json
+    plan.json
       ? `${JSON.stringify({ before: plan.before.toISOString(), source: plan.mode, points, notes }, null, 2)}\n`
       : formatRecoveryPoints(plan.before, points, notes),
   );
@@ -170,5 +199,5 @@ export function registerFindBackupCommand(
     .option('--check', 'local: validate each listed backup and show its entry counts (reads each file)')
     .option('--limit <n>', 'at most this many points (default 5)')
     .option('--json', 'print JSON for scripts')
-    .action(async (flags: FindBackupFlags) => exit(await runFindBackup(ctx, flags)));
+    .action(async (flags: FindBackupFlags) => exit(await runFindBackup(ctx, planFindBackup(flags, ctx.env))));
 }

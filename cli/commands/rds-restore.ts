@@ -3,90 +3,68 @@
  * --target-time=T --target-instance=ID`, and `--force-production` (promote-restore), through the
  * deployed functions.
  */
-import { deployedInvoker, pollOptions, runRds, terminalIo } from '../rds/context';
-import type { Invoker, RdsFunction } from '../rds/invoke';
+import type { RdsSession } from '../rds/context';
 import {
   formatRestoreSummary,
   promoteToProduction,
   restoreFromSnapshot,
   restoreToPointInTime,
-  type RdsIo,
   type RestoreSummary,
 } from '../rds/operations';
 import { verifyRestored } from '../rds/verify';
-import type { CliContext } from '../shared/context';
-import { checkRdsRestoreFlags, type RdsRestoreFlags } from './rds-restore-flags';
+import type { RdsRestorePlan } from '../plans/restore';
 
-export { checkRdsRestoreFlags, type RdsRestoreFlags } from './rds-restore-flags';
-
-/** Run the RDS restore; `invoker`/`io` are injectable for tests. */
-export async function runRdsRestore(
-  ctx: CliContext,
-  flags: RdsRestoreFlags,
-  deps: { invoker?: Invoker; io?: RdsIo } = {},
-): Promise<number> {
-  const { target, production } = checkRdsRestoreFlags(flags, ctx.env);
-  const restoring = Boolean(flags.pitr || flags.snapshotId);
-  const uses: RdsFunction[] = [
-    ...(flags.pitr ? (['restore-pitr'] as const) : flags.snapshotId ? (['restore-snapshot'] as const) : []),
-    ...(restoring ? (['restore-status', 'verify-restore'] as const) : []),
-    ...(flags.forceProduction ? (['promote-restore'] as const) : []),
-  ];
-  const invoke = deps.invoker ?? deployedInvoker(ctx, uses);
-  const io = deps.io ?? terminalIo(ctx, flags.yes ?? false);
-  const yes = flags.yes ?? false;
-
-  return runRds(ctx, async () => {
-    let summary: RestoreSummary | undefined;
-    if (flags.pitr) {
-      summary = await restoreToPointInTime(invoke, io, {
-        targetTime: flags.targetTime ?? '',
-        targetInstanceId: target,
-        ...(flags.sourceInstance ? { sourceInstanceId: flags.sourceInstance } : {}),
-        yes,
-        ...pollOptions(ctx),
-      });
-    } else if (flags.snapshotId) {
-      summary = await restoreFromSnapshot(invoke, io, {
-        snapshotId: flags.snapshotId,
-        targetInstanceId: target,
-        ...(flags.sourceInstance ? { sourceInstanceId: flags.sourceInstance } : {}),
-        yes,
-        ...pollOptions(ctx),
-      });
-    }
-    if (summary) ctx.stdout.write(formatRestoreSummary(summary));
-    // The restored data is checked before anything else is done with it (a FAIL exits 1, no promotion).
-    const verification =
-      summary?.phase === 'available' ? await verifyRestored(invoke, summary.targetInstanceId) : undefined;
-    if (verification) ctx.stdout.write(`${verification.lines.join('\n')}\n`);
-    if (verification?.failed) {
-      if (production) ctx.stderr.write(`error: the data checks of ${target} FAILED: not promoting it\n`);
-      return 1;
-    }
-    if (!production) return summary && summary.phase !== 'available' ? 1 : 0;
-    if (summary && summary.phase !== 'available') {
-      ctx.stderr.write(
-        `error: ${summary.targetInstanceId} is ${summary.state}, not available: not promoting it\n`,
-      );
-      return 1;
-    }
-    const promoted = await promoteToProduction(invoke, io, {
-      restoredInstanceId: summary?.targetInstanceId ?? target,
-      productionInstanceId: production,
-      ...(flags.allowEncryptionMismatch
-        ? { allowEncryptionMismatch: flags.allowEncryptionMismatch.trim() }
-        : {}),
+/** Restore (and verify), then promote when the plan says so; the exit code. */
+export async function runRdsRestore(session: RdsSession, plan: RdsRestorePlan): Promise<number> {
+  const { invoke, io, poll, stdout, stderr } = session;
+  const yes = plan.yes;
+  let summary: RestoreSummary | undefined;
+  if (plan.kind === 'pitr-restore') {
+    summary = await restoreToPointInTime(invoke, io, {
+      targetTime: plan.targetTime,
+      targetInstanceId: plan.targetInstanceId,
+      ...(plan.sourceInstanceId ? { sourceInstanceId: plan.sourceInstanceId } : {}),
       yes,
+      ...poll,
     });
-    ctx.stdout.write(
-      [
-        `promoted:  ${promoted.restoredInstanceId} -> ${promoted.productionInstanceId}`,
-        ...(promoted.asideInstanceId ? [`kept:      old production as ${promoted.asideInstanceId}`] : []),
-        ...promoted.next.map((n, i) => `${i === 0 ? 'next:' : '     '}      ${n}`),
-        '',
-      ].join('\n'),
-    );
-    return 0;
+  } else if (plan.kind === 'snapshot-restore') {
+    summary = await restoreFromSnapshot(invoke, io, {
+      snapshotId: plan.snapshotId,
+      targetInstanceId: plan.targetInstanceId,
+      ...(plan.sourceInstanceId ? { sourceInstanceId: plan.sourceInstanceId } : {}),
+      yes,
+      ...poll,
+    });
+  }
+  if (summary) stdout.write(formatRestoreSummary(summary));
+  const target = plan.kind === 'promote' ? plan.restoredInstanceId : plan.targetInstanceId;
+  const promote = plan.promote;
+  // The restored data is checked before anything else is done with it (a FAIL exits 1, no promotion).
+  const verification =
+    summary?.phase === 'available' ? await verifyRestored(invoke, summary.targetInstanceId) : undefined;
+  if (verification) stdout.write(`${verification.lines.join('\n')}\n`);
+  if (verification?.failed) {
+    if (promote) stderr.write(`error: the data checks of ${target} FAILED: not promoting it\n`);
+    return 1;
+  }
+  if (!promote) return summary && summary.phase !== 'available' ? 1 : 0;
+  if (summary && summary.phase !== 'available') {
+    stderr.write(`error: ${summary.targetInstanceId} is ${summary.state}, not available: not promoting it\n`);
+    return 1;
+  }
+  const promoted = await promoteToProduction(invoke, io, {
+    restoredInstanceId: summary?.targetInstanceId ?? target,
+    productionInstanceId: promote.productionInstanceId,
+    ...(promote.allowEncryptionMismatch ? { allowEncryptionMismatch: promote.allowEncryptionMismatch } : {}),
+    yes,
   });
+  stdout.write(
+    [
+      `promoted:  ${promoted.restoredInstanceId} -> ${promoted.productionInstanceId}`,
+      ...(promoted.asideInstanceId ? [`kept:      old production as ${promoted.asideInstanceId}`] : []),
+      ...promoted.next.map((n, i) => `${i === 0 ? 'next:' : '     '}      ${n}`),
+      '',
+    ].join('\n'),
+  );
+  return 0;
 }

@@ -1,20 +1,12 @@
 /** `kb-dr validate --snapshot-id=ID` (or `--rds`): the validate-backup function's PASS/FAIL report. */
-import { deployedInvoker, runRds } from '../rds/context';
-import type { Invoker } from '../rds/invoke';
+import type { RdsSession } from '../rds/context';
 import { validateRdsBackup } from '../rds/operations';
-import type { CliContext } from '../shared/context';
+import type { RdsValidatePlan } from '../plans/backup';
 
-export async function runRdsValidate(
-  ctx: CliContext,
-  snapshotId: string,
-  deps: { invoker?: Invoker } = {},
-): Promise<number> {
-  const invoke = deps.invoker ?? deployedInvoker(ctx, ['validate-backup']);
-  return runRds(ctx, async () => {
-    const res = await validateRdsBackup(invoke, snapshotId);
-    ctx.stdout.write(
-      [...res.report, `RESULT: ${res.passed ? 'PASS' : 'FAIL'} (${res.snapshotId})`, ''].join('\n'),
-    );
-    return res.passed ? 0 : 1;
-  });
+export async function runRdsValidate(session: RdsSession, plan: RdsValidatePlan): Promise<number> {
+  const res = await validateRdsBackup(session.invoke, plan.snapshotId);
+  session.stdout.write(
+    [...res.report, `RESULT: ${res.passed ? 'PASS' : 'FAIL'} (${res.snapshotId})`, ''].join('\n'),
+  );
+  return res.passed ? 0 : 1;
 }

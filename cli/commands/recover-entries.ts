@@ -8,9 +8,6 @@ import { readFileSync } from 'node:fs';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
 import { KbDrError, ValidationError } from '../../core/errors';
-import { DEFAULT_RESTORE_PREFIX } from '../../core/limits';
-import { isValidDbInstanceId } from '../../core/naming';
-import { ENV } from '../../lambda/shared/env';
 import type { KbConnectionConfig } from '../../lambda/shared/kb-data-checks';
 import { formatDuration } from '../../core/duration';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
@@ -18,6 +15,7 @@ import { retentionDaysFrom } from '../local/prune';
 import { recoverEntries, type RecoverReport, type RecoverSource } from '../local/recover-entries';
 import { parseSelection, parseZonedTime, type Selection } from '../local/recovery-selection';
 import type { CliContext } from '../shared/context';
+import { isRestoredInstanceId, refuseFlags, restorePrefixOf } from '../plans/checks';
 
 /** Password of the restored instance (never a command-line option). */
 export const SOURCE_PASSWORD_ENV = 'KB_SOURCE_DB_PASSWORD';
@@ -46,11 +44,39 @@ export interface RecoverEntriesFlags {
   json?: boolean;
 }
 
+/** Where the entries are read from. */
+export type RecoverSourcePlan =
+  | {
+      readonly kind: 'backup-file';
+      readonly file: string;
+      readonly allowSmall: boolean;
+      readonly trustedFile: boolean;
+    }
+  | {
+      readonly kind: 'instance';
+      /** A restored instance (restore prefix), never production. */
+      readonly instanceId: string;
+      /** --source-host; without it the endpoint comes from DescribeDBInstances. */
+      readonly host?: string;
+      readonly port?: number;
+      readonly database?: string;
+      readonly user?: string;
+      readonly caFile?: string;
+      /** Only with a loopback host. */
+      readonly noTls: boolean;
+      readonly sourceTime?: Date;
+    };
+
 export interface RecoverEntriesPlan {
+  readonly source: RecoverSourcePlan;
   readonly selection: Selection;
-  readonly source: 'backup-file' | 'instance';
-  readonly sourceTime: Date | undefined;
-  readonly sourcePort: number | undefined;
+  readonly targetDatabase?: string;
+  readonly allowOtherTarget: boolean;
+  /** False: a dry run. */
+  readonly confirm: boolean;
+  readonly force: boolean;
+  readonly includeCache: boolean;
+  readonly json: boolean;
 }
 
 const EXAMPLES =
@@ -58,11 +84,8 @@ const EXAMPLES =
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-/** The checks `recover-entries` makes on its flags before it touches anything. */
-export function checkRecoverEntriesFlags(
-  flags: RecoverEntriesFlags,
-  env: CliContext['env'],
-): RecoverEntriesPlan {
+/** The plan for `recover-entries`: every check of its flags, before it touches anything. */
+export function planRecoverEntries(flags: RecoverEntriesFlags, env: CliContext['env']): RecoverEntriesPlan {
   if (Boolean(flags.backupFile) === Boolean(flags.fromInstance)) {
     throw new ValidationError(
       'recover-entries: pass exactly one source: --backup-file=FILE or --from-instance=ID',
@@ -90,14 +113,19 @@ export function checkRecoverEntriesFlags(
         { hint: EXAMPLES },
       );
     }
+  } else {
+    refuseFlags(
+      'recover-entries',
+      flags,
+      ['allowSmall', 'trustedFile'],
+      '--from-instance (they concern a backup file)',
+      EXAMPLES,
+    );
   }
   let sourcePort: number | undefined;
   if (flags.fromInstance !== undefined) {
-    const prefix = env[ENV.restorePrefix]?.trim() || DEFAULT_RESTORE_PREFIX;
-    if (
-      !isValidDbInstanceId(flags.fromInstance) ||
-      !flags.fromInstance.toLowerCase().startsWith(prefix.toLowerCase())
-    ) {
+    if (!isRestoredInstanceId(flags.fromInstance, env)) {
+      const prefix = restorePrefixOf(env);
       throw new ValidationError(
         `recover-entries: --from-instance=${flags.fromInstance} is not a restored instance (${prefix}...): recover from a restored copy, never from production`,
         '--from-instance',
@@ -136,8 +164,38 @@ export function checkRecoverEntriesFlags(
       },
     );
   }
-  return { selection, source: flags.backupFile ? 'backup-file' : 'instance', sourceTime, sourcePort };
+  const source: RecoverSourcePlan = flags.backupFile
+    ? {
+        kind: 'backup-file',
+        file: flags.backupFile,
+        allowSmall: flags.allowSmall ?? false,
+        trustedFile: flags.trustedFile ?? false,
+      }
+    : {
+        kind: 'instance',
+        instanceId: flags.fromInstance!,
+        ...(flags.sourceHost ? { host: flags.sourceHost } : {}),
+        ...(sourcePort !== undefined ? { port: sourcePort } : {}),
+        ...(flags.sourceDatabase ? { database: flags.sourceDatabase } : {}),
+        ...(flags.sourceUser ? { user: flags.sourceUser } : {}),
+        ...(flags.sourceCaFile ? { caFile: flags.sourceCaFile } : {}),
+        noTls: flags.sourceNoTls ?? false,
+        ...(sourceTime ? { sourceTime } : {}),
+      };
+  return {
+    source,
+    selection,
+    ...(flags.targetDatabase ? { targetDatabase: flags.targetDatabase } : {}),
+    allowOtherTarget: flags.allowOtherTarget ?? false,
+    confirm: flags.confirm ?? false,
+    force: flags.force ?? false,
+    includeCache: !flags.skipCache,
+    json: flags.json ?? false,
+  };
 }
+
+/** @deprecated kept for test/docs/runbook-commands.test.ts; use planRecoverEntries (or planFor). */
+export const checkRecoverEntriesFlags = planRecoverEntries;
 
 /** Endpoint of a restored instance: the flags, else DescribeDBInstances (read-only). */
 async function instanceEndpoint(rds: RDSClient, instanceId: string): Promise<{ host: string; port: number }> {
@@ -205,65 +263,59 @@ export interface RecoverEntriesDeps {
 
 export async function runRecoverEntries(
   ctx: CliContext,
-  flags: RecoverEntriesFlags,
+  plan: RecoverEntriesPlan,
   deps: RecoverEntriesDeps = {},
 ): Promise<number> {
-  const plan = checkRecoverEntriesFlags(flags, ctx.env);
   const conn = resolveConnection(ctx.env);
   const retentionDays = retentionDaysFrom(ctx.env);
   let source: RecoverSource;
-  if (plan.source === 'backup-file') {
-    source = {
-      kind: 'backup-file',
-      file: flags.backupFile!,
-      allowSmall: flags.allowSmall ?? false,
-      trustedFile: flags.trustedFile ?? false,
-    };
+  if (plan.source.kind === 'backup-file') {
+    source = plan.source;
   } else {
-    const instanceId = flags.fromInstance!;
-    const endpoint = flags.sourceHost
-      ? { host: flags.sourceHost, port: plan.sourcePort ?? 5432 }
+    const from = plan.source;
+    const endpoint = from.host
+      ? { host: from.host, port: from.port ?? 5432 }
       : await instanceEndpoint(
           deps.rds ?? new (await import('@aws-sdk/client-rds')).RDSClient({ maxAttempts: 3 }),
-          instanceId,
+          from.instanceId,
         );
     const password = ctx.env[SOURCE_PASSWORD_ENV] ?? conn.password ?? ctx.env.PGPASSWORD;
     const config: KbConnectionConfig = {
       host: endpoint.host,
-      port: plan.sourcePort ?? endpoint.port,
-      database: flags.sourceDatabase ?? conn.database,
-      user: flags.sourceUser ?? conn.user ?? 'postgres',
+      port: from.port ?? endpoint.port,
+      database: from.database ?? conn.database,
+      user: from.user ?? conn.user ?? 'postgres',
       ...(password !== undefined ? { password } : {}),
-      ...(flags.sourceNoTls
+      ...(from.noTls
         ? {}
         : {
             ssl: {
               rejectUnauthorized: true as const,
-              ...(flags.sourceCaFile ? { ca: readFileSync(flags.sourceCaFile) } : {}),
+              ...(from.caFile ? { ca: readFileSync(from.caFile) } : {}),
             },
           }),
     };
     source = {
       kind: 'instance',
-      instanceId,
+      instanceId: from.instanceId,
       config,
-      ...(plan.sourceTime ? { sourceTime: plan.sourceTime } : {}),
+      ...(from.sourceTime ? { sourceTime: from.sourceTime } : {}),
     };
   }
   const report = await recoverEntries({
     conn,
-    ...(flags.targetDatabase ? { targetDatabase: flags.targetDatabase } : {}),
-    allowOtherTarget: flags.allowOtherTarget ?? false,
+    ...(plan.targetDatabase ? { targetDatabase: plan.targetDatabase } : {}),
+    allowOtherTarget: plan.allowOtherTarget,
     source,
     selection: plan.selection,
-    confirm: flags.confirm ?? false,
-    force: flags.force ?? false,
+    confirm: plan.confirm,
+    force: plan.force,
     retentionDays,
-    includeCache: !flags.skipCache,
+    includeCache: plan.includeCache,
     logger: ctx.logger,
     signal: ctx.signal,
   });
-  ctx.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatRecoverReport(report));
+  ctx.stdout.write(plan.json ? `${JSON.stringify(report, null, 2)}\n` : formatRecoverReport(report));
   return 0;
 }
 
@@ -319,5 +371,7 @@ export function registerRecoverEntriesCommand(
     .option('--allow-small', 'with --backup-file: accept a backup much smaller than the previous ones')
     .option('--trusted-file', "with --backup-file: accept a dump without pg_dump's \\restrict guard")
     .option('--json', 'print the report as JSON')
-    .action(async (flags: RecoverEntriesFlags) => exit(await runRecoverEntries(ctx, flags)));
+    .action(async (flags: RecoverEntriesFlags) =>
+      exit(await runRecoverEntries(ctx, planRecoverEntries(flags, ctx.env))),
+    );
 }

@@ -1,44 +1,20 @@
 /** `kb-dr restore --local --backup-file=FILE [--yes]` and `kb-dr restore --local --rollback`. */
 import type { Command } from 'commander';
-import { ValidationError } from '../../core/errors';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
 import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
+import { planRestore, type RestoreFlags, type RestorePlan } from '../plans/restore';
 import { confirmer, type CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
-import { resolveMode, type Mode } from './mode';
-import { checkRdsRestoreFlags, type RdsRestoreFlags } from './rds-restore-flags';
+import type { Mode } from './mode';
 
-export interface RestoreFlags extends RdsRestoreFlags {
-  local?: boolean;
-  rds?: boolean;
-  backupFile?: string;
-  rollback?: boolean;
-  yes?: boolean;
-  allowSmall?: boolean;
-  trustedFile?: boolean;
-  portable?: boolean;
-}
+export type { RestoreFlags, RestorePlan } from '../plans/restore';
 
 /**
- * The checks `restore` makes on its flags before it touches anything; returns where it acts.
- * --pitr is always an RDS restore.
+ * Where `restore` acts with these flags, after every check of planRestore.
+ * @deprecated kept for test/docs/runbook-commands.test.ts; use planRestore (or planFor).
  */
 export function checkRestoreFlags(flags: RestoreFlags, env: CliContext['env']): Mode {
-  if (flags.pitr && flags.local) {
-    throw new ValidationError('restore: --pitr restores the RDS instance; it excludes --local', 'pitr', {
-      hint: 'e.g. `scripts/restore-kb.sh --pitr --target-time=2026-11-22T01:30:00Z --target-instance=kb-restore-pitr-1`',
-    });
-  }
-  if (flags.pitr || resolveMode('restore', flags) === 'rds') {
-    checkRdsRestoreFlags(flags, env);
-    return 'rds';
-  }
-  if (Boolean(flags.backupFile) === Boolean(flags.rollback)) {
-    throw new ValidationError('restore: pass either --backup-file=FILE or --rollback', 'backupFile', {
-      hint: 'e.g. `scripts/restore-kb.sh --local --backup-file=backups/kb-backup-20261122-020000.sql.gz`',
-    });
-  }
-  return 'local';
+  return planRestore(flags, env).mode;
 }
 
 /** MB/s (decimal megabytes), one decimal. */
@@ -46,17 +22,16 @@ export function throughput(bytes: number, ms: number): string {
   return `${(bytes / 1e6 / Math.max(ms / 1000, 0.001)).toFixed(1)} MB/s`;
 }
 
-export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<number> {
+export async function runRestore(ctx: CliContext, plan: RestorePlan): Promise<number> {
   // The AWS SDK loads only for RDS commands: a local restore starts without it.
-  if (checkRestoreFlags(flags, ctx.env) === 'rds')
-    return (await import('./rds-restore')).runRdsRestore(ctx, flags);
+  if (plan.mode === 'rds') return (await import('./rds')).runRdsPlan(ctx, plan);
   const conn = resolveConnection(ctx.env);
   const app = {
     stop: ctx.env[LOCAL_ENV.appStopCommand] || undefined,
     start: ctx.env[LOCAL_ENV.appStartCommand] || undefined,
   };
-  const confirm = confirmer(ctx, flags.yes ?? false);
-  if (flags.rollback) {
+  const confirm = confirmer(ctx, plan.yes);
+  if (plan.kind === 'rollback') {
     const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app, signal: ctx.signal });
     ctx.stdout.write(
       [
@@ -71,13 +46,13 @@ export async function runRestore(ctx: CliContext, flags: RestoreFlags): Promise<
   }
   const result = await restoreLocalBackup({
     conn,
-    file: flags.backupFile!,
+    file: plan.backupFile,
     logger: ctx.logger,
     confirm,
     app,
-    allowSmall: flags.allowSmall ?? false,
-    trustedFile: flags.trustedFile ?? false,
-    portable: flags.portable ?? false,
+    allowSmall: plan.allowSmall,
+    trustedFile: plan.trustedFile,
+    portable: plan.portable,
     signal: ctx.signal,
   });
   ctx.stdout.write(
@@ -137,5 +112,5 @@ export function registerRestoreCommand(
       '--trusted-file',
       "accept a dump without pg_dump's \\restrict guard (pg_dump older than 15.14); it is still loaded with psql meta-commands refused",
     )
-    .action(async (flags: RestoreFlags) => exit(await runRestore(ctx, flags)));
+    .action(async (flags: RestoreFlags) => exit(await runRestore(ctx, planRestore(flags, ctx.env))));
 }

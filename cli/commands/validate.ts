@@ -2,53 +2,27 @@
 import type { Command } from 'commander';
 import { formatValidationReport, validateBackup } from '../local/validate';
 import type { CliContext } from '../shared/context';
-import { ValidationError } from '../../core/errors';
-import { resolveMode, type Mode } from './mode';
+import { planValidate, type ValidateFlags, type ValidatePlan } from '../plans/backup';
+import type { Mode } from './mode';
 
-export interface ValidateFlags {
-  local?: boolean;
-  rds?: boolean;
-  backupFile?: string;
-  snapshotId?: string;
-  allowSmall?: boolean;
-  trustedFile?: boolean;
-}
+export type { ValidateFlags, ValidatePlan } from '../plans/backup';
 
 /**
- * The checks `validate` makes on its flags before it does anything; returns where it acts.
- * `--snapshot-id` names an RDS backup, so it implies --rds.
+ * Where `validate` acts with these flags, after every check of planValidate.
+ * @deprecated kept for test/docs/runbook-commands.test.ts; use planValidate (or planFor).
  */
 export function checkValidateFlags(flags: ValidateFlags): Mode {
-  const mode = flags.snapshotId && !flags.local ? 'rds' : resolveMode('validate', flags, 'local');
-  if (mode === 'rds') {
-    if (!flags.snapshotId || flags.backupFile) {
-      throw new ValidationError('validate --rds: pass --snapshot-id=ID (not --backup-file)', 'snapshotId', {
-        hint: 'e.g. `scripts/validate-backup.sh --snapshot-id=latest` or `--snapshot-id=kb-snapshot-20261122-020000`',
-      });
-    }
-    return mode;
-  }
-  if (!flags.backupFile) {
-    throw new ValidationError(
-      'validate: pass --backup-file=FILE (local) or --snapshot-id=ID (RDS)',
-      'backupFile',
-      {
-        hint: 'e.g. `scripts/validate-backup.sh --backup-file=backups/kb-backup-20261122-020000.sql.gz`',
-      },
-    );
-  }
-  return mode;
+  return planValidate(flags).mode;
 }
 
-export async function runValidate(ctx: CliContext, flags: ValidateFlags): Promise<number> {
+export async function runValidate(ctx: CliContext, plan: ValidatePlan): Promise<number> {
   // The AWS SDK loads only for RDS commands.
-  if (checkValidateFlags(flags) === 'rds')
-    return (await import('./rds-validate')).runRdsValidate(ctx, flags.snapshotId!);
+  if (plan.mode === 'rds') return (await import('./rds')).runRdsPlan(ctx, plan);
   const report = await validateBackup({
-    file: flags.backupFile!,
+    file: plan.backupFile,
     logger: ctx.logger,
-    allowSmall: flags.allowSmall ?? false,
-    trustedFile: flags.trustedFile ?? false,
+    allowSmall: plan.allowSmall,
+    trustedFile: plan.trustedFile,
   });
   ctx.stdout.write(formatValidationReport(report));
   return report.valid ? 0 : 1;
@@ -68,5 +42,5 @@ export function registerValidateCommand(
     .option('--snapshot-id <id>', 'the RDS backup to validate (kb-snapshot-... or "latest"; implies --rds)')
     .option('--allow-small', 'accept a backup much smaller than the previous ones (the data really shrank)')
     .option('--trusted-file', "accept a dump without pg_dump's \\restrict guard (pg_dump older than 15.14)")
-    .action(async (flags: ValidateFlags) => exit(await runValidate(ctx, flags)));
+    .action(async (flags: ValidateFlags) => exit(await runValidate(ctx, planValidate(flags))));
 }

@@ -1,25 +1,49 @@
-/** Building the RDS operations' invoker and terminal IO from the CLI context. */
+/**
+ * The RDS session: the invoker of the deployed functions, the terminal (confirmation, progress,
+ * sleeps that end on Ctrl-C) and the polling settings, built once per command from the CLI
+ * context and passed to the RDS commands. Tests build a fake one (test/cli/rds/fake-session.ts).
+ */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ValidationError } from '../../core/errors';
 import { confirmer, type CliContext } from '../shared/context';
-import { RemoteFailureError, functionNameFor, lambdaInvoker, type Invoker, type RdsFunction } from './invoke';
+import { functionNameFor, lambdaInvoker, type Invoker, type RdsFunction } from './invoke';
 import type { PollOptions, RdsIo } from './operations';
-import { exitCodeOf } from '../shared/exit-code';
 
 /** Seconds between restore-status polls. */
 export const POLL_SECONDS_ENV = 'KB_RESTORE_POLL_SECONDS';
 
-/** The invoker for the deployed functions; checks the function names before any AWS call. */
-export function deployedInvoker(ctx: CliContext, uses: readonly RdsFunction[]): Invoker {
+/** What an RDS command works with; nothing else reaches AWS or the terminal. */
+export interface RdsSession {
+  readonly invoke: Invoker;
+  readonly io: RdsIo;
+  readonly poll: PollOptions;
+  /** Results (summaries, reports). */
+  readonly stdout: NodeJS.WritableStream;
+  /** Error lines (`error: ...`). */
+  readonly stderr: NodeJS.WritableStream;
+}
+
+/**
+ * The session for a command that invokes `uses` (their names are checked before any AWS call)
+ * and confirms with `yes` or on the terminal. The polling setting is read only when the command
+ * follows a restore (`restore-status`).
+ */
+export function createRdsSession(ctx: CliContext, uses: readonly RdsFunction[], yes: boolean): RdsSession {
   for (const fn of uses) functionNameFor(fn, ctx.env);
-  return lambdaInvoker(new LambdaClient({ maxAttempts: 3 }), ctx.env);
+  const poll = uses.includes('restore-status') ? pollOptions(ctx.env) : {};
+  return {
+    invoke: lambdaInvoker(new LambdaClient({ maxAttempts: 3 }), ctx.env),
+    io: terminalIo(ctx, yes),
+    poll,
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+  };
 }
 
 /** Terminal IO: confirmation on stdin (or --yes), progress on stderr, sleeps that end on Ctrl-C. */
-export function terminalIo(ctx: CliContext, yes: boolean): RdsIo {
-  const ask = confirmer(ctx, yes);
+function terminalIo(ctx: CliContext, yes: boolean): RdsIo {
   return {
-    confirm: ask,
+    confirm: confirmer(ctx, yes),
     progress: (line) => void ctx.stderr.write(`${line}\n`),
     sleep: (ms) =>
       new Promise<void>((resolve) => {
@@ -30,9 +54,9 @@ export function terminalIo(ctx: CliContext, yes: boolean): RdsIo {
   };
 }
 
-/** Polling settings from the environment. */
-export function pollOptions(ctx: CliContext): PollOptions {
-  const raw = ctx.env[POLL_SECONDS_ENV]?.trim();
+/** Polling settings from $KB_RESTORE_POLL_SECONDS (1-3600). */
+export function pollOptions(env: CliContext['env']): PollOptions {
+  const raw = env[POLL_SECONDS_ENV]?.trim();
   if (!raw) return {};
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) {
@@ -45,20 +69,4 @@ export function pollOptions(ctx: CliContext): PollOptions {
     );
   }
   return { pollIntervalMs: seconds * 1000 };
-}
-
-/**
- * Run an RDS command body; a function's refusal or failure is printed as one error line and
- * becomes the exit code (2: refused, nothing changed; 1: failed). Other errors go to the entry point.
- */
-export async function runRds(ctx: CliContext, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof RemoteFailureError) {
-      ctx.stderr.write(`error: ${err.userMessage}\n`);
-      return exitCodeOf(err, ctx.signal);
-    }
-    throw err;
-  }
 }

@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { GuardRailError, KbDrError, ValidationError } from '../../core/errors';
+import type { CliContext } from './context';
 
 /**
  * A deployed function's failure answer, as cli/rds/invoke.ts's RemoteFailureError carries it (its
@@ -39,4 +40,20 @@ function isLocalRefusal(err: KbDrError): boolean {
     err instanceof GuardRailError ||
     (err as { nothingChanged?: unknown }).nothingChanged === true
   );
+}
+
+/**
+ * A command's failure, reported once: one `error:` line on stderr (the operator-facing message,
+ * or "unexpected failure" with the stack under LOG_LEVEL=DEBUG), and its exit code (exitCodeOf).
+ */
+export function reportFailure(err: unknown, ctx: Pick<CliContext, 'stderr' | 'env' | 'signal'>): number {
+  if (err instanceof CommanderError) return exitCodeOf(err); // commander printed it already
+  if (err instanceof KbDrError) {
+    ctx.stderr.write(`error: ${err.userMessage}\n`);
+    return exitCodeOf(err, ctx.signal);
+  }
+  const detail =
+    err instanceof Error ? (ctx.env.LOG_LEVEL === 'DEBUG' ? err.stack : err.message) : String(err);
+  ctx.stderr.write(`error: unexpected failure: ${detail}; re-run with LOG_LEVEL=DEBUG and report it\n`);
+  return exitCodeOf(err, ctx.signal);
 }

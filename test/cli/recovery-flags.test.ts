@@ -3,8 +3,8 @@
  * line per input a hostile operator (or a tired one) types.
  */
 import { ValidationError } from '../../core/errors';
-import { checkFindBackupFlags } from '../../cli/commands/find-backup';
-import { checkRecoverEntriesFlags } from '../../cli/commands/recover-entries';
+import { planFindBackup } from '../../cli/commands/find-backup';
+import { planRecoverEntries } from '../../cli/commands/recover-entries';
 import {
   parseIds,
   parseSelection,
@@ -132,12 +132,12 @@ describe('recover-entries flags', () => {
     ],
     ['a SQL-ish tag', { backupFile: 'f', tag: "'; DELETE FROM knowledge_entries; --" }, /is not a tag/],
   ])('refuses %s', (_label, flags, reason) => {
-    expect(refusal(() => checkRecoverEntriesFlags(flags, env))).toMatch(reason);
+    expect(refusal(() => planRecoverEntries(flags, env))).toMatch(reason);
   });
 
   it('accepts a restored instance over a loopback tunnel without TLS', () => {
     expect(
-      checkRecoverEntriesFlags(
+      planRecoverEntries(
         {
           fromInstance: 'kb-restore-recover-1',
           sourceHost: '127.0.0.1',
@@ -147,7 +147,21 @@ describe('recover-entries flags', () => {
         },
         env,
       ),
-    ).toMatchObject({ source: 'instance', sourcePort: 6543, selection: { tag: 'x' } });
+    ).toEqual({
+      source: {
+        kind: 'instance',
+        instanceId: 'kb-restore-recover-1',
+        host: '127.0.0.1',
+        port: 6543,
+        noTls: true,
+      },
+      selection: { tag: 'x' },
+      allowOtherTarget: false,
+      confirm: false,
+      force: false,
+      includeCache: true,
+      json: false,
+    });
   });
 });
 
@@ -161,16 +175,16 @@ describe('find-backup flags', () => {
     ['--rds without an instance', { before: '2026-11-22T14:05:00Z', rds: true }, /which protected instance/],
     ['a bad limit', { before: '2026-11-22T14:05:00Z', limit: 'ten' }, /not a whole number/],
   ])('refuses %s', (_label, flags, reason) => {
-    expect(refusal(() => checkFindBackupFlags(flags, {}))).toMatch(reason);
+    expect(refusal(() => planFindBackup(flags, {}))).toMatch(reason);
   });
 
   it('defaults to local, five points; --rds takes the instance from KB_DB_INSTANCE_ID', () => {
-    expect(checkFindBackupFlags({ before: '2026-11-22T14:05:00+01:00' }, {})).toMatchObject({
+    expect(planFindBackup({ before: '2026-11-22T14:05:00+01:00' }, {})).toMatchObject({
       mode: 'local',
       limit: 5,
     });
     expect(
-      checkFindBackupFlags({ before: '2026-11-22T14:05:00Z', rds: true }, { KB_DB_INSTANCE_ID: 'kb-prod' }),
+      planFindBackup({ before: '2026-11-22T14:05:00Z', rds: true }, { KB_DB_INSTANCE_ID: 'kb-prod' }),
     ).toMatchObject({
       mode: 'rds',
       instanceId: 'kb-prod',

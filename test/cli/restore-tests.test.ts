@@ -1,5 +1,4 @@
 /** `kb-dr restore-tests`: flags checked before any call, the table, --json, a corrupt record, the dispatch. */
-import { PassThrough } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -10,31 +9,11 @@ import {
   planRestoreTests,
   runRestoreTests,
 } from '../../cli/commands/restore-tests';
-import type { CliContext } from '../../cli/shared/context';
+import { fakeContext as context } from './shared/fake-context';
 import { restoreTestRecordKey } from '../../core/naming';
 import type { RestoreTestRecord } from '../../core/restore-test';
 
 const s3 = mockClient(S3Client);
-
-function context(env: Record<string, string> = {}): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-  return {
-    env,
-    logger,
-    stdout,
-    stderr,
-    stdin: Object.assign(new PassThrough(), { isTTY: false }),
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 const PASSED: RestoreTestRecord = {
   version: 1,

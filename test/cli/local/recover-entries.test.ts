@@ -8,7 +8,7 @@ import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { Client } from 'pg';
-import { runRecoverEntries } from '../../../cli/commands/recover-entries';
+import { planRecoverEntries, runRecoverEntries } from '../../../cli/commands/recover-entries';
 import type { CliContext } from '../../../cli/shared/context';
 import { GuardRailError, ValidationError } from '../../../core/errors';
 import { createLocalBackup } from '../../../cli/local/backup';
@@ -449,9 +449,11 @@ describe('kb-dr recover-entries --from-instance', () => {
     const db = await liveCopy();
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceStatus: 'creating' }] });
     const { ctx } = context(db);
-    const err = await runRecoverEntries(ctx, { fromInstance: 'kb-restore-recover-1' }, { rds }).catch(
-      (e: unknown) => e,
-    );
+    const err = await runRecoverEntries(
+      ctx,
+      planRecoverEntries({ fromInstance: 'kb-restore-recover-1' }, ctx.env),
+      { rds },
+    ).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/kb-restore-recover-1 is creating without an endpoint yet/);
     expect(rdsMock).toHaveReceivedCommandWith(DescribeDBInstancesCommand, {
       DBInstanceIdentifier: 'kb-restore-recover-1',
@@ -468,7 +470,10 @@ describe('kb-dr recover-entries --from-instance', () => {
     const { ctx } = context(db);
     const err = await runRecoverEntries(
       ctx,
-      { fromInstance: 'kb-restore-recover-1', sourceDatabase: restored, confirm: true },
+      planRecoverEntries(
+        { fromInstance: 'kb-restore-recover-1', sourceDatabase: restored, confirm: true },
+        ctx.env,
+      ),
       { rds },
     ).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/does not offer TLS/);
@@ -482,16 +487,19 @@ describe('kb-dr recover-entries --from-instance', () => {
     const { ctx, out } = context(db);
     const code = await runRecoverEntries(
       ctx,
-      {
-        fromInstance: 'kb-restore-recover-1',
-        sourceHost: '127.0.0.1',
-        sourcePort: String(pg.port),
-        sourceNoTls: true,
-        sourceDatabase: restored,
-        sourceTime: new Date(NOW.getTime() - 60_000).toISOString(),
-        ids: '9,10,11',
-        confirm: true,
-      },
+      planRecoverEntries(
+        {
+          fromInstance: 'kb-restore-recover-1',
+          sourceHost: '127.0.0.1',
+          sourcePort: String(pg.port),
+          sourceNoTls: true,
+          sourceDatabase: restored,
+          sourceTime: new Date(NOW.getTime() - 60_000).toISOString(),
+          ids: '9,10,11',
+          confirm: true,
+        },
+        ctx.env,
+      ),
       { rds },
     );
     expect(code).toBe(0);

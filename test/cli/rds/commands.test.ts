@@ -1,32 +1,24 @@
 /** The RDS flags of the CLI commands: validation, exit codes, output, and the wiring through `main`. */
-import { PassThrough } from 'node:stream';
 import { main } from '../../../bin/kb-dr';
-import { runRdsRestore } from '../../../cli/commands/rds-restore';
-import { runRdsValidate } from '../../../cli/commands/rds-validate';
-import type { Invoker, RdsFunction } from '../../../cli/rds/invoke';
+import { runRdsPlan } from '../../../cli/commands/rds';
+import { planValidate } from '../../../cli/plans/backup';
+import { planRestore, type RestoreFlags } from '../../../cli/plans/restore';
+import type { Invoker } from '../../../cli/rds/invoke';
 import type { RdsIo } from '../../../cli/rds/operations';
-import type { CliContext } from '../../../cli/shared/context';
 import type { MotoServer } from '../../../harness/moto';
 import { sharedMoto } from '../../support/shared-services';
+import { fakeContext as context, type FakeContext } from '../shared/fake-context';
+import { fakeIo, fakeSession, recordingInvoker, scriptedInvoker as scripted } from './fake-session';
 
-function context(env: Record<string, string> = {}): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
-  return {
-    env,
-    logger,
-    stdout,
-    stderr,
-    stdin: Object.assign(new PassThrough(), { isTTY: false }),
-    signal: new AbortController().signal,
-    out: () => out,
-    err: () => err,
-  };
+/** Plan the flags as the CLI does for `restore --rds ...`, then run the plan with a fake session. */
+async function restore(
+  ctx: FakeContext,
+  flags: RestoreFlags,
+  deps: { invoker: Invoker; io?: RdsIo },
+): Promise<number> {
+  const plan = planRestore({ rds: true, ...flags }, ctx.env);
+  if (plan.mode !== 'rds') throw new Error(`not an RDS plan: ${plan.kind}`);
+  return runRdsPlan(ctx, plan, fakeSession(ctx, deps.invoker, deps.io));
 }
 
 const VERIFIED = {
@@ -41,36 +33,16 @@ const VERIFIED = {
   fromStore: false,
 };
 
-const io: RdsIo = { confirm: async () => true, progress: () => {}, sleep: async () => {} };
-
-/** An invoker that answers from a script and records the calls. */
-function scripted(answers: Partial<Record<RdsFunction, unknown[]>>): Invoker & { calls: RdsFunction[] } {
-  const calls: RdsFunction[] = [];
-  const fn: Invoker = async (name) => {
-    calls.push(name);
-    const next = answers[name]?.shift();
-    if (next === undefined) throw new Error(`unexpected call to ${name}`);
-    return next;
-  };
-  return Object.assign(fn, { calls });
-}
+const io = fakeIo();
 
 describe('restore --rds flags', () => {
-  it('requires --target-time with --pitr, before any call', async () => {
-    const invoker = scripted({});
-    await expect(
-      runRdsRestore(context(), { pitr: true, targetInstance: 'kb-restore-1' }, { invoker, io }),
-    ).rejects.toThrow('restore --pitr: --target-time is required (with Z or an offset)');
-    expect(invoker.calls).toEqual([]);
-  });
-
-  it('prints the refusal and exits 2 when the function refuses', async () => {
+  it('prints the refusal and exits 2 when the function refuses (a production id only the deployment knows)', async () => {
     const ctx = context();
     const invoker = scripted({
       'restore-snapshot': [
         {
           ok: false,
-          error: 'targetInstanceId "kb-prod" is a production instance',
+          error: 'targetInstanceId "kb-restore-replica" is a production instance',
           hint: 'restore to a new instance first',
           errorType: 'GuardRailError',
           retryable: false,
@@ -78,14 +50,14 @@ describe('restore --rds flags', () => {
         },
       ],
     });
-    const code = await runRdsRestore(
+    const code = await restore(
       ctx,
-      { snapshotId: 'latest', targetInstance: 'kb-prod', yes: true },
+      { snapshotId: 'latest', targetInstance: 'kb-restore-replica', yes: true },
       { invoker, io },
     );
     expect(code).toBe(2);
     expect(ctx.err()).toBe(
-      'error: targetInstanceId "kb-prod" is a production instance; restore to a new instance first\n',
+      'error: targetInstanceId "kb-restore-replica" is a production instance; restore to a new instance first\n',
     );
     expect(invoker.calls).toEqual(['restore-snapshot']);
   });
@@ -104,7 +76,7 @@ describe('restore --rds flags', () => {
         },
       ],
     });
-    const code = await runRdsRestore(
+    const code = await restore(
       ctx,
       { snapshotId: 'kb-snapshot-20261122-020000', targetInstance: 'kb-restore-1', yes: true },
       { invoker, io },
@@ -152,7 +124,7 @@ describe('restore --rds flags', () => {
       if (fn === 'verify-restore') return VERIFIED;
       return fn === 'restore-status' ? status : plan;
     };
-    const code = await runRdsRestore(
+    const code = await restore(
       ctx,
       {
         snapshotId: 'kb-snapshot-20261122-020000',
@@ -198,7 +170,7 @@ describe('restore --rds flags', () => {
         },
       ],
     });
-    const code = await runRdsRestore(
+    const code = await restore(
       ctx,
       {
         snapshotId: 'kb-snapshot-20261122-020000',
@@ -225,7 +197,7 @@ describe('restore --force-production --allow-encryption-mismatch', () => {
   ])('is refused %s, before any call', async (_what, extra, message) => {
     const invoker = scripted({});
     await expect(
-      runRdsRestore(
+      restore(
         context({ KB_DB_INSTANCE_ID: 'kb-prod' }),
         { targetInstance: 'kb-restore-1', yes: true, ...extra },
         { invoker, io },
@@ -236,7 +208,6 @@ describe('restore --force-production --allow-encryption-mismatch', () => {
 
   it('sends the override and its reason with both the plan and the promotion', async () => {
     // Prepare
-    const events: Array<{ name: RdsFunction; event: Record<string, unknown> }> = [];
     const answer = {
       ok: true,
       restoredInstanceId: 'kb-restore-1',
@@ -244,13 +215,11 @@ describe('restore --force-production --allow-encryption-mismatch', () => {
       steps: ['rename kb-prod aside', 'rename kb-restore-1 to kb-prod'],
       next: ['point the application at kb-prod'],
     };
-    const invoker: Invoker = async (name, event) => {
-      events.push({ name, event: event as Record<string, unknown> });
-      return answer;
-    };
+    const invoker = recordingInvoker(() => answer);
+    const { events } = invoker;
 
     // Act
-    const code = await runRdsRestore(
+    const code = await restore(
       context({ KB_DB_INSTANCE_ID: 'kb-prod' }),
       {
         targetInstance: 'kb-restore-1',
@@ -263,7 +232,7 @@ describe('restore --force-production --allow-encryption-mismatch', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(events.map((e) => e.name)).toEqual(['promote-restore', 'promote-restore']);
+    expect(events.map((e) => e.fn)).toEqual(['promote-restore', 'promote-restore']);
     for (const { event } of events) {
       expect(event).toMatchObject({ allowEncryptionMismatch: true, reason: 'production key was deleted' });
     }
@@ -290,7 +259,10 @@ describe('validate --snapshot-id', () => {
         },
       ],
     });
-    expect(await runRdsValidate(ctx, 'latest', { invoker })).toBe(1);
+    const plan = planValidate({ snapshotId: 'latest' });
+    if (plan.mode !== 'rds') throw new Error('not an RDS plan');
+    expect(await runRdsPlan(ctx, plan, fakeSession(ctx, invoker))).toBe(1);
+    expect(invoker.calls).toEqual(['validate-backup']);
     expect(ctx.out()).toBe('PASS a: x\nFAIL b: y\nRESULT: FAIL (kb-snapshot-20261122-020000)\n');
   });
 });
@@ -342,14 +314,14 @@ describe('restore --rds ends with the verification of the restored data', () => 
     rto: {},
     restoredFrom: {},
   };
-  const restore = (verify: unknown, extra: Record<string, unknown> = {}) => {
+  const restoreWith = (verify: unknown, extra: Record<string, unknown> = {}) => {
     const invoker = scripted({
       'restore-snapshot': [plan, { ...plan, action: 'started' }],
       'restore-status': [available],
       'verify-restore': [verify],
     });
     const ctx = context({ KB_DB_INSTANCE_ID: 'kb-prod' });
-    const run = runRdsRestore(
+    const run = restore(
       ctx,
       { snapshotId: 'kb-snapshot-20261122-020000', targetInstance: 'kb-restore-1', yes: true, ...extra },
       { invoker, io },
@@ -358,7 +330,7 @@ describe('restore --rds ends with the verification of the restored data', () => 
   };
 
   it('PASS: prints the summary and each check, exits 0', async () => {
-    const { ctx, run, invoker } = restore(VERIFIED);
+    const { ctx, run, invoker } = restoreWith(VERIFIED);
     expect(await run).toBe(0);
     expect(invoker.calls).toEqual([
       'restore-snapshot',
@@ -381,7 +353,7 @@ describe('restore --rds ends with the verification of the restored data', () => 
         'FAIL Knowledge Base tables present: missing public.embedding_cache',
       ],
     };
-    const { ctx, run, invoker } = restore(failed, { forceProduction: true });
+    const { ctx, run, invoker } = restoreWith(failed, { forceProduction: true });
     expect(await run).toBe(1);
     expect(ctx.out()).toContain('  FAIL Knowledge Base tables present: missing public.embedding_cache');
     expect(ctx.err()).toContain('the data checks of kb-restore-1 FAILED: not promoting it');
@@ -389,7 +361,7 @@ describe('restore --rds ends with the verification of the restored data', () => 
   });
 
   it('not configured: says "not verified", never a pass, and exits 0', async () => {
-    const { ctx, run } = restore({
+    const { ctx, run } = restoreWith({
       ...VERIFIED,
       outcome: 'NOT_CONFIGURED',
       summary:
@@ -402,7 +374,7 @@ describe('restore --rds ends with the verification of the restored data', () => 
   });
 
   it('verify-restore failing to run: "not verified" with the reason, not a pass', async () => {
-    const { ctx, run } = restore({
+    const { ctx, run } = restoreWith({
       ok: false,
       error: 'Function not found: kb-dr-verify-restore',
       hint: 'deploy',

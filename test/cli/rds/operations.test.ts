@@ -10,7 +10,6 @@ import {
   restoreFromSnapshot,
   restoreToPointInTime,
   validateRdsBackup,
-  type RdsIo,
 } from '../../../cli/rds/operations';
 import type { MotoServer } from '../../../harness/moto';
 import { sharedMoto } from '../../support/shared-services';
@@ -21,6 +20,7 @@ import {
   seedProtectedInstance,
   type Seeder,
 } from '../../integration/restore-fixtures';
+import { fakeIo } from './fake-session';
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
 const PROD = 'kb-prod-cli';
@@ -30,20 +30,7 @@ let rds: RDSClient;
 let invoke: Invoker;
 const calls: [RdsFunction, Record<string, unknown>][] = [];
 
-function io(answer = true): RdsIo & { lines: string[]; questions: string[] } {
-  const lines: string[] = [];
-  const questions: string[] = [];
-  return {
-    lines,
-    questions,
-    confirm: async (q) => {
-      questions.push(q);
-      return answer;
-    },
-    progress: (l) => void lines.push(l),
-    sleep: async () => {},
-  };
-}
+const io = fakeIo;
 
 async function exists(id: string): Promise<boolean> {
   try {

@@ -14,11 +14,9 @@ import {
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { PassThrough } from 'node:stream';
-import { runFindBackup } from '../../../cli/commands/find-backup';
+import { fakeContext } from '../shared/fake-context';
+import { planFindBackup, runFindBackup } from '../../../cli/commands/find-backup';
 import { findRdsRecoveryPoints } from '../../../cli/rds/recovery-points';
-import type { CliContext } from '../../../cli/shared/context';
-import { silentLogger } from '../../../cli/shared/logger';
 import { INSTANCE, kbSnapshot, serveManifests, successManifest } from '../../support/backup-fixtures';
 
 const rdsMock = mockClient(RDSClient);
@@ -132,24 +130,14 @@ describe('findRdsRecoveryPoints', () => {
 
 describe('kb-dr find-backup --rds --json', () => {
   it('prints the points as JSON and exits 0', async () => {
-    let out = '';
-    const stdout = new PassThrough();
-    stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const ctx: CliContext = {
-      env: { KB_DB_INSTANCE_ID: INSTANCE, KB_BACKUP_BUCKET: 'kb-dr-backups-test' },
-      logger: silentLogger,
-      stdout,
-      stderr: new PassThrough(),
-      stdin: Object.assign(new PassThrough(), { isTTY: false }),
-      signal: new AbortController().signal,
-    };
+    const ctx = fakeContext({ KB_DB_INSTANCE_ID: INSTANCE, KB_BACKUP_BUCKET: 'kb-dr-backups-test' });
     const code = await runFindBackup(
       ctx,
-      { before: '2026-11-22T15:05:00+01:00', rds: true, json: true },
+      planFindBackup({ before: '2026-11-22T15:05:00+01:00', rds: true, json: true }, ctx.env),
       { rds, s3, now: () => NOW },
     );
     expect(code).toBe(0);
-    const json = JSON.parse(out) as { before: string; points: { id: string }[] };
+    const json = JSON.parse(ctx.out()) as { before: string; points: { id: string }[] };
     expect(json.before).toBe('2026-11-22T14:05:00.000Z');
     expect(json.points.map((p) => p.id)[0]).toBe('kb-snapshot-20261122-020000');
   });
