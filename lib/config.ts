@@ -434,14 +434,9 @@ type ValueOf<R> = R extends { readonly parse: (...args: never[]) => infer T }
 /** Every setting's value once read: the parsed value, or its default when not set. */
 export type SettingValues = { readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
 
+type DefaultOf<R> = R extends { readonly default: infer D } ? D : undefined;
 type DefaultsOf<S> = {
-  readonly [
-    K in keyof S as S[K] extends { readonly default: infer D } ? (D extends undefined ? never : K) : never
-  ]: S[K] extends {
-    readonly default: infer D;
-  }
-    ? D
-    : never;
+  readonly [K in keyof S as DefaultOf<S[K]> extends undefined ? never : K]: DefaultOf<S[K]>;
 };
 
 /** The default of every setting that has one (values, not text). */
