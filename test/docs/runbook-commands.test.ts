@@ -7,18 +7,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { CommanderError, type Command } from 'commander';
 import type { ZodType } from 'zod';
-import { buildProgram } from '../../bin/kb-dr';
-import { checkBackupFlags, type BackupFlags } from '../../cli/commands/backup';
-import { checkRestoreFlags, type RestoreFlags } from '../../cli/commands/restore';
-import { checkValidateFlags, type ValidateFlags } from '../../cli/commands/validate';
-import { checkFindBackupFlags, type FindBackupFlags } from '../../cli/commands/find-backup';
-import { checkRecoverEntriesFlags, type RecoverEntriesFlags } from '../../cli/commands/recover-entries';
-import type { CliContext } from '../../cli/shared/context';
-import { silentLogger } from '../../cli/shared/logger';
+import { planFor } from '../../cli/plans/plan-for';
+import type { RestoreFlags } from '../../cli/plans/restore';
 import { KbDrError } from '../../core/errors';
 import { parseEvent, type EventSpec } from '../../lambda/shared/handler-response';
 import { LATEST } from '../../lambda/shared/restore-common';
@@ -69,21 +61,6 @@ const EVENT_SPECS: Readonly<Record<string, EventSpec<ZodType>>> = {
 /** What a check concluded about one command line: undefined when accepted, else why not. */
 type Verdict = string | undefined;
 
-function quietContext(env: Readonly<Record<string, string>>): CliContext & { errors: () => string } {
-  let errors = '';
-  const stderr = new PassThrough();
-  stderr.on('data', (d: Buffer) => (errors += d.toString()));
-  return {
-    env,
-    logger: silentLogger,
-    stdout: new PassThrough(),
-    stderr,
-    stdin: Object.assign(new PassThrough(), { isTTY: false }),
-    signal: new AbortController().signal,
-    errors: () => errors,
-  };
-}
-
 /** The values the deployed functions would refuse (default configuration), for RDS flags. */
 function rdsValueProblems(
   flags: Pick<RestoreFlags, 'targetInstance' | 'targetTime' | 'snapshotId'>,
@@ -111,54 +88,16 @@ function rdsValueProblems(
 }
 
 /**
- * Check `kb-dr <argv>` with the CLI's own program: commander rejects unknown commands, unknown
- * options and missing option values; the command's flag checks reject what the command would.
- * Nothing runs: each command's action is replaced by one that records its options.
+ * Check `kb-dr <argv>` with exactly what the CLI runs: `planFor` parses it with the CLI's own
+ * commander program (unknown commands and options, missing values) and then the command's plan
+ * builder (every other check, including the values the deployed functions would refuse). Nothing runs.
  */
 async function checkCliArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
 ): Promise<Verdict> {
-  const ctx = quietContext(env);
-  const program = buildProgram(ctx, () => undefined);
-  let ran: { command: string; flags: Record<string, unknown> } | undefined;
-  for (const command of program.commands as Command[]) {
-    command.action((flags: Record<string, unknown>) => {
-      ran = { command: command.name(), flags };
-    });
-  }
   try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError)
-      return err.exitCode === 0 ? undefined : ctx.errors().trim() || err.message;
-    throw err;
-  }
-  if (!ran) return 'no command given';
-  // The command's own flag checks. When cli/ exports one plan builder per command (issue 12 move 7:
-  // flags parsed into one plan that the run functions consume), call it here instead of the
-  // per-command check*Flags below, so the documents are checked by exactly what the commands run.
-  try {
-    if (ran.command === 'backup') checkBackupFlags(ran.flags as BackupFlags);
-    else if (ran.command === 'validate') {
-      if (checkValidateFlags(ran.flags as ValidateFlags) === 'rds') {
-        const problems = rdsValueProblems({ snapshotId: String(ran.flags.snapshotId) });
-        if (problems.length > 0) return problems.join('; ');
-      }
-    } else if (ran.command === 'find-backup') checkFindBackupFlags(ran.flags as FindBackupFlags, env);
-    else if (ran.command === 'recover-entries') {
-      checkRecoverEntriesFlags(ran.flags as RecoverEntriesFlags, env);
-      const instance = (ran.flags as RecoverEntriesFlags).fromInstance;
-      if (instance !== undefined) {
-        const problems = rdsValueProblems({ targetInstance: instance });
-        if (problems.length > 0) return problems.join('; ');
-      }
-    } else if (ran.command === 'restore') {
-      if (checkRestoreFlags(ran.flags as RestoreFlags, env) === 'rds') {
-        const problems = rdsValueProblems(ran.flags as RestoreFlags);
-        if (problems.length > 0) return problems.join('; ');
-      }
-    }
+    await planFor([...argv], env);
   } catch (err) {
     if (err instanceof KbDrError) return err.userMessage;
     throw err;
@@ -414,7 +353,7 @@ describe('the checker itself', () => {
     [
       'a target without the restore prefix',
       'scripts/restore-kb.sh --rds --snapshot-id=latest --target-instance=kb-prod-copy',
-      /lacks the restore prefix/,
+      /restore prefix/,
     ],
     [
       'promotion without a production id',
