@@ -8,17 +8,8 @@ import type { CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
 import { formatBytes } from '../shared/format';
 import { planBackup, type BackupFlags, type BackupPlan } from '../plans/backup';
-import type { Mode } from './mode';
 
 export type { BackupFlags, BackupPlan } from '../plans/backup';
-
-/**
- * Where `backup` acts with these flags, after every check of planBackup.
- * @deprecated kept for test/docs/runbook-commands.test.ts; use planBackup (or planFor).
- */
-export function checkBackupFlags(flags: BackupFlags, env: CliContext['env'] = {}): Mode {
-  return planBackup(flags, env).mode;
-}
 
 export async function runBackup(ctx: CliContext, plan: BackupPlan): Promise<number> {
   // The AWS SDK loads only for RDS commands: a local backup starts without it.

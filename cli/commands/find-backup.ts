@@ -101,9 +101,6 @@ export function planFindBackup(flags: FindBackupFlags, env: CliContext['env']): 
   };
 }
 
-/** @deprecated kept for test/docs/runbook-commands.test.ts; use planFindBackup (or planFor). */
-export const checkFindBackupFlags = planFindBackup;
-
 /** The points as text for a person. */
 export function formatRecoveryPoints(
   before: Date,

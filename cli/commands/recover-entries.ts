@@ -194,9 +194,6 @@ export function planRecoverEntries(flags: RecoverEntriesFlags, env: CliContext['
   };
 }
 
-/** @deprecated kept for test/docs/runbook-commands.test.ts; use planRecoverEntries (or planFor). */
-export const checkRecoverEntriesFlags = planRecoverEntries;
-
 /** Endpoint of a restored instance: the flags, else DescribeDBInstances (read-only). */
 async function instanceEndpoint(rds: RDSClient, instanceId: string): Promise<{ host: string; port: number }> {
   const { DescribeDBInstancesCommand } = await import('@aws-sdk/client-rds');

@@ -5,17 +5,8 @@ import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
 import { planRestore, type RestoreFlags, type RestorePlan } from '../plans/restore';
 import { confirmer, type CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
-import type { Mode } from './mode';
 
 export type { RestoreFlags, RestorePlan } from '../plans/restore';
-
-/**
- * Where `restore` acts with these flags, after every check of planRestore.
- * @deprecated kept for test/docs/runbook-commands.test.ts; use planRestore (or planFor).
- */
-export function checkRestoreFlags(flags: RestoreFlags, env: CliContext['env']): Mode {
-  return planRestore(flags, env).mode;
-}
 
 /** MB/s (decimal megabytes), one decimal. */
 export function throughput(bytes: number, ms: number): string {

@@ -3,17 +3,8 @@ import type { Command } from 'commander';
 import { formatValidationReport, validateBackup } from '../local/validate';
 import type { CliContext } from '../shared/context';
 import { planValidate, type ValidateFlags, type ValidatePlan } from '../plans/backup';
-import type { Mode } from './mode';
 
 export type { ValidateFlags, ValidatePlan } from '../plans/backup';
-
-/**
- * Where `validate` acts with these flags, after every check of planValidate.
- * @deprecated kept for test/docs/runbook-commands.test.ts; use planValidate (or planFor).
- */
-export function checkValidateFlags(flags: ValidateFlags): Mode {
-  return planValidate(flags).mode;
-}
 
 export async function runValidate(ctx: CliContext, plan: ValidatePlan): Promise<number> {
   // The AWS SDK loads only for RDS commands.
