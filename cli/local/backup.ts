@@ -1,7 +1,7 @@
 /**
  * Local backup: pg_dump (plain SQL) → scanner → gzip → SHA-256 → temporary file, in one
  * streaming pass, then rename. gzip runs on every core (parallel-gzip.ts: one ordinary gzip
- * member, as pigz writes it). Memory stays flat whatever the database size.
+ * member, as pigz writes it). Memory stays flat whatever the database size (gc-pacer.ts).
  *
  * Owners and privileges are kept in the dump (ALTER ... OWNER TO, GRANT): a restore gives the
  * database back as it was, the application role's grants included, and checks first that every
@@ -18,6 +18,7 @@ import type { CliLogger } from '../shared/logger';
 import { LOCAL_ENV, childEnv, conninfo, describeConnection, pgBinary, type PgConnection } from './connection';
 import { checksumLine, checksumPathFor, localBackupName } from './backup-files';
 import { DumpScanner, HashingStream, isCompleteKbDump, kbRowCount, type DumpSummary } from './dump-scanner';
+import { GcPacer } from './gc-pacer';
 import { ParallelGzip } from './parallel-gzip';
 import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
 import { contentCheck } from './validate';
@@ -187,6 +188,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
   try {
     const written = pipeline(
       child.stdout,
+      new GcPacer(),
       scanner,
       new ParallelGzip(),
       hasher,

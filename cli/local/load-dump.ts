@@ -19,6 +19,7 @@ import type { CliLogger } from '../shared/logger';
 import { sha256File } from './backup-files';
 import { childEnv, conninfo, pgBinary, quoteIdent, type PgConnection } from './connection';
 import { DumpScanner, HashingStream, KB_SCHEMA } from './dump-scanner';
+import { GcPacer } from './gc-pacer';
 import { translatePgFailure, translateSpawnError } from './pg-errors';
 import { InterruptedError, psqlQuery } from './psql';
 import { validationReport, type FileChecks, type ValidationReport } from './validate';
@@ -159,6 +160,7 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
       createReadStream(file, { highWaterMark: CHUNK_BYTES }),
       hasher,
       createGunzip({ chunkSize: CHUNK_BYTES }),
+      new GcPacer(),
       gate,
       new ChildInput(child),
       signal ? { signal } : {},

@@ -20,9 +20,10 @@
  * when it has a default or accepts NULL; a column the backup has and live lacks, a changed type, or
  * a new NOT NULL column without default refuses the recovery with the reason (nothing changed).
  */
-import { Client, type ClientConfig } from 'pg';
+// Types only: pg (and the undici it pulls in) loads when a recovery connects, not at every CLI start.
+import type { Client, ClientConfig } from 'pg';
 import { GuardRailError, KbDrError, ValidationError } from '../../core/errors';
-import { connectKb, type KbConnectionConfig } from '../../lambda/shared/kb-data-checks';
+import type { KbConnectionConfig } from '../../lambda/shared/kb-data-checks';
 import type { CliLogger } from '../shared/logger';
 import { parseLocalBackupName } from './backup-files';
 import { LOCAL_ENV, describeConnection, quoteIdent, type PgConnection } from './connection';
@@ -165,7 +166,8 @@ export function pgClientConfig(conn: PgConnection, database: string): ClientConf
 }
 
 async function openClient(config: ClientConfig, what: string): Promise<Client> {
-  const client = new Client(config);
+  const { Client: PgClient } = await import('pg');
+  const client = new PgClient(config);
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -525,6 +527,7 @@ export async function recoverEntries(options: RecoverOptions): Promise<RecoverRe
           },
         );
       }
+      const { connectKb } = await import('../../lambda/shared/kb-data-checks');
       const connected = await connectKb({
         ...source.config,
         queryTimeoutMs: source.config.queryTimeoutMs ?? 300_000,

@@ -222,6 +222,15 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
   }
 }
 
+/** Await all of `promises`; the first rejection in list order (not in time) is thrown. */
+async function settledInOrder<T extends readonly unknown[]>(promises: {
+  readonly [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 interface RestorePlan {
   readonly file: string;
   readonly pre: Awaited<ReturnType<typeof checkFile>>;
@@ -237,14 +246,20 @@ async function restoreLocked(options: RestoreOptions, plan: RestorePlan): Promis
   const { file, pre, target, work, keep, at, started } = plan;
   const portable = options.portable ?? false;
 
-  // 2. Read-only look at the server.
-  const before = await readLiveState(conn, target);
+  // 2. Read-only look at the server: independent reads, run at once (each is a psql start);
+  // a failure is reported as if they had run one after the other.
+  const [before, comment, targetProps, knownRoles, , keepTaken] = await settledInOrder([
+    readLiveState(conn, target),
+    databaseComment(conn, target),
+    readDatabaseProperties(conn, target),
+    portable ? Promise.resolve(undefined) : serverRoles(conn),
+    checkCanSwap(conn, target),
+    databaseExists(conn, keep),
+  ] as const);
   const targetExists = before.exists;
-  const targetComment = targetExists ? await databaseComment(conn, target) : null;
-  const props = targetExists ? await readDatabaseProperties(conn, target) : undefined;
-  const knownRoles = portable ? undefined : await serverRoles(conn);
-  await checkCanSwap(conn, target);
-  if (await databaseExists(conn, keep)) {
+  const targetComment = targetExists ? comment : null;
+  const props = targetExists ? targetProps : undefined;
+  if (keepTaken) {
     throw new GuardRailError(`database ${keep} already exists`, { hint: 'wait a second and retry' });
   }
   await dropLeftoverScratch(conn, target, logger);

@@ -1,0 +1,177 @@
+/**
+ * The faster restore keeps its guarantees: the read-only looks at the server before the load run
+ * at once, yet a refusal is the same and comes before any database is created; a backup written by
+ * the thread-pool gzip with a damaged byte in the middle is refused after the one pass, the scratch
+ * database dropped and production byte-identical; SIGTERM mid-load leaves production as it was;
+ * two restores at once: the second refuses.
+ */
+import type * as ChildProcess from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createLocalBackup } from '../../../cli/local/backup';
+import { restoreLocalBackup } from '../../../cli/local/restore';
+import { silentLogger } from '../../../cli/shared/logger';
+import { connectionTo, corruptMiddleByte, tempDir } from '../../support/cli-fixtures';
+import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../../harness/postgres';
+
+const ROOT = resolve(__dirname, '../../..');
+let pg: TestPostgres;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+
+afterAll(async () => {
+  await pg?.stop();
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+// The module object itself, so a spy reaches the spawns psql.ts makes.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const childProcess = require('node:child_process') as typeof ChildProcess;
+
+const scratchOf = async (db: string) =>
+  (await pg.databases()).filter((d) => d.startsWith(`${db}_restoring_`));
+
+async function backupOf(db: string, entries: number, dirName: string) {
+  await createKbDatabase(pg, db, entries);
+  return createLocalBackup({ conn: connectionTo(pg, db), dir: tempDir(pg, dirName), logger: silentLogger });
+}
+
+describe('restore before the load', () => {
+  it('looks at the server with several queries at once, then loads and swaps as before', async () => {
+    // Prepare: count psql processes alive at the same time (the restore lock holds one throughout).
+    const backup = await backupOf('kb_fast_at_once', 40, 'at-once');
+    const realSpawn = childProcess.spawn;
+    let running = 0;
+    let most = 0;
+    jest.spyOn(childProcess, 'spawn').mockImplementation(((...args: Parameters<typeof realSpawn>) => {
+      const child = realSpawn(...args);
+      if (String(args[0]).endsWith('psql')) {
+        running += 1;
+        most = Math.max(most, running);
+        child.on('close', () => (running -= 1));
+      }
+      return child;
+    }) as typeof realSpawn);
+
+    // Act
+    const result = await restoreLocalBackup({
+      conn: connectionTo(pg, 'kb_fast_at_once'),
+      file: backup.path,
+      logger: silentLogger,
+      confirm: async () => true,
+    });
+
+    // Assess
+    // The lock's session and at least two reads at once (one after the other before: 2 at most).
+    expect(most).toBeGreaterThanOrEqual(3);
+    expect(result.entriesRestored).toBe(40);
+    expect(await scratchOf('kb_fast_at_once')).toEqual([]);
+  });
+
+  it('still refuses when the kept name is taken, before creating any database', async () => {
+    // Prepare: the name the live database would be kept under already exists.
+    const backup = await backupOf('kb_fast_taken', 10, 'taken');
+    const at = new Date('2026-11-22T03:04:05.678Z');
+    await pg.sql('postgres', 'CREATE DATABASE kb_fast_taken_pre_restore_20261122_030405_678');
+    const before = await pg.databases();
+    const live = await kbFingerprint(pg, 'kb_fast_taken');
+
+    // Act / Assess
+    await expect(
+      restoreLocalBackup({
+        conn: connectionTo(pg, 'kb_fast_taken'),
+        file: backup.path,
+        logger: silentLogger,
+        confirm: async () => true,
+        now: () => at,
+      }),
+    ).rejects.toThrow(/kb_fast_taken_pre_restore_20261122_030405_678 already exists/);
+    expect(await pg.databases()).toEqual(before);
+    expect(await kbFingerprint(pg, 'kb_fast_taken')).toBe(live);
+  });
+});
+
+describe('restore of a damaged thread-pool gzip backup', () => {
+  it('refuses a backup with a damaged byte in the middle, drops the scratch database, production byte-identical', async () => {
+    // Prepare: a backup big enough for several gzip blocks, one byte changed in the middle.
+    const backup = await backupOf('kb_fast_corrupt', 3000, 'corrupt');
+    await pg.sql('kb_fast_corrupt', 'DELETE FROM knowledge_entries WHERE id % 2 = 0');
+    const live = await kbFingerprint(pg, 'kb_fast_corrupt');
+    corruptMiddleByte(backup.path);
+    const confirm = jest.fn(async () => true);
+
+    // Act / Assess
+    await expect(
+      restoreLocalBackup({
+        conn: connectionTo(pg, 'kb_fast_corrupt'),
+        file: backup.path,
+        logger: silentLogger,
+        confirm,
+      }),
+    ).rejects.toThrow(/refusing to restore .*checksum/);
+    expect(confirm).not.toHaveBeenCalled();
+    expect(await scratchOf('kb_fast_corrupt')).toEqual([]);
+    expect(await kbFingerprint(pg, 'kb_fast_corrupt')).toBe(live);
+  });
+});
+
+describe('the restore script under signals and concurrency', () => {
+  function startRestore(db: string, file: string) {
+    const child = spawn(join(ROOT, 'scripts/restore-kb.sh'), ['--local', `--backup-file=${file}`, '--yes'], {
+      env: { ...process.env, ...pg.env(db), LOG_LEVEL: 'INFO' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    return { child, exited, stderr: () => stderr };
+  }
+
+  async function whenLoading(db: string, stderr: () => string): Promise<void> {
+    for (;;) {
+      if (/restoring into a new database/.test(stderr()) && (await scratchOf(db)).length > 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('SIGTERM mid-load: exit 130, scratch database dropped, production byte-identical', async () => {
+    // Prepare
+    const backup = await backupOf('kb_fast_term', 20000, 'term');
+    await pg.sql('kb_fast_term', 'DELETE FROM knowledge_entries WHERE id > 100');
+    const live = await kbFingerprint(pg, 'kb_fast_term');
+    const run = startRestore('kb_fast_term', backup.path);
+
+    // Act
+    await whenLoading('kb_fast_term', run.stderr);
+    run.child.kill('SIGTERM');
+    const code = await run.exited;
+
+    // Assess
+    expect(code).toBe(130);
+    expect(await scratchOf('kb_fast_term')).toEqual([]);
+    expect(await kbFingerprint(pg, 'kb_fast_term')).toBe(live);
+  });
+
+  it('two restores at once: the second refuses (exit 2) and the first completes', async () => {
+    // Prepare
+    const backup = await backupOf('kb_fast_two', 20000, 'two');
+    await pg.sql('kb_fast_two', 'DELETE FROM knowledge_entries WHERE id > 100');
+    const first = startRestore('kb_fast_two', backup.path);
+    await whenLoading('kb_fast_two', first.stderr);
+
+    // Act
+    const second = startRestore('kb_fast_two', backup.path);
+    const secondCode = await second.exited;
+    const firstCode = await first.exited;
+
+    // Assess
+    expect(secondCode).toBe(2);
+    expect(second.stderr()).toMatch(/another kb-dr restore or rollback of kb_fast_two is running/);
+    expect(firstCode).toBe(0);
+    expect(Number(await pg.sql('kb_fast_two', 'SELECT count(*) FROM knowledge_entries'))).toBe(20000);
+    expect(await scratchOf('kb_fast_two')).toEqual([]);
+  });
+});
