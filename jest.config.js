@@ -20,4 +20,7 @@ module.exports = {
   // files ran one after another. Most of the suite's time is spent waiting on child processes
   // (PostgreSQL, psql, pg_dump, moto_server, the CLI), so use every core.
   maxWorkers: '100%',
+  // Slowest files first (last run's durations, else test/support/test-durations.json), so the two
+  // workers finish together instead of one running the last long file alone.
+  testSequencer: '<rootDir>/test/support/duration-sequencer.js',
 };

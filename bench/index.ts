@@ -7,6 +7,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { localBench } from './local-backup-restore';
 import type { BenchModule, BenchRow } from './measure';
 import { startupBench } from './startup';
+import { suiteBench } from './suite';
 
 /** Rows another part of the project fills: shown as TODO until their module is listed. */
 const todo = (area: string, what: string, target: string, how: string): BenchModule => ({
@@ -23,7 +24,7 @@ const MODULES: readonly BenchModule[] = [
     '<= 1.05x',
     'not measured here yet (npm run bench:lambda prints cold loads)',
   ),
-  todo('suite', '`npm test` wall time', '<= 3 min', 'not measured here yet'),
+  suiteBench,
 ];
 
 function table(rows: readonly BenchRow[]): string {

@@ -10,7 +10,8 @@ import { Client } from 'pg';
 import { createLocalBackup } from '../../cli/local/backup';
 import { silentLogger } from '../../cli/shared/logger';
 import { connectionTo, tempDir } from '../support/cli-fixtures';
-import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../harness/postgres';
+import { createKbDatabase, kbFingerprint, type TestPostgres } from '../../harness/postgres';
+import { sharedPostgres } from '../support/shared-services';
 
 const ROOT = resolve(__dirname, '../..');
 const LOADER = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
@@ -56,7 +57,7 @@ async function waitFor(what: string, condition: () => Promise<boolean>): Promise
 }
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
   await createKbDatabase(pg, BASE, 2000);
   backupDir = tempDir(pg, 'rp');
   backupFile = (

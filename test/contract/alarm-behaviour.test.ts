@@ -6,7 +6,6 @@
  * availability emits BackupDuration, and the reconcile pass emits TimeSinceLastBackup every 15
  * minutes from the newest recovery point (the sentinel while there is none).
  */
-import { Template } from 'aws-cdk-lib/assertions';
 import { ALARM_NAMES, ALARM_THRESHOLDS } from '../../core/metrics-catalog';
 import {
   alarmsFromTemplate,
@@ -15,10 +14,10 @@ import {
   type Simulation,
 } from '../../harness/alarm-evaluator';
 import { at, DAY, emitted, HOUR, START, type Scenario } from '../../harness/alarm-scenarios';
-import { buildTestApp } from '../../harness/app';
+import { testAppTemplates } from '../../harness/synth-cache';
 
 // No asset bundling: only the alarm definitions are read.
-const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});
+const { operations } = testAppTemplates({ context: { 'aws:cdk:bundling-stacks': [] } });
 // The backup alarms only: the restore-test alarms have their own test (restore-test-alarms.test.ts).
 const BACKUP_ALARMS: readonly string[] = [
   ALARM_NAMES.backupFailure,
@@ -27,11 +26,7 @@ const BACKUP_ALARMS: readonly string[] = [
   ALARM_NAMES.backupDurationHigh,
   ALARM_NAMES.entryCountDrop,
 ];
-const alarms = new Map(
-  [...alarmsFromTemplate(Template.fromStack(operations).toJSON())].filter(([, a]) =>
-    BACKUP_ALARMS.includes(a.name),
-  ),
-);
+const alarms = new Map([...alarmsFromTemplate(operations)].filter(([, a]) => BACKUP_ALARMS.includes(a.name)));
 
 function run(scenario: Scenario): Simulation {
   // Data starts at START: the first evaluation is at the end of the first full period.

@@ -6,7 +6,6 @@
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { RDSClient } from '@aws-sdk/client-rds';
-import { Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../lambda/shared/env';
 import {
   INSTANCE_DIMENSION,
@@ -16,7 +15,7 @@ import {
 } from '../../core/metrics-catalog';
 import { exportTaskIdFor, snapshotIdFor } from '../../core/naming';
 import { alarmsFromTemplate, type MetricAlarmDefinition } from '../../harness/alarm-evaluator';
-import { buildTestApp } from '../../harness/app';
+import { testAppTemplates } from '../../harness/synth-cache';
 import { captureEmf, enableEmf, type EmfDocument } from '../../harness/emf';
 import type { MotoServer } from '../../harness/moto';
 import { sharedMoto } from '../support/shared-services';
@@ -56,8 +55,10 @@ let moto: MotoServer;
 let emitted: EmittedMetric[] = [];
 let docs: EmfDocument[] = [];
 // No asset bundling: only the alarm definitions are read; the handlers run from source.
-const { operations } = buildTestApp({ 'kb:dbInstanceId': INSTANCE, 'aws:cdk:bundling-stacks': [] }, {});
-const alarms = [...alarmsFromTemplate(Template.fromStack(operations).toJSON()).values()];
+const { operations } = testAppTemplates({
+  context: { 'kb:dbInstanceId': INSTANCE, 'aws:cdk:bundling-stacks': [] },
+});
+const alarms = [...alarmsFromTemplate(operations).values()];
 const metricAlarms = alarms.filter((a): a is MetricAlarmDefinition => a.kind === 'metric');
 
 beforeAll(async () => {

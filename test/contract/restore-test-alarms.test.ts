@@ -13,7 +13,7 @@ import {
   type Simulation,
 } from '../../harness/alarm-evaluator';
 import { DAY, HOUR, START } from '../../harness/alarm-scenarios';
-import { buildTestApp } from '../../harness/app';
+import { testAppTemplates } from '../../harness/synth-cache';
 import {
   restoreTestEmitted,
   testRequestedAt,
@@ -27,12 +27,8 @@ const RESTORE_TEST_ALARMS: readonly string[] = [
 ];
 
 function restoreTestAlarms(context: Record<string, unknown>) {
-  const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [], ...context }, {});
-  return new Map(
-    [...alarmsFromTemplate(Template.fromStack(operations).toJSON())].filter(([, a]) =>
-      RESTORE_TEST_ALARMS.includes(a.name),
-    ),
-  );
+  const { operations } = testAppTemplates({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  return new Map([...alarmsFromTemplate(operations)].filter(([, a]) => RESTORE_TEST_ALARMS.includes(a.name)));
 }
 const alarms = restoreTestAlarms({});
 const alarmsOff = restoreTestAlarms({ 'kb:restoreTestSchedule': 'off' });
@@ -48,8 +44,9 @@ function statesOf(sim: Simulation, name: string, from: number, to: number): Set<
 describe('restore-test alarms over scenario time series (synthesized definitions, CloudWatch rules)', () => {
   it('models the three restore-test alarms from the template, each to the on-call topic on ALARM and OK', () => {
     expect([...alarms.values()].map((a) => a.name).sort()).toEqual([...RESTORE_TEST_ALARMS].sort());
-    const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});
-    const cfn = Template.fromStack(operations);
+    const cfn = Template.fromJSON(
+      testAppTemplates({ context: { 'aws:cdk:bundling-stacks': [] } }).operations,
+    );
     for (const name of RESTORE_TEST_ALARMS) {
       const found = Object.values(
         cfn.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: name } }),

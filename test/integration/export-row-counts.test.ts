@@ -16,12 +16,13 @@ import {
 import type { PipelineConfig, PipelineDeps } from '../../lambda/shared/backup-pipeline';
 import { createLogger, createMetrics, type KbMetricStore } from '../../lambda/shared/powertools';
 import { captureEmf, enableEmf, type EmfCapture } from '../../harness/emf';
-import { startMoto, type MotoServer } from '../../harness/moto';
+import type { MotoServer } from '../../harness/moto';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
-import { createKbDatabase, startPostgres, type TestPostgres } from '../../harness/postgres';
+import { createKbDatabase, type TestPostgres } from '../../harness/postgres';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
 import { loadPipelineHandlers } from '../support/pipeline-handlers';
 import { putNotParquet, TEST_KEY_ARN, truncateObject, writeRealExport } from '../support/export-fixtures';
+import { sharedMoto, sharedPostgres } from '../support/shared-services';
 
 let moto: MotoServer;
 let pg: TestPostgres;
@@ -32,7 +33,7 @@ let counter = 0;
 const gets: { key: string; range?: string }[] = [];
 
 beforeAll(async () => {
-  [moto, pg] = await Promise.all([startMoto({ applyToProcessEnv: true }), startPostgres()]);
+  [moto, pg] = await Promise.all([sharedMoto({ applyToProcessEnv: true }), sharedPostgres()]);
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   enableEmf();
   s3 = new S3Client({ forcePathStyle: true });

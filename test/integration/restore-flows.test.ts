@@ -30,7 +30,7 @@ import {
   seedBackup,
   seedProtectedInstance,
   type Seeder,
-} from './restore-fixtures';
+} from '../support/moto-seed';
 
 type Handler = (event: unknown, context?: unknown) => Promise<Record<string, unknown>>;
 const PROD = 'kb-prod-flows';

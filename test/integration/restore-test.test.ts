@@ -37,7 +37,7 @@ import {
 } from '../../lambda/restore-test/restore-test';
 import { tagRecord } from '../../lambda/shared/tags';
 import { verifyRestore } from '../../lambda/verify-restore/verify-restore';
-import { startMoto, type MotoServer } from '../../harness/moto';
+import type { MotoServer } from '../../harness/moto';
 import {
   KMS_KEY_ARN,
   applyEnv,
@@ -45,7 +45,8 @@ import {
   seedBackup,
   seedProtectedInstance,
   type Seeder,
-} from './restore-fixtures';
+} from '../support/moto-seed';
+import { sharedMoto } from '../support/shared-services';
 
 const PROD = 'kb-prod-rtest';
 const BUCKET = 'kb-restore-test-backups';
@@ -162,7 +163,7 @@ async function cleanUp(): Promise<void> {
 }
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await sharedMoto();
   applyEnv(moto, BUCKET, PROD);
   seeder = { ...clients(moto), bucket: BUCKET, prodId: PROD };
   await seedProtectedInstance(seeder);

@@ -11,7 +11,7 @@ import {
   seedBackup,
   seedProtectedInstance,
   type Seeder,
-} from './restore-fixtures';
+} from '../support/moto-seed';
 
 interface Report {
   ok: boolean;

@@ -8,8 +8,8 @@ import type { BackupManifest } from '../../core/manifest';
 import { exportObjectsPrefix, exportTaskIdFor } from '../../core/naming';
 import { putManifest } from '../../lambda/shared/manifest-store';
 import { CHECKS } from '../../lambda/validate-backup/validate-backup';
-import { startMoto, type MotoServer } from '../../harness/moto';
-import { createKbDatabase, startPostgres, type TestPostgres } from '../../harness/postgres';
+import type { MotoServer } from '../../harness/moto';
+import { createKbDatabase, type TestPostgres } from '../../harness/postgres';
 import { putNotParquet, truncateObject, writeRealExport } from '../support/export-fixtures';
 import {
   applyEnv,
@@ -18,7 +18,8 @@ import {
   seedBackup,
   seedProtectedInstance,
   type Seeder,
-} from './restore-fixtures';
+} from '../support/moto-seed';
+import { sharedMoto, sharedPostgres } from '../support/shared-services';
 
 interface Report {
   ok: boolean;
@@ -38,7 +39,7 @@ let validate: Handler;
 let day = 0;
 
 beforeAll(async () => {
-  [moto, pg] = await Promise.all([startMoto(), startPostgres()]);
+  [moto, pg] = await Promise.all([sharedMoto(), sharedPostgres()]);
   applyEnv(moto, BUCKET, PROD);
   seeder = { ...clients(moto), bucket: BUCKET, prodId: PROD };
   s3 = seeder.s3;

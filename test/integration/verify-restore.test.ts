@@ -14,7 +14,7 @@ import { putManifest } from '../../lambda/shared/manifest-store';
 import { secretLogin } from '../../lambda/shared/verify-login';
 import { verifyRoleSql } from '../../lambda/shared/verify-settings';
 import { verifyRestore, type VerifyRestoreDeps } from '../../lambda/verify-restore/verify-restore';
-import { startMoto, type MotoServer } from '../../harness/moto';
+import type { MotoServer } from '../../harness/moto';
 import { withClient } from '../../harness/pg-cluster';
 import { KB_SCHEMA_SQL, seedSql } from '../../harness/postgres';
 import { startRdsDataPlane, type RdsDataPlane } from '../../harness/rds-data-plane';
@@ -26,7 +26,8 @@ import {
   seedBackup,
   seedProtectedInstance,
   type Seeder,
-} from './restore-fixtures';
+} from '../support/moto-seed';
+import { sharedMoto } from '../support/shared-services';
 
 type Handler = (event: unknown) => Promise<Record<string, unknown>>;
 const PROD = 'kb-prod-verify';
@@ -82,7 +83,7 @@ const sqlOn = <T extends Record<string, unknown>>(id: string, text: string): Pro
 };
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await sharedMoto();
   applyEnv(moto, BUCKET, PROD);
   const c = clients(moto);
   ({ rds, s3 } = c);

@@ -14,7 +14,6 @@ import * as path from 'node:path';
 import * as rdsSdk from '@aws-sdk/client-rds';
 import * as s3Sdk from '@aws-sdk/client-s3';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { Template } from 'aws-cdk-lib/assertions';
 import { ARN, type AwsRequest, type ContextKeys, type NotSent } from '../../lambda/shared/aws-requests';
 import * as backupRequests from '../../lambda/backup/aws-requests';
 import * as promoteRequests from '../../lambda/promote-restore/aws-requests';
@@ -25,7 +24,7 @@ import * as statusRequests from '../../lambda/restore-status/aws-requests';
 import * as restoreTestRequests from '../../lambda/restore-test/aws-requests';
 import * as validateRequests from '../../lambda/validate-backup/aws-requests';
 import * as verifyRequests from '../../lambda/verify-restore/aws-requests';
-import { buildTestApp } from '../../harness/app';
+import { testAppTemplates } from '../../harness/synth-cache';
 
 const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '999999999999';
@@ -192,21 +191,17 @@ class World {
 
 // Two protected instances: the second one's name must not become a restore target either.
 // verify-restore configured (VPC settings, IAM database authentication as kb_verify).
-const { storage, operations } = buildTestApp(
-  {
+const { storage, operations } = testAppTemplates({
+  context: {
     'aws:cdk:bundling-stacks': [],
     'kb:productionInstanceIds': 'kb-prod,kb-prod-replica',
     'kb:verifyVpcId': 'vpc-0a1b2c3d4e5f67890',
     'kb:verifySubnetIds': 'subnet-0a1b2c3d4e5f67890',
     'kb:verifySecurityGroupId': 'sg-0a1b2c3d4e5f67890',
   },
-  {},
-  { account: ACCOUNT, region: REGION },
-);
-const world = new World([
-  Template.fromStack(storage).toJSON() as CfnTemplate,
-  Template.fromStack(operations).toJSON() as CfnTemplate,
-]);
+  stackEnv: { account: ACCOUNT, region: REGION },
+});
+const world = new World([storage as CfnTemplate, operations as CfnTemplate]);
 
 const onlyOne = <T>(items: T[], what: string): T => {
   if (items.length !== 1) throw new Error(`expected one ${what}, found ${items.length}`);

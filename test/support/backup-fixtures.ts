@@ -18,18 +18,18 @@ import {
   TRIGGER_TAG_KEY,
 } from '../../core/naming';
 import { createLogger, createMetrics, type KbMetricStore } from '../../lambda/shared/powertools';
+import { ACCOUNT, EXPORT_ROLE_ARN, INSTANCE, KMS_KEY_ARN, snapshotArn } from './aws-fixtures';
 
 // Quiet logs in these suites; tests spy on logger methods to assert what is logged.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 
-export const INSTANCE = 'kb-prod';
-export const ACCOUNT = '123456789012';
+export { ACCOUNT, INSTANCE };
 
 export const CONFIG: PipelineConfig = {
   dbInstanceId: INSTANCE,
   backupBucket: 'kb-dr-backups-test',
-  exportRoleArn: `arn:aws:iam::${ACCOUNT}:role/kb-dr-export`,
-  kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  exportRoleArn: EXPORT_ROLE_ARN,
+  kmsKeyArn: KMS_KEY_ARN,
   retentionDays: 30,
   exportStartDeadlineHours: 6,
 };
@@ -62,7 +62,7 @@ export function kbSnapshot(at: Date, overrides: Partial<DBSnapshot> = {}): DBSna
   const id = overrides.DBSnapshotIdentifier ?? snapshotIdFor(at);
   return {
     DBSnapshotIdentifier: id,
-    DBSnapshotArn: `arn:aws:rds:us-east-1:${ACCOUNT}:snapshot:${id}`,
+    DBSnapshotArn: snapshotArn(id),
     DBInstanceIdentifier: INSTANCE,
     SnapshotType: 'manual',
     Status: 'available',

@@ -9,8 +9,9 @@ import { Client } from 'pg';
 import { exportS3Prefix, exportTablesInfoKey } from '../../core/naming';
 import { exportTables, s3ObjectWriter, type ExportResult } from '../../harness/rds-export';
 import type { TestPostgres } from '../../harness/postgres';
+import { KMS_KEY_ARN, snapshotArn } from './aws-fixtures';
 
-export const TEST_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+export const TEST_KEY_ARN = KMS_KEY_ARN;
 
 /** Export `tables` of `database` on `pg` into `bucket` under exports/<taskId>/, as RDS would. */
 export async function writeRealExport(
@@ -35,7 +36,7 @@ export async function writeRealExport(
       tables,
       taskId,
       prefix: exportS3Prefix(),
-      sourceArn: `arn:aws:rds:us-east-1:123456789012:snapshot:${taskId}`,
+      sourceArn: snapshotArn(taskId),
       snapshotTime: new Date(),
       writeObject: s3ObjectWriter(s3, bucket, TEST_KEY_ARN),
     });

@@ -12,13 +12,14 @@ import {
   RESTORE_STARTED_AT_TAG_KEY,
 } from '../../core/naming';
 import type { BackupManifest } from '../../core/manifest';
+import { INSTANCE, KMS_KEY_ARN, instanceArn, snapshotArn } from './aws-fixtures';
 
 export const CONFIG = {
-  dbInstanceId: 'kb-prod',
+  dbInstanceId: INSTANCE,
   restorePrefix: 'kb-restore-',
   productionInstanceIds: ['kb-prod', 'kb-prod-replica'],
   backupBucket: 'kb-backups-unit',
-  kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  kmsKeyArn: KMS_KEY_ARN,
 } as const;
 
 export const NOW = new Date('2026-11-22T03:00:00.000Z');
@@ -34,7 +35,7 @@ export function snapshotNotFound(): DBSnapshotNotFoundFault {
 export function prodInstance(overrides: Partial<DBInstance> = {}): DBInstance {
   return {
     DBInstanceIdentifier: 'kb-prod',
-    DBInstanceArn: 'arn:aws:rds:us-east-1:123456789012:db:kb-prod',
+    DBInstanceArn: instanceArn(INSTANCE),
     DBInstanceStatus: 'available',
     DBInstanceClass: 'db.r6g.large',
     DBSubnetGroup: { DBSubnetGroupName: 'kb-db-subnets' },
@@ -56,7 +57,7 @@ export function prodInstance(overrides: Partial<DBInstance> = {}): DBInstance {
 export function restoredInstance(overrides: Partial<DBInstance> = {}, id = 'kb-restore-drill-1'): DBInstance {
   return prodInstance({
     DBInstanceIdentifier: id,
-    DBInstanceArn: `arn:aws:rds:us-east-1:123456789012:db:${id}`,
+    DBInstanceArn: instanceArn(id),
     Endpoint: { Address: `${id}.abc.us-east-1.rds.amazonaws.com`, Port: 5432 },
     TagList: [
       { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
@@ -74,7 +75,7 @@ export function kbSnapshot(
 ): DBSnapshot {
   return {
     DBSnapshotIdentifier: id,
-    DBSnapshotArn: `arn:aws:rds:us-east-1:123456789012:snapshot:${id}`,
+    DBSnapshotArn: snapshotArn(id),
     DBInstanceIdentifier: 'kb-prod',
     Status: 'available',
     Encrypted: true,

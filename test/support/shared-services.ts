@@ -57,8 +57,10 @@ async function resetPostgres(pg: TestPostgres): Promise<void> {
   )
     .split('\n')
     .filter(Boolean);
+  // IF EXISTS: work the previous file left running (a test that timed out) may drop its own
+  // databases between the listing and the drop.
   for (const db of others) {
-    await pg.sql('template1', `DROP DATABASE "${db.replace(/"/g, '""')}" WITH (FORCE)`);
+    await pg.sql('template1', `DROP DATABASE IF EXISTS "${db.replace(/"/g, '""')}" WITH (FORCE)`);
   }
   await pg.sql('template1', 'CREATE DATABASE postgres');
   const roles = (
@@ -71,7 +73,7 @@ async function resetPostgres(pg: TestPostgres): Promise<void> {
     .filter(Boolean);
   for (const role of roles) {
     const quoted = `"${role.replace(/"/g, '""')}"`;
-    await pg.sql('template1', `DROP OWNED BY ${quoted} CASCADE; DROP ROLE ${quoted}`);
+    await pg.sql('template1', `DROP OWNED BY ${quoted} CASCADE; DROP ROLE IF EXISTS ${quoted}`);
   }
   await pg.sql('template1', 'ALTER SYSTEM RESET ALL');
   await pg.sql('template1', 'SELECT pg_reload_conf()');

@@ -9,19 +9,15 @@ import { silentLogger } from '../../../cli/shared/logger';
 import { capturingLogger, connectionTo, listAll, tempDir } from '../../support/cli-fixtures';
 import { freePort } from '../../../harness/moto';
 import { createKbDatabase, entryCount, seedSql, type TestPostgres } from '../../../harness/postgres';
-import { sharedPostgres } from '../../support/shared-services';
+import { useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 
-beforeAll(async () => {
-  pg = await sharedPostgres();
+useSharedPostgres(async (started) => {
+  pg = started;
   await createKbDatabase(pg, 'kb_150', 150);
   await createKbDatabase(pg, 'kb_empty', 0);
   await createKbDatabase(pg, 'kb_10k', 10_000);
-});
-
-afterAll(async () => {
-  await pg?.stop();
 });
 
 async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {

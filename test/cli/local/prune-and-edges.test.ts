@@ -15,26 +15,15 @@ import { validateBackup } from '../../../cli/local/validate';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, listAll, tempDir } from '../../support/cli-fixtures';
 import { createKbDatabase, kbFingerprint, type TestPostgres } from '../../../harness/postgres';
-import { sharedPostgres } from '../../support/shared-services';
+import { seededBackup, useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 let good: string;
 
-beforeAll(async () => {
-  pg = await sharedPostgres();
-  await createKbDatabase(pg, 'kb_e', 300);
+useSharedPostgres(async (started) => {
+  pg = started;
+  good = await seededBackup(pg, 'kb_e', 300, { label: 'good' });
   await createKbDatabase(pg, 'kb_e_empty', 0);
-  good = (
-    await createLocalBackup({
-      conn: connectionTo(pg, 'kb_e'),
-      dir: tempDir(pg, 'good'),
-      logger: silentLogger,
-    })
-  ).path;
-});
-
-afterAll(async () => {
-  await pg?.stop();
 });
 
 const NOW = new Date('2026-11-22T12:00:00Z');

@@ -11,16 +11,16 @@ import { Client } from 'pg';
 import { planRecoverEntries, runRecoverEntries } from '../../../cli/commands/recover-entries';
 import type { CliContext } from '../../../cli/shared/context';
 import { GuardRailError, ValidationError } from '../../../core/errors';
-import { createLocalBackup } from '../../../cli/local/backup';
 import { recoverEntries, type RecoverOptions } from '../../../cli/local/recover-entries';
 import { InterruptedError } from '../../../cli/local/psql';
 import { acquireRestoreLock } from '../../../cli/local/lock';
 import { silentLogger } from '../../../cli/shared/logger';
-import { connectionTo, tempDir } from '../../support/cli-fixtures';
-import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../../harness/postgres';
+import { connectionTo } from '../../support/cli-fixtures';
+import { kbFingerprint, type TestPostgres } from '../../../harness/postgres';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { seededBackup, useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 let backupFile: string;
@@ -28,21 +28,13 @@ const BASE = 'kb_re_base';
 const NOW = new Date();
 let n = 0;
 
-beforeAll(async () => {
-  pg = await startPostgres();
-  await createKbDatabase(pg, BASE, 300);
-  const made = await createLocalBackup({
-    conn: connectionTo(pg, BASE),
-    dir: tempDir(pg, 'recover'),
-    logger: silentLogger,
+useSharedPostgres(async (started) => {
+  pg = started;
+  backupFile = await seededBackup(pg, BASE, 300, {
+    label: 'recover',
     now: () => new Date(NOW.getTime() - 3600_000),
   });
-  backupFile = made.path;
 }, 120_000);
-
-afterAll(async () => {
-  await pg?.stop();
-});
 
 /** A fresh live database holding exactly what the backup holds. */
 async function liveCopy(): Promise<string> {

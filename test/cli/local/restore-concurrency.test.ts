@@ -19,16 +19,12 @@ import {
   seedSql,
   type TestPostgres,
 } from '../../../harness/postgres';
-import { sharedPostgres } from '../../support/shared-services';
+import { useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 
-beforeAll(async () => {
-  pg = await sharedPostgres();
-});
-
-afterAll(async () => {
-  await pg?.stop();
+useSharedPostgres((started) => {
+  pg = started;
 });
 
 async function backupOf(database: string, dir: string, at = '2026-11-22T01:00:00Z') {

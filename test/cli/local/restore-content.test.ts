@@ -14,16 +14,12 @@ import { silentLogger } from '../../../cli/shared/logger';
 import { capturingLogger, connectionTo, tempDir } from '../../support/cli-fixtures';
 import { beforeTrailer, readDumpSql, withoutRestrictGuard, writeDumpFile } from '../../support/dump-files';
 import { createKbDatabase, entryCount, kbFingerprint, type TestPostgres } from '../../../harness/postgres';
-import { sharedPostgres } from '../../support/shared-services';
+import { useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 
-beforeAll(async () => {
-  pg = await sharedPostgres();
-});
-
-afterAll(async () => {
-  await pg?.stop();
+useSharedPostgres((started) => {
+  pg = started;
 });
 
 const yes = jest.fn(async () => true);

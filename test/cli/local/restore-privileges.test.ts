@@ -9,16 +9,12 @@ import { restoreLocalBackup } from '../../../cli/local/restore';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, tempDir } from '../../support/cli-fixtures';
 import { KB_SCHEMA_SQL, kbFingerprint, seedSql, type TestPostgres } from '../../../harness/postgres';
-import { sharedPostgres } from '../../support/shared-services';
+import { useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 
-beforeAll(async () => {
-  pg = await sharedPostgres();
-});
-
-afterAll(async () => {
-  await pg?.stop();
+useSharedPostgres((started) => {
+  pg = started;
 });
 
 const yes = async () => true;

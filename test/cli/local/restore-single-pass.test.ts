@@ -7,16 +7,13 @@ import { createLocalBackup } from '../../../cli/local/backup';
 import { restoreLocalBackup } from '../../../cli/local/restore';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, tempDir } from '../../support/cli-fixtures';
-import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../../harness/postgres';
+import { createKbDatabase, kbFingerprint, type TestPostgres } from '../../../harness/postgres';
+import { useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-
-afterAll(async () => {
-  await pg?.stop();
+useSharedPostgres((started) => {
+  pg = started;
 });
 
 // The module object itself (an `import * as` namespace is a copy a spy would not reach).

@@ -16,16 +16,12 @@ import {
   seedSql,
   type TestPostgres,
 } from '../../../harness/postgres';
-import { sharedPostgres } from '../../support/shared-services';
+import { useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 
-beforeAll(async () => {
-  pg = await sharedPostgres();
-});
-
-afterAll(async () => {
-  await pg?.stop();
+useSharedPostgres((started) => {
+  pg = started;
 });
 
 const yes = jest.fn(async () => true);

@@ -7,21 +7,14 @@ import { formatValidationReport, validateBackup, type ValidationReport } from '.
 import { silentLogger } from '../../../cli/shared/logger';
 import { clock, connectionTo, corruptMiddleByte, tempDir, truncateToHalf } from '../../support/cli-fixtures';
 import { createKbDatabase, type TestPostgres } from '../../../harness/postgres';
-import { sharedPostgres } from '../../support/shared-services';
+import { seededBackup, useSharedPostgres } from '../../support/local-cluster';
 
 let pg: TestPostgres;
 let goodBackup: string;
 
-beforeAll(async () => {
-  pg = await sharedPostgres();
-  await createKbDatabase(pg, 'kb', 120);
-  goodBackup = (
-    await createLocalBackup({ conn: connectionTo(pg, 'kb'), dir: tempDir(pg, 'good'), logger: silentLogger })
-  ).path;
-});
-
-afterAll(async () => {
-  await pg?.stop();
+useSharedPostgres(async (started) => {
+  pg = started;
+  goodBackup = await seededBackup(pg, 'kb', 120, { label: 'good' });
 });
 
 /** A copy of the good backup and its checksum in a folder of its own. */
