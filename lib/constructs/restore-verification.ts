@@ -1,7 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import * as path from 'node:path';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
-import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,9 +13,9 @@ import { VERIFICATIONS_S3_PREFIX } from '../../core/verification';
 import { VERIFY_ENV } from '../../lambda/shared/verify-settings';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
-import { KbFunction, PROJECT_ROOT } from './kb-function';
 import type * as cr from 'aws-cdk-lib/custom-resources';
-import { TEST_EVENT_REGISTRY, testEventSchemaContent, testEventSchemaName } from './restore-functions';
+import { addTestEventSchema, loadConsoleEvents } from './console-test-events';
+import { KbFunction } from './kb-function';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
 
 export interface RestoreVerificationProps {
@@ -33,7 +30,7 @@ export interface RestoreVerificationProps {
   readonly restoreStatus: KbFunction;
   /** Examples from docs/events for the console (`verify-restore.*.json`). @default none */
   readonly testEvents?: Readonly<Record<string, unknown>>;
-  /** The registry call RestoreFunctions made (the schema depends on it). @default none: no test events */
+  /** The registry call ConsoleTestEvents made (the schema depends on it). @default none: no test events */
   readonly testEventRegistry?: cr.AwsCustomResource;
 }
 
@@ -224,14 +221,11 @@ export class RestoreVerification extends Construct {
       props.testEvents &&
       Object.keys(props.testEvents).length > 0
     ) {
-      const schema = new eventschemas.CfnSchema(this, 'VerifyRestoreTestEvents', {
-        registryName: TEST_EVENT_REGISTRY,
-        schemaName: testEventSchemaName(deployedFunctionName(config.functionNamePrefix, 'verify-restore')),
-        type: 'OpenApi3',
-        description: `kb-dr console test events for ${deployedFunctionName(config.functionNamePrefix, 'verify-restore')} (from docs/events)`,
-        content: JSON.stringify(testEventSchemaContent(props.testEvents)),
+      addTestEventSchema(this, 'VerifyRestoreTestEvents', {
+        functionName: deployedFunctionName(config.functionNamePrefix, 'verify-restore'),
+        examples: props.testEvents,
+        registry,
       });
-      schema.node.addDependency(registry);
     }
     new CfnOutput(this, 'VerifyRestoreFunctionName', {
       value: fn.function.functionName,
@@ -243,13 +237,6 @@ export class RestoreVerification extends Construct {
 }
 
 /** `docs/events/verify-restore.<name>.json`: the console examples of verify-restore. */
-export function loadVerifyRestoreEvents(
-  dir = path.join(PROJECT_ROOT, 'docs', 'events'),
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const file of readdirSync(dir).sort()) {
-    const m = /^verify-restore\.([\w-]+)\.json$/.exec(file);
-    if (m?.[1]) out[m[1]] = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as unknown;
-  }
-  return out;
+export function loadVerifyRestoreEvents(dir?: string): Record<string, unknown> {
+  return (dir === undefined ? loadConsoleEvents() : loadConsoleEvents(dir))['verify-restore'] ?? {};
 }

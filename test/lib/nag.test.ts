@@ -57,7 +57,7 @@ describe('acknowledgeWildcard', () => {
 
   it('acknowledges exactly the finding it names: the action alone leaves the resource finding', () => {
     const synth = synthWithWildcards((role) =>
-      acknowledgeWildcard(role, { action: 's3:Get*' }, 'reads any object'),
+      acknowledgeWildcard(role, { action: 's3:Get*' }, 'reads any object of its own bucket'),
     );
     expect(synth).toThrow(/AwsSolutions-IAM5\[Resource::arn:aws:s3:::kb-bucket\/\*\]/);
     expect(synth).not.toThrow(/AwsSolutions-IAM5\[Action::s3:Get\*\]/);

@@ -1,11 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import {
-  RESTORE_FUNCTION_DIRS,
-  TEST_EVENT_REGISTRY,
-  testEventSchemaName,
-} from '../../../lib/constructs/restore-functions';
+import { RESTORE_FUNCTION_DIRS } from '../../../lib/constructs/restore-functions';
+import { TEST_EVENT_REGISTRY, testEventSchemaName } from '../../../lib/constructs/console-test-events';
 import { buildTestApp } from '../../../harness/app';
 
 // Asset bundling is irrelevant to these assertions and costs ~5 s per function.
