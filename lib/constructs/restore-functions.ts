@@ -105,9 +105,6 @@ export class RestoreFunctions extends Construct {
 
     const permissions = restorePermissions(this, { restorePrefix, productionIds, storage });
     for (const dir of RESTORE_FUNCTION_DIRS) applyGrants(fns[dir].role, permissions[dir]);
-    // Manifests (and exports) are SSE-KMS objects: reading them needs the backup key.
-    for (const dir of ['restore-snapshot', 'validate-backup'] as const)
-      storage.backupKey.grantDecrypt(fns[dir].role);
     new ProtectedInstanceTags(this, 'ProtectedInstanceTags', { instanceIds: productionIds });
   }
 }

@@ -105,7 +105,7 @@ export function restorePermissions(
       },
     ],
   };
-  /** List the bucket and read objects under `prefixes` (kms:Decrypt is granted on the key separately). */
+  /** List the bucket, read objects under `prefixes`, and decrypt them (SSE-KMS with the backup key). */
   const readBackupObjects = (prefixes: readonly string[]): GrantRow[] => [
     // Unconditioned: GetObject of a missing key answers 404 only to a caller with s3:ListBucket,
     // and the check GetObject makes carries no s3:prefix, so a prefix condition turns "no such
@@ -121,6 +121,7 @@ export function restorePermissions(
         reason: `read-only access to the backup bucket's ${p.replace('/*', '/')} prefix, whose object names are per backup`,
       })),
     },
+    { actions: ['kms:Decrypt'], resources: [storage.backupKey.keyArn] },
   ];
   const groupsAck = restoreGroups.map((g) => ({ rule: IAM5, resource: nagRds(g), reason: groupsReason }));
 
