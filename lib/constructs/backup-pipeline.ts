@@ -16,6 +16,7 @@ import {
 } from '../../core/naming';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
+import { applyGrants, type GrantRow } from './grant-table';
 import { KbFunction } from './kb-function';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
 
@@ -42,6 +43,8 @@ export const RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE = ['rds:DescribeExportTasks'] as
 
 /** Services RDS snapshot export may pass the export role to (iam:PassedToService). */
 export const EXPORT_ROLE_PASSED_TO = ['export.rds.amazonaws.com', 'rds.amazonaws.com'] as const;
+
+const IAM5 = 'AwsSolutions-IAM5';
 
 /**
  * The nightly backup pipeline, event driven with a periodic reconcile pass:
@@ -122,166 +125,129 @@ export class BackupPipeline extends Construct {
     const bucketArn = crossStackArn(this, storage.backupBucket, storage.backupBucket.bucketArn);
     const manifestObjects = `${bucketArn.value}/${MANIFESTS_S3_PREFIX}/*`;
     const s3ViaService = { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } };
+    const nagRds = (resource: string) => `${nagArnPrefix(this, 'rds')}${resource}`;
 
-    // Both functions: read the instance and snapshots, read/write manifests, list the bucket.
-    for (const fn of [this.backupFunction, this.reconcileFunction]) {
-      fn.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DescribeProtectedInstance',
-          actions: ['rds:DescribeDBInstances'],
-          resources: [instanceArn],
-        }),
-      );
-      fn.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DescribeSnapshots',
-          actions: ['rds:DescribeDBSnapshots'],
-          resources: [instanceArn, asideArn, anySnapshotArn],
-        }),
-      );
-      fn.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadKbSnapshotTags',
-          actions: ['rds:ListTagsForResource'],
-          resources: [kbSnapshotsArn],
-        }),
-      );
-      fn.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadWriteManifests',
-          actions: ['s3:GetObject', 's3:PutObject'],
-          resources: [manifestObjects],
-        }),
-      );
+    /** Both functions: read the instance and snapshots, read/write manifests, list the bucket. */
+    const common = (kbSnapshotsReason: string): GrantRow[] => [
+      { sid: 'DescribeProtectedInstance', actions: ['rds:DescribeDBInstances'], resources: [instanceArn] },
+      {
+        sid: 'DescribeSnapshots',
+        actions: ['rds:DescribeDBSnapshots'],
+        resources: [instanceArn, asideArn, anySnapshotArn],
+        nag: [
+          {
+            rule: IAM5,
+            resource: nagRds(`db:${asideInstancePrefix(config.dbInstanceId)}*`),
+            reason:
+              "read-only: after a promotion, production's aside copy <prod>-pre-promote-<UTC time> (generated suffix) still owns kb-dr snapshots taken before the rename; they must be found and pruned",
+          },
+          {
+            rule: IAM5,
+            resource: nagRds('snapshot:*'),
+            reason:
+              'rds:DescribeDBSnapshots is read-only; listing the protected instance snapshots is authorized against every snapshot it returns, including ones kb-dr did not make (which retention then refuses to touch)',
+          },
+        ],
+      },
+      {
+        sid: 'ReadKbSnapshotTags',
+        actions: ['rds:ListTagsForResource'],
+        resources: [kbSnapshotsArn],
+        nag: [{ rule: IAM5, resource: nagRds(`snapshot:${SNAPSHOT_PREFIX}*`), reason: kbSnapshotsReason }],
+      },
+      {
+        sid: 'ReadWriteManifests',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [manifestObjects],
+        nag: [
+          {
+            rule: IAM5,
+            resource: `${bucketArn.nag}/${MANIFESTS_S3_PREFIX}/*`,
+            reason:
+              'Manifest keys are named after each backup (manifests/<snapshot-id>.json); the wildcard covers only the manifests/ prefix',
+          },
+        ],
+      },
       // Unconditioned: GetObject of a missing key answers 404 only to a caller with s3:ListBucket,
       // and the check GetObject makes carries no s3:prefix, so a prefix condition would turn
       // "tonight's manifest does not exist yet" into AccessDenied and fail every night.
-      fn.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListBackupBucket',
-          actions: ['s3:ListBucket'],
-          resources: [bucketArn.value],
-        }),
-      );
-      fn.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'ManifestEncryption',
-          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          resources: [storage.backupKey.keyArn],
-          conditions: s3ViaService,
-        }),
-      );
-      acknowledgeWildcard(
-        fn.role,
-        { resource: `${bucketArn.nag}/${MANIFESTS_S3_PREFIX}/*` },
-        'Manifest keys are named after each backup (manifests/<snapshot-id>.json); the wildcard covers only the manifests/ prefix',
-      );
-      acknowledgeWildcard(
-        fn.role,
-        { resource: `${nagArnPrefix(this, 'rds')}db:${asideInstancePrefix(config.dbInstanceId)}*` },
-        "read-only: after a promotion, production's aside copy <prod>-pre-promote-<UTC time> (generated suffix) still owns kb-dr snapshots taken before the rename; they must be found and pruned",
-      );
-      acknowledgeWildcard(
-        fn.role,
-        { resource: `${nagArnPrefix(this, 'rds')}snapshot:*` },
-        'rds:DescribeDBSnapshots is read-only; listing the protected instance snapshots is authorized against every snapshot it returns, including ones kb-dr did not make (which retention then refuses to touch)',
-      );
-    }
+      { sid: 'ListBackupBucket', actions: ['s3:ListBucket'], resources: [bucketArn.value] },
+      {
+        sid: 'ManifestEncryption',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [storage.backupKey.keyArn],
+        conditions: s3ViaService,
+      },
+    ];
 
     // Backup: create tonight's snapshot of the protected instance, tagged on creation.
-    this.backupFunction.role.addToPolicy(
-      new iam.PolicyStatement({
+    applyGrants(this.backupFunction.role, [
+      ...common(
+        `kb-dr snapshot ids carry the backup time (${SNAPSHOT_PREFIX}YYYYMMDD-HHMMSS), so the name is known only at run time`,
+      ),
+      {
         sid: 'CreateKbSnapshot',
         actions: ['rds:CreateDBSnapshot'],
         resources: [instanceArn, kbSnapshotsArn],
-      }),
-    );
-    this.backupFunction.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'TagKbSnapshotOnCreate',
-        actions: ['rds:AddTagsToResource'],
-        resources: [kbSnapshotsArn],
-      }),
-    );
+      },
+      { sid: 'TagKbSnapshotOnCreate', actions: ['rds:AddTagsToResource'], resources: [kbSnapshotsArn] },
+    ]);
 
     // Reconcile: export, tag timings, prune kb-dr's own snapshots only.
-    const reconcileRole = this.reconcileFunction.role;
-    reconcileRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ExportKbSnapshots',
-        actions: ['rds:StartExportTask'],
-        resources: [kbSnapshotsArn],
-      }),
-    );
-    reconcileRole.addToPolicy(
-      new iam.PolicyStatement({
+    applyGrants(this.reconcileFunction.role, [
+      ...common(
+        `kb-dr snapshot ids carry the backup time (${SNAPSHOT_PREFIX}YYYYMMDD-HHMMSS); exports are started only from them, and deletion additionally requires the ${MANAGED_BY_TAG.key} tag`,
+      ),
+      { sid: 'ExportKbSnapshots', actions: ['rds:StartExportTask'], resources: [kbSnapshotsArn] },
+      {
         sid: 'ReadExportTasks',
-        actions: [...RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE],
+        actions: RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE,
         resources: ['*'],
-      }),
-    );
-    // The reference names export.rds.amazonaws.com as the service the role is passed to; RDS
-    // itself (rds.amazonaws.com) is accepted too, since a wrong value would fail every export.
-    reconcileRole.addToPolicy(
-      new iam.PolicyStatement({
+        nag: [
+          {
+            rule: IAM5,
+            resource: '*',
+            reason: `Only ${RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE.join(' and ')} (read-only): a call by ExportTaskIdentifier names no snapshot, and the Service Authorization Reference lists snapshot only as an optional resource type without saying what such a call is authorized on`,
+          },
+        ],
+      },
+      // The reference names export.rds.amazonaws.com as the service the role is passed to; RDS
+      // itself (rds.amazonaws.com) is accepted too, since a wrong value would fail every export.
+      {
         sid: 'PassExportRole',
         actions: ['iam:PassRole'],
         resources: [storage.exportRole.roleArn],
         conditions: { StringEquals: { 'iam:PassedToService': [...EXPORT_ROLE_PASSED_TO] } },
-      }),
-    );
-    reconcileRole.addToPolicy(
-      new iam.PolicyStatement({
+      },
+      {
         sid: 'ExportKeyGrant',
         actions: ['kms:CreateGrant', 'kms:DescribeKey'],
         resources: [storage.backupKey.keyArn],
-      }),
-    );
-    reconcileRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'TagKbSnapshotTimings',
-        actions: ['rds:AddTagsToResource'],
-        resources: [kbSnapshotsArn],
-      }),
-    );
-    // Count the Knowledge Base rows of a completed export: its export_tables_info JSON and ranged
-    // GETs of its Parquet footers. Read-only; kms:Decrypt (via S3) is the ManifestEncryption grant.
-    reconcileRole.addToPolicy(
-      new iam.PolicyStatement({
+      },
+      { sid: 'TagKbSnapshotTimings', actions: ['rds:AddTagsToResource'], resources: [kbSnapshotsArn] },
+      // Count the Knowledge Base rows of a completed export: its export_tables_info JSON and ranged
+      // GETs of its Parquet footers. Read-only; kms:Decrypt (via S3) is the ManifestEncryption grant.
+      {
         sid: 'ReadExportFooters',
         actions: ['s3:GetObject'],
         resources: [`${bucketArn.value}/${EXPORTS_S3_PREFIX}/*`],
-      }),
-    );
-    acknowledgeWildcard(
-      reconcileRole,
-      { resource: `${bucketArn.nag}/${EXPORTS_S3_PREFIX}/*` },
-      'read-only: export objects are named by RDS per export task (exports/<task>/<database>/<schema.table>/...); the reconcile pass reads their Parquet footers to record row counts',
-    );
-    reconcileRole.addToPolicy(
-      new iam.PolicyStatement({
+        nag: [
+          {
+            rule: IAM5,
+            resource: `${bucketArn.nag}/${EXPORTS_S3_PREFIX}/*`,
+            reason:
+              'read-only: export objects are named by RDS per export task (exports/<task>/<database>/<schema.table>/...); the reconcile pass reads their Parquet footers to record row counts',
+          },
+        ],
+      },
+      {
         sid: 'DeleteExpiredKbSnapshots',
         actions: ['rds:DeleteDBSnapshot'],
         resources: [kbSnapshotsArn],
         // RDS's own documented condition key for snapshot tags (RDS User Guide, "snapshot-tag").
         conditions: { StringEquals: { [`rds:snapshot-tag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value } },
-      }),
-    );
-    acknowledgeWildcard(
-      reconcileRole,
-      { resource: '*' },
-      `Only ${RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE.join(' and ')} (read-only): a call by ExportTaskIdentifier names no snapshot, and the Service Authorization Reference lists snapshot only as an optional resource type without saying what such a call is authorized on`,
-    );
-    acknowledgeWildcard(
-      reconcileRole,
-      { resource: `${nagArnPrefix(this, 'rds')}snapshot:${SNAPSHOT_PREFIX}*` },
-      `kb-dr snapshot ids carry the backup time (${SNAPSHOT_PREFIX}YYYYMMDD-HHMMSS); exports are started only from them, and deletion additionally requires the ${MANAGED_BY_TAG.key} tag`,
-    );
-    acknowledgeWildcard(
-      this.backupFunction.role,
-      { resource: `${nagArnPrefix(this, 'rds')}snapshot:${SNAPSHOT_PREFIX}*` },
-      `kb-dr snapshot ids carry the backup time (${SNAPSHOT_PREFIX}YYYYMMDD-HHMMSS), so the name is known only at run time`,
-    );
+      },
+    ]);
 
     // Schedules: nightly backup, and the reconcile pass.
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {

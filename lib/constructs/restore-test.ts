@@ -24,6 +24,7 @@ import { VERIFICATIONS_S3_PREFIX } from '../../core/verification';
 import { RESTORE_TEST_ENV } from '../../lambda/restore-test/config';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
+import { applyGrants } from './grant-table';
 import { KbFunction } from './kb-function';
 import { kbMetric } from './kb-metric';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
@@ -250,110 +251,128 @@ export class RestoreTest extends Construct {
     );
   }
 
+  /** The restore-test function's statements, fenced to its own test instances (one table). */
   private grant(storage: StorageResources): void {
     const stack = Stack.of(this);
-    const role = this.fn.role;
     const arn = (resource: string) =>
       `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}`;
-    const nagArn = (resource: string) => `${nagArnPrefix(this, 'rds')}${resource}`;
+    const nagRds = (resource: string) => `${nagArnPrefix(this, 'rds')}${resource}`;
     const testDb = `db:${RESTORE_TEST_PREFIX}*`;
     const kbSnapshots = `snapshot:${SNAPSHOT_PREFIX}*`;
     const groups = ['pg:*', 'og:*', 'subgrp:*'];
-    const add = (
-      sid: string,
-      actionsList: string[],
-      resources: string[],
-      conditions?: Record<string, Record<string, unknown>>,
-    ) =>
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid,
-          actions: actionsList,
-          resources,
-          ...(conditions ? { conditions } : {}),
-        }),
-      );
+    const bucket = crossStackArn(this, storage.backupBucket, storage.backupBucket.bucketArn);
+    const readPrefixes = [MANIFESTS_S3_PREFIX, VERIFICATIONS_S3_PREFIX, RESTORE_TESTS_S3_PREFIX];
+    const IAM5 = 'AwsSolutions-IAM5';
 
-    add('DescribeInstances', ['rds:DescribeDBInstances'], [arn('db:*')]);
-    add('ReadKbSnapshots', ['rds:DescribeDBSnapshots', 'rds:ListTagsForResource'], [arn(kbSnapshots)]);
-    // The restore may name only a kb-restore-test-* target, carry kb-dr's tags and the test tag,
-    // and restore only a snapshot kb-dr made (a statement of its own: the snapshot-tag condition
-    // would fail the target and group checks).
-    add('RestoreToTestInstance', ['rds:RestoreDBInstanceFromDBSnapshot'], [arn(testDb), ...groups.map(arn)], {
-      StringEquals: {
-        [`aws:RequestTag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value,
-        [`aws:RequestTag/${RESTORE_TEST_TAG.key}`]: RESTORE_TEST_TAG.value,
+    applyGrants(this.fn.role, [
+      {
+        sid: 'DescribeInstances',
+        actions: ['rds:DescribeDBInstances'],
+        resources: [arn('db:*')],
+        nag: [
+          {
+            rule: IAM5,
+            resource: nagRds('db:*'),
+            reason:
+              'read-only DescribeDBInstances: lists kb-restore-* instances (tests in progress, on-call restores of the same backup) and reads the source, whose ids are known only at run time',
+          },
+        ],
       },
-    });
-    add('RestoreFromKbDrSnapshotOnly', ['rds:RestoreDBInstanceFromDBSnapshot'], [arn(kbSnapshots)], {
-      StringEquals: { [`rds:snapshot-tag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value },
-    });
-    // Tags on create (the request carries the test tag) ...
-    add('TagNewTestInstance', ['rds:AddTagsToResource'], [arn(testDb)], {
-      StringEquals: { [`aws:RequestTag/${RESTORE_TEST_TAG.key}`]: RESTORE_TEST_TAG.value },
-    });
-    // ... and later, tagging and deleting only test instances that carry the test tag.
-    add('TagAndDeleteOwnTestInstances', ['rds:AddTagsToResource', 'rds:DeleteDBInstance'], [arn(testDb)], {
-      StringEquals: { [`rds:db-tag/${RESTORE_TEST_TAG.key}`]: RESTORE_TEST_TAG.value },
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
+      {
+        sid: 'ReadKbSnapshots',
+        actions: ['rds:DescribeDBSnapshots', 'rds:ListTagsForResource'],
+        resources: [arn(kbSnapshots)],
+        nag: [
+          {
+            rule: IAM5,
+            resource: nagRds(kbSnapshots),
+            reason: 'kb-dr backups only: snapshots are named kb-snapshot-<UTC time>',
+          },
+        ],
+      },
+      // The restore may name only a kb-restore-test-* target, carry kb-dr's tags and the test tag,
+      // and restore only a snapshot kb-dr made (a statement of its own: the snapshot-tag condition
+      // would fail the target and group checks).
+      {
+        sid: 'RestoreToTestInstance',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+        resources: [testDb, ...groups].map(arn),
+        conditions: {
+          StringEquals: {
+            [`aws:RequestTag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value,
+            [`aws:RequestTag/${RESTORE_TEST_TAG.key}`]: RESTORE_TEST_TAG.value,
+          },
+        },
+        nag: [
+          {
+            rule: IAM5,
+            resource: nagRds(testDb),
+            reason: `test instances are named ${RESTORE_TEST_PREFIX}<UTC minute>; restoring needs kb-dr's request tags, and tagging or deleting needs the ${RESTORE_TEST_TAG.key} tag on the instance`,
+          },
+          ...groups.map((g) => ({
+            rule: IAM5,
+            resource: nagRds(g),
+            reason:
+              "the restore names the source's parameter, option and subnet groups, known only at run time; no change to the groups is granted",
+          })),
+        ],
+      },
+      {
+        sid: 'RestoreFromKbDrSnapshotOnly',
+        actions: ['rds:RestoreDBInstanceFromDBSnapshot'],
+        resources: [arn(kbSnapshots)],
+        conditions: { StringEquals: { [`rds:snapshot-tag/${MANAGED_BY_TAG.key}`]: MANAGED_BY_TAG.value } },
+      },
+      // Tags on create (the request carries the test tag) ...
+      {
+        sid: 'TagNewTestInstance',
+        actions: ['rds:AddTagsToResource'],
+        resources: [arn(testDb)],
+        conditions: { StringEquals: { [`aws:RequestTag/${RESTORE_TEST_TAG.key}`]: RESTORE_TEST_TAG.value } },
+      },
+      // ... and later, tagging and deleting only test instances that carry the test tag.
+      {
+        sid: 'TagAndDeleteOwnTestInstances',
+        actions: ['rds:AddTagsToResource', 'rds:DeleteDBInstance'],
+        resources: [arn(testDb)],
+        conditions: { StringEquals: { [`rds:db-tag/${RESTORE_TEST_TAG.key}`]: RESTORE_TEST_TAG.value } },
+      },
+      {
         sid: 'UseDbKeyViaRds',
         actions: ['kms:CreateGrant', 'kms:DescribeKey'],
         resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
         conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
-      }),
-    );
-
-    const bucket = crossStackArn(this, storage.backupBucket, storage.backupBucket.bucketArn);
-    const readPrefixes = [MANIFESTS_S3_PREFIX, VERIFICATIONS_S3_PREFIX, RESTORE_TESTS_S3_PREFIX];
-    add('ListBackupBucket', ['s3:ListBucket'], [bucket.value]);
-    add(
-      'ReadBackupRecords',
-      ['s3:GetObject'],
-      readPrefixes.map((p) => `${bucket.value}/${p}/*`),
-    );
-    add('WriteRestoreTestRecords', ['s3:PutObject'], [`${bucket.value}/${RESTORE_TESTS_S3_PREFIX}/*`]);
-    role.addToPolicy(
-      new iam.PolicyStatement({
+        nag: [
+          {
+            rule: IAM5,
+            resource: `${nagArnPrefix(this, 'kms')}key/*`,
+            reason:
+              "the protected instance's KMS key is not known at synth; use is limited to RDS (kms:ViaService)",
+          },
+        ],
+      },
+      { sid: 'ListBackupBucket', actions: ['s3:ListBucket'], resources: [bucket.value] },
+      {
+        sid: 'ReadBackupRecords',
+        actions: ['s3:GetObject'],
+        resources: readPrefixes.map((p) => `${bucket.value}/${p}/*`),
+        nag: readPrefixes.map((p) => ({
+          rule: IAM5,
+          resource: `${bucket.nag}/${p}/*`,
+          reason: `records under ${p}/ are named per backup, instance or test`,
+        })),
+      },
+      {
+        sid: 'WriteRestoreTestRecords',
+        actions: ['s3:PutObject'],
+        resources: [`${bucket.value}/${RESTORE_TESTS_S3_PREFIX}/*`],
+      },
+      {
         sid: 'RecordEncryption',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [storage.backupKey.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-      }),
-    );
-
-    acknowledgeWildcard(
-      role,
-      { resource: nagArn('db:*') },
-      'read-only DescribeDBInstances: lists kb-restore-* instances (tests in progress, on-call restores of the same backup) and reads the source, whose ids are known only at run time',
-    );
-    acknowledgeWildcard(
-      role,
-      { resource: nagArn(kbSnapshots) },
-      'kb-dr backups only: snapshots are named kb-snapshot-<UTC time>',
-    );
-    acknowledgeWildcard(
-      role,
-      { resource: nagArn(testDb) },
-      `test instances are named ${RESTORE_TEST_PREFIX}<UTC minute>; restoring needs kb-dr's request tags, and tagging or deleting needs the ${RESTORE_TEST_TAG.key} tag on the instance`,
-    );
-    for (const g of groups)
-      acknowledgeWildcard(
-        role,
-        { resource: nagArn(g) },
-        "the restore names the source's parameter, option and subnet groups, known only at run time; no change to the groups is granted",
-      );
-    acknowledgeWildcard(
-      role,
-      { resource: `${nagArnPrefix(this, 'kms')}key/*` },
-      "the protected instance's KMS key is not known at synth; use is limited to RDS (kms:ViaService)",
-    );
-    for (const p of readPrefixes)
-      acknowledgeWildcard(
-        role,
-        { resource: `${bucket.nag}/${p}/*` },
-        `records under ${p}/ are named per backup, instance or test`,
-      );
+      },
+    ]);
   }
 }

@@ -1,7 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import * as path from 'node:path';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
-import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,9 +13,10 @@ import { VERIFICATIONS_S3_PREFIX } from '../../core/verification';
 import { VERIFY_ENV } from '../../lambda/shared/verify-settings';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
-import { KbFunction, PROJECT_ROOT } from './kb-function';
 import type * as cr from 'aws-cdk-lib/custom-resources';
-import { TEST_EVENT_REGISTRY, testEventSchemaContent, testEventSchemaName } from './restore-functions';
+import { addTestEventSchema, loadConsoleEvents } from './console-test-events';
+import { applyGrants, type GrantRow } from './grant-table';
+import { KbFunction } from './kb-function';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
 
 export interface RestoreVerificationProps {
@@ -33,7 +31,7 @@ export interface RestoreVerificationProps {
   readonly restoreStatus: KbFunction;
   /** Examples from docs/events for the console (`verify-restore.*.json`). @default none */
   readonly testEvents?: Readonly<Record<string, unknown>>;
-  /** The registry call RestoreFunctions made (the schema depends on it). @default none: no test events */
+  /** The registry call ConsoleTestEvents made (the schema depends on it). @default none: no test events */
   readonly testEventRegistry?: cr.AwsCustomResource;
 }
 
@@ -78,107 +76,53 @@ export class RestoreVerification extends Construct {
 
     const rdsArn = (resource: string) =>
       `arn:${stack.partition}:rds:${stack.region}:${stack.account}:${resource}`;
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
+    const IAM5 = 'AwsSolutions-IAM5';
+    // Backup bucket: read manifests (recorded counts), read and write verification records.
+    const bucketRef = crossStackArn(this, storage.backupBucket, storage.backupBucket.bucketArn);
+    const readBucket = (prefixes: readonly string[]): GrantRow[] => [
+      // Unconditioned: GetObject of a record not written yet answers 404 only with s3:ListBucket.
+      { sid: 'ListBackupBucket', actions: ['s3:ListBucket'], resources: [bucketRef.value] },
+      {
+        sid: 'ReadVerificationInputs',
+        actions: ['s3:GetObject'],
+        resources: prefixes.map((p) => `${bucketRef.value}/${p}`),
+        nag: prefixes.map((p) => ({
+          rule: IAM5,
+          resource: `${bucketRef.nag}/${p}`,
+          reason: `read-only access to the backup bucket's ${p.replace('/*', '/')} prefix, whose object names are per backup or per restored instance`,
+        })),
+      },
+      // SSE-KMS objects: reading them needs the backup key.
+      { actions: ['kms:Decrypt'], resources: [storage.backupKey.keyArn] },
+    ];
+
+    applyGrants(fn.role, [
+      {
         sid: 'DescribeInstances',
         actions: ['rds:DescribeDBInstances'],
         resources: [rdsArn('db:*')],
-      }),
-    );
-    acknowledgeWildcard(
-      fn.role,
-      { resource: `${nagArnPrefix(this, 'rds')}db:*` },
-      'read-only DescribeDBInstances: the periodic pass lists instances to find the restored ones (their ids are chosen at restore time); the function connects only to kb-restore-* instances carrying kb-dr restore tags (checked in code)',
-    );
-
-    // Backup bucket: read manifests (recorded counts), read and write verification records.
-    const bucketRef = crossStackArn(this, storage.backupBucket, storage.backupBucket.bucketArn);
-    const readers: [KbFunction, string[]][] = [
-      [fn, [`${MANIFESTS_S3_PREFIX}/*`, `${VERIFICATIONS_S3_PREFIX}/*`]],
-      [props.restoreStatus, [`${VERIFICATIONS_S3_PREFIX}/*`]],
-    ];
-    for (const [reader, prefixes] of readers) {
-      // Unconditioned: GetObject of a record not written yet answers 404 only with s3:ListBucket.
-      reader.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListBackupBucket',
-          actions: ['s3:ListBucket'],
-          resources: [bucketRef.value],
-        }),
-      );
-      reader.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadVerificationInputs',
-          actions: ['s3:GetObject'],
-          resources: prefixes.map((p) => `${bucketRef.value}/${p}`),
-        }),
-      );
-      storage.backupKey.grantDecrypt(reader.role);
-      for (const p of prefixes)
-        acknowledgeWildcard(
-          reader.role,
-          { resource: `${bucketRef.nag}/${p}` },
-          `read-only access to the backup bucket's ${p.replace('/*', '/')} prefix, whose object names are per backup or per restored instance`,
-        );
-    }
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
+        nag: [
+          {
+            rule: IAM5,
+            resource: `${nagArnPrefix(this, 'rds')}db:*`,
+            reason:
+              'read-only DescribeDBInstances: the periodic pass lists instances to find the restored ones (their ids are chosen at restore time); the function connects only to kb-restore-* instances carrying kb-dr restore tags (checked in code)',
+          },
+        ],
+      },
+      ...readBucket([`${MANIFESTS_S3_PREFIX}/*`, `${VERIFICATIONS_S3_PREFIX}/*`]),
+      {
         sid: 'WriteVerificationRecords',
         actions: ['s3:PutObject'],
         resources: [`${bucketRef.value}/${VERIFICATIONS_S3_PREFIX}/*`],
-      }),
-    );
-    // SSE-KMS PutObject: S3 asks KMS for a data key with the caller's identity.
-    storage.backupKey.grant(fn.role, 'kms:GenerateDataKey');
-
-    if (v) {
-      // In the VPC: the function's own security group; the database's must allow 5432 from it.
-      cfn.vpcConfig = { subnetIds: [...v.subnetIds], securityGroupIds: [v.securityGroupId] };
-      fn.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'ManageVpcNetworkInterfaces',
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DescribeSubnets',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      );
-      acknowledgeWildcard(
-        fn.role,
-        { resource: '*' },
-        "Lambda attaches a VPC function with network interfaces it creates under the execution role: these are the actions of AWS's AWSLambdaVPCAccessExecutionRole, whose ec2:Describe* calls support no resource scope and whose interface ids are generated",
-      );
-      if (v.auth === 'iam') {
-        // rds-db:connect as the read-only role only: a token for any other database user is refused.
-        fn.role.addToPolicy(
-          new iam.PolicyStatement({
-            sid: 'ConnectAsReadOnlyRole',
-            actions: ['rds-db:connect'],
-            resources: [
-              `arn:${stack.partition}:rds-db:${stack.region}:${stack.account}:dbuser:*/${v.dbUser}`,
-            ],
-          }),
-        );
-        acknowledgeWildcard(
-          fn.role,
-          { resource: `${nagArnPrefix(this, 'rds-db')}dbuser:*/${v.dbUser}` },
-          `the DbiResourceId (db-...) of a restored instance is generated by RDS at restore time; the user is fixed to the read-only role ${v.dbUser}`,
-        );
-      } else if (v.secretArn) {
-        fn.role.addToPolicy(
-          new iam.PolicyStatement({
-            sid: 'ReadVerifyLoginSecret',
-            actions: ['secretsmanager:GetSecretValue'],
-            resources: [v.secretArn],
-          }),
-        );
-      }
-    }
+      },
+      // SSE-KMS PutObject: S3 asks KMS for a data key with the caller's identity.
+      { actions: ['kms:GenerateDataKey'], resources: [storage.backupKey.keyArn] },
+      ...(v ? verificationLoginGrants(this, v) : []),
+    ]);
+    applyGrants(props.restoreStatus.role, readBucket([`${VERIFICATIONS_S3_PREFIX}/*`]));
+    // In the VPC: the function's own security group; the database's must allow 5432 from it.
+    if (v) cfn.vpcConfig = { subnetIds: [...v.subnetIds], securityGroupIds: [v.securityGroupId] };
 
     // When a restored instance is ready (RDS event), and every 15 minutes as the backstop.
     this.readyRule = new events.Rule(this, 'RestoreReadyRule', {
@@ -224,14 +168,11 @@ export class RestoreVerification extends Construct {
       props.testEvents &&
       Object.keys(props.testEvents).length > 0
     ) {
-      const schema = new eventschemas.CfnSchema(this, 'VerifyRestoreTestEvents', {
-        registryName: TEST_EVENT_REGISTRY,
-        schemaName: testEventSchemaName(deployedFunctionName(config.functionNamePrefix, 'verify-restore')),
-        type: 'OpenApi3',
-        description: `kb-dr console test events for ${deployedFunctionName(config.functionNamePrefix, 'verify-restore')} (from docs/events)`,
-        content: JSON.stringify(testEventSchemaContent(props.testEvents)),
+      addTestEventSchema(this, 'VerifyRestoreTestEvents', {
+        functionName: deployedFunctionName(config.functionNamePrefix, 'verify-restore'),
+        examples: props.testEvents,
+        registry,
       });
-      schema.node.addDependency(registry);
     }
     new CfnOutput(this, 'VerifyRestoreFunctionName', {
       value: fn.function.functionName,
@@ -243,13 +184,60 @@ export class RestoreVerification extends Construct {
 }
 
 /** `docs/events/verify-restore.<name>.json`: the console examples of verify-restore. */
-export function loadVerifyRestoreEvents(
-  dir = path.join(PROJECT_ROOT, 'docs', 'events'),
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const file of readdirSync(dir).sort()) {
-    const m = /^verify-restore\.([\w-]+)\.json$/.exec(file);
-    if (m?.[1]) out[m[1]] = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as unknown;
+export function loadVerifyRestoreEvents(dir?: string): Record<string, unknown> {
+  return (dir === undefined ? loadConsoleEvents() : loadConsoleEvents(dir))['verify-restore'] ?? {};
+}
+
+/** What verify-restore needs in the VPC and to log in: network interfaces, then IAM auth or the secret. */
+function verificationLoginGrants(scope: Construct, v: NonNullable<KbDrConfig['verification']>): GrantRow[] {
+  const stack = Stack.of(scope);
+  const IAM5 = 'AwsSolutions-IAM5';
+  const vpcAccess: GrantRow = {
+    sid: 'ManageVpcNetworkInterfaces',
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
+    resources: ['*'],
+    nag: [
+      {
+        rule: IAM5,
+        resource: '*',
+        reason:
+          "Lambda attaches a VPC function with network interfaces it creates under the execution role: these are the actions of AWS's AWSLambdaVPCAccessExecutionRole, whose ec2:Describe* calls support no resource scope and whose interface ids are generated",
+      },
+    ],
+  };
+  if (v.auth === 'iam') {
+    // rds-db:connect as the read-only role only: a token for any other database user is refused.
+    return [
+      vpcAccess,
+      {
+        sid: 'ConnectAsReadOnlyRole',
+        actions: ['rds-db:connect'],
+        resources: [`arn:${stack.partition}:rds-db:${stack.region}:${stack.account}:dbuser:*/${v.dbUser}`],
+        nag: [
+          {
+            rule: IAM5,
+            resource: `${nagArnPrefix(scope, 'rds-db')}dbuser:*/${v.dbUser}`,
+            reason: `the DbiResourceId (db-...) of a restored instance is generated by RDS at restore time; the user is fixed to the read-only role ${v.dbUser}`,
+          },
+        ],
+      },
+    ];
   }
-  return out;
+  return v.secretArn
+    ? [
+        vpcAccess,
+        {
+          sid: 'ReadVerifyLoginSecret',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [v.secretArn],
+        },
+      ]
+    : [vpcAccess];
 }

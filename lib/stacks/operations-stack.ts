@@ -9,10 +9,12 @@ import type { KbDrConfig } from '../config';
 import { BackupAlarms } from '../constructs/backup-alarms';
 import { BackupDashboard } from '../constructs/backup-dashboard';
 import { BackupPipeline } from '../constructs/backup-pipeline';
-import { RestoreFunctions } from '../constructs/restore-functions';
+import { ConsoleTestEvents, loadConsoleEvents } from '../constructs/console-test-events';
+import { RESTORE_FUNCTION_DIRS, RestoreFunctions } from '../constructs/restore-functions';
 import { RestoreTest } from '../constructs/restore-test';
-import { RestoreVerification, loadVerifyRestoreEvents } from '../constructs/restore-verification';
+import { RestoreVerification } from '../constructs/restore-verification';
 import type { StorageResources } from '../constructs/storage-resources';
+import { WeeklyValidation } from '../constructs/weekly-validation';
 
 export interface OperationsStackProps extends StackProps {
   readonly config: KbDrConfig;
@@ -32,6 +34,9 @@ export class OperationsStack extends Stack {
   readonly topic: sns.Topic;
   readonly backup: BackupPipeline;
   readonly restore: RestoreFunctions;
+  readonly weeklyValidation: WeeklyValidation;
+  /** The console test events (undefined when `shareableTestEvents` is off). */
+  readonly testEvents?: ConsoleTestEvents;
   readonly verification: RestoreVerification;
   readonly alarms: BackupAlarms;
   readonly dashboard: BackupDashboard;
@@ -40,6 +45,7 @@ export class OperationsStack extends Stack {
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const consoleEvents = loadConsoleEvents();
     // Log groups by literal name: IAM statements get stable ARNs and no cross-stack export is needed.
     const storage: StorageResources = {
       ...props.storage,
@@ -69,6 +75,29 @@ export class OperationsStack extends Stack {
 
     this.backup = new BackupPipeline(this, 'BackupPipeline', { config, storage });
     this.restore = new RestoreFunctions(this, 'RestoreFunctions', { config, storage });
+    // The weekly validation and the test events were built by RestoreFunctions before they became
+    // constructs of their own: they live in its scope so deployed resources keep their logical ids
+    // (a test-event schema with a new id would collide with its own fixed name on deploy).
+    this.weeklyValidation = new WeeklyValidation(this.restore, 'WeeklyValidation', {
+      validateBackup: this.restore.functions['validate-backup'].function,
+      dbInstanceId: config.dbInstanceId,
+      scheduleExpression: config.validationScheduleExpression,
+      timeZone: config.backupTimezone,
+      // Only one child of a scope can be `Default` (left out of logical ids): the schedule is, so
+      // the role beside it keeps its old ids by pinning.
+      pinnedLogicalIds: {
+        role: 'RestoreFunctionsValidationSchedulerRole895A99E9',
+        rolePolicy: 'RestoreFunctionsValidationSchedulerRoleDefaultPolicy0CDD06B2',
+      },
+    });
+    if (config.shareableTestEvents) {
+      // `Default`: its registry call and schemas keep the ids they had directly under RestoreFunctions.
+      this.testEvents = new ConsoleTestEvents(this.restore, 'Default', {
+        functionNamePrefix: config.functionNamePrefix,
+        functions: RESTORE_FUNCTION_DIRS,
+        events: consoleEvents,
+      });
+    }
     this.alarms = new BackupAlarms(this, 'Alarms', {
       dbInstanceId: config.dbInstanceId,
       topic: this.topic,
@@ -78,8 +107,8 @@ export class OperationsStack extends Stack {
       config,
       storage,
       restoreStatus: this.restore.functions['restore-status'],
-      testEvents: loadVerifyRestoreEvents(),
-      ...(this.restore.testEventRegistry ? { testEventRegistry: this.restore.testEventRegistry } : {}),
+      testEvents: consoleEvents['verify-restore'] ?? {},
+      ...(this.testEvents ? { testEventRegistry: this.testEvents.registry } : {}),
     });
     this.dashboard = new BackupDashboard(this, 'Dashboard', {
       dbInstanceId: config.dbInstanceId,

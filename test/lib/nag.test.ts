@@ -3,7 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../../lib/nag';
+import {
+  acknowledge,
+  acknowledgeWildcard,
+  crossStackArn,
+  nagArnPrefix,
+  nagArnRef,
+  nagFindingId,
+} from '../../lib/nag';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -57,7 +64,7 @@ describe('acknowledgeWildcard', () => {
 
   it('acknowledges exactly the finding it names: the action alone leaves the resource finding', () => {
     const synth = synthWithWildcards((role) =>
-      acknowledgeWildcard(role, { action: 's3:Get*' }, 'reads any object'),
+      acknowledgeWildcard(role, { action: 's3:Get*' }, 'reads any object of its own bucket'),
     );
     expect(synth).toThrow(/AwsSolutions-IAM5\[Resource::arn:aws:s3:::kb-bucket\/\*\]/);
     expect(synth).not.toThrow(/AwsSolutions-IAM5\[Action::s3:Get\*\]/);
@@ -93,5 +100,62 @@ describe('crossStackArn', () => {
     // Assess
     expect(operations.resolve(value)).toEqual({ 'Fn::ImportValue': nag });
     expect(nag).toMatch(/^Storage:ExportsOutputFnGetAttBackups[0-9A-F]{8}Arn[0-9A-F]{8}$/);
+  });
+});
+
+describe('acknowledge', () => {
+  const REASON = 'object keys are generated per backup';
+  const roleIn = () => {
+    const stack = new Stack(new App(), 'S');
+    return new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  };
+  const acknowledgedOn = (role: iam.Role) =>
+    role.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules').map((m) => m.data as unknown);
+
+  it.each([
+    [
+      { rule: 'AwsSolutions-IAM5', resource: '<Bucket.Arn>/*', reason: REASON },
+      'AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]',
+    ],
+    [{ rule: 'AwsSolutions-IAM5', action: 's3:Get*', reason: REASON }, 'AwsSolutions-IAM5[Action::s3:Get*]'],
+    [
+      { rule: 'AwsSolutions-IAM4', policy: 'arn:<AWS::Partition>:iam::aws:policy/X', reason: REASON },
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/X]',
+    ],
+    [{ rule: 'AwsSolutions-S1', reason: REASON }, 'AwsSolutions-S1'],
+  ])('names %j as cdk-nag reports it', (ack, id) => {
+    expect(nagFindingId(ack)).toBe(id);
+  });
+
+  it('records the acknowledgement with its reason on the construct it names, and nowhere else', () => {
+    const role = roleIn();
+    acknowledge(role, { rule: 'AwsSolutions-IAM5', resource: '*', reason: REASON });
+    expect(acknowledgedOn(role)).toEqual([{ 'Annotation::AwsSolutions-IAM5[Resource::*]': REASON }]);
+    expect(Stack.of(role).node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules')).toEqual([]);
+  });
+
+  it.each([
+    [{ rule: '', resource: '*', reason: REASON }, /"" is not a rule id; .*e\.g\. "AwsSolutions-IAM5"/],
+    [{ rule: 'IAM5', resource: '*', reason: REASON }, /"IAM5" is not a rule id/],
+    [{ rule: 'AwsSolutions-IAM5[Resource::*]', reason: REASON }, /is not a rule id/],
+    [
+      { rule: 'AwsSolutions-IAM5', reason: REASON },
+      /AwsSolutions-IAM5 names no finding: that would hide every other finding/,
+    ],
+    [{ rule: 'AwsSolutions-IAM4', reason: REASON }, /AwsSolutions-IAM4 names no finding/],
+    [
+      { rule: 'AwsSolutions-IAM5', resource: '*', action: 's3:*', reason: REASON },
+      /give one finding .*got Resource::\* and Action::s3:\*/,
+    ],
+    [{ rule: 'AwsSolutions-IAM5', resource: '*', reason: '' }, /reason "" is too short/],
+    [{ rule: 'AwsSolutions-IAM5', resource: '*', reason: '   needed    ' }, /reason "needed" is too short/],
+  ])('refuses %j and records nothing', (ack, message) => {
+    const role = roleIn();
+    expect(() => acknowledge(role, ack)).toThrow(message);
+    expect(acknowledgedOn(role)).toEqual([]);
+  });
+
+  it('acknowledgeWildcard refuses a wildcard without a reason too', () => {
+    expect(() => acknowledgeWildcard(roleIn(), { resource: '*' }, '')).toThrow(/too short/);
   });
 });

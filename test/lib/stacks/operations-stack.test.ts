@@ -323,6 +323,27 @@ describe('OperationsStack', () => {
     );
   });
 
+  it('keeps the logical ids the restore side had before it was split into constructs (deployed resources are not replaced)', () => {
+    const ids = Object.keys(template.toJSON().Resources as Record<string, unknown>);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'RestoreFunctionsValidateBackupFunctionE969420D',
+        'RestoreFunctionsValidationSchedulerRole895A99E9',
+        'RestoreFunctionsValidationSchedulerRoleDefaultPolicy0CDD06B2',
+        'RestoreFunctionsWeeklyValidationAA252E96',
+        'RestoreFunctionsEnsureTestEventRegistry34F06102',
+        'RestoreFunctionsEnsureTestEventRegistryLogsD1E057AB',
+        'RestoreFunctionsRestoreSnapshotTestEvents7FD0137A',
+        'RestoreFunctionsPromoteRestoreTestEventsEEDE570A',
+        'RestoreVerificationVerifyRestoreTestEvents4A28D22A',
+      ]),
+    );
+    // Six schemas (five restore functions and verify-restore), all created after the registry call.
+    const schemas = Object.values(template.findResources('AWS::EventSchemas::Schema'));
+    expect(schemas).toHaveLength(6);
+    for (const s of schemas) expect(s.DependsOn).toContain('RestoreFunctionsEnsureTestEventRegistry34F06102');
+  });
+
   it('outputs what an operator needs: topic, function names, dashboard URL', () => {
     template.hasOutput('OnCallTopicArn', {});
     template.hasOutput('BackupFunctionName', {});
