@@ -31,7 +31,7 @@ import {
   putBody,
   serveManifests,
 } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
@@ -162,13 +162,12 @@ describe('parseBackupRequest', () => {
 });
 
 describe('startBackup', () => {
-  let emf: EmfCapture;
-  beforeAll(() => enableEmf());
+  let emf: HandlerMetrics;
   beforeEach(() => {
     rds.reset();
     s3.reset();
     serveManifests(s3, []);
-    emf = captureEmf();
+    emf = handlerMetrics();
   });
   afterEach(() => emf.restore());
 

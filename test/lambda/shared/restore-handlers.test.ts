@@ -26,6 +26,7 @@ import {
   prodInstance,
   restoredInstance,
 } from '../../support/restore-fixtures';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -156,20 +157,12 @@ describe('handlers', () => {
   });
 });
 
-/** EMF documents the handlers printed (Powertools prints them with console.log in dev mode). */
-function emfOf(spy: jest.SpyInstance): Record<string, unknown>[] {
-  return spy.mock.calls
-    .map((c) => String(c[0]))
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
 describe('handler metrics', () => {
-  let log: jest.SpyInstance;
+  let metrics: HandlerMetrics;
   beforeEach(() => {
-    log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    metrics = handlerMetrics();
   });
-  afterEach(() => log.mockRestore());
+  afterEach(() => metrics.restore());
 
   it('emits RestoreStarted with only the DBInstanceIdentifier dimension', async () => {
     rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [kbSnapshot()] });
@@ -179,8 +172,10 @@ describe('handler metrics', () => {
       targetInstanceId: 'kb-restore-metric-1',
       confirm: true,
     });
-    const [emf] = emfOf(log);
-    expect(emf).toMatchObject({ RestoreStarted: 1, DBInstanceIdentifier: 'kb-prod' });
+    expect(metrics.recorded()).toEqual([['RestoreStarted', 1]]);
+    const [emf] = metrics.docs();
+    expect(emf?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['DBInstanceIdentifier']]);
+    expect(emf).toMatchObject({ DBInstanceIdentifier: 'kb-prod' });
     expect(emf?.service).toBeUndefined();
   });
 
@@ -188,13 +183,11 @@ describe('handler metrics', () => {
     s3Mock.on(ListObjectsV2Command).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
     const failed = await validateHandler({ snapshotId: 'latest' });
     expect(failed).toMatchObject({ ok: false, errorType: 'AccessDeniedError' });
-    expect(emfOf(log)).toEqual([
-      expect.objectContaining({ BackupValidation: 0, DBInstanceIdentifier: 'kb-prod' }),
-    ]);
+    expect(metrics.recorded()).toEqual([['BackupValidation', 0]]);
 
-    log.mockClear();
+    metrics.clear();
     const malformed = await validateHandler({ snapshot: 'latest' });
     expect(malformed).toMatchObject({ ok: false, errorType: 'ValidationError' });
-    expect(emfOf(log)).toEqual([]);
+    expect(metrics.recorded()).toEqual([]);
   });
 });
