@@ -59,11 +59,9 @@ export function readRestoreTestEvent(event: unknown): RestoreTestInput {
   const parsed = RestoreTestEventSchema.safeParse(event);
   if (!parsed.success) {
     const { problem, field } = eventProblem(event, parsed.error.issues, RESTORE_TEST_EVENT_FIELDS);
-    throw new ValidationError(
-      `not a restore-test event: ${problem}; e.g. ${JSON.stringify({ action: 'pass' })} or ${JSON.stringify({ action: 'start' })}`,
-      field ?? 'action',
-      { hint: 'nothing was changed' },
-    );
+    throw new ValidationError(`not a restore-test event: ${problem}; nothing was changed`, field, {
+      hint: `for a pass invoke with ${JSON.stringify({ action: 'pass' })}, to start a test now with ${JSON.stringify({ action: 'start' })}`,
+    });
   }
   return parsed.data.action === 'start' ? { kind: 'start', time: parsed.data.time } : { kind: 'pass' };
 }

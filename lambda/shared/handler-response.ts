@@ -182,16 +182,7 @@ export function parseEvent<S extends z.ZodType>(spec: EventSpec<S>, event: unkno
   if (!(field in record) || record[field] === undefined) {
     return rethrow(fieldError(spec, field, `field "${field}" is missing`));
   }
-  if (issue.code === 'invalid_type') {
-    return rethrow(
-      fieldError(
-        spec,
-        field,
-        `field "${field}" must be a ${issue.expected}, not ${describeValue(record[field])}`,
-      ),
-    );
-  }
-  return rethrow(fieldError(spec, field, `field "${field}" is invalid: ${issue.message}`));
+  return rethrow(fieldError(spec, field, `field "${field}" ${issueProblem(issue, record[field])}`));
 }
 
 function rethrow(err: Error): never {
