@@ -11,6 +11,7 @@ import { metricLines } from '../../harness/emf';
 import type { DrillContext } from '../context';
 import type { DrillStep } from '../runner';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
+import type { BackupEvent } from '../../lambda/backup/contract';
 import { getManifest } from '../../lambda/shared/manifest-store';
 
 export const nightStep: DrillStep<DrillContext> = {
@@ -25,7 +26,7 @@ export const nightStep: DrillStep<DrillContext> = {
     const scheduled = new Date(Date.now() - 60_000);
     scheduled.setUTCSeconds(0, 0);
     const snapshotId = snapshotIdFor(scheduled);
-    const event = { source: 'kb-dr.schedule', time: scheduled.toISOString() };
+    const event = { source: 'kb-dr.schedule', time: scheduled.toISOString() } satisfies BackupEvent;
 
     const { result: started, emf: backupEmf } = await world.captureMetrics(() =>
       world.handlers.backup(event),

@@ -6,7 +6,6 @@
  * same snapshot and creates nothing the second time.
  */
 import { CreateDBSnapshotCommand, type DBInstance, type DBSnapshot } from '@aws-sdk/client-rds';
-import { z } from 'zod';
 import {
   corruptManifestReporter,
   describeFailure,
@@ -29,7 +28,7 @@ import {
 import { translateAwsError } from '../shared/aws-errors';
 import { isAmbiguousOutcome } from '../shared/fault-class';
 import { truncateForEcho } from '../shared/guards';
-import { closestField } from '../shared/handler-response';
+import { eventProblem } from '../shared/handler-response';
 import { manifestExists } from '../shared/manifest-store';
 import { failedManifest, recordOutcome } from '../shared/record-outcome';
 import { MANIFEST_VERSION } from '../../core/manifest';
@@ -44,30 +43,18 @@ import {
 import { findSnapshot } from '../shared/rds-snapshots';
 import { requireInstance } from '../shared/rds-instances';
 import { calendarProblem, ISO_WITH_OFFSET } from '../shared/strict-time';
+import {
+  BACKUP_EVENT_FIELDS,
+  BACKUP_EXAMPLE_EVENT,
+  BackupEventSchema,
+  ScheduledRuleEventSchema,
+  type BackupEvent,
+  type StartBackupResult,
+} from './contract';
 
-/**
- * The backup function's input, strict: the nightly schedule's payload
- * `{"source": "kb-dr.schedule", "time": "<scheduled time>"}`, an on-demand request
- * `{"reason": "..."}` (or `{}`) from the console or CLI, or an EventBridge "Scheduled Event".
- * Anything else (a misspelled field, `null`, an array) is refused and changes nothing.
- */
-export const BackupEventSchema = z.strictObject({
-  source: z.enum(['kb-dr.schedule', 'aws.scheduler', 'aws.events']).optional(),
-  time: z.string().optional(),
-  reason: z.string().trim().min(1).max(256).optional(),
-});
+const BACKUP_EVENT_EXAMPLE = JSON.stringify(BACKUP_EXAMPLE_EVENT);
 
-/** An EventBridge rule's scheduled event: only its `time` matters. */
-const ScheduledRuleEventSchema = z.looseObject({
-  source: z.literal('aws.events'),
-  'detail-type': z.literal('Scheduled Event'),
-  time: z.string(),
-});
-
-const BACKUP_EVENT_FIELDS = ['source', 'time', 'reason'] as const;
-const BACKUP_EVENT_EXAMPLE = '{"reason": "before the schema migration"}';
-
-export type BackupEvent = z.infer<typeof BackupEventSchema>;
+export { BackupEventSchema, type BackupEvent, type StartBackupResult };
 
 export interface BackupRequest {
   readonly snapshotId: string;
@@ -86,29 +73,13 @@ function refuse(problem: string, field?: string): ValidationError {
   });
 }
 
-function parseBackupEvent(event: unknown): z.infer<typeof BackupEventSchema> {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    throw refuse(
-      `the event must be a JSON object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`,
-    );
-  }
+function parseBackupEvent(event: unknown): BackupEvent {
   const rule = ScheduledRuleEventSchema.safeParse(event);
   if (rule.success) return { source: 'aws.events', time: rule.data.time };
   const parsed = BackupEventSchema.safeParse(event);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
-  if (issue?.code === 'unrecognized_keys') {
-    const key = issue.keys[0] ?? '';
-    const guess = closestField(key, BACKUP_EVENT_FIELDS);
-    throw refuse(
-      guess
-        ? `unknown field "${key}" (did you mean "${guess}"?)`
-        : `unknown field "${key}" (valid fields: ${BACKUP_EVENT_FIELDS.join(', ')})`,
-      guess ?? key,
-    );
-  }
-  const field = String(issue?.path[0] ?? '');
-  throw refuse(`field "${field}" is invalid: ${issue?.message ?? 'unknown problem'}`, field);
+  const { problem, field } = eventProblem(event, parsed.error.issues, BACKUP_EVENT_FIELDS);
+  throw refuse(problem, field);
 }
 
 /**
@@ -152,12 +123,6 @@ export function parseBackupRequest(event: unknown, now: Date): BackupRequest {
   }
   return { snapshotId: snapshotIdFor(scheduled), trigger: 'scheduled', scheduledFor: scheduled };
 }
-
-export type StartBackupResult =
-  | { readonly status: 'created'; readonly snapshotId: string }
-  | { readonly status: 'already-exists'; readonly snapshotId: string }
-  | { readonly status: 'already-recorded'; readonly snapshotId: string }
-  | { readonly status: 'failed'; readonly snapshotId: string; readonly failure: BackupFailure };
 
 /** Instance states in which CreateDBSnapshot is accepted. */
 const SNAPSHOTTABLE_STATES = new Set(['available', 'storage-optimization']);

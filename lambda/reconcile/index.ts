@@ -1,12 +1,12 @@
 /**
  * Reconcile function: target of the 15-minute schedule (periodic pass) and of the EventBridge
- * rules for RDS snapshot/export events (advance that one snapshot now). Any input that is not an
- * RDS event runs a pass, so on-call can invoke it from the console with `{}`.
+ * rules for RDS snapshot/export events (advance that one snapshot now). On-call runs a pass from
+ * the console with `{}`; any other event is refused before any AWS call (./contract.ts).
  */
 import { pipelineHandler } from '../shared/handler';
 import { parseReconcileInput, RetryableStepsFailed, runReconcile } from './run';
 
-export type { ReconcileResponse } from './run';
+export type { ReconcileResponse } from './contract';
 
 export const handler = pipelineHandler('reconcile', {
   parse: (event) => parseReconcileInput(event),

@@ -1,22 +1,22 @@
 /**
  * The reconcile function's invocation: which entry point an event selects, and the answer.
- * Any input that is not an RDS event runs a pass, so on-call can invoke it from the console
- * with `{}`; an RDS event without its detail is refused.
+ * An RDS event advances the snapshot it names (refused without its detail); the schedule's
+ * payload or `{}` runs a pass; anything else is refused before any AWS call.
  */
 import { KbDrError, ValidationError } from '../../core/errors';
-import { isRdsEvent, RdsEventSchema, type RdsEvent } from '../../core/rds-event';
+import { isRdsEvent, RdsEventSchema } from '../../core/rds-event';
 import type { PipelineConfig, PipelineDeps } from '../shared/backup-pipeline';
-import { handleRdsEvent, reconcilePass, type ReconcileSummary } from './reconcile';
+import { eventProblem } from '../shared/handler-response';
+import {
+  RECONCILE_PASS_FIELDS,
+  RECONCILE_SCHEDULE_EXAMPLE_EVENT,
+  ReconcilePassEventSchema,
+  type ReconcileInput,
+  type ReconcileResponse,
+} from './contract';
+import { handleRdsEvent, reconcilePass } from './reconcile';
 
-/** What an invocation asks for: advance one snapshot now, or a periodic pass. */
-export type ReconcileInput = { readonly kind: 'event'; readonly event: RdsEvent } | { readonly kind: 'pass' };
-
-export interface ReconcileResponse {
-  readonly mode: ReconcileSummary['mode'];
-  readonly outcomes: readonly string[];
-  readonly deleted: readonly string[];
-  readonly hoursSinceLastBackup?: number;
-}
+export type { ReconcileInput, ReconcileResponse };
 
 /** Thrown after retryable step failures that were already logged one by one. */
 export class RetryableStepsFailed extends KbDrError {
@@ -29,16 +29,27 @@ export class RetryableStepsFailed extends KbDrError {
   }
 }
 
-/** An RDS event selects the event path (refused without its detail); anything else a pass. */
+function refuse(problem: string, field?: string): ValidationError {
+  return new ValidationError(`reconcile event refused: ${problem}; nothing was changed`, field, {
+    hint: `for a pass invoke with {} (the schedule sends ${JSON.stringify(RECONCILE_SCHEDULE_EXAMPLE_EVENT)}); RDS events come from the EventBridge rules`,
+  });
+}
+
+/** An RDS event selects the event path (refused without its detail); a pass event a pass. */
 export function parseReconcileInput(event: unknown): ReconcileInput {
-  if (!isRdsEvent(event)) return { kind: 'pass' };
-  const parsed = RdsEventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new ValidationError('RDS event has no detail; nothing was changed', 'detail', {
-      hint: 'the EventBridge rule should forward the whole event',
-    });
+  if (isRdsEvent(event)) {
+    const parsed = RdsEventSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new ValidationError('RDS event has no detail; nothing was changed', 'detail', {
+        hint: 'the EventBridge rule should forward the whole event',
+      });
+    }
+    return { kind: 'event', event: parsed.data };
   }
-  return { kind: 'event', event: parsed.data };
+  const parsed = ReconcilePassEventSchema.safeParse(event);
+  if (parsed.success) return { kind: 'pass' };
+  const { problem, field } = eventProblem(event, parsed.error.issues, RECONCILE_PASS_FIELDS);
+  throw refuse(problem, field);
 }
 
 /**

@@ -48,6 +48,7 @@ import {
 } from '../shared/restore-common';
 import { tagRecord, tagTime } from '../shared/tags';
 import type { RestoreTestConfig } from './config';
+import type { RestoreTestInput } from './contract';
 import {
   getRestoreTestRecord,
   listRestoreTestRecords,
@@ -554,3 +555,13 @@ export async function restoreTestPass(deps: RestoreTestDeps): Promise<AdvanceSum
 
 /** Re-exported for the handler's event filter. */
 export { MANAGED_BY_TAG };
+
+/** Run what one invocation asks for: start a test, advance the instance an event names, or a pass. */
+export function runRestoreTest(
+  deps: RestoreTestDeps,
+  input: RestoreTestInput,
+): Promise<StartResult | AdvanceSummary> {
+  if (input.kind === 'start') return startRestoreTest(deps, { time: input.time });
+  if (input.kind === 'event') return advanceFromEvent(deps, input.instanceId, input.eventTime);
+  return restoreTestPass(deps);
+}

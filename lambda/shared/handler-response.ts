@@ -9,6 +9,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
+import type { $ZodIssue } from 'zod/v4/core';
 import { KbDrError, ValidationError } from '../../core/errors';
 import { translateAwsError } from './aws-errors';
 
@@ -40,12 +41,45 @@ export interface EventSpec<S extends z.ZodType> {
   readonly fieldExamples: Readonly<Record<string, string>>;
 }
 
+/**
+ * How a function with several kinds of event (an RDS event, a scheduled pass, a request) reads
+ * one: `read` returns the input, or throws a ValidationError naming the field (nothing ran).
+ */
+export interface EventReader<I> {
+  /** Function short name, e.g. `verify-restore`. */
+  readonly functionName: string;
+  readonly read: (event: unknown) => I;
+}
+
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${String(v)}`;
+}
+
+/**
+ * What is wrong with a field's value, from a zod issue (classic or mini: zod/mini carries no
+ * messages of its own, only "Invalid input"), e.g. `must be a string, not number 3`.
+ */
+export function issueProblem(issue: $ZodIssue, value: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be a ${issue.expected}, not ${describeValue(value)}`;
+    case 'invalid_value':
+      return `must be ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, not ${describeValue(value)}`;
+    case 'too_small':
+      return issue.origin === 'string'
+        ? `must be at least ${issue.minimum} character(s) long`
+        : `must be at least ${issue.minimum}`;
+    case 'too_big':
+      return issue.origin === 'string'
+        ? `must be at most ${issue.maximum} characters long`
+        : `must be at most ${issue.maximum}`;
+    default:
+      return `is invalid: ${issue.message}`;
+  }
 }
 
 function editDistance(a: string, b: string): number {
@@ -91,6 +125,33 @@ export function fieldError<S extends z.ZodType>(
 }
 
 /**
+ * Why an event failed a strict schema, in one phrase: not an object (`got null`), a misspelled
+ * field first (it also shows up as a missing one, but the misspelling is the cause), else the
+ * first field's problem. For functions whose refusals carry their own wording (backup, reconcile).
+ */
+export function eventProblem(
+  event: unknown,
+  issues: readonly $ZodIssue[],
+  known: readonly string[],
+): { readonly problem: string; readonly field?: string } {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    return { problem: `the event must be a JSON object, got ${describeValue(event)}` };
+  }
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
+  if (!issue) return { problem: 'the event is invalid' };
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const guess = closestField(key, known);
+    return guess
+      ? { problem: `unknown field "${key}" (did you mean "${guess}"?)`, field: guess }
+      : { problem: `unknown field "${key}" (valid fields: ${known.join(', ')})`, field: key };
+  }
+  const field = String(issue.path[0] ?? '');
+  const value = (event as Record<string, unknown>)[field];
+  return { problem: `field "${field}" ${issueProblem(issue, value)}`, field };
+}
+
+/**
  * Validate an event against a strict schema. Throws a ValidationError whose message names the
  * first offending field and gives a valid example of it.
  */
@@ -121,16 +182,7 @@ export function parseEvent<S extends z.ZodType>(spec: EventSpec<S>, event: unkno
   if (!(field in record) || record[field] === undefined) {
     return rethrow(fieldError(spec, field, `field "${field}" is missing`));
   }
-  if (issue.code === 'invalid_type') {
-    return rethrow(
-      fieldError(
-        spec,
-        field,
-        `field "${field}" must be a ${issue.expected}, not ${describeValue(record[field])}`,
-      ),
-    );
-  }
-  return rethrow(fieldError(spec, field, `field "${field}" is invalid: ${issue.message}`));
+  return rethrow(fieldError(spec, field, `field "${field}" ${issueProblem(issue, record[field])}`));
 }
 
 function rethrow(err: Error): never {

@@ -4,10 +4,11 @@
  * logic, answers, and flushes metrics only when some were stored (an empty flush logs a warning
  * on every status poll).
  *
- * - `pipelineHandler` (backup, reconcile, and any scheduled or event-driven function): a failure
+ * - `pipelineHandler` (backup, reconcile, restore-test: scheduled or event-driven): a failure
  *   is THROWN so Lambda/EventBridge retries the invocation.
- * - `restoreHandler` (the on-call functions): a failure is ANSWERED as `{ ok: false, error, hint }`
- *   (handler-response.ts), never thrown.
+ * - `restoreHandler` (the on-call functions, and verify-restore): a failure is ANSWERED as
+ *   `{ ok: false, error, hint }` (handler-response.ts), never thrown. Its event is one strict
+ *   schema (`EventSpec`), or an `EventReader` for a function with several kinds of event.
  *
  * A new function's `index.ts`:
  *
@@ -25,11 +26,23 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
 import { KbDrError } from '../../core/errors';
-import { serviceNameOf, type PipelineFunction, type RestoreFunction } from '../../core/functions';
+import {
+  serviceNameOf,
+  type PipelineFunction,
+  type RESTORE_TEST_FUNCTIONS,
+  type RestoreFunction,
+  type VerifyFunction,
+} from '../../core/functions';
 import type { PipelineDeps } from './pipeline-deps';
 import { createRdsClient, createS3Client } from './clients';
 import { loadRuntimeConfig, type RuntimeConfig } from './env';
-import { parseEvent, respond, type EventSpec, type FailureResponse } from './handler-response';
+import {
+  parseEvent,
+  respond,
+  type EventReader,
+  type EventSpec,
+  type FailureResponse,
+} from './handler-response';
 import { createLogger, createMetrics, type KbMetricStore, type MetricSink } from './powertools';
 
 /** What a function's logic gets from its wrapper: built once per cold start. */
@@ -64,6 +77,12 @@ function coldStart(name: string): FunctionContext & { readonly store: KbMetricSt
   };
 }
 
+/** The functions whose failures are thrown (retried): the backup pipeline and the restore test. */
+export type ThrowingFunction = PipelineFunction | (typeof RESTORE_TEST_FUNCTIONS)[number];
+
+/** The functions whose failures are answered as `{ ok: false }`. */
+export type AnsweringFunction = RestoreFunction | VerifyFunction;
+
 /** How a pipeline function reads its event and runs its logic. */
 export interface PipelineSpec<I, R> {
   /** Check the event; throw a KbDrError to refuse it (logged, then thrown: nothing ran). */
@@ -80,7 +99,7 @@ export interface PipelineSpec<I, R> {
 
 /** A pipeline handler: failures are logged once and thrown, so the invocation is retried. */
 export function pipelineHandler<I, R>(
-  name: PipelineFunction,
+  name: ThrowingFunction,
   spec: PipelineSpec<I, R>,
 ): (event: unknown) => Promise<R> {
   const fn = coldStart(name);
@@ -131,21 +150,43 @@ export type AfterAnswer<R> = (
   inv: RestoreInvocation,
 ) => void;
 
+type RestoreRun<I, R> = (input: I, fn: FunctionContext, inv: RestoreInvocation) => Promise<R>;
+
+/** Options of a restore handler. */
+export interface RestoreHandlerOptions<R> {
+  /** Log the event on arrival (not for status polls). @default false */
+  readonly logEvent?: boolean;
+  readonly after?: AfterAnswer<R>;
+}
+
+/** A restore handler as Lambda calls it: it always answers, never throws. */
+export type RestoreLambda<R> = (event: unknown, context?: InvocationContext) => Promise<R | FailureResponse>;
+
 /**
  * A restore handler: the event is checked against `event` (a refusal names the field and a
  * valid example), `run` gets the parsed input, and any failure is answered as `{ ok: false }`.
  */
 export function restoreHandler<S extends z.ZodType, R>(
-  name: RestoreFunction,
+  name: AnsweringFunction,
   event: EventSpec<S>,
-  run: (input: z.infer<S>, fn: FunctionContext, inv: RestoreInvocation) => Promise<R>,
-  options: {
-    /** Log the event on arrival (not for status polls). @default false */
-    readonly logEvent?: boolean;
-    readonly after?: AfterAnswer<R>;
-  } = {},
-): (event: unknown, context?: InvocationContext) => Promise<R | FailureResponse> {
+  run: RestoreRun<z.infer<S>, R>,
+  options?: RestoreHandlerOptions<R>,
+): RestoreLambda<R>;
+/** A restore handler for a function with several kinds of event, read by `event.read`. */
+export function restoreHandler<I, R>(
+  name: AnsweringFunction,
+  event: EventReader<I>,
+  run: RestoreRun<I, R>,
+  options?: RestoreHandlerOptions<R>,
+): RestoreLambda<R>;
+export function restoreHandler<R>(
+  name: AnsweringFunction,
+  event: EventSpec<z.ZodType> | EventReader<unknown>,
+  run: RestoreRun<unknown, R>,
+  options: RestoreHandlerOptions<R> = {},
+): RestoreLambda<R> {
   const fn = coldStart(name);
+  const read = 'read' in event ? event.read : (raw: unknown) => parseEvent(event, raw);
   return async (raw, context) => {
     let emitted = false;
     const metrics: MetricSink = {
@@ -158,9 +199,7 @@ export function restoreHandler<S extends z.ZodType, R>(
     const inv: RestoreInvocation = { emitted: () => emitted, lambda: context };
     if (options.logEvent) fn.logger.info(`${name} invoked`, { event: raw });
     try {
-      const answer = await respond(fn.logger, event.functionName, async () =>
-        run(parseEvent(event, raw), call, inv),
-      );
+      const answer = await respond(fn.logger, event.functionName, async () => run(read(raw), call, inv));
       options.after?.(answer, call, inv);
       return answer;
     } finally {

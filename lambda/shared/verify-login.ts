@@ -3,9 +3,10 @@
  * (default), or the username and password of a Secrets Manager secret. Tokens are signed locally
  * (no AWS call) and live 15 minutes: one is made per connection.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Signer } from '@aws-sdk/rds-signer';
 import { translateAwsError } from './aws-errors';
+import type { VerifySettings } from './verify-settings';
 
 /** A database login for one endpoint: the user and its password or IAM token. */
 export interface DbLogin {
@@ -45,4 +46,12 @@ export function secretLogin(sm: SecretsManagerClient, secretArn: string): LoginS
       );
     return { user: parsed.username, password: parsed.password };
   };
+}
+
+/** The login the settings name (the Secrets Manager client is made once, here); none when not configured. */
+export function loginFor(settings: VerifySettings): LoginSource {
+  if (settings.mode === 'iam') return iamLogin(settings.dbUser);
+  if (settings.mode === 'secret')
+    return secretLogin(new SecretsManagerClient({ maxAttempts: 5 }), settings.secretArn);
+  return () => Promise.reject(new Error('verification is not configured'));
 }

@@ -3,8 +3,10 @@
  * The CLI and the drill import this file, never the logic.
  */
 import { z } from 'zod';
+import { ValidationError } from '../../core/errors';
+import { isRdsEvent, RdsEventSchema } from '../../core/rds-event';
 import type { VerificationRecord } from '../../core/verification';
-import type { EventSpec } from '../shared/handler-response';
+import { parseEvent, type EventReader, type EventSpec } from '../shared/handler-response';
 
 export const VerifyRestoreEventSchema = z.strictObject({
   targetInstanceId: z.string().min(1),
@@ -33,6 +35,39 @@ export const VERIFY_PASS_EVENT: EventSpec<typeof VerifyPassEventSchema> = {
   schema: VerifyPassEventSchema,
   example: { pass: true },
   fieldExamples: { pass: 'true' },
+};
+
+/** What an invocation asks for: verify one instance (named by an RDS event or a request), or a pass. */
+export type VerifyRestoreInput =
+  { readonly kind: 'verify'; readonly event: VerifyRestoreEvent } | { readonly kind: 'pass' };
+
+/**
+ * The three kinds of event: an RDS instance event (verify the instance it names), the periodic
+ * backstop `{"pass": true}`, and the console or CLI request. A refusal names the field.
+ */
+export function readVerifyRestoreEvent(event: unknown): VerifyRestoreInput {
+  if (isRdsEvent(event)) {
+    const parsed = RdsEventSchema.safeParse(event);
+    const id = parsed.success
+      ? (parsed.data.detail.SourceIdentifier ?? parsed.data.detail.SourceArn?.split(':db:')[1])
+      : undefined;
+    if (!id)
+      throw new ValidationError('RDS event names no instance; nothing was changed', 'detail', {
+        hint: 'the EventBridge rule should forward the whole event',
+      });
+    return { kind: 'verify', event: { targetInstanceId: id } };
+  }
+  if (typeof event === 'object' && event !== null && 'pass' in event) {
+    parseEvent(VERIFY_PASS_EVENT, event);
+    return { kind: 'pass' };
+  }
+  return { kind: 'verify', event: parseEvent(VERIFY_RESTORE_EVENT, event) };
+}
+
+/** How the handler reads its event (one of three kinds). */
+export const VERIFY_RESTORE_INPUT: EventReader<VerifyRestoreInput> = {
+  functionName: 'verify-restore',
+  read: readVerifyRestoreEvent,
 };
 
 export type VerifyOutcome = VerificationRecord['outcome'] | 'NOT_AVAILABLE';

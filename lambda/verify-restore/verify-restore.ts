@@ -18,6 +18,7 @@
  */
 import { paginateDescribeDBInstances, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { GuardRailError, NotFoundError, ValidationError } from '../../core/errors';
 import type { BackupManifest } from '../../core/manifest';
 import { KbMetrics } from '../../core/metrics-catalog';
@@ -58,6 +59,7 @@ import {
   type VerifyOutcome,
   type VerifyRestoreResult,
   type VerifyPassResult,
+  type VerifyRestoreInput,
 } from './contract';
 
 export {
@@ -478,4 +480,23 @@ export async function verifyPass(deps: VerifyRestoreDeps, limit = 5): Promise<Ve
     }
   }
   return { ok: true, mode: 'pass', verified, left };
+}
+
+/** Run what one invocation asks for (verify one instance, or a pass) and log its outcome in one line. */
+export async function runVerifyRestore(
+  deps: VerifyRestoreDeps,
+  input: VerifyRestoreInput,
+  logger: Pick<Logger, 'info'>,
+): Promise<VerifyRestoreResult | VerifyPassResult> {
+  if (input.kind === 'pass') {
+    const result = await verifyPass(deps);
+    logger.info('verify-restore pass', { verified: result.verified, left: result.left });
+    return result;
+  }
+  const result = await verifyRestore(deps, input.event);
+  logger.info(`verify-restore ${result.outcome}`, {
+    instance: result.targetInstanceId,
+    report: result.report,
+  });
+  return result;
 }

@@ -287,7 +287,7 @@ describe('restore test against moto: the whole cycle', () => {
       source: 'aws.rds',
       'detail-type': 'RDS DB Instance Event',
       detail: { EventID: 'RDS-EVENT-0043', SourceIdentifier: started.instanceId },
-    })) as { results: { action: string; outcome?: string }[] };
+    })) as { results: readonly { action: string; outcome?: string }[] };
     // Assess
     expect(started).toMatchObject({ action: 'started', instanceId: 'kb-restore-test-20261202-0400' });
     expect(advanced.results).toEqual([

@@ -111,11 +111,20 @@ describe('import rules (eslint no-restricted-imports)', () => {
         "import { c } from '../../lambda/restore-pitr/contract';",
         "import { d } from '../../lambda/shared/handler-response';",
         "import { e } from '../../test/support/cli-fixtures';",
-      ].join('\n') + use(['a', 'b', 'c', 'd', 'e']);
+        "import { f } from '../../lambda/backup/contract';",
+        "import { g } from '../../lambda/backup/start-backup';",
+        "import { h } from '../../lambda/reconcile/contract';",
+        "import { i } from '../../lambda/reconcile/run';",
+        "import { j } from '../../lambda/restore-test/contract';",
+        "import { k } from '../../lambda/restore-test/restore-test';",
+      ].join('\n') + use(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k']);
     const expected = [
       '../../lambda/restore-pitr/restore-pitr',
       '../../lambda/validate-backup/index',
       '../../test/support/cli-fixtures',
+      '../../lambda/backup/start-backup',
+      '../../lambda/reconcile/run',
+      '../../lambda/restore-test/restore-test',
     ];
     expect(await restricted('cli/rds/probe.ts', src)).toEqual(expected);
     expect(await restricted('drill/steps/probe.ts', src)).toEqual(expected);

@@ -31,7 +31,7 @@ import {
   putBody,
   serveManifests,
 } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
@@ -95,7 +95,14 @@ describe('parseBackupRequest', () => {
       { bucket: 'b' },
       /unknown field "bucket" \(valid fields: source, time, reason\)/,
     ],
-    ['an empty reason', { reason: '  ' }, /field "reason" is invalid/],
+    ['an empty reason', { reason: '  ' }, /field "reason" must be at least 1 character\(s\) long/],
+    ['a reason that is a number', { reason: 42 }, /field "reason" must be a string, not number 42/],
+    [
+      'a misspelled source',
+      { source: 'kb-dr.schedul', time: '2026-11-22T02:00:00Z' },
+      /field "source" must be "kb-dr.schedule" or "aws.scheduler" or "aws.events", not the string "kb-dr.schedul"/,
+    ],
+    ['a time that is a number', { time: 1763776800 }, /field "time" must be a string, not number 1763776800/],
   ])('refuses %s, saying nothing was changed', (_label, event, message) => {
     expect(() => parseBackupRequest(event, NOW)).toThrow(ValidationError);
     expect(() => parseBackupRequest(event, NOW)).toThrow(message);
@@ -155,13 +162,12 @@ describe('parseBackupRequest', () => {
 });
 
 describe('startBackup', () => {
-  let emf: EmfCapture;
-  beforeAll(() => enableEmf());
+  let emf: HandlerMetrics;
   beforeEach(() => {
     rds.reset();
     s3.reset();
     serveManifests(s3, []);
-    emf = captureEmf();
+    emf = handlerMetrics();
   });
   afterEach(() => emf.restore());
 

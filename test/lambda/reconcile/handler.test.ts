@@ -1,3 +1,7 @@
+/**
+ * The reconcile handler as Lambda runs it: an RDS event advances one snapshot, the schedule's
+ * payload (or `{}`) runs a pass, anything else is refused before any AWS call.
+ */
 import {
   DescribeDBSnapshotsCommand,
   DescribeExportTasksCommand,
@@ -6,98 +10,32 @@ import {
 } from '@aws-sdk/client-rds';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { handler as BackupHandler } from '../../../lambda/backup/index';
-import type { handler as ReconcileHandler } from '../../../lambda/reconcile/index';
-import { ENV } from '../../../lambda/shared/env';
-
+import {
+  RECONCILE_EXAMPLE_EVENT,
+  RECONCILE_SCHEDULE_EXAMPLE_EVENT,
+} from '../../../lambda/reconcile/contract';
 import { awsError, CONFIG, kbSnapshot } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
+import { loadHandler } from '../support/handlers';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
 
-const ENVIRONMENT = {
-  AWS_REGION: 'us-east-1',
-  [ENV.dbInstanceId]: CONFIG.dbInstanceId,
-  [ENV.backupBucket]: CONFIG.backupBucket,
-  [ENV.exportRoleArn]: CONFIG.exportRoleArn,
-  [ENV.kmsKeyArn]: CONFIG.kmsKeyArn,
-};
-
-/**
- * The handlers as Lambda loads them (config, clients and Powertools at module scope), from the
- * test's own module registry so the client mocks above apply to their clients.
- */
-function load(): { backup: typeof BackupHandler; reconcile: typeof ReconcileHandler } {
-  Object.assign(process.env, ENVIRONMENT);
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  return {
-    backup: (require('../../../lambda/backup/index') as { handler: typeof BackupHandler }).handler,
-    reconcile: (require('../../../lambda/reconcile/index') as { handler: typeof ReconcileHandler }).handler,
-  };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-}
-
-describe('handlers', () => {
-  let emf: EmfCapture;
-  beforeAll(() => enableEmf());
+describe('reconcile handler', () => {
+  let metrics: HandlerMetrics;
   beforeEach(() => {
     rds.reset();
     s3.reset();
     s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 'no such key', 404));
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    emf = captureEmf();
+    metrics = handlerMetrics();
   });
-  afterEach(() => emf.restore());
+  afterEach(() => metrics.restore());
 
-  it('fails the cold start with the variable name when the configuration is missing', () => {
-    Object.assign(process.env, ENVIRONMENT);
-    const saved = process.env[ENV.backupBucket];
-    delete process.env[ENV.backupBucket];
-    try {
-      expect(() =>
-        jest.isolateModules(() => {
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          require('../../../lambda/backup/index');
-        }),
-      ).toThrow(ENV.backupBucket);
-    } finally {
-      if (saved !== undefined) process.env[ENV.backupBucket] = saved;
-    }
-  });
-
-  it.each([
-    ['a time that is not a time', { time: 'yesterday-ish' }],
-    ['an impossible date (30 February)', { source: 'kb-dr.schedule', time: '2026-02-30T02:00:00Z' }],
-    ['24:00', { source: 'kb-dr.schedule', time: '2026-11-22T24:00:00Z' }],
-    ['a time two days off the function clock', { source: 'kb-dr.schedule', time: '2020-01-01T02:00:00Z' }],
-  ])(
-    'backup: refuses a schedule with %s, calls nothing, and emits BackupFailure=1 (a refused schedule is a missed night)',
-    async (_label, event) => {
-      const { backup } = load();
-      await expect(backup(event)).rejects.toMatchObject({ name: 'ValidationError', field: 'time' });
-      expect(rds.calls()).toHaveLength(0);
-      expect(s3.calls()).toHaveLength(0);
-      expect(emf.values('BackupFailure')).toEqual([1]);
-      expect(emf.values('BackupSuccess')).toEqual([0]);
-    },
-  );
-
-  it.each([
-    ['a misspelled field', { reasn: 'before the migration' }, /did you mean "reason"/],
-    ['null', null, /got null/],
-  ])('backup: refuses %s, calling nothing and emitting nothing', async (_label, event, message) => {
-    const { backup } = load();
-    await expect(backup(event)).rejects.toMatchObject({ name: 'ValidationError', message });
-    expect(rds.calls()).toHaveLength(0);
-    expect(s3.calls()).toHaveLength(0);
-    expect(emf.docs()).toEqual([]);
-  });
-
-  it('reconcile: an RDS event advances only the snapshot it names', async () => {
+  it('an RDS event advances only the snapshot it names', async () => {
     const snap = kbSnapshot(new Date(Date.now() - 10 * 60_000), { Status: 'creating' });
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [snap] });
-    const { reconcile } = load();
+    const reconcile = loadHandler('reconcile');
     const res = await reconcile({
       source: 'aws.rds',
       'detail-type': 'RDS DB Snapshot Event',
@@ -110,25 +48,51 @@ describe('handlers', () => {
     expect(rds).not.toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, {
       DBInstanceIdentifier: CONFIG.dbInstanceId,
     });
+    // Nothing to report for a snapshot still being created: no EMF at all, not an empty one.
+    expect(metrics.docs()).toEqual([]);
   });
 
-  it('reconcile: any other input runs the periodic pass and emits TimeSinceLastBackup', async () => {
+  it.each([
+    ["the schedule's payload", RECONCILE_SCHEDULE_EXAMPLE_EVENT],
+    ["on-call's {}", RECONCILE_EXAMPLE_EVENT],
+  ])('%s runs the periodic pass and flushes TimeSinceLastBackup once', async (_label, event) => {
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
-    const { reconcile } = load();
-    const res = await reconcile({ source: 'kb-dr.reconcile', time: new Date().toISOString() });
-    expect(res.mode).toBe('pass');
+    const reconcile = loadHandler('reconcile');
+    const res = await reconcile(event);
+    expect(res).toMatchObject({ mode: 'pass' });
     expect(rds).toHaveReceivedCommandWith(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' });
-    expect(emf.values('TimeSinceLastBackup')).toHaveLength(1);
+    expect(metrics.values('TimeSinceLastBackup')).toHaveLength(1);
+    expect(metrics.docs()).toHaveLength(1);
   });
 
-  it('reconcile: fails the invocation after a retryable failure, emitting no BackupFailure and still the age', async () => {
+  it.each([
+    ['a misspelled field', { sorce: 'kb-dr.reconcile' }, /unknown field "sorce" \(did you mean "source"\?\)/],
+    ['a time that is a number', { time: 1763776800 }, /field "time" must be a string, not number 1763776800/],
+    ["another function's source", { source: 'kb-dr.schedule' }, /field "source" must be "kb-dr.reconcile"/],
+    ['null', null, /must be a JSON object, got null/],
+    ['a string', 'pass', /must be a JSON object, got the string "pass"/],
+    [
+      'an RDS event without its detail',
+      { source: 'aws.rds', 'detail-type': 'RDS DB Snapshot Event' },
+      /no detail/,
+    ],
+  ])('refuses %s, saying why, calling nothing and emitting nothing', async (_label, event, message) => {
+    const reconcile = loadHandler('reconcile');
+    await expect(reconcile(event)).rejects.toMatchObject({ name: 'ValidationError', message });
+    await expect(reconcile(event)).rejects.toThrow(/nothing was changed/);
+    expect(rds).not.toHaveReceivedAnyCommand();
+    expect(s3).not.toHaveReceivedAnyCommand();
+    expect(metrics.recorded()).toEqual([]);
+  });
+
+  it('fails the invocation after a retryable failure, emitting no BackupFailure and still the age', async () => {
     const snap = kbSnapshot(new Date(Date.now() - 10 * 60_000));
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [snap] });
     rds.on(DescribeExportTasksCommand).resolves({ ExportTasks: [] });
     rds.on(StartExportTaskCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
-    const { reconcile } = load();
+    const reconcile = loadHandler('reconcile');
     await expect(reconcile({})).rejects.toMatchObject({ retryable: true });
-    expect(emf.values('BackupFailure')).toEqual([]);
-    expect(emf.values('TimeSinceLastBackup')).toHaveLength(1);
+    expect(metrics.values('BackupFailure')).toEqual([]);
+    expect(metrics.values('TimeSinceLastBackup')).toHaveLength(1);
   });
 });

@@ -29,7 +29,7 @@ import {
   serveManifests,
   successManifest,
 } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
@@ -58,12 +58,11 @@ async function pass() {
 }
 
 describe('reconcilePass', () => {
-  let emf: EmfCapture;
-  beforeAll(() => enableEmf());
+  let emf: HandlerMetrics;
   beforeEach(() => {
     rds.reset();
     s3.reset();
-    emf = captureEmf();
+    emf = handlerMetrics();
   });
   afterEach(() => emf.restore());
 
@@ -298,12 +297,11 @@ describe('reconcilePass', () => {
 });
 
 describe('retention in the periodic pass', () => {
-  let emf: EmfCapture;
-  beforeAll(() => enableEmf());
+  let emf: HandlerMetrics;
   beforeEach(() => {
     rds.reset();
     s3.reset();
-    emf = captureEmf();
+    emf = handlerMetrics();
   });
   afterEach(() => emf.restore());
 

@@ -33,7 +33,7 @@ import {
   serveManifests,
   successManifest,
 } from '../../support/backup-fixtures';
-import { captureEmf, enableEmf, type EmfCapture } from '../../../harness/emf';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const rds = mockClient(RDSClient);
 const s3 = mockClient(S3Client);
@@ -74,13 +74,12 @@ function givenExport(task: Partial<ExportTask> | undefined): void {
 }
 
 describe('handleRdsEvent (advancing one snapshot)', () => {
-  let emf: EmfCapture;
-  beforeAll(() => enableEmf());
+  let emf: HandlerMetrics;
   beforeEach(() => {
     rds.reset();
     s3.reset();
     serveManifests(s3, []);
-    emf = captureEmf();
+    emf = handlerMetrics();
   });
   afterEach(() => emf.restore());
 

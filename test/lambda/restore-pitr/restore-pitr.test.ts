@@ -12,7 +12,8 @@ import {
   type RestorePitrEvent,
 } from '../../../lambda/restore-pitr/restore-pitr';
 import { RESTORED_TO_TIME_TAG_KEY } from '../../../core/naming';
-import { CONFIG, NOW, instanceNotFound, metricSink, prodInstance } from '../../support/restore-fixtures';
+import { CONFIG, NOW, instanceNotFound, prodInstance } from '../../support/restore-fixtures';
+import { recordingSink } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'us-east-1' });
@@ -23,7 +24,7 @@ const GOOD: RestorePitrEvent = {
   confirm: true,
 };
 
-function run(input: RestorePitrEvent, sink = metricSink()) {
+function run(input: RestorePitrEvent, sink = recordingSink()) {
   return restorePitr({ rds, config: CONFIG, metrics: sink, now: () => NOW }, input);
 }
 
@@ -90,7 +91,7 @@ describe('restorePitr', () => {
   });
 
   it('restores a time inside the window to a new instance with the copied settings', async () => {
-    const sink = metricSink();
+    const sink = recordingSink();
     const res = await run(GOOD, sink);
     expect(rdsMock).toHaveReceivedCommandWith(RestoreDBInstanceToPointInTimeCommand, {
       SourceDBInstanceIdentifier: 'kb-prod',
@@ -104,7 +105,7 @@ describe('restorePitr', () => {
       Tags: expect.arrayContaining([{ Key: RESTORED_TO_TIME_TAG_KEY, Value: '2026-11-22T01:30:00Z' }]),
     });
     expect(res).toMatchObject({ ok: true, action: 'started', restoreTime: '2026-11-22T01:30:00Z' });
-    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+    expect(sink.recorded()).toEqual([['RestoreStarted', 1]]);
   });
 
   it('uses the latest restorable time for "latest"', async () => {
@@ -191,7 +192,7 @@ describe('restorePitr', () => {
 describe('restorePitr: settings, window fallback, aside source, lost answers', () => {
   const ASIDE = 'kb-prod-pre-promote-20261120101500';
   const REQUEST = 'req-pitr-0001';
-  const runWithId = (input: RestorePitrEvent, sink = metricSink()) =>
+  const runWithId = (input: RestorePitrEvent, sink = recordingSink()) =>
     restorePitr({ rds, config: CONFIG, metrics: sink, now: () => NOW, requestId: () => REQUEST }, input);
 
   beforeEach(() => {
@@ -364,7 +365,7 @@ describe('restorePitr: settings, window fallback, aside source, lost answers', (
           },
         ],
       });
-    const sink = metricSink();
+    const sink = recordingSink();
     // Act
     const res = await runWithId(GOOD, sink);
     // Assess
@@ -372,7 +373,7 @@ describe('restorePitr: settings, window fallback, aside source, lost answers', (
     expect(res.resolvedFromState).toMatch(
       /answer to the restore request was lost \(TimeoutError\).*created by this request/,
     );
-    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+    expect(sink.recorded()).toEqual([['RestoreStarted', 1]]);
     expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceToPointInTimeCommand, 1);
   });
 
@@ -383,13 +384,13 @@ describe('restorePitr: settings, window fallback, aside source, lost answers', (
         $metadata: { httpStatusCode: 503 },
       }),
     );
-    const sink = metricSink();
+    const sink = recordingSink();
     const err = await runWithId(GOOD, sink).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'AwsOperationError', retryable: true });
     expect((err as Error).message).toMatch(
       /answer was lost \(ServiceUnavailable\) and no instance kb-restore-pitr-1 exists now/,
     );
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 });
 

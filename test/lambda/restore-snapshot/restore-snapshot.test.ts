@@ -26,10 +26,10 @@ import {
   instanceNotFound,
   kbSnapshot,
   manifest,
-  metricSink,
   prodInstance,
   snapshotNotFound,
 } from '../../support/restore-fixtures';
+import { recordingSink } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -41,7 +41,7 @@ function body(text: string): never {
   return { transformToString: async () => text } as never;
 }
 
-function run(input: RestoreSnapshotEvent, sink = metricSink()) {
+function run(input: RestoreSnapshotEvent, sink = recordingSink()) {
   return restoreSnapshot({ rds, s3, config: CONFIG, metrics: sink, now: () => NOW }, input);
 }
 
@@ -67,7 +67,7 @@ describe('restoreSnapshot', () => {
 
   it('restores to a new instance copying the source settings, with deletion protection and origin tags', async () => {
     // Prepare
-    const sink = metricSink();
+    const sink = recordingSink();
     // Act
     const res = await run(GOOD, sink);
     // Assess
@@ -94,7 +94,7 @@ describe('restoreSnapshot', () => {
       settings: { storageEncrypted: true, deletionProtection: true },
       next: { function: 'restore-status', event: { targetInstanceId: 'kb-restore-drill-1' } },
     });
-    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+    expect(sink.recorded()).toEqual([['RestoreStarted', 1]]);
   });
 
   it('resolves "latest" past a corrupt newest manifest and says so in its warnings', async () => {
@@ -157,7 +157,7 @@ describe('restoreSnapshot', () => {
   });
 
   it('returns the plan on a dry run and makes no mutating call', async () => {
-    const sink = metricSink();
+    const sink = recordingSink();
     const res = await run({ ...GOOD, confirm: undefined, dryRun: true }, sink);
     expect(res).toMatchObject({
       ok: true,
@@ -167,7 +167,7 @@ describe('restoreSnapshot', () => {
     });
     expect(res.next.event).toEqual({ ...GOOD, snapshotId: 'kb-snapshot-20261122-020000', dryRun: false });
     expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 0);
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 
   it('refuses without confirm: true before calling AWS at all', async () => {
@@ -239,15 +239,15 @@ describe('restoreSnapshot', () => {
     rdsMock
       .on(RestoreDBInstanceFromDBSnapshotCommand)
       .rejects(Object.assign(new Error('quota'), { name: 'InstanceQuotaExceededFault' }));
-    const sink = metricSink();
+    const sink = recordingSink();
     await expect(run(GOOD, sink)).rejects.toMatchObject({ name: 'QuotaExceededError' });
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 });
 
 describe('restoreSnapshot: provenance, carried-over settings, lost answers, denied manifests', () => {
   const REQUEST = 'req-snap-0001';
-  const runWithId = (input: RestoreSnapshotEvent, sink = metricSink()) =>
+  const runWithId = (input: RestoreSnapshotEvent, sink = recordingSink()) =>
     restoreSnapshot(
       { rds, s3, config: CONFIG, metrics: sink, now: () => NOW, requestId: () => REQUEST },
       input,
@@ -432,17 +432,17 @@ describe('restoreSnapshot: provenance, carried-over settings, lost answers, deni
           },
         ],
       });
-    const sink = metricSink();
+    const sink = recordingSink();
     // Act
     const res = await runWithId(GOOD, sink);
     // Assess
     expect(res).toMatchObject({ ok: true, action: 'started', status: 'creating' });
     expect(res.resolvedFromState).toMatch(/DBInstanceAlreadyExistsFault.*created by this request/);
-    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+    expect(sink.recorded()).toEqual([['RestoreStarted', 1]]);
     // The same event again is refused (the instance exists) and emits nothing more.
     const again = await runWithId(GOOD, sink).catch((e: unknown) => e);
     expect(again).toMatchObject({ name: 'AlreadyExistsError' });
-    expect(sink.added).toEqual([['RestoreStarted', 1]]);
+    expect(sink.recorded()).toEqual([['RestoreStarted', 1]]);
     expect(rdsMock).toHaveReceivedCommandTimes(RestoreDBInstanceFromDBSnapshotCommand, 1);
   });
 
@@ -454,11 +454,11 @@ describe('restoreSnapshot: provenance, carried-over settings, lost answers, deni
       .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'kb-restore-drill-1' })
       .rejectsOnce(instanceNotFound())
       .resolves({ DBInstances: [{ DBInstanceIdentifier: 'kb-restore-drill-1', TagList: [] }] });
-    const sink = metricSink();
+    const sink = recordingSink();
     const err = await runWithId(GOOD, sink).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'AlreadyExistsError' });
     expect(toFailure(err)).toMatchObject({ nothingChanged: true });
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 
   it('tells a denied manifest listing from a missing one, naming the bucket and the permissions', async () => {
@@ -494,7 +494,7 @@ describe('restoreSnapshot: ids checked before any AWS call', () => {
     'refuses %s without reading S3 or RDS, echoing at most 80 characters of it',
     async (_n, target, message) => {
       const err = await restoreSnapshot(
-        { rds, s3, config: CONFIG, metrics: metricSink(), now: () => NOW },
+        { rds, s3, config: CONFIG, metrics: recordingSink(), now: () => NOW },
         { snapshotId: 'latest', targetInstanceId: target, confirm: true },
       ).catch((e: Error) => e);
       expect((err as Error).message).toMatch(message);

@@ -8,7 +8,8 @@ import {
   RESTORE_AVAILABLE_AT_TAG_KEY,
   RESTORE_STARTED_AT_TAG_KEY,
 } from '../../../core/naming';
-import { CONFIG, NOW, instanceNotFound, metricSink, prodInstance } from '../../support/restore-fixtures';
+import { CONFIG, NOW, instanceNotFound, prodInstance } from '../../support/restore-fixtures';
+import { recordingSink } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'us-east-1' });
@@ -33,7 +34,7 @@ function restored(status: string, extraTags: { Key: string; Value: string }[] = 
   });
 }
 
-function run(sink = metricSink()) {
+function run(sink = recordingSink()) {
   return restoreStatus(
     { rds, config: CONFIG, metrics: sink, now: () => NOW },
     { targetInstanceId: 'kb-restore-drill-1' },
@@ -48,7 +49,7 @@ describe('restoreStatus', () => {
 
   it('reports a running restore with the RTO clock, no endpoint, and touches nothing', async () => {
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [restored('creating')] });
-    const sink = metricSink();
+    const sink = recordingSink();
     const res = await run(sink);
     expect(res).toMatchObject({
       state: 'creating',
@@ -61,18 +62,18 @@ describe('restoreStatus', () => {
     expect(res.endpoint).toBeUndefined();
     expect(res.todo[0]).toMatch(/^wait: the instance is creating/);
     expect(rdsMock).toHaveReceivedCommandTimes(AddTagsToResourceCommand, 0);
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 
   it('records the first sighting of available once and emits RestoreDuration', async () => {
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [restored('available')] });
-    const sink = metricSink();
+    const sink = recordingSink();
     const res = await run(sink);
     expect(rdsMock).toHaveReceivedCommandWith(AddTagsToResourceCommand, {
       ResourceName: 'arn:aws:rds:us-east-1:123456789012:db:kb-restore-drill-1',
       Tags: [{ Key: RESTORE_AVAILABLE_AT_TAG_KEY, Value: NOW.toISOString() }],
     });
-    expect(sink.added).toEqual([['RestoreDuration', 1500]]);
+    expect(sink.recorded()).toEqual([['RestoreDuration', 1500]]);
     expect(res).toMatchObject({
       phase: 'available',
       endpoint: { address: 'kb-restore-drill-1.abc.rds.amazonaws.com', port: 5432 },
@@ -94,11 +95,11 @@ describe('restoreStatus', () => {
         restored('available', [{ Key: RESTORE_AVAILABLE_AT_TAG_KEY, Value: availableAt.toISOString() }]),
       ],
     });
-    const sink = metricSink();
+    const sink = recordingSink();
     const res = await run(sink);
     expect(res.elapsedSeconds).toBe(600);
     expect(rdsMock).toHaveReceivedCommandTimes(AddTagsToResourceCommand, 0);
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 
   it('says what to do when the restore failed', async () => {
@@ -123,7 +124,7 @@ describe('restoreStatus', () => {
         $metadata: { httpStatusCode: 403 },
       }),
     );
-    const sink = metricSink();
+    const sink = recordingSink();
     // Act
     const res = await run(sink);
     // Assess
@@ -132,7 +133,7 @@ describe('restoreStatus', () => {
     expect(res.warnings?.[0]).toMatch(
       /could not write the tag kb-dr:restore-available-at .*AccessDenied.*RTO clock is not stopped.*RestoreDuration was not emitted.*rds:AddTagsToResource/,
     );
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 
   it('offers no promoteEvent for a hand-made kb-restore-* instance without kb-dr tags', async () => {
@@ -165,7 +166,7 @@ describe('restoreStatus', () => {
     const huge = `kb-restore-${'x'.repeat(100_000)}`;
     await expect(
       restoreStatus(
-        { rds, config: CONFIG, metrics: metricSink(), now: () => NOW },
+        { rds, config: CONFIG, metrics: recordingSink(), now: () => NOW },
         { targetInstanceId: huge },
       ),
     ).rejects.toMatchObject({
@@ -173,7 +174,7 @@ describe('restoreStatus', () => {
       message: expect.stringContaining('(100011 characters)'),
     });
     const err = await restoreStatus(
-      { rds, config: CONFIG, metrics: metricSink(), now: () => NOW },
+      { rds, config: CONFIG, metrics: recordingSink(), now: () => NOW },
       { targetInstanceId: huge },
     ).catch((e: Error) => e);
     expect((err as Error).message.length).toBeLessThan(400);

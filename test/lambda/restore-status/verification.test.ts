@@ -12,7 +12,8 @@ import {
   RESTORE_STARTED_AT_TAG_KEY,
   MANAGED_BY_TAG,
 } from '../../../core/naming';
-import { CONFIG, NOW, metricSink, restoredInstance } from '../../support/restore-fixtures';
+import { CONFIG, NOW, restoredInstance } from '../../support/restore-fixtures';
+import { recordingSink } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const rds = new RDSClient({ region: 'us-east-1' });
@@ -49,7 +50,13 @@ function run(verification: VerificationReader | undefined, status = 'available')
     ],
   });
   return restoreStatus(
-    { rds, config: CONFIG, metrics: metricSink(), now: () => NOW, ...(verification ? { verification } : {}) },
+    {
+      rds,
+      config: CONFIG,
+      metrics: recordingSink(),
+      now: () => NOW,
+      ...(verification ? { verification } : {}),
+    },
     { targetInstanceId: 'kb-restore-drill-1' },
   );
 }

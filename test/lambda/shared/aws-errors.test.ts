@@ -8,14 +8,7 @@ import {
   QuotaExceededError,
 } from '../../../core/errors';
 import { translateAwsError } from '../../../lambda/shared/aws-errors';
-
-function sdkError(name: string, status: number, extra: Record<string, unknown> = {}): Error {
-  return Object.assign(new Error(`${name} happened`), {
-    name,
-    $metadata: { httpStatusCode: status },
-    ...extra,
-  });
-}
+import { sdkError } from '../support/sdk-error';
 
 const ctx = { operation: 'create snapshot kb-snapshot-20261122-020000' };
 

@@ -1,10 +1,5 @@
 import { classifyFault, isAmbiguousOutcome, isRetryableFault } from '../../../lambda/shared/fault-class';
-
-function sdkError(name: string, status?: number, extra: Record<string, unknown> = {}): Error {
-  const err = new Error(`${name} happened`);
-  Object.assign(err, { name, $metadata: status === undefined ? {} : { httpStatusCode: status }, ...extra });
-  return err;
-}
+import { sdkError } from '../support/sdk-error';
 
 function sysError(code: string): Error {
   return Object.assign(new Error(`connect ${code}`), { code });

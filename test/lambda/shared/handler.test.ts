@@ -6,6 +6,7 @@ import { KbMetrics } from '../../../core/metrics-catalog';
 import { ENV } from '../../../lambda/shared/env';
 import { pipelineHandler, restoreHandler } from '../../../lambda/shared/handler';
 import type { EventSpec } from '../../../lambda/shared/handler-response';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const SPEC: EventSpec<z.ZodObject<{ n: z.ZodNumber }>> = {
   functionName: 'restore-status',
@@ -18,11 +19,7 @@ let log: jest.SpyInstance;
 let warn: jest.SpyInstance;
 let error: jest.SpyInstance;
 let info: jest.SpyInstance;
-const emf = (): Record<string, unknown>[] =>
-  log.mock.calls
-    .map((c) => String(c[0]))
-    .filter((l) => l.includes('"_aws"'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+let metrics: HandlerMetrics;
 
 beforeAll(() => {
   Object.assign(process.env, {
@@ -39,8 +36,12 @@ beforeEach(() => {
   warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   info = jest.spyOn(console, 'info').mockImplementation(() => undefined);
+  metrics = handlerMetrics();
 });
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  metrics.restore();
+  jest.restoreAllMocks();
+});
 
 describe('restoreHandler', () => {
   it('parses the event, runs the logic once with the parsed input and answers its result', async () => {
@@ -71,7 +72,8 @@ describe('restoreHandler', () => {
       return {};
     });
     await handler({ n: 1 });
-    expect(emf()).toEqual([expect.objectContaining({ RestoreStarted: 1, DBInstanceIdentifier: 'kb-prod' })]);
+    expect(metrics.recorded()).toEqual([['RestoreStarted', 1]]);
+    expect(metrics.docs()).toEqual([expect.objectContaining({ DBInstanceIdentifier: 'kb-prod' })]);
     const line = [...log.mock.calls, ...info.mock.calls]
       .map((c) => String(c[0]))
       .find((l) => l.includes('"done"'));
@@ -84,7 +86,7 @@ describe('restoreHandler', () => {
   it('publishes nothing when nothing was stored (no empty EMF, no warning)', async () => {
     const handler = restoreHandler('restore-status', SPEC, async () => ({}));
     await handler({ n: 1 });
-    expect(emf()).toEqual([]);
+    expect(metrics.recorded()).toEqual([]);
     expect(warn).not.toHaveBeenCalled();
   });
 });
@@ -131,6 +133,6 @@ describe('pipelineHandler', () => {
       },
     });
     await expect(handler({})).resolves.toBe('ok');
-    expect(emf()).toEqual([expect.objectContaining({ TimeSinceLastBackup: 3 })]);
+    expect(metrics.recorded()).toEqual([['TimeSinceLastBackup', 3]]);
   });
 });

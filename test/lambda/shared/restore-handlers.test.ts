@@ -10,15 +10,15 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROMOTE_RESTORE_EVENT } from '../../../lambda/promote-restore/promote-restore';
-import { RESTORE_PITR_EVENT } from '../../../lambda/restore-pitr/restore-pitr';
-import { RESTORE_SNAPSHOT_EVENT } from '../../../lambda/restore-snapshot/restore-snapshot';
-import { RESTORE_STATUS_EVENT } from '../../../lambda/restore-status/restore-status';
+import { PROMOTE_RESTORE_EVENT } from '../../../lambda/promote-restore/contract';
+import { RESTORE_PITR_EVENT } from '../../../lambda/restore-pitr/contract';
+import { RESTORE_SNAPSHOT_EVENT } from '../../../lambda/restore-snapshot/contract';
+import { RESTORE_STATUS_EVENT } from '../../../lambda/restore-status/contract';
 import { ENV } from '../../../lambda/shared/env';
 import { exitCodeFor, parseEvent, type EventSpec } from '../../../lambda/shared/handler-response';
 import type { ZodType } from 'zod';
-import { VALIDATE_BACKUP_EVENT } from '../../../lambda/validate-backup/validate-backup';
-import { VERIFY_RESTORE_EVENT } from '../../../lambda/verify-restore/verify-restore';
+import { VALIDATE_BACKUP_EVENT } from '../../../lambda/validate-backup/contract';
+import { VERIFY_RESTORE_EVENT } from '../../../lambda/verify-restore/contract';
 import {
   CONFIG,
   instanceNotFound,
@@ -26,6 +26,8 @@ import {
   prodInstance,
   restoredInstance,
 } from '../../support/restore-fixtures';
+import { loadHandler } from '../support/handlers';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -156,20 +158,12 @@ describe('handlers', () => {
   });
 });
 
-/** EMF documents the handlers printed (Powertools prints them with console.log in dev mode). */
-function emfOf(spy: jest.SpyInstance): Record<string, unknown>[] {
-  return spy.mock.calls
-    .map((c) => String(c[0]))
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
 describe('handler metrics', () => {
-  let log: jest.SpyInstance;
+  let metrics: HandlerMetrics;
   beforeEach(() => {
-    log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    metrics = handlerMetrics();
   });
-  afterEach(() => log.mockRestore());
+  afterEach(() => metrics.restore());
 
   it('emits RestoreStarted with only the DBInstanceIdentifier dimension', async () => {
     rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [kbSnapshot()] });
@@ -179,8 +173,10 @@ describe('handler metrics', () => {
       targetInstanceId: 'kb-restore-metric-1',
       confirm: true,
     });
-    const [emf] = emfOf(log);
-    expect(emf).toMatchObject({ RestoreStarted: 1, DBInstanceIdentifier: 'kb-prod' });
+    expect(metrics.recorded()).toEqual([['RestoreStarted', 1]]);
+    const [emf] = metrics.docs();
+    expect(emf?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['DBInstanceIdentifier']]);
+    expect(emf).toMatchObject({ DBInstanceIdentifier: 'kb-prod' });
     expect(emf?.service).toBeUndefined();
   });
 
@@ -188,13 +184,62 @@ describe('handler metrics', () => {
     s3Mock.on(ListObjectsV2Command).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
     const failed = await validateHandler({ snapshotId: 'latest' });
     expect(failed).toMatchObject({ ok: false, errorType: 'AccessDeniedError' });
-    expect(emfOf(log)).toEqual([
-      expect.objectContaining({ BackupValidation: 0, DBInstanceIdentifier: 'kb-prod' }),
-    ]);
+    expect(metrics.recorded()).toEqual([['BackupValidation', 0]]);
 
-    log.mockClear();
+    metrics.clear();
     const malformed = await validateHandler({ snapshot: 'latest' });
     expect(malformed).toMatchObject({ ok: false, errorType: 'ValidationError' });
-    expect(emfOf(log)).toEqual([]);
+    expect(metrics.recorded()).toEqual([]);
   });
+});
+
+describe('every restore function refuses a bad event before any AWS call', () => {
+  let metrics: HandlerMetrics;
+  beforeEach(() => {
+    metrics = handlerMetrics();
+  });
+  afterEach(() => metrics.restore());
+
+  it.each([
+    [
+      'restore-snapshot',
+      { snapshotID: 'latest', targetInstanceId: 'kb-restore-x', confirm: true },
+      'snapshotId',
+    ],
+    [
+      'restore-snapshot',
+      { snapshotId: 'latest', targetInstanceId: 'kb-restore-x', confirm: 'yes' },
+      'confirm',
+    ],
+    [
+      'restore-pitr',
+      { targetTime: '2026-11-22T01:30:00Z', targetInstanceID: 'kb-restore-x' },
+      'targetInstanceId',
+    ],
+    ['restore-pitr', { targetTime: 1763775000, targetInstanceId: 'kb-restore-x' }, 'targetTime'],
+    ['restore-status', { targetInstanceID: 'kb-restore-x' }, 'targetInstanceId'],
+    ['restore-status', { targetInstanceId: 5 }, 'targetInstanceId'],
+    ['validate-backup', { snapshot: 'latest' }, 'snapshotId'],
+    ['validate-backup', { snapshotId: '' }, 'snapshotId'],
+    [
+      'promote-restore',
+      { restoredInstanceID: 'kb-restore-x', productionInstanceId: 'kb-prod' },
+      'restoredInstanceId',
+    ],
+    [
+      'promote-restore',
+      { restoredInstanceId: 'kb-restore-x', productionInstanceId: 'kb-prod', confirm: 1 },
+      'confirm',
+    ],
+  ] as const)(
+    '%s: %j is answered as a refusal of field %s, with nothing sent and nothing emitted',
+    async (fn, event, field) => {
+      const res = await loadHandler(fn)(event);
+      expect(res).toMatchObject({ ok: false, errorType: 'ValidationError', field, nothingChanged: true });
+      expect((res as { error: string }).error).toMatch(new RegExp(`"${field}"`));
+      expect(rdsMock).not.toHaveReceivedAnyCommand();
+      expect(s3Mock).not.toHaveReceivedAnyCommand();
+      expect(metrics.recorded()).toEqual([]);
+    },
+  );
 });

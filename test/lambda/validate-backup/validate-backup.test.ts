@@ -3,14 +3,8 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { mockClient } from 'aws-sdk-client-mock';
 import { CHECKS, median, sameKmsKey, validateBackup } from '../../../lambda/validate-backup/validate-backup';
 import { exportObjectsPrefix, exportTablesInfoKey, manifestKey } from '../../../core/naming';
-import {
-  CONFIG,
-  kbSnapshot,
-  manifest,
-  metricSink,
-  s3Body,
-  snapshotNotFound,
-} from '../../support/restore-fixtures';
+import { CONFIG, kbSnapshot, manifest, s3Body, snapshotNotFound } from '../../support/restore-fixtures';
+import { recordingSink } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -67,18 +61,18 @@ describe('validateBackup', () => {
       .callsFake(() => ({ Body: s3Body(JSON.stringify({ perTableStatus })) }));
   }
 
-  function run(snapshotId = ID, sink = metricSink()) {
+  function run(snapshotId = ID, sink = recordingSink()) {
     return validateBackup({ rds, s3, config: CONFIG, metrics: sink }, { snapshotId });
   }
 
   it('passes a good backup with one line per check and emits BackupValidation 1', async () => {
-    const sink = metricSink();
+    const sink = recordingSink();
     const res = await run(ID, sink);
     expect(res.result).toBe('PASS');
     expect(res.report).toHaveLength(Object.keys(CHECKS).length);
     // Too little history to compare sizes is reported, not failed.
     expect(res.checks.find((c) => c.check === CHECKS.size)?.status).toBe('SKIP');
-    expect(sink.added).toEqual([['BackupValidation', 1]]);
+    expect(sink.recorded()).toEqual([['BackupValidation', 1]]);
   });
 
   it('validates the newest intact backup for "latest" past a corrupt newer manifest, and counts it (CorruptManifests)', async () => {
@@ -90,14 +84,14 @@ describe('validateBackup', () => {
     s3Mock
       .on(GetObjectCommand, { Key: manifestKey(corruptId) })
       .callsFake(() => ({ Body: s3Body('{"snap') }));
-    const sink = metricSink();
+    const sink = recordingSink();
 
     // Act
     const res = await run('latest', sink);
 
     // Assess
     expect(res).toMatchObject({ result: 'PASS', snapshotId: ID });
-    expect(sink.added).toEqual([
+    expect(sink.recorded()).toEqual([
       ['CorruptManifests', 1],
       ['BackupValidation', 1],
     ]);
@@ -105,13 +99,13 @@ describe('validateBackup', () => {
 
   it('fails objects encrypted with another key', async () => {
     s3Mock.on(HeadObjectCommand).resolves({ ServerSideEncryption: 'AES256' });
-    const sink = metricSink();
+    const sink = recordingSink();
     const res = await run(ID, sink);
     expect(res).toMatchObject({ ok: false, result: 'FAIL', errorType: 'BackupValidationFailed' });
     expect(res.report).toContain(
       `FAIL ${CHECKS.objects}: 2 object(s) not SSE-KMS with key ${CONFIG.kmsKeyArn}, e.g. ${exportTablesInfoKey(TASK, 1, 2)}`,
     );
-    expect(sink.added).toEqual([['BackupValidation', 0]]);
+    expect(sink.recorded()).toEqual([['BackupValidation', 0]]);
   });
 
   it('fails an export that is not complete, accepting the lower-case status moto returns for complete', async () => {
@@ -159,11 +153,11 @@ describe('validateBackup', () => {
     ],
   ])('fails an export with %s, giving the reason', async (_n, tables, reason) => {
     tablesInfo(tables as unknown[]);
-    const sink = metricSink();
+    const sink = recordingSink();
     const res = await run(ID, sink);
     expect(res.result).toBe('FAIL');
     expect(res.report.find((l) => l.startsWith(`FAIL ${CHECKS.tables}`))).toContain(reason);
-    expect(sink.added).toEqual([['BackupValidation', 0]]);
+    expect(sink.recorded()).toEqual([['BackupValidation', 0]]);
   });
 
   it('reads every export_tables_info batch: tables listed across two files pass', async () => {
@@ -252,8 +246,8 @@ describe('validateBackup', () => {
   });
 
   it('refuses a malformed snapshot id without emitting a metric', async () => {
-    const sink = metricSink();
+    const sink = recordingSink();
     await expect(run('snapshot-1', sink)).rejects.toMatchObject({ field: 'snapshotId' });
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 });

@@ -1,34 +1,37 @@
 /**
  * The verify-restore handler routes its three inputs: an RDS instance event (verify that instance),
- * the periodic pass (`{"pass": true}`), and a console event; a bad event is refused before any call.
+ * the periodic pass (`{"pass": true}`), and a console event; a bad event is answered as
+ * `{ok: false}` before any call, and emits nothing.
  */
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
+import { serviceNameOf } from '../../../core/functions';
+import { exitCodeFor } from '../../../lambda/shared/handler-response';
 import { restoredInstance } from '../../support/restore-fixtures';
+import { loadHandler, type TestHandler } from '../support/handlers';
+import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
-type Handler = (event: unknown) => Promise<Record<string, unknown>>;
-let handler: Handler;
+let handler: TestHandler;
+let metrics: HandlerMetrics;
+let warn: jest.SpyInstance;
 
-beforeAll(async () => {
-  Object.assign(process.env, {
-    KB_DB_INSTANCE_ID: 'kb-prod',
-    KB_BACKUP_BUCKET: 'kb-backups-unit',
-    KB_EXPORT_ROLE_ARN: 'arn:aws:iam::123456789012:role/x',
-    KB_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/x',
-    KB_VERIFY_MODE: 'not-configured',
-    AWS_REGION: 'us-east-1',
-    POWERTOOLS_DEV: 'true',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  handler = (await import('../../../lambda/verify-restore')).handler as unknown as Handler;
+beforeAll(() => {
+  handler = loadHandler('verify-restore', { KB_VERIFY_MODE: 'not-configured' });
 });
 beforeEach(() => {
   rdsMock.reset();
   s3Mock.reset();
+  warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  jest.spyOn(console, 'info').mockImplementation(() => undefined);
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  metrics = handlerMetrics();
+});
+afterEach(() => {
+  metrics.restore();
+  jest.restoreAllMocks();
 });
 
 describe('verify-restore handler', () => {
@@ -54,17 +57,57 @@ describe('verify-restore handler', () => {
     });
     expect(res).toMatchObject({ ok: true, targetInstanceId: 'kb-restore-evt', outcome: 'NOT_AVAILABLE' });
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(metrics.docs()).toEqual([]);
   });
 
   it('{"pass": true} runs the periodic pass', async () => {
     rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
     expect(await handler({ pass: true })).toEqual({ ok: true, mode: 'pass', verified: [], left: [] });
+    expect(metrics.docs()).toEqual([]);
   });
 
-  it('a misspelled field is refused with the field it meant, before any AWS call', async () => {
-    const res = await handler({ targetInstanceID: 'kb-restore-1' });
-    expect(res).toMatchObject({ ok: false, errorType: 'ValidationError', field: 'targetInstanceId' });
+  it.each([
+    [
+      'a misspelled field',
+      { targetInstanceID: 'kb-restore-1' },
+      'targetInstanceId',
+      /unknown field "targetInstanceID" \(did you mean "targetInstanceId"\?\)/,
+    ],
+    ['an id that is a number', { targetInstanceId: 5 }, 'targetInstanceId', /must be a string, not number 5/],
+    [
+      'an entry count given as text',
+      { targetInstanceId: 'kb-restore-1', expectedEntries: '100000' },
+      'expectedEntries',
+      /must be a number, not the string "100000"/,
+    ],
+    ['a pass that is not true', { pass: false }, 'pass', /field "pass" must be true, not boolean false/],
+    [
+      'a pass with another field',
+      { pass: true, reverify: true },
+      undefined,
+      /unknown field "reverify" \(valid fields: pass\)/,
+    ],
+    ['null', null, undefined, /must be a JSON object, got null/],
+    [
+      'an RDS event that names no instance',
+      { source: 'aws.rds', 'detail-type': 'RDS DB Instance Event', detail: { EventID: 'RDS-EVENT-0008' } },
+      'detail',
+      /RDS event names no instance/,
+    ],
+  ])('answers %s as a refusal naming the field, before any AWS call', async (_label, event, field, error) => {
+    const res = await handler(event);
+    expect(res).toMatchObject({ ok: false, errorType: 'ValidationError', error, nothingChanged: true });
+    expect((res as { field?: string }).field).toBe(field);
+    expect(exitCodeFor(res)).toBe(2);
     expect(rdsMock).not.toHaveReceivedAnyCommand();
-    expect(s3Mock).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(s3Mock).not.toHaveReceivedAnyCommand();
+    expect(metrics.recorded()).toEqual([]);
+  });
+
+  it("logs under the construct's service name, kb-verify-restore", async () => {
+    await handler({ targetInstanceID: 'kb-restore-1' });
+    const lines = warn.mock.calls.map((c) => JSON.parse(String(c[0])) as { service?: string });
+    expect(lines).toEqual([expect.objectContaining({ service: serviceNameOf('verify-restore') })]);
+    expect(serviceNameOf('verify-restore')).toBe('kb-verify-restore');
   });
 });

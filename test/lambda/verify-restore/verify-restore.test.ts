@@ -37,10 +37,10 @@ import {
   NOW,
   instanceNotFound,
   manifest,
-  metricSink,
   restoredInstance,
   s3Body,
 } from '../../support/restore-fixtures';
+import { recordingSink } from '../support/metrics';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -115,7 +115,7 @@ const storedRecord = (
 });
 
 function deps(over: Partial<VerifyRestoreDeps> = {}) {
-  const sink = metricSink();
+  const sink = recordingSink();
   const login = jest.fn<ReturnType<LoginSource>, Parameters<LoginSource>>(async () => ({
     user: 'kb_verify',
     password: 'token',
@@ -197,7 +197,7 @@ describe('verify-restore refuses anything that is not a kb-dr restore, before co
       summary: expect.stringMatching(/^not verified yet: the instance is creating/),
     });
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
     expect(login).not.toHaveBeenCalled();
   });
 });
@@ -221,7 +221,7 @@ describe('verify-restore never reports PASS when it could not connect', () => {
       /^verification FAILED: database accessible: connection to 127\.0\.0\.1:\d+\/knowledge_base as kb_verify over TLS refused/,
     );
     expect(r.report.filter((l) => l.startsWith('PASS'))).toEqual([]);
-    expect(sink.added).toEqual([['RestoreVerification', 0]]);
+    expect(sink.recorded()).toEqual([['RestoreVerification', 0]]);
     expect(login).toHaveBeenCalledWith({
       address: 'kb-restore-drill-1.abc.us-east-1.rds.amazonaws.com',
       port: 5432,
@@ -255,7 +255,7 @@ describe('verify-restore never reports PASS when it could not connect', () => {
     expect(r.report[0]).toMatch(
       /^FAIL database accessible: could not get a login .*AccessDeniedException.*check that the secret exists/,
     );
-    expect(sink.added).toEqual([['RestoreVerification', 0]]);
+    expect(sink.recorded()).toEqual([['RestoreVerification', 0]]);
   });
 
   it('a snapshot whose backup recorded no counts: the report says SKIP "no counts recorded"', async () => {
@@ -325,7 +325,7 @@ describe('verify-restore is idempotent', () => {
     });
     expect(login).not.toHaveBeenCalled();
     expect(s3Mock).not.toHaveReceivedCommand(PutObjectCommand);
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 
   it.each([
@@ -343,7 +343,7 @@ describe('verify-restore is idempotent', () => {
       expect(login).toHaveBeenCalledTimes(1);
       expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
       expect(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.IfNoneMatch).toBeUndefined();
-      expect(sink.added).toEqual([['RestoreVerification', 0]]);
+      expect(sink.recorded()).toEqual([['RestoreVerification', 0]]);
     },
   );
 
@@ -359,7 +359,7 @@ describe('verify-restore is idempotent', () => {
     const r = await verifyRestore(d, { targetInstanceId: 'kb-restore-drill-1' });
     expect(r).toMatchObject({ outcome: 'PASS', fromStore: true });
     expect(r.warnings).toEqual(['another run stored its result first; this is that result']);
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
   });
 
   it('a NOT_CONFIGURED record is verified again once verification is configured', async () => {
@@ -387,7 +387,7 @@ describe('verify-restore not configured', () => {
       'SKIP database accessible: not run: verification is not configured in this deployment (no VPC settings); see docs/DISASTER-RECOVERY-RUNBOOK.md#verifying-a-restored-instance',
     ]);
     expect(putBodies()[0]?.outcome).toBe('NOT_CONFIGURED');
-    expect(sink.added).toEqual([]);
+    expect(sink.recorded()).toEqual([]);
     expect(login).not.toHaveBeenCalled();
   });
 });
