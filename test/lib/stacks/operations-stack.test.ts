@@ -353,4 +353,32 @@ describe('OperationsStack', () => {
         'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=KB-Backup',
     });
   });
+
+  describe('shareable console test events', () => {
+    it('are provisioned by default: one schema per docs/events file, and the registry call', () => {
+      expect(Object.keys(template.findResources('AWS::EventSchemas::Schema')).length).toBeGreaterThan(0);
+      expect(
+        Object.keys(template.findResources('Custom::AWS')).some(
+          (id) => !id.includes('ProtectedInstanceTags'),
+        ),
+      ).toBe(true);
+    });
+
+    it('provisions no test events and no registry call when they are off', () => {
+      const off = Template.fromStack(
+        buildTestApp({ 'aws:cdk:bundling-stacks': [], 'kb:shareableTestEvents': 'false' }).operations,
+      );
+      off.resourceCountIs('AWS::EventSchemas::Schema', 0);
+      // Only the protected-instance tag calls remain.
+      const calls = Object.keys(off.findResources('Custom::AWS'));
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.filter((id) => !id.includes('ProtectedInstanceTags'))).toEqual([]);
+    });
+
+    it('refuses a test-events flag that is not a boolean, at synth', () => {
+      expect(() => buildTestApp({ 'aws:cdk:bundling-stacks': [], 'kb:shareableTestEvents': 'yes' })).toThrow(
+        /KB_SHAREABLE_TEST_EVENTS \(context kb:shareableTestEvents\) = "yes"/,
+      );
+    });
+  });
 });
