@@ -91,6 +91,7 @@ function clientClass(pkg: string): string {
     'client-s3': 'S3Client',
     'client-cloudwatch': 'CloudWatchClient',
     'client-lambda': 'LambdaClient',
+    'client-secrets-manager': 'SecretsManagerClient',
   };
   const cls = known[pkg];
   if (!cls) throw new Error(`bench: no client class known for @aws-sdk/${pkg}; add it to clientClass()`);

@@ -6,7 +6,8 @@
  * same snapshot and creates nothing the second time.
  */
 import { CreateDBSnapshotCommand, type DBInstance, type DBSnapshot } from '@aws-sdk/client-rds';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import {
   corruptManifestReporter,
   describeFailure,
@@ -52,9 +53,9 @@ import { calendarProblem, ISO_WITH_OFFSET } from '../shared/strict-time';
  * Anything else (a misspelled field, `null`, an array) is refused and changes nothing.
  */
 export const BackupEventSchema = z.strictObject({
-  source: z.enum(['kb-dr.schedule', 'aws.scheduler', 'aws.events']).optional(),
-  time: z.string().optional(),
-  reason: z.string().trim().min(1).max(256).optional(),
+  source: z.optional(z.enum(['kb-dr.schedule', 'aws.scheduler', 'aws.events'])),
+  time: z.optional(z.string()),
+  reason: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(256))),
 });
 
 /** An EventBridge rule's scheduled event: only its `time` matters. */

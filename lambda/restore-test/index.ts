@@ -5,7 +5,8 @@
  * - the periodic pass `{"source": "kb-dr.restore-test", "action": "pass"}` (and on-call with `{}`):
  *   advance every test, count orphans, report the age of the last successful test.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import { ValidationError } from '../../core/errors';
 import { eventTime, isRdsEvent, RdsEventSchema } from '../../core/rds-event';
 import { createRdsClient, createS3Client } from '../shared/clients';
@@ -27,10 +28,10 @@ const deps = {
 };
 
 export const RestoreTestEventSchema = z.strictObject({
-  source: z.literal('kb-dr.restore-test').optional(),
-  action: z.enum(['start', 'pass']).optional(),
+  source: z.optional(z.literal('kb-dr.restore-test')),
+  action: z.optional(z.enum(['start', 'pass'])),
   /** The scheduled time (names the test instance). @default now */
-  time: z.string().optional(),
+  time: z.optional(z.string()),
 });
 
 export const handler = async (event: unknown): Promise<unknown> => {

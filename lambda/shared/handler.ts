@@ -23,7 +23,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { KbDrError } from '../../core/errors';
 import { serviceNameOf, type PipelineFunction, type RestoreFunction } from '../../core/functions';
 import type { PipelineDeps } from './pipeline-deps';
@@ -135,7 +135,7 @@ export type AfterAnswer<R> = (
  * A restore handler: the event is checked against `event` (a refusal names the field and a
  * valid example), `run` gets the parsed input, and any failure is answered as `{ ok: false }`.
  */
-export function restoreHandler<S extends z.ZodType, R>(
+export function restoreHandler<S extends z.core.$ZodType, R>(
   name: RestoreFunction,
   event: EventSpec<S>,
   run: (input: z.infer<S>, fn: FunctionContext, inv: RestoreInvocation) => Promise<R>,

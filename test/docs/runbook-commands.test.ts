@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { CommanderError, type Command } from 'commander';
-import type { ZodType } from 'zod';
+import type { ZodMiniType as ZodType } from 'zod/mini';
 import { buildProgram } from '../../bin/kb-dr';
 import { checkBackupFlags, type BackupFlags } from '../../cli/commands/backup';
 import { checkRestoreFlags, type RestoreFlags } from '../../cli/commands/restore';
