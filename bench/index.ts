@@ -4,6 +4,7 @@
  * add a module to MODULES to add rows. `--only NAME[,NAME]` runs some of them.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import { coldLoadBench } from './function-cold-load';
 import { localBench } from './local-backup-restore';
 import type { BenchModule, BenchRow } from './measure';
 import { startupBench } from './startup';
@@ -17,12 +18,7 @@ const todo = (area: string, what: string, target: string, how: string): BenchMod
 const MODULES: readonly BenchModule[] = [
   startupBench,
   localBench,
-  todo(
-    'function cold load',
-    'each function vs a bare require of its SDK clients',
-    '<= 1.05x',
-    'not measured here yet (npm run bench:lambda prints cold loads)',
-  ),
+  coldLoadBench,
   todo('suite', '`npm test` wall time', '<= 3 min', 'not measured here yet'),
 ];
 
