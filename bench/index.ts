@@ -4,28 +4,13 @@
  * add a module to MODULES to add rows. `--only NAME[,NAME]` runs some of them.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import { coldLoadBench } from './function-cold-load';
 import { localBench } from './local-backup-restore';
 import type { BenchModule, BenchRow } from './measure';
 import { startupBench } from './startup';
 import { suiteBench } from './suite';
 
-/** Rows another part of the project fills: shown as TODO until their module is listed. */
-const todo = (area: string, what: string, target: string, how: string): BenchModule => ({
-  name: area,
-  run: async () => [{ area, what, measured: `TODO: ${how}`, value: undefined, target, ok: undefined }],
-});
-
-const MODULES: readonly BenchModule[] = [
-  startupBench,
-  localBench,
-  todo(
-    'function cold load',
-    'each function vs a bare require of its SDK clients',
-    '<= 1.05x',
-    'not measured here yet (npm run bench:lambda prints cold loads)',
-  ),
-  suiteBench,
-];
+const MODULES: readonly BenchModule[] = [startupBench, localBench, coldLoadBench, suiteBench];
 
 function table(rows: readonly BenchRow[]): string {
   const lines = [

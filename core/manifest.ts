@@ -3,60 +3,68 @@
  * `manifestKey(snapshotId)` in the backup bucket. Its existence is what makes "recorded once"
  * true across invocations; validation and `latest` resolution read it.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-english';
 import { CorruptManifestError } from './errors';
 
 export const MANIFEST_VERSION = 1;
 
 const isoTime = z.iso.datetime({ offset: true });
+const nonNegative = z.number().check(z.nonnegative());
+const count = z.int().check(z.nonnegative());
 
 export const BackupManifestSchema = z.strictObject({
   version: z.literal(MANIFEST_VERSION),
-  snapshotId: z.string().min(1),
-  snapshotArn: z.string().optional(),
-  dbInstanceId: z.string().min(1),
+  snapshotId: z.string().check(z.minLength(1)),
+  snapshotArn: z.optional(z.string()),
+  dbInstanceId: z.string().check(z.minLength(1)),
   trigger: z.enum(['scheduled', 'on-demand']),
   status: z.enum(['SUCCEEDED', 'FAILED']),
   requestedAt: isoTime,
-  snapshotAvailableAt: isoTime.optional(),
-  exportStartedAt: isoTime.optional(),
-  exportCompletedAt: isoTime.optional(),
+  snapshotAvailableAt: z.optional(isoTime),
+  exportStartedAt: z.optional(isoTime),
+  exportCompletedAt: z.optional(isoTime),
   /** Seconds from snapshot requested to snapshot available. */
-  backupDurationSeconds: z.number().nonnegative().optional(),
+  backupDurationSeconds: z.optional(nonNegative),
   /** Seconds from export started to export completed. */
-  exportDurationSeconds: z.number().nonnegative().optional(),
+  exportDurationSeconds: z.optional(nonNegative),
   /** Allocated storage of the snapshot, in bytes. */
-  snapshotAllocatedBytes: z.number().nonnegative().optional(),
+  snapshotAllocatedBytes: z.optional(nonNegative),
   /** Bytes the export wrote to S3 (sum of the exported objects, or the task's report). */
-  exportSizeBytes: z.number().nonnegative().optional(),
-  exportTaskId: z.string().optional(),
-  exportLocation: z.strictObject({ bucket: z.string(), prefix: z.string() }).optional(),
-  kmsKeyId: z.string().optional(),
+  exportSizeBytes: z.optional(nonNegative),
+  exportTaskId: z.optional(z.string()),
+  exportLocation: z.optional(z.strictObject({ bucket: z.string(), prefix: z.string() })),
+  kmsKeyId: z.optional(z.string()),
   /** The export task's WarningMessage, verbatim (a COMPLETE export can still have skipped tables). */
-  exportWarning: z.string().optional(),
+  exportWarning: z.optional(z.string()),
   /** Tables the export skipped, as the warning names them (e.g. `public.audit_log`). */
-  skippedTables: z.array(z.string()).optional(),
+  skippedTables: z.optional(z.array(z.string())),
   /**
    * Row counts of the Knowledge Base tables at the backup's point in time, read from the exported
    * Parquet footers when the export completed (`source: 'parquet-footers'`). The snapshot and the
    * export are two copies of the same point in time, so a restore of either must hold these counts.
    */
-  tableRowCounts: z
-    .strictObject({
-      knowledge_entries: z.number().int().nonnegative(),
-      embedding_cache: z.number().int().nonnegative(),
+  tableRowCounts: z.optional(
+    z.strictObject({
+      knowledge_entries: count,
+      embedding_cache: count,
       source: z.literal('parquet-footers'),
-    })
-    .optional(),
+    }),
+  ),
   /**
    * Why `tableRowCounts` is absent although the export completed (a Knowledge Base table missing
    * from the export, a Parquet file that could not be read): the snapshot is still a good recovery
    * point, but the export's data could not be counted. validate-backup reports it as a FAIL.
    */
-  tableRowCountsWarning: z.string().optional(),
-  failure: z
-    .strictObject({ stage: z.string(), code: z.string(), message: z.string(), hint: z.string().optional() })
-    .optional(),
+  tableRowCountsWarning: z.optional(z.string()),
+  failure: z.optional(
+    z.strictObject({
+      stage: z.string(),
+      code: z.string(),
+      message: z.string(),
+      hint: z.optional(z.string()),
+    }),
+  ),
   recordedAt: isoTime,
 });
 

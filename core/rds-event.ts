@@ -4,7 +4,8 @@
  * canceled. Events are hints only: RDS sends them best effort, possibly out of order, so the
  * handler re-reads the real state before acting.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-english';
 import { isKbSnapshotId, snapshotIdForExportTask } from './naming';
 
 export const PIPELINE_EVENT_IDS = {
@@ -25,13 +26,13 @@ export const RESTORE_READY_EVENT_IDS = ['RDS-EVENT-0005', 'RDS-EVENT-0008', 'RDS
 export const RdsEventSchema = z.looseObject({
   source: z.literal('aws.rds'),
   'detail-type': z.string(),
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   detail: z.looseObject({
-    EventID: z.string().optional(),
-    SourceIdentifier: z.string().optional(),
-    SourceArn: z.string().optional(),
-    Message: z.string().optional(),
-    Date: z.string().optional(),
+    EventID: z.optional(z.string()),
+    SourceIdentifier: z.optional(z.string()),
+    SourceArn: z.optional(z.string()),
+    Message: z.optional(z.string()),
+    Date: z.optional(z.string()),
   }),
 });
 

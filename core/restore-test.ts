@@ -5,13 +5,16 @@
  * function itself (the age of the last successful test). Parsed strictly: a record that is not
  * valid JSON or not this schema is reported as corrupt, never read as a pass.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-english';
 import { KbDrError, type KbDrErrorOptions } from './errors';
 
 export const RESTORE_TEST_RECORD_VERSION = 1 as const;
 
 const isoTime = z.iso.datetime({ offset: true });
-const count = z.number().int().nonnegative();
+const count = z.int().check(z.nonnegative());
+const nonNegative = z.number().check(z.nonnegative());
+const nonEmpty = z.string().check(z.minLength(1));
 
 /** Why a test failed, in one word the alarm description and the CLI can show. */
 export const RESTORE_TEST_FAILURES = [
@@ -30,34 +33,34 @@ export const RESTORE_TEST_FAILURES = [
 export const RestoreTestRecordSchema = z.strictObject({
   version: z.literal(RESTORE_TEST_RECORD_VERSION),
   /** The test instance, `kb-restore-test-YYYYMMDD-HHMM`. */
-  instanceId: z.string().min(1),
+  instanceId: nonEmpty,
   /** The protected instance whose backup was restored. */
-  protectedInstanceId: z.string().min(1),
+  protectedInstanceId: nonEmpty,
   kind: z.enum(['snapshot', 'pitr']),
   /** The backup restored: the snapshot id (snapshot test) or the restore time (PITR test). */
   backup: z.strictObject({
-    snapshotId: z.string().min(1).optional(),
-    targetTime: isoTime.optional(),
+    snapshotId: z.optional(nonEmpty),
+    targetTime: z.optional(isoTime),
   }),
   outcome: z.enum(['PASS', 'FAIL']),
-  failure: z.strictObject({ reason: z.enum(RESTORE_TEST_FAILURES), detail: z.string() }).optional(),
+  failure: z.optional(z.strictObject({ reason: z.enum(RESTORE_TEST_FAILURES), detail: z.string() })),
   requestedAt: isoTime,
-  availableAt: isoTime.optional(),
-  verifiedAt: isoTime.optional(),
+  availableAt: z.optional(isoTime),
+  verifiedAt: z.optional(isoTime),
   /** Seconds from the restore request to the instance available. */
-  secondsToAvailable: z.number().nonnegative().optional(),
+  secondsToAvailable: z.optional(nonNegative),
   /** Seconds from the restore request to the verification done: the RTO of this database at its size. */
-  secondsToVerified: z.number().nonnegative().optional(),
+  secondsToVerified: z.optional(nonNegative),
   /** Entries read from the restored database, and the backup's recorded counts. */
-  entries: z
-    .strictObject({
-      restored: z.strictObject({ knowledge_entries: count, embedding_cache: count }).optional(),
-      backup: z.strictObject({ knowledge_entries: count, embedding_cache: count }).optional(),
-    })
-    .optional(),
+  entries: z.optional(
+    z.strictObject({
+      restored: z.optional(z.strictObject({ knowledge_entries: count, embedding_cache: count })),
+      backup: z.optional(z.strictObject({ knowledge_entries: count, embedding_cache: count })),
+    }),
+  ),
   /** The verification record's one-line summary, verbatim. */
-  verificationSummary: z.string().optional(),
-  instanceClass: z.string().optional(),
+  verificationSummary: z.optional(z.string()),
+  instanceClass: z.optional(z.string()),
   recordedAt: isoTime,
 });
 

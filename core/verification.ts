@@ -4,15 +4,18 @@
  * to `verificationKey(instanceId)` in the backup bucket; restore-status, the CLI, the weekly
  * restore test and the drill read it. Free of SDK and CDK imports.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-english';
 
 export const VERIFICATION_VERSION = 1;
 export const VERIFICATIONS_S3_PREFIX = 'verifications';
 
 const isoTime = z.iso.datetime({ offset: true });
+const nonEmpty = z.string().check(z.minLength(1));
+const count = z.int().check(z.nonnegative());
 
 export const VerificationCheckSchema = z.strictObject({
-  check: z.string().min(1),
+  check: nonEmpty,
   status: z.enum(['PASS', 'FAIL', 'SKIP']),
   detail: z.string(),
 });
@@ -20,7 +23,7 @@ export const VerificationCheckSchema = z.strictObject({
 export const VerificationRecordSchema = z.strictObject({
   version: z.literal(VERIFICATION_VERSION),
   /** The restored instance that was checked (lower case, as RDS stores it). */
-  instanceId: z.string().min(1),
+  instanceId: nonEmpty,
   /**
    * PASS / FAIL: the data checks ran (FAIL includes "could not connect").
    * NOT_CONFIGURED: verification is not configured in this deployment; never a pass.
@@ -28,29 +31,20 @@ export const VerificationRecordSchema = z.strictObject({
   outcome: z.enum(['PASS', 'FAIL', 'NOT_CONFIGURED']),
   /** What the instance was restored from. */
   source: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('snapshot'), snapshotId: z.string().min(1) }),
-    z.strictObject({ kind: z.literal('pitr'), sourceInstanceId: z.string().min(1), targetTime: isoTime }),
+    z.strictObject({ kind: z.literal('snapshot'), snapshotId: nonEmpty }),
+    z.strictObject({ kind: z.literal('pitr'), sourceInstanceId: nonEmpty, targetTime: isoTime }),
   ]),
   startedAt: isoTime,
   verifiedAt: isoTime,
   /** One line per check, in report order (validate-backup's line format when printed). */
   checks: z.array(VerificationCheckSchema),
   /** Figures read from the restored database (absent when not read). */
-  entries: z
-    .strictObject({
-      knowledge_entries: z.number().int().nonnegative(),
-      embedding_cache: z.number().int().nonnegative(),
-    })
-    .optional(),
-  newestCreatedAt: z.string().optional(),
+  entries: z.optional(z.strictObject({ knowledge_entries: count, embedding_cache: count })),
+  newestCreatedAt: z.optional(z.string()),
   /** The counts the backup recorded (snapshot restore), or the nearest earlier backup's (PITR). */
-  recorded: z
-    .strictObject({
-      snapshotId: z.string().min(1),
-      knowledge_entries: z.number().int().nonnegative(),
-      embedding_cache: z.number().int().nonnegative(),
-    })
-    .optional(),
+  recorded: z.optional(
+    z.strictObject({ snapshotId: nonEmpty, knowledge_entries: count, embedding_cache: count }),
+  ),
   /** One-line summary for restore-status and the CLI, e.g. "verified: 100,000 entries, as recorded at backup". */
   summary: z.string(),
 });

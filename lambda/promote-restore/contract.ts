@@ -2,19 +2,20 @@
  * The promote-restore function's contract: its event (strict schema, a complete example and an example per
  * field for messages) and its answer. The CLI and the drill import this file, never the logic.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import type { EventSpec } from '../shared/handler-response';
 
 export const PromoteRestoreEventSchema = z.strictObject({
-  restoredInstanceId: z.string().min(1),
-  productionInstanceId: z.string().min(1),
-  confirm: z.boolean().optional(),
-  forceProduction: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
+  restoredInstanceId: z.string().check(z.minLength(1)),
+  productionInstanceId: z.string().check(z.minLength(1)),
+  confirm: z.optional(z.boolean()),
+  forceProduction: z.optional(z.boolean()),
+  dryRun: z.optional(z.boolean()),
   /** Promote a copy not encrypted like production (unencrypted, or another KMS key): needs `reason`. */
-  allowEncryptionMismatch: z.boolean().optional(),
+  allowEncryptionMismatch: z.optional(z.boolean()),
   /** Why the encryption mismatch is accepted; echoed in the answer. */
-  reason: z.string().min(1).max(500).optional(),
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))),
 });
 
 export type PromoteRestoreEvent = z.infer<typeof PromoteRestoreEventSchema>;

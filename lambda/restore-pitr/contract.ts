@@ -2,16 +2,17 @@
  * The restore-pitr function's contract: its event (strict schema, a complete example and an example per
  * field for messages) and its answer. The CLI and the drill import this file, never the logic.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import type { EventSpec } from '../shared/handler-response';
 import type { SourceSettings } from '../shared/restore-common';
 
 export const RestorePitrEventSchema = z.strictObject({
   targetTime: z.string(),
   targetInstanceId: z.string(),
-  sourceInstanceId: z.string().optional(),
-  confirm: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
+  sourceInstanceId: z.optional(z.string()),
+  confirm: z.optional(z.boolean()),
+  dryRun: z.optional(z.boolean()),
 });
 
 export type RestorePitrEvent = z.infer<typeof RestorePitrEventSchema>;

@@ -2,7 +2,8 @@
  * The restore-snapshot function's contract: its event (strict schema, a complete example and an example per
  * field for messages) and its answer. The CLI and the drill import this file, never the logic.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import type { EventSpec } from '../shared/handler-response';
 import type { SourceSettings } from '../shared/restore-common';
 
@@ -10,9 +11,9 @@ export const RestoreSnapshotEventSchema = z.strictObject({
   snapshotId: z.string(),
   targetInstanceId: z.string(),
   /** The protected instance whose backup this is. @default the configured protected instance */
-  sourceInstanceId: z.string().optional(),
-  confirm: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
+  sourceInstanceId: z.optional(z.string()),
+  confirm: z.optional(z.boolean()),
+  dryRun: z.optional(z.boolean()),
 });
 
 export type RestoreSnapshotEvent = z.infer<typeof RestoreSnapshotEventSchema>;

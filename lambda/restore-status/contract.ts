@@ -2,10 +2,13 @@
  * The restore-status function's contract: its event (strict schema, a complete example and an example per
  * field for messages) and its answer. The CLI and the drill import this file, never the logic.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import type { EventSpec } from '../shared/handler-response';
 
-export const RestoreStatusEventSchema = z.strictObject({ targetInstanceId: z.string().min(1) });
+export const RestoreStatusEventSchema = z.strictObject({
+  targetInstanceId: z.string().check(z.minLength(1)),
+});
 
 export type RestoreStatusEvent = z.infer<typeof RestoreStatusEventSchema>;
 

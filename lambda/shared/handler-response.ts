@@ -8,8 +8,9 @@
  * missing environment variable at cold start) still surfaces as a Lambda function error.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import type { $ZodIssue } from 'zod/v4/core';
+import '../../core/zod-english';
 import { KbDrError, ValidationError } from '../../core/errors';
 import { translateAwsError } from './aws-errors';
 
@@ -31,7 +32,7 @@ export interface FailureResponse {
 }
 
 /** How an event is checked: its strict schema plus examples for messages. */
-export interface EventSpec<S extends z.ZodType> {
+export interface EventSpec<S extends z.core.$ZodType> {
   /** Function short name, e.g. `restore-snapshot`. */
   readonly functionName: string;
   readonly schema: S;
@@ -111,7 +112,7 @@ export function closestField(name: string, known: readonly string[]): string | u
 }
 
 /** A ValidationError for `field` whose message ends with a valid example of it. */
-export function fieldError<S extends z.ZodType>(
+export function fieldError<S extends z.core.$ZodType>(
   spec: EventSpec<S>,
   field: string,
   problem: string,
@@ -155,7 +156,7 @@ export function eventProblem(
  * Validate an event against a strict schema. Throws a ValidationError whose message names the
  * first offending field and gives a valid example of it.
  */
-export function parseEvent<S extends z.ZodType>(spec: EventSpec<S>, event: unknown): z.infer<S> {
+export function parseEvent<S extends z.core.$ZodType>(spec: EventSpec<S>, event: unknown): z.infer<S> {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new ValidationError(
       `the ${spec.functionName} event must be a JSON object, got ${describeValue(event)}`,
@@ -163,7 +164,7 @@ export function parseEvent<S extends z.ZodType>(spec: EventSpec<S>, event: unkno
       { hint: `use e.g. ${JSON.stringify(spec.example)}` },
     );
   }
-  const result = spec.schema.safeParse(event);
+  const result = z.safeParse(spec.schema, event);
   if (result.success) return result.data;
   const known = Object.keys(spec.fieldExamples);
   // A misspelled field also shows up as a missing one: report the misspelling, it is the cause.

@@ -24,7 +24,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { KbDrError } from '../../core/errors';
 import {
   serviceNameOf,
@@ -166,7 +166,7 @@ export type RestoreLambda<R> = (event: unknown, context?: InvocationContext) => 
  * A restore handler: the event is checked against `event` (a refusal names the field and a
  * valid example), `run` gets the parsed input, and any failure is answered as `{ ok: false }`.
  */
-export function restoreHandler<S extends z.ZodType, R>(
+export function restoreHandler<S extends z.core.$ZodType, R>(
   name: AnsweringFunction,
   event: EventSpec<S>,
   run: RestoreRun<z.infer<S>, R>,
@@ -181,7 +181,7 @@ export function restoreHandler<I, R>(
 ): RestoreLambda<R>;
 export function restoreHandler<R>(
   name: AnsweringFunction,
-  event: EventSpec<z.ZodType> | EventReader<unknown>,
+  event: EventSpec<z.core.$ZodType> | EventReader<unknown>,
   run: RestoreRun<unknown, R>,
   options: RestoreHandlerOptions<R> = {},
 ): RestoreLambda<R> {

@@ -5,7 +5,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import { awsErrorCode, isNotFound } from '../../core/errors';
 import { RESTORE_TESTS_S3_PREFIX, restoreTestRecordKey } from '../../core/naming';
 import {

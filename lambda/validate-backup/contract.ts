@@ -2,10 +2,11 @@
  * The validate-backup function's contract: its event (strict schema, a complete example and an example per
  * field for messages) and its answer. The CLI and the drill import this file, never the logic.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import type { EventSpec } from '../shared/handler-response';
 
-export const ValidateBackupEventSchema = z.strictObject({ snapshotId: z.string().min(1) });
+export const ValidateBackupEventSchema = z.strictObject({ snapshotId: z.string().check(z.minLength(1)) });
 
 export type ValidateBackupEvent = z.infer<typeof ValidateBackupEventSchema>;
 

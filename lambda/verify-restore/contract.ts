@@ -2,18 +2,19 @@
  * The verify-restore function's contract: its events (strict schemas, examples) and its answers.
  * The CLI and the drill import this file, never the logic.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../core/zod-english';
 import { ValidationError } from '../../core/errors';
 import { isRdsEvent, RdsEventSchema } from '../../core/rds-event';
 import type { VerificationRecord } from '../../core/verification';
 import { parseEvent, type EventReader, type EventSpec } from '../shared/handler-response';
 
 export const VerifyRestoreEventSchema = z.strictObject({
-  targetInstanceId: z.string().min(1),
+  targetInstanceId: z.string().check(z.minLength(1)),
   /** For a point-in-time restore: the entry count the operator expects at the target time. */
-  expectedEntries: z.number().int().nonnegative().optional(),
+  expectedEntries: z.optional(z.int().check(z.nonnegative())),
   /** Verify again although a result is stored (rewrites the record, emits the metric again). */
-  reverify: z.boolean().optional(),
+  reverify: z.optional(z.boolean()),
 });
 export type VerifyRestoreEvent = z.infer<typeof VerifyRestoreEventSchema>;
 

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { ZodType } from 'zod';
+import type { ZodMiniType as ZodType } from 'zod/mini';
 import { planFor } from '../../cli/plans/plan-for';
 import type { RestoreFlags } from '../../cli/plans/restore';
 import { KbDrError } from '../../core/errors';

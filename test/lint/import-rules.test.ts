@@ -99,8 +99,15 @@ describe('import rules (eslint no-restricted-imports)', () => {
         "import { b } from '../shared/env';",
         "import { c } from './advance';",
         "import { d } from '@aws-sdk/client-rds';",
-      ].join('\n') + use(['a', 'b', 'c', 'd']);
+        "import * as z from 'zod/mini';",
+      ].join('\n') + use(['a', 'b', 'c', 'd', 'z']);
     expect(await restricted('lambda/reconcile/probe.ts', src)).toEqual([]);
+  });
+
+  it('core/ and lambda/ import zod/mini, never zod classic (445 KiB in every function bundle)', async () => {
+    const src = ["import { z } from 'zod';", "import { y } from 'zod/v4';"].join('\n') + use(['z', 'y']);
+    expect(await restricted('lambda/reconcile/probe.ts', src)).toEqual(['zod', 'zod/v4']);
+    expect(await restricted('core/probe.ts', src)).toEqual(['zod', 'zod/v4']);
   });
 
   it("cli/ and drill/ import a function's contract.ts, never its logic modules", async () => {
@@ -148,14 +155,14 @@ describe('import rules (eslint no-restricted-imports)', () => {
     ]);
   });
 
-  it('core/ may import node built-ins, zod (also zod/mini) and core/ itself', async () => {
+  it('core/ may import node built-ins, zod/mini and core/ itself', async () => {
     const src =
       [
         "import { a } from 'node:fs';",
-        "import { z } from 'zod';",
-        "import * as m from 'zod/mini';",
+        "import * as z from 'zod/mini';",
+        "import { en } from 'zod/locales';",
         "import { c } from './naming';",
-      ].join('\n') + use(['a', 'z', 'm', 'c']);
+      ].join('\n') + use(['a', 'z', 'en', 'c']);
     expect(await restricted('core/probe.ts', src)).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { RemoteFailureError } from '../../../cli/rds/invoke';
 import {
   AccessDeniedError,
@@ -18,7 +18,7 @@ import {
   type EventSpec,
 } from '../../../lambda/shared/handler-response';
 
-const schema = z.strictObject({ snapshotId: z.string(), confirm: z.boolean().optional() });
+const schema = z.strictObject({ snapshotId: z.string(), confirm: z.optional(z.boolean()) });
 const SPEC: EventSpec<typeof schema> = {
   functionName: 'demo',
   schema,

@@ -1,5 +1,5 @@
 /** The handler wrappers: one cold start per module, answers vs throws, flush only when stored. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { GuardRailError, ValidationError } from '../../../core/errors';
 import { serviceNameOf } from '../../../core/functions';
 import { KbMetrics } from '../../../core/metrics-catalog';
@@ -8,7 +8,7 @@ import { pipelineHandler, restoreHandler } from '../../../lambda/shared/handler'
 import type { EventSpec } from '../../../lambda/shared/handler-response';
 import { handlerMetrics, type HandlerMetrics } from '../support/metrics';
 
-const SPEC: EventSpec<z.ZodObject<{ n: z.ZodNumber }>> = {
+const SPEC: EventSpec<z.ZodMiniObject<{ n: z.ZodMiniNumber }>> = {
   functionName: 'restore-status',
   schema: z.strictObject({ n: z.number() }),
   example: { n: 1 },

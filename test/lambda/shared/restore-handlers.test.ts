@@ -16,7 +16,7 @@ import { RESTORE_SNAPSHOT_EVENT } from '../../../lambda/restore-snapshot/contrac
 import { RESTORE_STATUS_EVENT } from '../../../lambda/restore-status/contract';
 import { ENV } from '../../../lambda/shared/env';
 import { exitCodeFor, parseEvent, type EventSpec } from '../../../lambda/shared/handler-response';
-import type { ZodType } from 'zod';
+import type { ZodMiniType as ZodType } from 'zod/mini';
 import { VALIDATE_BACKUP_EVENT } from '../../../lambda/validate-backup/contract';
 import { VERIFY_RESTORE_EVENT } from '../../../lambda/verify-restore/contract';
 import {
