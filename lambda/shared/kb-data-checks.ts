@@ -11,7 +11,9 @@
  * Queries are parameterized; the only identifiers in SQL text are the fixed, schema-qualified
  * table names below. No process.env: the caller passes a connected client or a connection config.
  */
-import { Client, type ClientConfig } from 'pg';
+// pg loads when a check connects (restore-status uses only this file's formatting, and pg costs
+// tens of milliseconds at a cold start).
+import type { Client, ClientConfig } from 'pg';
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
 /** One check's outcome, as validate-backup reports it. */
@@ -209,7 +211,8 @@ export async function connectKb(config: KbConnectionConfig): Promise<KbConnectio
         }
       : false,
   };
-  const client = new Client(pgConfig);
+  const { Client: PgClient } = await import('pg');
+  const client = new PgClient(pgConfig);
   // A connection dropped later surfaces on the next query; without a listener it would crash the process.
   client.on('error', () => undefined);
   try {
