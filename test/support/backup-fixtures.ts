@@ -1,5 +1,5 @@
 /** Shared fixtures for the backup pipeline's unit tests (aws-sdk-client-mock). */
-import { RDSClient, type DBSnapshot, type Tag } from '@aws-sdk/client-rds';
+import { RDSClient } from '@aws-sdk/client-rds';
 import {
   GetObjectCommand,
   ListObjectsV2Command,
@@ -10,20 +10,14 @@ import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { PipelineConfig, PipelineDeps } from '../../lambda/shared/backup-pipeline';
 import type { BackupManifest } from '../../core/manifest';
 import { MANIFEST_VERSION } from '../../core/manifest';
-import {
-  MANAGED_BY_TAG,
-  manifestKey,
-  REQUESTED_AT_TAG_KEY,
-  snapshotIdFor,
-  TRIGGER_TAG_KEY,
-} from '../../core/naming';
+import { manifestKey } from '../../core/naming';
 import { createLogger, createMetrics, type KbMetricStore } from '../../lambda/shared/powertools';
-import { ACCOUNT, EXPORT_ROLE_ARN, INSTANCE, KMS_KEY_ARN, snapshotArn } from './aws-fixtures';
+import { EXPORT_ROLE_ARN, INSTANCE, KMS_KEY_ARN } from './aws-fixtures';
 
 // Quiet logs in these suites; tests spy on logger methods to assert what is logged.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 
-export { ACCOUNT, INSTANCE };
+export { ACCOUNT, INSTANCE, kbSnapshot, kbTags } from './aws-fixtures';
 
 export const CONFIG: PipelineConfig = {
   dbInstanceId: INSTANCE,
@@ -45,31 +39,6 @@ export function makeDeps(now: Date, instance = INSTANCE): TestPipelineDeps {
     logger: createLogger('kb-backup-test'),
     metrics: createMetrics('kb-backup-test', instance),
     now: () => now,
-  };
-}
-
-export function kbTags(trigger: 'scheduled' | 'on-demand', requestedAt: Date, extra: Tag[] = []): Tag[] {
-  return [
-    { Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value },
-    { Key: TRIGGER_TAG_KEY, Value: trigger },
-    { Key: REQUESTED_AT_TAG_KEY, Value: requestedAt.toISOString() },
-    ...extra,
-  ];
-}
-
-/** A kb-dr snapshot of the protected instance taken at `at`. */
-export function kbSnapshot(at: Date, overrides: Partial<DBSnapshot> = {}): DBSnapshot {
-  const id = overrides.DBSnapshotIdentifier ?? snapshotIdFor(at);
-  return {
-    DBSnapshotIdentifier: id,
-    DBSnapshotArn: snapshotArn(id),
-    DBInstanceIdentifier: INSTANCE,
-    SnapshotType: 'manual',
-    Status: 'available',
-    SnapshotCreateTime: at,
-    AllocatedStorage: 20,
-    TagList: kbTags('scheduled', at),
-    ...overrides,
   };
 }
 

@@ -1,10 +1,5 @@
 /** Fixtures shared by the restore functions' unit tests (mocked SDK answers). */
-import {
-  DBInstanceNotFoundFault,
-  DBSnapshotNotFoundFault,
-  type DBInstance,
-  type DBSnapshot,
-} from '@aws-sdk/client-rds';
+import { DBInstanceNotFoundFault, DBSnapshotNotFoundFault, type DBInstance } from '@aws-sdk/client-rds';
 import {
   MANAGED_BY_TAG,
   PROTECTED_INSTANCE_TAG_KEY,
@@ -12,7 +7,9 @@ import {
   RESTORE_STARTED_AT_TAG_KEY,
 } from '../../core/naming';
 import type { BackupManifest } from '../../core/manifest';
-import { INSTANCE, KMS_KEY_ARN, instanceArn, snapshotArn } from './aws-fixtures';
+import { INSTANCE, KMS_KEY_ARN, instanceArn } from './aws-fixtures';
+
+export { kbSnapshot } from './aws-fixtures';
 
 export const CONFIG = {
   dbInstanceId: INSTANCE,
@@ -67,23 +64,6 @@ export function restoredInstance(overrides: Partial<DBInstance> = {}, id = 'kb-r
     ],
     ...overrides,
   });
-}
-
-export function kbSnapshot(
-  id = 'kb-snapshot-20261122-020000',
-  overrides: Partial<DBSnapshot> = {},
-): DBSnapshot {
-  return {
-    DBSnapshotIdentifier: id,
-    DBSnapshotArn: snapshotArn(id),
-    DBInstanceIdentifier: 'kb-prod',
-    Status: 'available',
-    Encrypted: true,
-    KmsKeyId: CONFIG.kmsKeyArn,
-    SnapshotCreateTime: new Date('2026-11-22T02:00:05Z'),
-    TagList: [{ Key: MANAGED_BY_TAG.key, Value: MANAGED_BY_TAG.value }],
-    ...overrides,
-  };
 }
 
 export function manifest(snapshotId: string, overrides: Partial<BackupManifest> = {}): BackupManifest {
