@@ -19,6 +19,7 @@ import { ALARM_THRESHOLDS } from '../core/metrics-catalog';
 import { isValidDbInstanceId, normaliseInstanceId } from '../core/naming';
 import { isInstanceClass, isValidStuckHours, RESTORE_TEST_DEFAULTS } from '../lambda/restore-test/config';
 import { cronProblem, toScheduleExpression } from './cron';
+import { editDistance } from '../core/edit-distance';
 
 export { toScheduleExpression } from './cron';
 
@@ -613,22 +614,6 @@ function likelyMeant(key: string): string | undefined {
     if (d < bestDistance) [best, bestDistance] = [k, d];
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(
-        (row[j] ?? 0) + 1,
-        (next[j - 1] ?? 0) + 1,
-        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    row = next;
-  }
-  return row[b.length] ?? 0;
 }
 
 /** Refuse a `kb:` context key kb-dr does not read (cdk's own keys are left alone). */

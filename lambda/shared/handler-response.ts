@@ -13,6 +13,7 @@ import type { $ZodIssue } from 'zod/v4/core';
 import '../../core/zod-english';
 import { KbDrError, ValidationError } from '../../core/errors';
 import { translateAwsError } from './aws-errors';
+import { editDistance } from '../../core/edit-distance';
 
 /** What every failed invocation returns. */
 export interface FailureResponse {
@@ -81,20 +82,6 @@ export function issueProblem(issue: $ZodIssue, value: unknown): string {
     default:
       return `is invalid: ${issue.message}`;
   }
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0] ?? 0;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j] ?? 0;
-      dp[j] = Math.min((dp[j] ?? 0) + 1, (dp[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length] ?? 0;
 }
 
 /** The known field closest to a misspelled one, if any is close. */
