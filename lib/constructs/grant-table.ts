@@ -1,5 +1,7 @@
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { acknowledge, nagFindingId, type NagAcknowledgement } from '../nag';
+import type { IConstruct } from 'constructs';
+import { acknowledge, nagArnPrefix, nagFindingId, type NagAcknowledgement } from '../nag';
 
 /**
  * One IAM statement of a role's table: what it allows, on what, under which conditions, and the
@@ -51,4 +53,20 @@ export function applyGrants(role: iam.Role, rows: readonly GrantRow[]): void {
       acknowledge(role, ack);
     }
   }
+}
+
+/**
+ * Use of this account's KMS keys through RDS only (`kms:ViaService`): what restoring an encrypted
+ * snapshot needs, as the protected instance's key is not known at synth. `reason` is the cdk-nag
+ * acknowledgement of the key wildcard, in the caller's words.
+ */
+export function useDbKeyViaRdsRow(scope: IConstruct, reason: string): GrantRow {
+  const stack = Stack.of(scope);
+  return {
+    sid: 'UseDbKeyViaRds',
+    actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+    resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
+    conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
+    nag: [{ rule: 'AwsSolutions-IAM5', resource: `${nagArnPrefix(scope, 'kms')}key/*`, reason }],
+  };
 }

@@ -10,7 +10,7 @@ import {
 } from '../../core/naming';
 import type { RestoreFunction } from '../../core/functions';
 import { crossStackArn, nagArnPrefix } from '../nag';
-import type { GrantRow } from './grant-table';
+import { useDbKeyViaRdsRow, type GrantRow } from './grant-table';
 import type { StorageResources } from './storage-resources';
 
 export interface RestorePermissionsProps {
@@ -91,20 +91,10 @@ export function restorePermissions(
       },
     ],
   };
-  const useDbKeyViaRds: GrantRow = {
-    sid: 'UseDbKeyViaRds',
-    actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-    resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
-    conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
-    nag: [
-      {
-        rule: IAM5,
-        resource: `${nagArnPrefix(scope, 'kms')}key/*`,
-        reason:
-          "keys of this account and region only: the protected instance's KMS key is not known at synth, and grants are limited to use by RDS (kms:ViaService)",
-      },
-    ],
-  };
+  const useDbKeyViaRds = useDbKeyViaRdsRow(
+    scope,
+    "keys of this account and region only: the protected instance's KMS key is not known at synth, and grants are limited to use by RDS (kms:ViaService)",
+  );
   /** List the bucket, read objects under `prefixes`, and decrypt them (SSE-KMS with the backup key). */
   const readBackupObjects = (prefixes: readonly string[]): GrantRow[] => [
     // Unconditioned: GetObject of a missing key answers 404 only to a caller with s3:ListBucket,

@@ -24,7 +24,7 @@ import { VERIFICATIONS_S3_PREFIX } from '../../core/verification';
 import { RESTORE_TEST_ENV } from '../../lambda/restore-test/config';
 import type { KbDrConfig } from '../config';
 import { acknowledgeWildcard, crossStackArn, nagArnPrefix, nagArnRef } from '../nag';
-import { applyGrants } from './grant-table';
+import { applyGrants, useDbKeyViaRdsRow } from './grant-table';
 import { KbFunction } from './kb-function';
 import { kbMetric } from './kb-metric';
 import { runtimeEnvironment, type StorageResources } from './storage-resources';
@@ -337,20 +337,10 @@ export class RestoreTest extends Construct {
         resources: [arn(testDb)],
         conditions: { StringEquals: { [`rds:db-tag/${RESTORE_TEST_TAG.key}`]: RESTORE_TEST_TAG.value } },
       },
-      {
-        sid: 'UseDbKeyViaRds',
-        actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-        resources: [`arn:${stack.partition}:kms:${stack.region}:${stack.account}:key/*`],
-        conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
-        nag: [
-          {
-            rule: IAM5,
-            resource: `${nagArnPrefix(this, 'kms')}key/*`,
-            reason:
-              "the protected instance's KMS key is not known at synth; use is limited to RDS (kms:ViaService)",
-          },
-        ],
-      },
+      useDbKeyViaRdsRow(
+        this,
+        "the protected instance's KMS key is not known at synth; use is limited to RDS (kms:ViaService)",
+      ),
       { sid: 'ListBackupBucket', actions: ['s3:ListBucket'], resources: [bucket.value] },
       {
         sid: 'ReadBackupRecords',
