@@ -149,18 +149,45 @@ export interface DumpScannerOptions {
    * so `summary().roles` lists every role and the caller says which are missing.
    */
   readonly knownRoles?: ReadonlySet<string>;
+  /**
+   * With `gate`: push {@link GatePiece} objects instead of bytes, so the loader can spread COPY
+   * rows over several sessions. The bytes are the same, in the same order. @default false
+   */
+  readonly pieces?: boolean;
 }
+
+/**
+ * What the gate passes on, in `pieces` mode. Concatenating every piece's `bytes` gives exactly
+ * what byte mode passes on.
+ * - `sql`: `statements` statements (0: only comments, blank lines or the gate's own `\restrict`
+ *   line) for the main session; `setting` when every statement in it only sets a session setting
+ *   (`SET ...`, `SELECT pg_catalog.set_config`), which another session loading COPY rows must
+ *   repeat to read them the same way. The gate passes no transaction control (dump-rules.ts
+ *   refuses BEGIN, COMMIT, ...), so every statement commits by itself.
+ * - `copy-begin`: the line(s) ending in `COPY ... FROM stdin;`; `alone` when they hold no other
+ *   statement, so another session can run them as they are.
+ * - `copy-rows`: whole data lines of the open COPY block (rows are independent of each other).
+ * - `copy-end`: the `\.` line that ends the block.
+ */
+export type GatePiece =
+  | { readonly kind: 'sql'; readonly bytes: Buffer; readonly statements: number; readonly setting: boolean }
+  | { readonly kind: 'copy-begin'; readonly bytes: Buffer; readonly table: string; readonly alone: boolean }
+  | { readonly kind: 'copy-rows'; readonly bytes: Buffer }
+  | { readonly kind: 'copy-end'; readonly bytes: Buffer };
 
 export class DumpScanner extends Transform {
   private readonly gate: boolean;
   private readonly portable: boolean;
   private readonly observeAfterProblem: boolean;
   private readonly knownRoles: ReadonlySet<string> | undefined;
+  private readonly pieces: boolean;
   /** Gate: why it stopped passing statements on (then it only observes). */
   private stopped: DumpProblem | undefined;
   /** Gate: statements ended in the pending lines, and how many of them are left out. */
   private pendingStatements = 0;
   private pendingSkipped = 0;
+  /** Gate: statements in the pending lines that only set a session setting. */
+  private pendingSettings = 0;
   /** The `\restrict` key the gate puts in front of the file for psql. */
   readonly restrictKey = randomBytes(24).toString('hex');
   private carry: Buffer[] = [];
@@ -198,12 +225,25 @@ export class DumpScanner extends Transform {
   private failed: DumpContentError | undefined;
 
   constructor(options: DumpScannerOptions = {}) {
-    super();
+    const pieces = (options.gate ?? false) && (options.pieces ?? false);
+    super(pieces ? { readableObjectMode: true } : {});
     this.gate = options.gate ?? false;
     this.portable = options.portable ?? false;
     this.observeAfterProblem = options.observeAfterProblem ?? false;
     this.knownRoles = options.knownRoles;
-    if (this.gate) this.push(Buffer.from(`\\restrict ${this.restrictKey}\n`));
+    this.pieces = pieces;
+    if (this.gate)
+      this.pass({
+        kind: 'sql',
+        bytes: Buffer.from(`\\restrict ${this.restrictKey}\n`),
+        statements: 0,
+        setting: false,
+      });
+  }
+
+  /** Gate: pass `piece` on, as an object in `pieces` mode, else as its bytes. */
+  private pass(piece: GatePiece): void {
+    this.push(this.pieces ? piece : piece.bytes);
   }
 
   /** Rows of the COPY blocks seen so far, all tables (for progress reports). */
@@ -320,7 +360,15 @@ export class DumpScanner extends Transform {
     this.copyRows += rows;
     this.lineNumber += rows + (ended ? 1 : 0);
     if (ended) this.copyTable = undefined;
-    if (this.forwarding && pos > start) this.push(chunk.subarray(start, pos));
+    if (this.forwarding && pos > start) {
+      if (!ended) this.pass({ kind: 'copy-rows', bytes: chunk.subarray(start, pos) });
+      else {
+        const marker = chunk.lastIndexOf(NEWLINE, pos - 2) + 1;
+        const rowsEnd = Math.max(marker, start);
+        if (rowsEnd > start) this.pass({ kind: 'copy-rows', bytes: chunk.subarray(start, rowsEnd) });
+        this.pass({ kind: 'copy-end', bytes: chunk.subarray(rowsEnd, pos) });
+      }
+    }
     return pos;
   }
 
@@ -338,13 +386,14 @@ export class DumpScanner extends Transform {
     if (this.copyTable !== undefined) {
       const end = raw.length >= 2 && raw[0] === 0x5c && raw[1] === 0x2e;
       const rest = raw.subarray(2).toString('latin1');
-      if (end && (rest === '' || rest === '\n' || rest === '\r\n')) {
+      const ends = end && (rest === '' || rest === '\n' || rest === '\r\n');
+      if (ends) {
         this.copyTable = undefined;
       } else {
         this.rowCounts[this.copyTable] = (this.rowCounts[this.copyTable] ?? 0) + 1;
         this.copyRows += 1;
       }
-      if (this.forwarding) this.push(raw);
+      if (this.forwarding) this.pass({ kind: ends ? 'copy-end' : 'copy-rows', bytes: raw });
       return;
     }
     let text = raw.toString('utf8');
@@ -372,10 +421,24 @@ export class DumpScanner extends Transform {
       this.report('structure', 'an ownership or privilege statement shares its lines with another statement');
       return;
     }
-    if (this.pendingSkipped === 0) for (const piece of this.pending) this.push(piece);
+    if (this.pendingSkipped === 0 && this.pending.length > 0) {
+      const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      if (this.copyTable !== undefined) {
+        this.pass({
+          kind: 'copy-begin',
+          bytes,
+          table: this.copyTable,
+          alone: this.pendingStatements === 1,
+        });
+      } else {
+        const setting = this.pendingStatements > 0 && this.pendingSettings === this.pendingStatements;
+        this.pass({ kind: 'sql', bytes, statements: this.pendingStatements, setting });
+      }
+    }
     this.pending = [];
     this.pendingStatements = 0;
     this.pendingSkipped = 0;
+    this.pendingSettings = 0;
   }
 
   private report(kind: ProblemKind, detail: string, line = this.lineNumber): void {
@@ -622,6 +685,7 @@ export class DumpScanner extends Transform {
     this.pendingStatements += 1;
     if (this.trailer) this.trailer = false;
     const effect = classifyStatement(tokens);
+    if (effect.type === 'none' && isSessionSetting(tokens)) this.pendingSettings += 1;
     switch (effect.type) {
       case 'problem':
         if (effect.kind === 'database' && /^(DROP|CREATE) DATABASE/.test(effect.detail))
@@ -676,6 +740,24 @@ export class DumpScanner extends Transform {
         return;
     }
   }
+}
+
+/**
+ * `SET name ...` (not ROLE or SESSION AUTHORIZATION, which the rules refuse) or
+ * `SELECT pg_catalog.set_config(...)`: statements that change only the session's settings.
+ */
+function isSessionSetting(tokens: readonly Token[]): boolean {
+  const first = tokens[0];
+  if (first?.kind !== 'word') return false;
+  if (first.value === 'SET') return true;
+  return (
+    first.value === 'SELECT' &&
+    tokens.length > 4 &&
+    tokens[1]?.value === 'PG_CATALOG' &&
+    tokens[2]?.value === '.' &&
+    tokens[3]?.value === 'SET_CONFIG' &&
+    tokens[4]?.value === '('
+  );
 }
 
 /** Pass-through Transform computing the SHA-256 of everything that flows through it. */

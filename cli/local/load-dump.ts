@@ -9,23 +9,24 @@
  * The gate stops passing statements on at the first problem (or the first role the server lacks)
  * but reads on to the end, so the report describes the whole file, exactly as `validate` would.
  */
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { KbDrError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
 import { sha256File } from './backup-files';
-import { childEnv, conninfo, pgBinary, quoteIdent, type PgConnection } from './connection';
+import { childEnv, quoteIdent, type PgConnection } from './connection';
+import { CopySessions, startSession } from './copy-sessions';
 import { DumpScanner, HashingStream, KB_SCHEMA } from './dump-scanner';
 import { GcPacer } from './gc-pacer';
-import { translatePgFailure, translateSpawnError } from './pg-errors';
+import { translatePgFailure } from './pg-errors';
 import { InterruptedError, psqlQuery } from './psql';
 import { validationReport, type FileChecks, type ValidationReport } from './validate';
 
 /** Read and gunzip in pieces this big: fewer, larger writes into psql. */
 const CHUNK_BYTES = 256 * 1024;
+/** Rows of a COPY block beyond this are shared with a second session (see copy-sessions.ts). */
+const HELPER_AFTER_BYTES = 4 * 1024 * 1024;
 
 export class RestoreVerificationError extends KbDrError {
   override readonly name = 'RestoreVerificationError';
@@ -47,6 +48,12 @@ export interface LoadOptions {
   readonly logger: CliLogger;
   readonly progressIntervalMs: number;
   readonly signal: AbortSignal | undefined;
+  /**
+   * A COPY block's rows are shared with a second session once more than this many bytes of them
+   * have passed (copy-sessions.ts); `Infinity` loads everything in one session.
+   * @default 4 MiB
+   */
+  readonly helperAfterBytes?: number;
 }
 
 export interface LoadOutcome {
@@ -58,75 +65,8 @@ export interface LoadOutcome {
   readonly loadFailure: KbDrError | undefined;
   /** Bytes of the (compressed) file read. */
   readonly bytesRead: number;
-}
-
-/**
- * psql's standard input as the end of a pipeline that never fails: once psql has exited (it
- * stopped at an error), the rest of the file is still read, hashed and scanned, and discarded,
- * so the validation report is complete; psql's exit code tells what happened to the load.
- */
-class ChildInput extends Writable {
-  private psqlGone = false;
-
-  constructor(private readonly child: ChildProcess) {
-    super({ highWaterMark: CHUNK_BYTES });
-    const stdin = child.stdin!;
-    const close = () => {
-      this.psqlGone = true;
-      stdin.emit('drain');
-    };
-    stdin.on('error', close);
-    stdin.on('close', close);
-    child.on('exit', close);
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const stdin = this.child.stdin!;
-    if (this.psqlGone || stdin.write(chunk)) {
-      callback();
-      return;
-    }
-    stdin.once('drain', () => callback());
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    if (!this.psqlGone) this.child.stdin!.end();
-    callback();
-  }
-}
-
-export interface PsqlLoader {
-  readonly child: ChildProcessByStdio<Writable, null, Readable>;
-  /** psql's exit; a failure to start it is translated, not thrown. */
-  readonly exited: Promise<{ code: number | null; spawnError: KbDrError | undefined }>;
-  /** The start of psql's standard error (up to 64 KiB). */
-  readonly stderr: () => string;
-}
-
-/** Start psql reading statements for `database` from its standard input (stopping at the first error). */
-export function spawnPsqlLoader(
-  conn: PgConnection,
-  database: string,
-  env: NodeJS.ProcessEnv = childEnv(conn, database),
-): PsqlLoader {
-  const binary = pgBinary(conn, 'psql');
-  const child = spawn(
-    binary,
-    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', conninfo(conn, database), '-f', '-'],
-    {
-      env,
-      stdio: ['pipe', 'ignore', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    if (stderr.length < 65536) stderr += d;
-  });
-  const exited = new Promise<{ code: number | null; spawnError: KbDrError | undefined }>((resolveExit) => {
-    child.on('error', (err) => resolveExit({ code: null, spawnError: translateSpawnError(binary, err) }));
-    child.on('close', (code) => resolveExit({ code, spawnError: undefined }));
-  });
-  return { child, exited, stderr: () => stderr };
+  /** Bytes of COPY rows each session loaded (the helper's are 0 when it was not needed). */
+  readonly rowBytes: { readonly main: number; readonly helper: number };
 }
 
 /** Load `options.file` into `options.database`; see the module comment. */
@@ -136,11 +76,17 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
   // The scratch database is dropped if anything fails and the swap commits synchronously, which
   // flushes all the WAL before it: waiting for each load statement's own flush buys nothing.
   env.PGOPTIONS = [env.PGOPTIONS, '-c synchronous_commit=off'].filter(Boolean).join(' ');
-  const { child, exited, stderr } = spawnPsqlLoader(conn, database, env);
+  const main = startSession(conn, database, env, { answers: true });
+  const sessions = new CopySessions({
+    main,
+    startHelper: () => startSession(conn, database, env, { answers: true }),
+    helperAfterBytes: options.helperAfterBytes ?? HELPER_AFTER_BYTES,
+  });
 
   const hasher = new HashingStream();
   const gate = new DumpScanner({
     gate: true,
+    pieces: true,
     observeAfterProblem: true,
     portable: options.portable,
     ...(options.knownRoles ? { knownRoles: options.knownRoles } : {}),
@@ -162,15 +108,17 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
       createGunzip({ chunkSize: CHUNK_BYTES }),
       new GcPacer(),
       gate,
-      new ChildInput(child),
+      sessions,
       signal ? { signal } : {},
     );
   } catch (err) {
     // A damaged file or an interruption: psql runs what it already has at end of input, so stop
     // it before it sees an early EOF (the scratch database is dropped either way).
-    child.kill('SIGKILL');
+    sessions.stop();
+    main.kill();
+    sessions.helperSession?.kill();
     if (signal?.aborted) {
-      await exited;
+      await Promise.all([main.exited, sessions.helperSession?.exited]);
       throw new InterruptedError('the restore was interrupted while loading', {
         hint: 'run the restore again',
       });
@@ -179,7 +127,9 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
   } finally {
     clearInterval(progress);
   }
-  const { code, spawnError } = await exited;
+  const helper = sessions.helperSession;
+  const [mainExit, helperExit] = await Promise.all([main.exited, helper?.exited]);
+  const spawnError = mainExit.spawnError ?? helperExit?.spawnError;
   if (spawnError) throw spawnError;
   // A broken gzip stream stopped the pass early; finish the checksum with a plain read.
   const sha256 = gzipError ? await sha256File(file) : hasher.digest();
@@ -191,14 +141,19 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
   );
   const known = options.knownRoles;
   const missingRoles = known && !options.portable ? summary.roles.filter((r) => !known.has(r)) : [];
+  // The session that failed by itself says why; else whichever exited with an error.
+  const failed =
+    sessions.failure ??
+    (mainExit.code !== 0 ? main : helper && helperExit && helperExit.code !== 0 ? helper : undefined);
   return {
     report,
     missingRoles,
     loadFailure:
-      code === 0 || gzipError
+      failed === undefined || gzipError
         ? undefined
-        : translatePgFailure(conn, `loading the dump into ${database}`, stderr()),
+        : translatePgFailure(conn, `loading the dump into ${database}`, failed.stderr()),
     bytesRead: hasher.bytes,
+    rowBytes: { ...sessions.rowBytes },
   };
 }
 

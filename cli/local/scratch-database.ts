@@ -10,9 +10,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { KbDrError, ValidationError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
-import { LOCAL_ENV, quoteIdent, quoteLiteral, type PgConnection } from './connection';
+import { childEnv, LOCAL_ENV, quoteIdent, quoteLiteral, type PgConnection } from './connection';
 import { DumpContentError, DumpScanner, HashingStream } from './dump-scanner';
-import { spawnPsqlLoader } from './load-dump';
+import { startSession } from './copy-sessions';
 import { PgCommandError, translatePgFailure } from './pg-errors';
 import { InterruptedError, psqlQuery } from './psql';
 
@@ -96,7 +96,8 @@ export async function loadBackupInto(
   expectedSha256: string,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const { child, exited, stderr } = spawnPsqlLoader(conn, database);
+  const session = startSession(conn, database, childEnv(conn, database), { answers: false });
+  const { child, exited } = session;
   const hasher = new HashingStream();
   // Portable: the scratch copy needs the rows, not the owners and grants of the original.
   const gate = new DumpScanner({ gate: true, portable: true });
@@ -130,7 +131,7 @@ export async function loadBackupInto(
   if (exit.status === 'rejected') throw exit.reason;
   if (exit.value.spawnError) throw exit.value.spawnError;
   if (exit.value.code !== 0)
-    throw translatePgFailure(conn, `loading ${file} into the scratch database ${database}`, stderr());
+    throw translatePgFailure(conn, `loading ${file} into the scratch database ${database}`, session.stderr());
   if (feedOutcome.status === 'rejected') {
     throw new PgCommandError(`reading ${file} failed: ${String(feedOutcome.reason)}`, {
       cause: feedOutcome.reason,

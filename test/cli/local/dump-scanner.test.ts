@@ -7,6 +7,7 @@ import {
   isCompleteKbDump,
   kbRowCount,
   type DumpSummary,
+  type GatePiece,
 } from '../../../cli/local/dump-scanner';
 import { contentCheck } from '../../../cli/local/validate';
 
@@ -321,5 +322,95 @@ describe('contentCheck', () => {
       /^this is a `pg_dump --create` \(or --clean\) dump: .*re-dump without --create\/--clean/,
     );
     expect(check.detail).toMatch(/it also holds: line \d+: the psql meta-command `\\! id`/);
+  });
+});
+
+describe('DumpScanner as the restore gate, in pieces (for two load sessions)', () => {
+  async function pieces(text: string, chunkSize: number, gateMode: 'bytes' | 'pieces'): Promise<GatePiece[]> {
+    const buffer = Buffer.from(text);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < buffer.length; i += chunkSize) chunks.push(buffer.subarray(i, i + chunkSize));
+    const scanner = new DumpScanner({ gate: true, pieces: gateMode === 'pieces' });
+    const out: GatePiece[] = [];
+    await pipeline(
+      Readable.from(chunks),
+      scanner,
+      new Writable({
+        objectMode: true,
+        write: (c: GatePiece | Buffer, _e, cb) => {
+          out.push(Buffer.isBuffer(c) ? { kind: 'sql', bytes: c, statements: 0, setting: false } : c);
+          cb();
+        },
+      }),
+    );
+    return out;
+  }
+  const joined = (list: readonly GatePiece[]) =>
+    Buffer.concat(list.map((p) => p.bytes))
+      .toString('utf8')
+      .replace(/^\\restrict \S+\n/, '');
+
+  it.each([1, 7, 4096, 1 << 20])(
+    'passes exactly the bytes of byte mode, rows only inside blocks, with %i-byte chunks',
+    async (size) => {
+      const text = dump({ extra: ['', 'CREATE INDEX i ON public.knowledge_entries (id);'] });
+
+      const list = await pieces(text, size, 'pieces');
+
+      expect(joined(list)).toBe(joined(await pieces(text, size, 'bytes')));
+      // Each block: one copy-begin, rows, then exactly one copy-end holding only the `\.` line.
+      const kinds = list.map((p) => p.kind).filter((k, i, all) => k !== 'copy-rows' || all[i - 1] !== k);
+      const order = kinds.filter((k) => k !== 'sql').join(' ');
+      expect(order).toBe('copy-begin copy-end copy-begin copy-rows copy-end');
+      for (const end of list.filter((p) => p.kind === 'copy-end')) expect(end.bytes.toString()).toBe('\\.\n');
+      const rows = list.filter((p) => p.kind === 'copy-rows').map((p) => p.bytes.toString('utf8'));
+      expect(rows.join('')).toBe(`1\tline one\\nline two\n2\t${'x'.repeat(10_000)}\n3\t\\\\.\n`);
+      // Whole lines only: a session given a piece never gets half a row.
+      for (const r of rows) expect(r.endsWith('\n')).toBe(true);
+      const begins = list.filter((p) => p.kind === 'copy-begin');
+      expect(
+        begins.map((b) => [b.kind === 'copy-begin' && b.table, b.kind === 'copy-begin' && b.alone]),
+      ).toEqual([
+        ['public.embedding_cache', true],
+        ['public.knowledge_entries', true],
+      ]);
+    },
+  );
+
+  it('marks session settings, and statements, so the helper repeats only settings', async () => {
+    const list = await pieces(dump({ body: ['CREATE SEQUENCE public.s;'] }), 4096, 'pieces');
+
+    const sql = list.filter((p): p is Extract<GatePiece, { kind: 'sql' }> => p.kind === 'sql');
+    const settings = sql.filter((p) => p.setting).map((p) => p.bytes.toString().trim());
+    expect(settings).toEqual([
+      'SET standard_conforming_strings = on;',
+      "SELECT pg_catalog.set_config('search_path', '', false);",
+    ]);
+    expect(sql.find((p) => p.bytes.toString().includes('CREATE SEQUENCE'))).toMatchObject({
+      setting: false,
+      statements: 1,
+    });
+    // Comments and blank lines are not statements: nothing waits for the helper on them.
+    expect(sql.find((p) => p.bytes.toString() === '--\n')).toMatchObject({ statements: 0 });
+  });
+
+  it('does not let a COPY that shares its line with another statement be shared', async () => {
+    const shared = dump().replace(
+      'COPY public.knowledge_entries (id, body) FROM stdin;',
+      'SET lock_timeout = 0; COPY public.knowledge_entries (id, body) FROM stdin;',
+    );
+
+    const begins = (await pieces(shared, 64, 'pieces')).filter((p) => p.kind === 'copy-begin');
+
+    expect(begins.map((p) => p.kind === 'copy-begin' && p.alone)).toEqual([true, false]);
+  });
+
+  it('refuses transaction control, so every statement the sessions run commits by itself', async () => {
+    // The helper relies on it: what the main session ran before a block is committed.
+    for (const statement of ['BEGIN;', 'START TRANSACTION;', 'COMMIT;', 'SAVEPOINT s;']) {
+      await expect(pieces(dump({ body: [statement] }), 64, 'pieces')).rejects.toBeInstanceOf(
+        DumpContentError,
+      );
+    }
   });
 });
