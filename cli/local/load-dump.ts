@@ -129,6 +129,10 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
   }
   const helper = sessions.helperSession;
   const [mainExit, helperExit] = await Promise.all([main.exited, helper?.exited]);
+  logger.debug('rows loaded per session', {
+    mainMegabytes: Math.round(sessions.rowBytes.main / 1e5) / 10,
+    helperMegabytes: Math.round(sessions.rowBytes.helper / 1e5) / 10,
+  });
   const spawnError = mainExit.spawnError ?? helperExit?.spawnError;
   if (spawnError) throw spawnError;
   // A broken gzip stream stopped the pass early; finish the checksum with a plain read.

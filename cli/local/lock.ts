@@ -5,6 +5,8 @@
  * and the server releases the lock with the session: no stale lock file to clean up.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants, readlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { GuardRailError } from '../../core/errors';
 import { childEnv, conninfo, describeServer, pgBinary, quoteLiteral, type PgConnection } from './connection';
 import { translatePgFailure, translateSpawnError } from './pg-errors';
@@ -15,6 +17,32 @@ const LOCK_CLASS = 0x6b626472;
 export interface HeldLock {
   /** Ends the session, which releases the lock. */
   release(): Promise<void>;
+  /**
+   * `conn` with its client folder pinned to the psql that answered (see {@link clientFolder}), so
+   * the operation's other psql calls start it directly; `conn` itself when that is not known.
+   */
+  readonly conn: PgConnection;
+}
+
+/**
+ * The folder of the psql process `pid`, once it runs (Linux: /proc/<pid>/exe). When `psql` on the
+ * PATH is a wrapper that chooses a version and then execs it (Debian's pg_wrapper is a Perl script
+ * costing about 60 ms of CPU per start), later calls can start the chosen binary directly: same
+ * program, same version, without the wrapper. Undefined unless that folder holds both psql and
+ * pg_dump (so every client call keeps coming from one installation), or when KB_PG_BIN_DIR already
+ * names the folder.
+ */
+export function clientFolder(conn: PgConnection, pid: number | undefined): string | undefined {
+  if (conn.binDir !== undefined || pid === undefined) return undefined;
+  try {
+    const exe = readlinkSync(`/proc/${pid}/exe`);
+    if (basename(exe) !== 'psql') return undefined;
+    const folder = dirname(exe);
+    for (const name of ['psql', 'pg_dump']) accessSync(join(folder, name), constants.X_OK);
+    return folder;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Take the restore lock of `database`, or refuse (exit 2) naming who holds it. */
@@ -58,7 +86,10 @@ export async function acquireRestoreLock(conn: PgConnection, database: string): 
   child.stdin.write(`SELECT pg_try_advisory_lock(${key});\n`);
   const got = await answer;
   if (got === 't') {
+    // psql has answered, so the wrapper (if any) has exec'd the real binary by now.
+    const folder = clientFolder(conn, child.pid);
     return {
+      conn: folder === undefined ? conn : { ...conn, binDir: folder },
       release: async () => {
         child.stdin.end();
         await closed.catch(() => undefined);

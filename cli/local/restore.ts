@@ -216,7 +216,10 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
   }
   const lock = await acquireRestoreLock(conn, target);
   try {
-    return await restoreLocked(options, { file, pre, target, work, keep, at, started });
+    return await restoreLocked(
+      { ...options, conn: lock.conn },
+      { file, pre, target, work, keep, at, started },
+    );
   } finally {
     await lock.release();
   }
@@ -424,7 +427,7 @@ export async function rollbackLocalRestore(options: RollbackOptions): Promise<Ro
   checkIdentifierLength([setAside]);
   const lock = await acquireRestoreLock(conn, target);
   try {
-    return await rollbackLocked(options, setAside);
+    return await rollbackLocked({ ...options, conn: lock.conn }, setAside);
   } finally {
     await lock.release();
   }
