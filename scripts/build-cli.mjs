@@ -14,6 +14,9 @@ import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** How the built file starts when run as a program (package.json `bin`). */
+const SHEBANG = '#!/usr/bin/env -S node --expose-gc';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const result = await build({
   absWorkingDir: root,
@@ -42,7 +45,10 @@ const outputs = [...result.outputFiles].sort(
 for (const file of outputs) {
   const program = file.path.endsWith('.js');
   // The source's `#!/usr/bin/env -S npx tsx` becomes plain node: the built file needs no tsx.
-  const text = program ? file.text.replace(/^#![^\n]*\n/, '#!/usr/bin/env node\n') : file.text;
+  // --expose-gc: the backup and restore pace V8's collector to keep memory flat (cli/local/gc-pacer.ts);
+  // a flag given at start, as Node supports, not one set at run time. `env -S` splits the line
+  // (GNU coreutils 8.30+, macOS, the BSDs; not BusyBox: there run scripts/*.sh or `node --expose-gc`).
+  const text = program ? file.text.replace(/^#![^\n]*\n/, `${SHEBANG}\n`) : file.text;
   const aside = `${file.path}.${process.pid}.tmp`;
   await writeFile(aside, text);
   if (program) await chmod(aside, 0o755);

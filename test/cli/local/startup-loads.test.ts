@@ -71,15 +71,31 @@ describe('the built CLI at start', () => {
 });
 
 describe('scripts/*.sh and source maps', () => {
-  it('start node without --enable-source-maps by default', () => {
+  it('start node with --expose-gc (the backup paces the collector) and without --enable-source-maps by default', () => {
     const r = traced(join(ROOT, 'scripts/validate-backup.sh'), ['--help']);
     expect(r.status).toBe(0);
-    expect(r.flags).toEqual([]);
+    expect(r.flags).toEqual(['--expose-gc']);
   });
 
   it('start node with --enable-source-maps at LOG_LEVEL=DEBUG, so a stack trace names the .ts files', () => {
     const r = traced(join(ROOT, 'scripts/validate-backup.sh'), ['--help'], { LOG_LEVEL: 'DEBUG' });
     expect(r.status).toBe(0);
-    expect(r.flags).toEqual(['--enable-source-maps']);
+    expect(r.flags).toEqual(['--expose-gc', '--enable-source-maps']);
+  });
+});
+
+describe("the built file run as package.json's bin", () => {
+  it('is the bin, and its #! line starts node with --expose-gc, as a flag given at start', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    expect(pkg.bin['kb-dr']).toBe('dist/kb-dr.js');
+
+    // Run the file itself, as npm's link to it runs it.
+    const r = traced(CLI, ['--help']);
+
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: kb-dr/);
+    expect(r.flags).toEqual(['--expose-gc']);
   });
 });
