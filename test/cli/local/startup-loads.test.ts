@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../../..');
 const CLI = join(ROOT, 'dist/kb-dr.js');
+/** What node is started with: the collector for the backup's pacing, no optimizing compiler (scripts/build-cli.mjs). */
+const NODE_FLAGS = ['--expose-gc', '--max-opt=1'];
 let dir: string;
 let trace: string;
 
@@ -71,21 +73,21 @@ describe('the built CLI at start', () => {
 });
 
 describe('scripts/*.sh and source maps', () => {
-  it('start node with --expose-gc (the backup paces the collector) and without --enable-source-maps by default', () => {
+  it('start node with the flags of the built file (--expose-gc --max-opt=1) and without --enable-source-maps by default', () => {
     const r = traced(join(ROOT, 'scripts/validate-backup.sh'), ['--help']);
     expect(r.status).toBe(0);
-    expect(r.flags).toEqual(['--expose-gc']);
+    expect(r.flags).toEqual(NODE_FLAGS);
   });
 
   it('start node with --enable-source-maps at LOG_LEVEL=DEBUG, so a stack trace names the .ts files', () => {
     const r = traced(join(ROOT, 'scripts/validate-backup.sh'), ['--help'], { LOG_LEVEL: 'DEBUG' });
     expect(r.status).toBe(0);
-    expect(r.flags).toEqual(['--expose-gc', '--enable-source-maps']);
+    expect(r.flags).toEqual([...NODE_FLAGS, '--enable-source-maps']);
   });
 });
 
 describe("the built file run as package.json's bin", () => {
-  it('is the bin, and its #! line starts node with --expose-gc, as a flag given at start', () => {
+  it('is the bin, and its #! line starts node with --expose-gc --max-opt=1, flags given at start', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       bin: Record<string, string>;
     };
@@ -96,6 +98,7 @@ describe("the built file run as package.json's bin", () => {
 
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Usage: kb-dr/);
-    expect(r.flags).toEqual(['--expose-gc']);
+    expect(r.flags).toEqual(NODE_FLAGS);
+    expect(readFileSync(CLI, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
   });
 });
