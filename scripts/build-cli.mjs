@@ -27,6 +27,28 @@ import { fileURLToPath } from 'node:url';
  */
 const SHEBANG = '#!/usr/bin/env -S node --expose-gc --max-opt=1';
 
+/**
+ * commander requires child_process at load, for subcommands run as separate executables, which
+ * kb-dr has none of; child_process brings net, dgram and streams with it. It gets a stand-in
+ * that loads the real module on first use, so `--help` and refused command lines start without
+ * it (bench/startup.ts; test/cli/local/startup-loads.test.ts).
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'kb-dr-lazy' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kb-dr-lazy' }, () => ({
+      contents:
+        "module.exports = new Proxy({}, { get: (_target, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const result = await build({
   absWorkingDir: root,
@@ -45,6 +67,7 @@ const result = await build({
   logLevel: 'warning',
   legalComments: 'none',
   write: false,
+  plugins: [lazyChildProcessForCommander],
 });
 await mkdir(join(root, 'dist'), { recursive: true });
 // The map first, the program last, each written aside and renamed: a CLI started while another

@@ -22,7 +22,7 @@ beforeAll(() => {
   // At exit: every module loaded, and the flags node was started with.
   writeFileSync(
     trace,
-    "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\nFLAGS ' + JSON.stringify(process.execArgv) + '\\nUNDICI ' + process.moduleLoadList.some((m) => m.includes('undici')) + '\\n'));",
+    "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\nFLAGS ' + JSON.stringify(process.execArgv) + '\\nUNDICI ' + process.moduleLoadList.some((m) => m.includes('undici')) + '\\nBUILTINS ' + JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13))) + '\\n'));",
   );
 });
 
@@ -41,6 +41,8 @@ function traced(cmd: string, args: string[], env: Record<string, string> = {}) {
     flags: JSON.parse(/FLAGS (.*)/.exec(r.stderr)?.[1] ?? 'null') as string[] | null,
     /** Node's fetch (undici), which evaluating pg pulls in: bundled or not, it shows whether pg ran. */
     undici: /UNDICI (\w+)/.exec(r.stderr)?.[1],
+    /** Node's own modules evaluated (process.moduleLoadList). */
+    builtins: JSON.parse(/BUILTINS (.*)/.exec(r.stderr)?.[1] ?? 'null') as string[] | null,
   };
 }
 
@@ -59,6 +61,32 @@ describe('the built CLI at start', () => {
     expect(heavy(r.loaded!)).toEqual([]);
     expect(r.undici).toBe('false');
   });
+
+  it.each([
+    ['--help', ['--help'], 0],
+    ['a refused local command', ['restore', '--local'], 2],
+    ['a refused backup', ['backup'], 2],
+  ])(
+    'evaluates none of what the commands run with for %s (pipes, hashing, compression, prompts; commander gets child_process lazily)',
+    (_what, args, code) => {
+      const r = traced('node', [CLI, ...args]);
+      expect(r.status).toBe(code);
+      // (net and streams load anyway: stdout and stderr are pipes here.)
+      const running = [
+        'child_process',
+        'dgram',
+        'crypto',
+        'zlib',
+        'readline/promises',
+        'fs/promises',
+        'os',
+        'v8',
+        'vm',
+      ];
+      expect(r.builtins).not.toBeNull();
+      expect(r.builtins!.filter((m) => running.includes(m))).toEqual([]);
+    },
+  );
 
   it('is built without zod and pg inside (they stay in node_modules)', () => {
     const text = readFileSync(CLI, 'utf8');
