@@ -145,7 +145,8 @@ describe('GcPacer', () => {
   /** A stand-in for V8's collector that records what it was asked to do. */
   const recorder = () => {
     const calls: string[] = [];
-    const gc: GcFunction = (options) => void calls.push(options?.type ?? 'major');
+    const gc: GcFunction = (options) =>
+      void calls.push(options === undefined ? 'full' : String(options.type));
     return { gc, calls };
   };
 
@@ -209,7 +210,7 @@ describe('GcPacer', () => {
     expect(pacer.collections).toBe(10);
   });
 
-  it("paces the backup with a scavenge every MiB and a major collection every 64 MiB (promoted buffers can't pile up)", async () => {
+  it("paces the backup with a scavenge every MiB and a full collection every 64 MiB (promoted buffers can't pile up)", async () => {
     // Prepare: 200 MiB passed as the same 1 MiB piece (no memory needed), the backup's pace.
     const piece = randomBytes(1024 * 1024);
     const { gc, calls } = recorder();
@@ -221,10 +222,32 @@ describe('GcPacer', () => {
       Array.from({ length: 200 }, () => piece),
     );
 
-    // Assess: at MiB 64, 128 and 192 a major collection (instead of that MiB's minor one).
+    // Assess: at MiB 64, 128 and 192 a full collection, gc() with no argument (instead of that
+    // MiB's minor one); every other MiB a minor one.
     expect(calls).toHaveLength(200);
-    expect(calls.flatMap((type, i) => (type === 'major' ? [i + 1] : []))).toEqual([64, 128, 192]);
+    expect(calls.flatMap((type, i) => (type === 'full' ? [i + 1] : []))).toEqual([64, 128, 192]);
+    expect(calls.filter((type) => type !== 'full').every((type) => type === 'minor')).toBe(true);
     expect(pacer.majorCollections).toBe(3);
+  });
+
+  it('frees dead buffers promoted to the old generation with gc() (what the full collection calls)', () => {
+    // Prepare: 12.5 MiB of buffers kept through three scavenges (promoted), then dropped.
+    const program = `
+      let kept = Array.from({ length: 200 }, () => Buffer.allocUnsafeSlow(65536));
+      for (let i = 0; i < 3; i += 1) gc({ type: 'minor' });
+      const before = process.memoryUsage().arrayBuffers;
+      kept = null;
+      gc();
+      console.log(JSON.stringify({ before, after: process.memoryUsage().arrayBuffers }));`;
+
+    // Act
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', program], { encoding: 'utf8' });
+
+    // Assess
+    expect(r.status).toBe(0);
+    const { before, after } = JSON.parse(r.stdout) as { before: number; after: number };
+    expect(before).toBeGreaterThanOrEqual(200 * 65536);
+    expect(after).toBeLessThan(1024 * 1024);
   });
 
   it('runs unpaced when node was started without --expose-gc: the same bytes, no collection', async () => {
