@@ -12,13 +12,22 @@ import { suiteBench } from './suite';
 
 const MODULES: readonly BenchModule[] = [startupBench, localBench, coldLoadBench, suiteBench];
 
-function table(rows: readonly BenchRow[]): string {
+/** A table cell: a `|` in the text (a shell pipeline) would end the cell. */
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+/** met: yes / NO; "not judged" for a figure with nothing to judge it by; TODO for a row not measured yet. */
+function met(r: BenchRow): string {
+  if (r.ok !== undefined) return r.ok ? 'yes' : 'NO';
+  return r.value === undefined ? 'TODO' : 'not judged';
+}
+
+export function table(rows: readonly BenchRow[]): string {
   const lines = [
     '| area | what | measured | ratio / figure | target | met |',
     '|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.area} | ${r.what} | ${r.measured} | ${r.value === undefined ? '-' : r.area === 'memory' ? `${r.value} MiB` : `${r.value.toFixed(2)}x`} | ${r.target} | ${r.ok === undefined ? 'TODO' : r.ok ? 'yes' : 'NO'} |`,
+        `| ${r.area} | ${cell(r.what)} | ${cell(r.measured)} | ${r.value === undefined ? '-' : r.area === 'memory' ? `${r.value} MiB` : `${r.value.toFixed(2)}x`} | ${cell(r.target)} | ${met(r)} |`,
     ),
   ];
   return lines.join('\n');
@@ -43,7 +52,9 @@ async function main(): Promise<void> {
   console.log(table(rows));
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

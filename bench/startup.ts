@@ -1,5 +1,6 @@
 /**
- * CLI start-up: `scripts/backup-kb.sh --help` and a refused local command
+ * CLI start-up: `kb-dr --help` (dist/kb-dr.js run through its `#!` line, as npm's link to the
+ * package's `bin` runs it), `scripts/backup-kb.sh --help` and a refused local command
  * (`scripts/restore-kb.sh --local`, exit 2) against `node -e 0`, run alternately, median of
  * BENCH_STARTUP_RUNS (default 15). Target: within 1.5x.
  */
@@ -26,6 +27,12 @@ export const startupBench: BenchModule = {
   async run(): Promise<BenchRow[]> {
     const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 15);
     const cases = [
+      {
+        what: '`kb-dr --help` (dist/kb-dr.js through its `#!` line, as npm links the `bin`)',
+        cmd: join(ROOT, 'dist/kb-dr.js'),
+        args: ['--help'],
+        code: 0,
+      },
       {
         what: '`scripts/backup-kb.sh --help`',
         cmd: join(ROOT, 'scripts/backup-kb.sh'),

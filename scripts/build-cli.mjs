@@ -14,6 +14,41 @@ import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * How the built file starts when run as a program (package.json `bin`); scripts/lib/run-cli.sh
+ * starts node with the same flags. Flags given at start, as Node supports (not set at run time):
+ * --expose-gc: the backup and restore pace V8's collector to keep memory flat (cli/local/gc-pacer.ts).
+ * --max-opt=1: no optimizing compiler (baseline code at most). The CLI's hot loops are native
+ *   (deflate, SHA-256, indexOf, the pipes): at 50,000 entries the backup's node CPU time was the
+ *   same with and without it (4.8-5.0 s), and its peak RSS 4-5 MB lower (55 vs 60 MB), the code
+ *   pages and compiler memory TurboFan touches once a pass runs long enough; the restore's too.
+ * `env -S` splits the line (GNU coreutils 8.30+, macOS, the BSDs; not BusyBox: there run
+ * scripts/*.sh or `node --expose-gc --max-opt=1 dist/kb-dr.js`).
+ */
+const SHEBANG = '#!/usr/bin/env -S node --expose-gc --max-opt=1';
+
+/**
+ * commander requires child_process at load, for subcommands run as separate executables, which
+ * kb-dr has none of; child_process brings net, dgram and streams with it. It gets a stand-in
+ * that loads the real module on first use, so `--help` and refused command lines start without
+ * it (bench/startup.ts; test/cli/local/startup-loads.test.ts).
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'kb-dr-lazy' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'kb-dr-lazy' }, () => ({
+      contents:
+        "module.exports = new Proxy({}, { get: (_target, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const result = await build({
   absWorkingDir: root,
@@ -32,6 +67,7 @@ const result = await build({
   logLevel: 'warning',
   legalComments: 'none',
   write: false,
+  plugins: [lazyChildProcessForCommander],
 });
 await mkdir(join(root, 'dist'), { recursive: true });
 // The map first, the program last, each written aside and renamed: a CLI started while another
@@ -42,7 +78,8 @@ const outputs = [...result.outputFiles].sort(
 for (const file of outputs) {
   const program = file.path.endsWith('.js');
   // The source's `#!/usr/bin/env -S npx tsx` becomes plain node: the built file needs no tsx.
-  const text = program ? file.text.replace(/^#![^\n]*\n/, '#!/usr/bin/env node\n') : file.text;
+  // With the flags above (SHEBANG).
+  const text = program ? file.text.replace(/^#![^\n]*\n/, `${SHEBANG}\n`) : file.text;
   const aside = `${file.path}.${process.pid}.tmp`;
   await writeFile(aside, text);
   if (program) await chmod(aside, 0o755);

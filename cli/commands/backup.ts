@@ -1,9 +1,7 @@
 /** `kb-dr backup --local [--dir DIR] [--prune]`: a verified local backup, optionally followed by pruning. */
 import type { Command } from 'commander';
 import { KbDrError } from '../../core/errors';
-import { createLocalBackup } from '../local/backup';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
-import { pruneBackups, retentionDaysFrom } from '../local/prune';
 import type { CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
 import { formatBytes } from '../shared/format';
@@ -16,6 +14,8 @@ export async function runBackup(ctx: CliContext, plan: BackupPlan): Promise<numb
   if (plan.mode === 'rds') return (await import('./rds')).runRdsPlan(ctx, plan);
   const conn = resolveConnection(ctx.env);
   const dir = plan.dir;
+  // Loaded when it runs: `--help` and refused command lines start without it (bench/startup.ts).
+  const { createLocalBackup } = await import('../local/backup');
   const result = await createLocalBackup({ conn, dir, logger: ctx.logger, signal: ctx.signal });
   ctx.stdout.write(
     [
@@ -30,6 +30,7 @@ export async function runBackup(ctx: CliContext, plan: BackupPlan): Promise<numb
   );
   if (!plan.prune) return 0;
   // The retention setting is read only now: a bad value never prevents the backup itself.
+  const { pruneBackups, retentionDaysFrom } = await import('../local/prune');
   let retentionDays: number;
   try {
     retentionDays = retentionDaysFrom(ctx.env);

@@ -9,7 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors';
 import { ENV } from '../../lambda/shared/env';
-import { findLocalRecoveryPoints, type RecoveryPoint } from '../local/find-backup';
+import type { RecoveryPoint } from '../local/find-backup';
 import { parseZonedTime } from '../local/recovery-selection';
 import type { CliContext } from '../shared/context';
 import { backupDirOf } from '../plans/backup';
@@ -141,6 +141,8 @@ export async function runFindBackup(
   let points: RecoveryPoint[];
   let notes: string[] = [];
   if (plan.mode === 'local') {
+    // Loaded when it runs: `--help` and refused command lines start without it (bench/startup.ts).
+    const { findLocalRecoveryPoints } = await import('../local/find-backup');
     points = await findLocalRecoveryPoints({
       dir: plan.dir,
       before: plan.before,

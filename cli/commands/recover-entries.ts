@@ -11,8 +11,7 @@ import { KbDrError, ValidationError } from '../../core/errors';
 import type { KbConnectionConfig } from '../../lambda/shared/kb-data-checks';
 import { formatDuration } from '../../core/duration';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
-import { retentionDaysFrom } from '../local/prune';
-import { recoverEntries, type RecoverReport, type RecoverSource } from '../local/recover-entries';
+import type { RecoverReport, RecoverSource } from '../local/recover-entries';
 import { parseSelection, parseZonedTime, type Selection } from '../local/recovery-selection';
 import type { CliContext } from '../shared/context';
 import { isRestoredInstanceId, refuseFlags, restorePrefixOf } from '../plans/checks';
@@ -264,6 +263,8 @@ export async function runRecoverEntries(
   deps: RecoverEntriesDeps = {},
 ): Promise<number> {
   const conn = resolveConnection(ctx.env);
+  // Loaded when it runs: `--help` and refused command lines start without it (bench/startup.ts).
+  const { retentionDaysFrom } = await import('../local/prune');
   const retentionDays = retentionDaysFrom(ctx.env);
   let source: RecoverSource;
   if (plan.source.kind === 'backup-file') {
@@ -299,6 +300,7 @@ export async function runRecoverEntries(
       ...(from.sourceTime ? { sourceTime: from.sourceTime } : {}),
     };
   }
+  const { recoverEntries } = await import('../local/recover-entries');
   const report = await recoverEntries({
     conn,
     ...(plan.targetDatabase ? { targetDatabase: plan.targetDatabase } : {}),

@@ -1,7 +1,6 @@
 /** `kb-dr restore --local --backup-file=FILE [--yes]` and `kb-dr restore --local --rollback`. */
 import type { Command } from 'commander';
 import { LOCAL_ENV, resolveConnection } from '../local/connection';
-import { restoreLocalBackup, rollbackLocalRestore } from '../local/restore';
 import { planRestore, type RestoreFlags, type RestorePlan } from '../plans/restore';
 import { confirmer, type CliContext } from '../shared/context';
 import { formatDuration } from '../../core/duration';
@@ -22,6 +21,8 @@ export async function runRestore(ctx: CliContext, plan: RestorePlan): Promise<nu
     start: ctx.env[LOCAL_ENV.appStartCommand] || undefined,
   };
   const confirm = confirmer(ctx, plan.yes);
+  // Loaded when it runs: `--help` and refused command lines start without it (bench/startup.ts).
+  const { restoreLocalBackup, rollbackLocalRestore } = await import('../local/restore');
   if (plan.kind === 'rollback') {
     const result = await rollbackLocalRestore({ conn, logger: ctx.logger, confirm, app, signal: ctx.signal });
     ctx.stdout.write(

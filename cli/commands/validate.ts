@@ -1,6 +1,5 @@
 /** `kb-dr validate --backup-file=FILE`: PASS/FAIL per check; exit 0 only when valid. */
 import type { Command } from 'commander';
-import { formatValidationReport, validateBackup } from '../local/validate';
 import type { CliContext } from '../shared/context';
 import { planValidate, type ValidateFlags, type ValidatePlan } from '../plans/backup';
 
@@ -9,6 +8,8 @@ export type { ValidateFlags, ValidatePlan } from '../plans/backup';
 export async function runValidate(ctx: CliContext, plan: ValidatePlan): Promise<number> {
   // The AWS SDK loads only for RDS commands.
   if (plan.mode === 'rds') return (await import('./rds')).runRdsPlan(ctx, plan);
+  // Loaded when it runs: `--help` and refused command lines start without it (bench/startup.ts).
+  const { formatValidationReport, validateBackup } = await import('../local/validate');
   const report = await validateBackup({
     file: plan.backupFile,
     logger: ctx.logger,

@@ -18,7 +18,7 @@ import type { CliLogger } from '../shared/logger';
 import { LOCAL_ENV, childEnv, conninfo, describeConnection, pgBinary, type PgConnection } from './connection';
 import { checksumLine, checksumPathFor, localBackupName } from './backup-files';
 import { DumpScanner, HashingStream, isCompleteKbDump, kbRowCount, type DumpSummary } from './dump-scanner';
-import { GcPacer } from './gc-pacer';
+import { BACKUP_PACE, GcPacer } from './gc-pacer';
 import { ParallelGzip } from './parallel-gzip';
 import { PgCommandError, translatePgFailure, translateSpawnError } from './pg-errors';
 import { contentCheck } from './validate';
@@ -188,7 +188,7 @@ export async function createLocalBackup(options: LocalBackupOptions): Promise<Lo
   try {
     const written = pipeline(
       child.stdout,
-      new GcPacer(),
+      new GcPacer(BACKUP_PACE),
       scanner,
       new ParallelGzip(),
       hasher,

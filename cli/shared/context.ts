@@ -2,7 +2,6 @@
  * What every CLI command gets from the entry point: environment, logger, output streams and a
  * way to ask the operator. Commands never read process.* themselves, so tests can drive them.
  */
-import { createInterface } from 'node:readline/promises';
 import { GuardRailError } from '../../core/errors';
 import type { CliLogger } from './logger';
 
@@ -29,6 +28,8 @@ export function confirmer(ctx: CliContext, yes: boolean): (question: string) => 
         hint: 're-run with --yes to confirm non-interactively',
       });
     }
+    // Loaded when a prompt is shown: `--help` and refused command lines start without it.
+    const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: ctx.stdin, output: ctx.stderr });
     try {
       // Ctrl-C at the prompt means no, not a silently paused prompt.

@@ -29,9 +29,11 @@ kb_dr_build_if_stale() {
 }
 
 kb_dr_build_if_stale
+# --expose-gc --max-opt=1: the flags the built file's `#!` line gives node (why: SHEBANG in
+# scripts/build-cli.mjs; test/cli/local/startup-loads.test.ts checks both agree).
 # --enable-source-maps: a stack trace (printed at LOG_LEVEL=DEBUG only) names the .ts files, not
 # the bundle. Only then: reading the map costs every other start about 30 ms.
 if [[ "${LOG_LEVEL:-}" == DEBUG ]]; then
-  exec node --enable-source-maps "$CLI" "$@"
+  exec node --expose-gc --max-opt=1 --enable-source-maps "$CLI" "$@"
 fi
-exec node "$CLI" "$@"
+exec node --expose-gc --max-opt=1 "$CLI" "$@"
