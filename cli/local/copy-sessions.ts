@@ -216,7 +216,7 @@ export class CopySessions extends Writable {
   readonly rowBytes = { main: 0, helper: 0 };
 
   constructor(private readonly options: CopySessionsOptions) {
-    super({ objectMode: true, highWaterMark: 4 });
+    super({ objectMode: true, highWaterMark: 1 });
     options.main.exited.then(() => this.onExit(options.main)).catch(() => undefined);
   }
 

@@ -226,7 +226,8 @@ export class DumpScanner extends Transform {
 
   constructor(options: DumpScannerOptions = {}) {
     const pieces = (options.gate ?? false) && (options.pieces ?? false);
-    super(pieces ? { readableObjectMode: true } : {});
+    // Pieces hold gunzip's chunks (up to 256 KiB each): keep as few waiting as byte mode's 16 KiB does.
+    super(pieces ? { readableObjectMode: true, readableHighWaterMark: 1 } : {});
     this.gate = options.gate ?? false;
     this.portable = options.portable ?? false;
     this.observeAfterProblem = options.observeAfterProblem ?? false;

@@ -377,6 +377,42 @@ describe('DumpScanner as the restore gate, in pieces (for two load sessions)', (
     },
   );
 
+  it('keeps at most one piece waiting for a load that is not taking them (pieces hold 256 KiB chunks)', async () => {
+    const row = `1\t${'y'.repeat(1000)}\n`;
+    const rows = Array.from({ length: 256 }, () => row.repeat(256)); // 256 chunks of ~256 KiB
+    const [head, tail] = dump({ entries: ['@ROWS@'] }).split('@ROWS@\n');
+    const chunks = [head!, ...rows, tail!].map((t) => Buffer.from(t));
+    let pulled = 0;
+    const source = Readable.from(
+      (function* () {
+        for (const c of chunks) {
+          pulled += 1;
+          yield c;
+        }
+      })(),
+    );
+    const gate = new DumpScanner({ gate: true, pieces: true });
+    let taken = 0;
+    // A load that takes the first 40 pieces (the schema's, then some rows), then stalls.
+    const stalled = new Writable({
+      objectMode: true,
+      highWaterMark: 1,
+      write: (_piece, _e, cb) => {
+        taken += 1;
+        if (taken < 40) cb();
+      },
+    });
+    source.pipe(gate).pipe(stalled);
+    await new Promise((r) => setTimeout(r, 200));
+
+    expect(gate.readableLength).toBeLessThanOrEqual(1);
+    // The source stopped well before the end: memory stays bounded whatever the file's size.
+    // (16 pieces, 4 MiB, waited with the stream's default for objects: 28 chunks were pulled.)
+    expect(pulled).toBeLessThan(20);
+    source.destroy();
+    gate.destroy();
+  });
+
   it('marks session settings, and statements, so the helper repeats only settings', async () => {
     const list = await pieces(dump({ body: ['CREATE SEQUENCE public.s;'] }), 4096, 'pieces');
 
