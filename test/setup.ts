@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-jest';
+import { directClientFolder } from './support/pg-client-path';
 
 // Powertools: human-readable logs and no EMF flush warnings in tests.
 process.env.POWERTOOLS_DEV = 'true';
@@ -11,3 +12,9 @@ process.env.POWERTOOLS_DEV = 'true';
 // `cdk synth` in `npm run check:synth` keeps it on and fails on any finding it reports
 // (scripts/ci/check-synth.sh reads every plugin's report in validation-report.json).
 process.env.CDK_VALIDATION = 'false';
+
+// PostgreSQL's client programs by name without Debian's pg_wrapper in between (see the module).
+const directClients = directClientFolder();
+if (directClients && !(process.env.PATH ?? '').startsWith(`${directClients}:`)) {
+  process.env.PATH = `${directClients}:${process.env.PATH ?? ''}`;
+}
