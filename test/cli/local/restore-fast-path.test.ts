@@ -8,6 +8,7 @@
 import type * as ChildProcess from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { createLocalBackup } from '../../../cli/local/backup';
 import { restoreLocalBackup } from '../../../cli/local/restore';
 import { silentLogger } from '../../../cli/shared/logger';
@@ -119,9 +120,9 @@ describe('restore of a damaged thread-pool gzip backup', () => {
 });
 
 describe('the restore script under signals and concurrency', () => {
-  function startRestore(db: string, file: string) {
+  function startRestore(db: string, file: string, extraEnv: Record<string, string> = {}) {
     const child = spawn(join(ROOT, 'scripts/restore-kb.sh'), ['--local', `--backup-file=${file}`, '--yes'], {
-      env: { ...process.env, ...pg.env(db), LOG_LEVEL: 'INFO' },
+      env: { ...process.env, ...pg.env(db), LOG_LEVEL: 'INFO', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -159,12 +160,18 @@ describe('the restore script under signals and concurrency', () => {
     // Prepare
     const backup = await backupOf('kb_fast_two', 20000, 'two');
     await pg.sql('kb_fast_two', 'DELETE FROM knowledge_entries WHERE id > 100');
-    const first = startRestore('kb_fast_two', backup.path);
+    // The first holds its lock until told to go on: its application stop command (run before the
+    // swap) waits for a file, so a fast load cannot finish before the second one starts.
+    const go = join(pg.dir, 'kb_fast_two.go');
+    const first = startRestore('kb_fast_two', backup.path, {
+      KB_APP_STOP_COMMAND: `while [ ! -e '${go}' ]; do sleep 0.05; done`,
+    });
     await whenLoading('kb_fast_two', first.stderr);
 
     // Act
     const second = startRestore('kb_fast_two', backup.path);
     const secondCode = await second.exited;
+    writeFileSync(go, '');
     const firstCode = await first.exited;
 
     // Assess
