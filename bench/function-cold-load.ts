@@ -16,9 +16,11 @@
  * the child waited for a core. The function and its baseline run in rounds, one run of each per
  * round, their order reversed every other round, after one warm-up round; each round gives one
  * ratio (its two runs saw the same load), and the figure is the median of those ratios, shown with
- * their interquartile range. 21 rounds by default: at load averages of 3-12 on this machine the
- * IQR of single-round ratios is about +-0.1, and the median of 21 moved by a few hundredths
- * between runs.
+ * their interquartile range. 21 rounds by default. Measured at load averages of 6-9 on this 2-core
+ * machine (backup against its baseline, 40 rounds): single-round ratios spread about +-0.08 (IQR),
+ * the median of 10 rounds moved between 1.08 and 1.12 and that of 20 between 1.09 and 1.12, while
+ * the ratio of medians moved as much and the ratio of minimums between 0.90 and 1.25. Set
+ * BENCH_COLD_RUNS higher to judge a function close to the target.
  *
  * `coldLoadBench` is `npm run bench -- --only coldload`; run this file on its own for the same rows
  * plus the source-map figures: `npx tsx bench/function-cold-load.ts [function ...] [--no-source-maps]
@@ -251,6 +253,7 @@ interface Built {
   readonly file: string;
   /** The same function bundled from `compareRoot`, when one was given. */
   readonly compareFile?: string;
+  readonly compareKib?: number;
   readonly baseline: string;
   readonly clients: readonly string[];
   readonly kib: number;
@@ -285,7 +288,7 @@ function buildAll(dir: string, fns: readonly string[], compareRoot?: string): Bu
     return {
       fn,
       file,
-      ...(compareFile ? { compareFile } : {}),
+      ...(compareFile ? { compareFile, compareKib: statSync(compareFile).size / 1024 } : {}),
       baseline,
       clients,
       kib: statSync(file).size / 1024,
@@ -315,7 +318,7 @@ export function functionColdLoadRows(opts: ColdLoadOptions = {}): BenchRow[] {
         files.map((f) => () => childRun(f)),
         runs,
       );
-      const row = (label: string, runsOfFn: readonly ColdRun[]): BenchRow => {
+      const row = (label: string, runsOfFn: readonly ColdRun[], kib: number): BenchRow => {
         const cpu = pairedRatio(runsOfFn, base!);
         const wall = pairedRatio(runsOfFn, base!, 'wallMs');
         return {
@@ -325,10 +328,13 @@ export function functionColdLoadRows(opts: ColdLoadOptions = {}): BenchRow[] {
           detail:
             `CPU ${fmt(cpu)}: ${ms(runsOfFn, 'cpuMs')} vs ${ms(base!, 'cpuMs')} ms evaluating vs requiring ${b.clients.join('+')}; ` +
             `wall ${wall.median.toFixed(2)}x (IQR ${wall.q1.toFixed(2)}-${wall.q3.toFixed(2)}); ` +
-            `bundle ${b.kib.toFixed(0)} KiB vs ${b.baselineKib.toFixed(0)} KiB; median of ${runs} alternating rounds`,
+            `bundle ${kib.toFixed(0)} KiB vs ${b.baselineKib.toFixed(0)} KiB; median of ${runs} alternating rounds`,
         };
       };
-      return [row(b.fn, fn!), ...(compare ? [row(`${b.fn} (${opts.compareRoot})`, compare)] : [])];
+      return [
+        row(b.fn, fn!, b.kib),
+        ...(compare ? [row(`${b.fn} (${opts.compareRoot})`, compare, b.compareKib ?? 0)] : []),
+      ];
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
