@@ -68,7 +68,7 @@ export async function parquetRowCount(
 ): Promise<ParquetFileCount> {
   const buffer = rangeAsyncBuffer(key, byteLength, readRange);
   // Loaded on first use, not at cold start: only the passes that count an export's rows read Parquet.
-  const { parquetMetadataAsync } = await import('hyparquet');
+  const { parquetMetadataAsync } = await import('./parquet-footer');
   try {
     const metadata = await parquetMetadataAsync(buffer, { initialFetchSize: FOOTER_FETCH_BYTES });
     return { key, rows: Number(metadata.num_rows), bytesRead: buffer.bytesRead };

@@ -52,6 +52,35 @@ describe('cold start: modules used only on some paths are not loaded', () => {
   });
 });
 
+describe('cold start: what loads on demand is still tree-shaken', () => {
+  it('reconcile bundles the Parquet footer reader, not the rest of hyparquet (a dynamic import of the package would)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-shake-'));
+    try {
+      const { metafile } = buildSync({
+        entryPoints: [join(ROOT, 'lambda/reconcile/index.ts')],
+        outfile: join(dir, 'index.js'),
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        minify: true,
+        treeShaking: true,
+        metafile: true,
+        logLevel: 'error',
+        absWorkingDir: ROOT,
+      });
+      const hyparquet = Object.entries(Object.values(metafile.outputs)[0]!.inputs)
+        .filter(
+          ([input, { bytesInOutput }]) => input.includes('node_modules/hyparquet/') && bytesInOutput > 0,
+        )
+        .map(([input]) => input.replace(/.*node_modules\/hyparquet\//, ''));
+      expect(hyparquet).toContain('src/metadata.js');
+      expect(hyparquet).not.toContain('src/read.js');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cold start: the paths that need them still load them, from the bundle', () => {
   it('a bundle signs an IAM token, loads the RDS CA bundle and counts a Parquet file on demand', () => {
     // Prepare: the three on-demand loaders bundled as KbFunction bundles (everything inlined), and
