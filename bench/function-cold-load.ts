@@ -19,7 +19,9 @@
  * their interquartile range. 21 rounds by default. Measured at load averages of 6-9 on this 2-core
  * machine (backup against its baseline, 40 rounds): single-round ratios spread about +-0.08 (IQR),
  * the median of 10 rounds moved between 1.08 and 1.12 and that of 20 between 1.09 and 1.12, while
- * the ratio of medians moved as much and the ratio of minimums between 0.90 and 1.25. Set
+ * the ratio of medians moved as much and the ratio of minimums between 0.90 and 1.25. With
+ * `--compare` on an unchanged function (the same bundle twice in one run, 21 rounds) the two
+ * medians differed by up to 0.05: a difference smaller than that is not a result. Set
  * BENCH_COLD_RUNS higher to judge a function close to the target.
  *
  * `coldLoadBench` is `npm run bench -- --only coldload`; run this file on its own for the same rows
