@@ -4,20 +4,30 @@
  *
  * Each function is bundled with esbuild as KbFunction's NodejsFunction bundles it (everything
  * bundled incl. the SDK, CJS, platform node, the runtime as target, minify, tree-shaking, source
- * maps without sources content). Its baseline is a bundle, built the same way, that requires the
+ * maps without sources content). Its baseline is a bundle, built the same way, that imports the
  * same `@aws-sdk/client-*` packages (read from the function bundle's metafile) and creates one
- * client of each at module scope, as the handlers do, and nothing else.
+ * client of each at module scope, and nothing else. (Each client package is one CommonJS file, so
+ * the function's bundle and the baseline carry the same SDK code, commands included.)
  *
- * Cold load = a fresh `node` process that requires the bundle and exits, measured two ways: its
- * CPU time (user + system, read by the child itself at exit) and its wall time. The ratio judged
- * is the CPU time's: on this shared 2-core machine the wall time mostly measures how long the
- * child waited for a core (its spread under load is larger than the difference being measured),
- * while CPU time is the work the bundle costs, which is what a Lambda init spends. Both are shown.
- * The function and its baseline run side by side, alternating, after one warm-up round each, and
- * the ratio is of the medians (at least 3 runs).
+ * Cold load = the evaluation of the bundle in a fresh `node`: the CPU time (user + system) and
+ * wall time the child reads just before and just after its `require`, leaving out Node's own
+ * start-up and exit, which are the same for both and would only pull the ratio towards 1. The ratio
+ * judged is the CPU time's: on this shared 2-core machine the wall time mostly measures how long
+ * the child waited for a core. The function and its baseline run in rounds, one run of each per
+ * round, their order reversed every other round, after one warm-up round; each round gives one
+ * ratio (its two runs saw the same load), and the figure is the median of those ratios, shown with
+ * their interquartile range. 21 rounds by default. Measured at load averages of 6-9 on this 2-core
+ * machine (backup against its baseline, 40 rounds): single-round ratios spread about +-0.08 (IQR),
+ * the median of 10 rounds moved between 1.08 and 1.12 and that of 20 between 1.09 and 1.12, while
+ * the ratio of medians moved as much and the ratio of minimums between 0.90 and 1.25. With
+ * `--compare` on an unchanged function (the same bundle twice in one run, 21 rounds) the two
+ * medians differed by up to 0.05: a difference smaller than that is not a result. Set
+ * BENCH_COLD_RUNS higher to judge a function close to the target.
  *
- * `coldLoadBench` is `npm run bench`'s module; run this file on its own for the same rows plus the
- * source-map figures: `npx tsx bench/function-cold-load.ts [function ...] [--no-source-maps]`.
+ * `coldLoadBench` is `npm run bench -- --only coldload`; run this file on its own for the same rows
+ * plus the source-map figures: `npx tsx bench/function-cold-load.ts [function ...] [--no-source-maps]
+ * [--compare <other checkout>]` (`--compare` measures that checkout's functions in the same rounds,
+ * for before/after figures taken under one machine state).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -44,10 +54,16 @@ export interface BenchRow {
 }
 
 export interface ColdLoadOptions {
-  /** Runs per variant (median); at least 3. @default BENCH_COLD_RUNS, else BENCH_RUNS, else 7 */
+  /** Rounds (one run of each variant each); at least 3. @default BENCH_COLD_RUNS, else BENCH_RUNS, else 21 */
   readonly runs?: number;
   /** Only these function folders. @default every folder under lambda/ with an index.ts */
   readonly functions?: readonly string[];
+  /**
+   * Another checkout of the project (e.g. a `git worktree` of main): its functions are bundled too
+   * and measured in the same rounds against the same baseline, for before/after figures taken
+   * under one machine state. @default none
+   */
+  readonly compareRoot?: string;
 }
 
 /** Every function: each folder under lambda/ with an index.ts (lambda/shared has none). */
@@ -128,63 +144,125 @@ const CHILD_ENV: NodeJS.ProcessEnv = {
   NODE_NO_WARNINGS: '1',
 };
 
-/** One cold load: wall time seen by the parent, CPU time (user + system) the child reports at exit. */
+/** One cold load: CPU and wall time of evaluating the bundle, read by the child around its `require`. */
 export interface ColdRun {
   readonly wallMs: number;
   readonly cpuMs: number;
 }
 
 /**
- * The child reports its CPU time on fd 3 from an exit hook, so the measurement touches neither
- * stdout nor stderr (initialising either stream costs a few ms, and the baseline must not pay
- * for what the function does or the other way round).
+ * The child times only the evaluation of the bundle: CPU time (user + system, every thread of the
+ * process: GC and compiler threads included) and wall time from just before its `require` to just
+ * after it returns. Node's own start-up (about 40-70 ms of CPU here, the same for every bundle) and
+ * its exit are left out: counted, they only dilute the ratio towards 1. The figures go to fd 3, so
+ * the measurement touches neither stdout nor stderr (initialising either stream costs a few ms,
+ * and the baseline must not pay for what the function does or the other way round).
  */
-const REPORT_CPU = `process.on('exit', () => { const u = process.cpuUsage(); require('node:fs').writeSync(3, String((u.user + u.system) / 1000)); });`;
+const timedRequire = (file: string) =>
+  `const c0 = process.cpuUsage(), t0 = process.hrtime.bigint();
+   require(${JSON.stringify(file)});
+   const c = process.cpuUsage(c0), w = Number(process.hrtime.bigint() - t0) / 1e6;
+   require('node:fs').writeSync(3, JSON.stringify({ cpuMs: (c.user + c.system) / 1000, wallMs: w }));`;
 
-/** A fresh node running `script`, with `nodeOptions` in NODE_OPTIONS. */
-function childRun(script: string, nodeOptions = ''): ColdRun {
-  const start = process.hrtime.bigint();
-  const res = spawnSync(process.execPath, ['-e', `${REPORT_CPU}\n${script}`], {
+/** A fresh node evaluating `file`, with `nodeOptions` in NODE_OPTIONS. */
+function childRun(file: string, nodeOptions = ''): ColdRun {
+  const res = spawnSync(process.execPath, ['-e', timedRequire(file)], {
     env: { ...CHILD_ENV, NODE_OPTIONS: nodeOptions },
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
-  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-  const cpuMs = Number(String(res.output[3] ?? ''));
-  if (res.status !== 0 || !Number.isFinite(cpuMs) || cpuMs <= 0)
-    throw new Error(`bench child failed (exit ${res.status}): ${script}\n${String(res.stderr)}`);
-  return { wallMs, cpuMs };
+  let run: ColdRun | undefined;
+  try {
+    run = JSON.parse(String(res.output[3] ?? '')) as ColdRun;
+  } catch {
+    // reported below
+  }
+  if (res.status !== 0 || !run || !(run.cpuMs > 0))
+    throw new Error(`bench child failed (exit ${res.status}) requiring ${file}\n${String(res.stderr)}`);
+  return run;
 }
-
-const requireScript = (file: string) => `require(${JSON.stringify(file)});`;
 
 /**
  * Require the bundle, then call its handler with an invalid event and read the stack of what it
- * throws or answers (with source maps on, this is where stack frames are mapped).
+ * throws or answers (with source maps on, this is where stack frames are mapped). Timed whole
+ * (start-up included) by the CPU time the child reads at exit.
  */
 const errorPathScript = (file: string) =>
-  `const m = require(${JSON.stringify(file)});
+  `process.on('exit', () => { const u = process.cpuUsage(); require('node:fs').writeSync(3, JSON.stringify({ cpuMs: (u.user + u.system) / 1000, wallMs: 0 })); });
+   const m = require(${JSON.stringify(file)});
    Promise.resolve().then(() => m.handler({ kbBenchUnknownField: 1 }, {}))
      .then((r) => { void JSON.stringify(r); void new Error('bench').stack; },
            (e) => { void String(e && e.stack); });`;
 
-/** Medians of each variant's wall and CPU times, run alternately `runs` times after one warm-up round. */
-function alternate(variants: readonly (() => ColdRun)[], runs: number): ColdRun[] {
+function childScript(script: string, nodeOptions = ''): ColdRun {
+  const res = spawnSync(process.execPath, ['-e', script], {
+    env: { ...CHILD_ENV, NODE_OPTIONS: nodeOptions },
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
+  const run = JSON.parse(String(res.output[3] ?? '{}')) as Partial<ColdRun>;
+  if (res.status !== 0 || !(Number(run.cpuMs) > 0))
+    throw new Error(`bench child failed (exit ${res.status})\n${String(res.stderr)}`);
+  return run as ColdRun;
+}
+
+/** The q-quantile (0..1) of `values`, interpolated between the nearest ranks. */
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
+}
+
+/**
+ * Each variant's runs, taken in rounds after one warm-up round: every round runs every variant once,
+ * in an order that reverses from one round to the next (A B C, C B A, ...), so neither a variant's
+ * place in the round nor a drift of the machine's load favours one of them.
+ */
+export function alternate(variants: readonly (() => ColdRun)[], runs: number): ColdRun[][] {
   for (const v of variants) v();
   const times = variants.map(() => [] as ColdRun[]);
-  for (let i = 0; i < runs; i += 1) variants.forEach((v, j) => times[j]!.push(v()));
-  return times.map((t) => ({ wallMs: median(t.map((r) => r.wallMs)), cpuMs: median(t.map((r) => r.cpuMs)) }));
+  for (let i = 0; i < runs; i += 1) {
+    const order = variants.map((_, j) => j);
+    if (i % 2) order.reverse();
+    for (const j of order) times[j]!.push(variants[j]!());
+  }
+  return times;
 }
+
+/**
+ * A ratio judged from paired runs: the runs of round i of the two variants were taken next to each
+ * other, under the same load, so each round gives one ratio; the figure is their median, the spread
+ * their interquartile range.
+ */
+export interface PairedRatio {
+  readonly median: number;
+  readonly q1: number;
+  readonly q3: number;
+}
+
+export function pairedRatio(
+  a: readonly ColdRun[],
+  b: readonly ColdRun[],
+  key: keyof ColdRun = 'cpuMs',
+): PairedRatio {
+  const ratios = a.map((r, i) => r[key] / b[i]![key]);
+  return { median: median(ratios), q1: quantile(ratios, 0.25), q3: quantile(ratios, 0.75) };
+}
+
+const fmt = (r: PairedRatio) => `${r.median.toFixed(3)}x (IQR ${r.q1.toFixed(2)}-${r.q3.toFixed(2)})`;
 
 interface Built {
   readonly fn: string;
   readonly file: string;
+  /** The same function bundled from `compareRoot`, when one was given. */
+  readonly compareFile?: string;
+  readonly compareKib?: number;
   readonly baseline: string;
   readonly clients: readonly string[];
   readonly kib: number;
   readonly baselineKib: number;
 }
 
-function buildAll(dir: string, fns: readonly string[]): Built[] {
+function buildAll(dir: string, fns: readonly string[], compareRoot?: string): Built[] {
   return fns.map((fn) => {
     const file = path.join(dir, fn, 'index.js');
     const meta = bundleLikeKbFunction(path.join(ROOT, 'lambda', fn, 'index.ts'), file);
@@ -199,9 +277,20 @@ function buildAll(dir: string, fns: readonly string[]): Built[] {
     );
     const baseline = path.join(dir, `baseline-${fn}`, 'index.js');
     bundleLikeKbFunction(entry, baseline);
+    let compareFile: string | undefined;
+    if (compareRoot) {
+      compareFile = path.join(dir, `compare-${fn}`, 'index.js');
+      const compareMeta = bundleLikeKbFunction(path.join(compareRoot, 'lambda', fn, 'index.ts'), compareFile);
+      const compareClients = sdkClientsOf(compareMeta);
+      if (compareClients.join() !== clients.join())
+        throw new Error(
+          `bench: ${fn} bundles ${clients.join('+')} here but ${compareClients.join('+')} in ${compareRoot}: one baseline cannot serve both`,
+        );
+    }
     return {
       fn,
       file,
+      ...(compareFile ? { compareFile, compareKib: statSync(compareFile).size / 1024 } : {}),
       baseline,
       clients,
       kib: statSync(file).size / 1024,
@@ -211,29 +300,43 @@ function buildAll(dir: string, fns: readonly string[]): Built[] {
 }
 
 function runsOf(opts: ColdLoadOptions): number {
-  return Math.max(3, opts.runs ?? Number(process.env.BENCH_COLD_RUNS ?? process.env.BENCH_RUNS ?? 7));
+  return Math.max(3, opts.runs ?? Number(process.env.BENCH_COLD_RUNS ?? process.env.BENCH_RUNS ?? 21));
 }
 
-/** Cold-load rows: one per function, ratio = median CPU time (function) / median CPU time (its SDK clients). */
+const ms = (runs: readonly ColdRun[], key: keyof ColdRun) => median(runs.map((r) => r[key])).toFixed(0);
+
+/**
+ * Cold-load rows: one per function (and one per function of `compareRoot`, measured in the same
+ * rounds), ratio = median over rounds of CPU time evaluating the function / evaluating its SDK clients.
+ */
 export function functionColdLoadRows(opts: ColdLoadOptions = {}): BenchRow[] {
   const runs = runsOf(opts);
   const dir = mkdtempSync(path.join(tmpdir(), 'kb-bench-cold-'));
   try {
     mkdirSync(dir, { recursive: true });
-    return buildAll(dir, opts.functions ?? functionDirs()).map((b) => {
-      const [fn, base] = alternate(
-        [() => childRun(requireScript(b.file)), () => childRun(requireScript(b.baseline))],
+    return buildAll(dir, opts.functions ?? functionDirs(), opts.compareRoot).flatMap((b) => {
+      const files = [b.file, b.baseline, ...(b.compareFile ? [b.compareFile] : [])];
+      const [fn, base, compare] = alternate(
+        files.map((f) => () => childRun(f)),
         runs,
       );
-      return {
-        name: `cold load: ${b.fn}`,
-        ratio: fn!.cpuMs / base!.cpuMs,
-        target: COLD_LOAD_TARGET,
-        detail:
-          `CPU ${fn!.cpuMs.toFixed(0)} ms vs ${base!.cpuMs.toFixed(0)} ms requiring ${b.clients.join('+')} ` +
-          `(wall ${fn!.wallMs.toFixed(0)} vs ${base!.wallMs.toFixed(0)} ms, ${(fn!.wallMs / base!.wallMs).toFixed(2)}x); ` +
-          `bundle ${b.kib.toFixed(0)} KiB vs ${b.baselineKib.toFixed(0)} KiB; median of ${runs}, alternating`,
+      const row = (label: string, runsOfFn: readonly ColdRun[], kib: number): BenchRow => {
+        const cpu = pairedRatio(runsOfFn, base!);
+        const wall = pairedRatio(runsOfFn, base!, 'wallMs');
+        return {
+          name: `cold load: ${label}`,
+          ratio: cpu.median,
+          target: COLD_LOAD_TARGET,
+          detail:
+            `CPU ${fmt(cpu)}: ${ms(runsOfFn, 'cpuMs')} vs ${ms(base!, 'cpuMs')} ms evaluating vs requiring ${b.clients.join('+')}; ` +
+            `wall ${wall.median.toFixed(2)}x (IQR ${wall.q1.toFixed(2)}-${wall.q3.toFixed(2)}); ` +
+            `bundle ${kib.toFixed(0)} KiB vs ${b.baselineKib.toFixed(0)} KiB; median of ${runs} alternating rounds`,
+        };
       };
+      return [
+        row(b.fn, fn!, b.kib),
+        ...(compare ? [row(`${b.fn} (${opts.compareRoot})`, compare, b.compareKib ?? 0)] : []),
+      ];
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -248,27 +351,27 @@ export function sourceMapRows(opts: ColdLoadOptions = {}): BenchRow[] {
     return buildAll(dir, opts.functions ?? functionDirs()).flatMap((b) => {
       const [loadOn, loadOff, errOn, errOff] = alternate(
         [
-          () => childRun(requireScript(b.file), '--enable-source-maps'),
-          () => childRun(requireScript(b.file)),
-          () => childRun(errorPathScript(b.file), '--enable-source-maps'),
-          () => childRun(errorPathScript(b.file)),
+          () => childRun(b.file, '--enable-source-maps'),
+          () => childRun(b.file),
+          () => childScript(errorPathScript(b.file), '--enable-source-maps'),
+          () => childScript(errorPathScript(b.file)),
         ],
         runs,
       );
-      const figures = (on: ColdRun, off: ColdRun) =>
-        `CPU ${on.cpuMs.toFixed(0)} ms with vs ${off.cpuMs.toFixed(0)} ms without (wall ${on.wallMs.toFixed(0)} vs ${off.wallMs.toFixed(0)} ms); median of ${runs}`;
+      const figures = (on: readonly ColdRun[], off: readonly ColdRun[]) =>
+        `CPU ${fmt(pairedRatio(on, off))}: ${ms(on, 'cpuMs')} ms with vs ${ms(off, 'cpuMs')} ms without; median of ${runs} rounds`;
       return [
         {
           name: `source maps at load: ${b.fn}`,
-          ratio: loadOn!.cpuMs / loadOff!.cpuMs,
+          ratio: pairedRatio(loadOn!, loadOff!).median,
           target: 1,
           detail: `require only: ${figures(loadOn!, loadOff!)}`,
         },
         {
           name: `source maps on an error path: ${b.fn}`,
-          ratio: errOn!.cpuMs / errOff!.cpuMs,
+          ratio: pairedRatio(errOn!, errOff!).median,
           target: 1,
-          detail: `require + handler(invalid event) + stack: ${figures(errOn!, errOff!)}`,
+          detail: `whole process, require + handler(invalid event) + stack: ${figures(errOn!, errOff!)}`,
         },
       ];
     });
@@ -279,11 +382,11 @@ export function sourceMapRows(opts: ColdLoadOptions = {}): BenchRow[] {
 
 /** `npm run bench`'s "function cold load" rows: one per function, beside the bare require of its SDK clients. */
 export const coldLoadBench: BenchModule = {
-  name: 'function cold load',
+  name: 'coldload',
   run: async (): Promise<TableRow[]> =>
     functionColdLoadRows().map((r) => ({
       area: 'function cold load',
-      what: `${r.name.replace(/^cold load: /, '')} vs a bare require of its SDK clients (CPU time)`,
+      what: `${r.name.replace(/^cold load: /, '')} vs a bare require of its SDK clients (CPU time evaluating the bundle)`,
       measured: r.detail,
       value: r.ratio,
       target: `<= ${COLD_LOAD_TARGET.toFixed(2)}x`,
@@ -314,12 +417,23 @@ export function printRows(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  const functions = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const opts: ColdLoadOptions = functions.length ? { functions } : {};
+  const args = process.argv.slice(2);
+  const compareAt = args.indexOf('--compare');
+  const compareRoot = compareAt >= 0 ? path.resolve(args[compareAt + 1] ?? '') : undefined;
+  const functions = args.filter((a, i) => !a.startsWith('-') && (compareAt < 0 || i !== compareAt + 1));
+  const opts: ColdLoadOptions = {
+    ...(functions.length ? { functions } : {}),
+    ...(compareRoot ? { compareRoot } : {}),
+  };
   const load = loadavg();
   console.log(
     `function cold load, esbuild target ${TARGET} bundles as KbFunction builds them; ${new Date().toISOString()}; ${cpus().length} CPUs, load average ${load.map((l) => l.toFixed(1)).join(' ')}`,
   );
   printRows(functionColdLoadRows(opts));
-  if (!process.argv.includes('--no-source-maps')) printRows(sourceMapRows(opts));
+  if (!args.includes('--no-source-maps')) printRows(sourceMapRows(opts));
+  console.log(
+    `load average at end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 }

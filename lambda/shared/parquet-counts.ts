@@ -5,7 +5,7 @@
  * Lambda; a file or an in-memory object in tests), so this module knows nothing of S3.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parquetMetadataAsync, type AsyncBuffer } from 'hyparquet';
+import type { AsyncBuffer } from 'hyparquet';
 
 /** Bytes [start, end) of `key` (end exclusive, as ArrayBuffer.slice). */
 export type ReadRange = (key: string, start: number, end: number) => Promise<ArrayBuffer | Uint8Array>;
@@ -67,6 +67,8 @@ export async function parquetRowCount(
   readRange: ReadRange,
 ): Promise<ParquetFileCount> {
   const buffer = rangeAsyncBuffer(key, byteLength, readRange);
+  // Loaded on first use, not at cold start: only the passes that count an export's rows read Parquet.
+  const { parquetMetadataAsync } = await import('./parquet-footer');
   try {
     const metadata = await parquetMetadataAsync(buffer, { initialFetchSize: FOOTER_FETCH_BYTES });
     return { key, rows: Number(metadata.num_rows), bytesRead: buffer.bytesRead };

