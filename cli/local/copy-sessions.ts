@@ -205,8 +205,6 @@ export class CopySessions extends Writable {
   private blocks = 0;
   /** The last block the helper took part in, until it has said it committed its share. */
   private outstanding: number | undefined;
-  /** Resolves the wait for the helper when the load is stopped. */
-  private readonly stopWaits = new Set<() => void>();
   /** A session failed (or the caller stopped us): nothing more is passed on to either. */
   private stopped = false;
   /** The session that failed first, by itself (not killed by us). */
@@ -253,11 +251,14 @@ export class CopySessions extends Writable {
     );
   }
 
-  /** Stop feeding both sessions (a failure elsewhere); the caller kills them. */
+  /**
+   * Stop: pass nothing more on and kill both sessions (a failure, or an interruption), so neither
+   * loads on, and a wait for the helper's answer ends with its exit.
+   */
   stop(): void {
     this.stopped = true;
-    for (const resolveWait of this.stopWaits) resolveWait();
-    this.stopWaits.clear();
+    this.options.main.kill();
+    this.helper?.kill();
   }
 
   private async route(piece: GatePiece): Promise<void> {
@@ -362,13 +363,8 @@ export class CopySessions extends Writable {
     const n = this.outstanding;
     const helper = this.helper;
     if (n === undefined || helper === undefined || this.stopped) return;
-    let resolveStop: () => void = () => undefined;
-    const stopped = new Promise<void>((resolveWait) => {
-      resolveStop = resolveWait;
-      this.stopWaits.add(resolveWait);
-    });
-    await Promise.race([helper.answered(marker(n, 'loaded')), stopped]);
-    this.stopWaits.delete(resolveStop);
+    // Resolves on the answer, or on the helper's exit (it failed, or stop() killed it).
+    await helper.answered(marker(n, 'loaded'));
     this.outstanding = undefined;
   }
 
@@ -377,7 +373,5 @@ export class CopySessions extends Writable {
     if (!session.failedEarly) return;
     if (!this.stopped) this.failedFirst = session;
     this.stop();
-    this.options.main.kill();
-    this.helper?.kill();
   }
 }

@@ -8,6 +8,8 @@
  *
  * The gate stops passing statements on at the first problem (or the first role the server lacks)
  * but reads on to the end, so the report describes the whole file, exactly as `validate` would.
+ * What it passes on goes to two psql sessions, which share the rows of large tables
+ * (copy-sessions.ts).
  */
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -115,8 +117,6 @@ export async function loadDump(options: LoadOptions): Promise<LoadOutcome> {
     // A damaged file or an interruption: psql runs what it already has at end of input, so stop
     // it before it sees an early EOF (the scratch database is dropped either way).
     sessions.stop();
-    main.kill();
-    sessions.helperSession?.kill();
     if (signal?.aborted) {
       await Promise.all([main.exited, sessions.helperSession?.exited]);
       throw new InterruptedError('the restore was interrupted while loading', {

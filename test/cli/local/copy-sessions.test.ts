@@ -78,8 +78,6 @@ async function load(
     );
   } catch (err) {
     sessions.stop();
-    main.kill();
-    sessions.helperSession?.kill();
     await Promise.all([main.exited, sessions.helperSession?.exited]);
     throw err;
   }
