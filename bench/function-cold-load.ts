@@ -3,11 +3,12 @@
  * target: at most 1.05x), and what `--enable-source-maps` costs at load and on an error path.
  *
  * Each function is bundled with esbuild as KbFunction's NodejsFunction bundles it (everything
- * bundled incl. the SDK, CJS, platform node, the runtime as target, minify, tree-shaking, source
- * maps without sources content). Its baseline is a bundle, built the same way, that imports the
- * same `@aws-sdk/client-*` packages (read from the function bundle's metafile) and creates one
- * client of each at module scope, and nothing else. (Each client package is one CommonJS file, so
- * the function's bundle and the baseline carry the same SDK code, commands included.)
+ * bundled incl. the SDK from its ES builds (`mainFields`, lib/constructs/kb-function-bundling.ts),
+ * CJS, platform node, the runtime as target, minify, tree-shaking, source maps without sources
+ * content). Its baseline is a bundle, built the same way, that imports the same `@aws-sdk/client-*`
+ * packages (read from the function bundle's metafile) and creates one client of each at module
+ * scope, and nothing else. (From the ES builds both are tree-shaken: the baseline carries the
+ * clients without any command, the function also the commands it sends and their schemas.)
  *
  * Cold load = the evaluation of the bundle in a fresh `node`: the CPU time (user + system) and
  * wall time the child reads just before and just after its `require`, leaving out Node's own
@@ -34,6 +35,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
+import { KB_FUNCTION_MAIN_FIELDS } from '../lib/constructs/kb-function-bundling';
 import { ENV } from '../lambda/shared/env';
 import { VERIFY_ENV } from '../lambda/shared/verify-settings';
 import { median, type BenchModule, type BenchRow as TableRow } from './measure';
@@ -84,6 +86,7 @@ export function bundleLikeKbFunction(entry: string, outfile: string): Metafile {
     target: TARGET,
     minify: true,
     treeShaking: true,
+    mainFields: [...KB_FUNCTION_MAIN_FIELDS],
     sourcemap: true,
     sourcesContent: false,
     logLevel: 'error',

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledgeWildcard, nagArnPrefix } from '../nag';
 import { METRIC_NAMESPACE } from '../../core/metrics-catalog';
 import { deployedFunctionName, serviceNameOf, type KbFunctionName } from '../../core/functions';
+import { KB_FUNCTION_MAIN_FIELDS } from './kb-function-bundling';
 
 /** Repository root: lambda entries and the lock file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -40,7 +41,8 @@ export interface KbFunctionProps {
 
 /**
  * The one Lambda construct every kb-dr function uses: NodejsFunction bundled by the local esbuild
- * (minified, tree-shaken, a source map built but not enabled at runtime; the AWS SDK bundled so its version is the lockfile's),
+ * (minified, tree-shaken, a source map built but not enabled at runtime; the AWS SDK bundled from its ES
+ * builds so its version is the lockfile's and only the commands a function uses are in it),
  * the latest Node.js runtime on ARM64, Powertools settings, its log group, and a role that may
  * write only to that log group. Callers grant everything else explicitly.
  */
@@ -122,6 +124,8 @@ export class KbFunction extends Construct {
         sourcesContent: false,
         // Bundle the SDK: the function runs the versions the lockfile pins and tests exercised.
         externalModules: [],
+        // The SDK's ES builds, tree-shaken to what the function uses (kb-function-bundling.ts).
+        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
         forceDockerBundling: false,
         format: nodejs.OutputFormat.CJS,
         logLevel: nodejs.LogLevel.ERROR,

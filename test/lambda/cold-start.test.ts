@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { KB_FUNCTION_MAIN_FIELDS } from '../../lib/constructs/kb-function-bundling';
 import { COLD_START_ENV, modulesLoadedAtColdStart } from './support/cold-start';
 
 const ROOT = resolve(__dirname, '../..');
@@ -64,6 +65,7 @@ describe('cold start: what loads on demand is still tree-shaken', () => {
         format: 'cjs',
         minify: true,
         treeShaking: true,
+        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
         metafile: true,
         logLevel: 'error',
         absWorkingDir: ROOT,
@@ -103,6 +105,7 @@ describe('cold start: the paths that need them still load them, from the bundle'
         bundle: true,
         platform: 'node',
         format: 'cjs',
+        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
         logLevel: 'error',
         absWorkingDir: ROOT,
         nodePaths: [join(ROOT, 'node_modules')],
