@@ -83,6 +83,45 @@ describe('cold start: what loads on demand is still tree-shaken', () => {
   });
 });
 
+describe('cold start: the AWS SDK is bundled from its ES builds, tree-shaken', () => {
+  it('the backup bundle carries the RDS commands it sends and none of the others', () => {
+    // Prepare / Act: bundled with KbFunction's main fields
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-sdk-'));
+    try {
+      const { metafile } = buildSync({
+        entryPoints: [join(ROOT, 'lambda/backup/index.ts')],
+        outfile: join(dir, 'index.js'),
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        minify: true,
+        treeShaking: true,
+        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
+        metafile: true,
+        logLevel: 'error',
+        absWorkingDir: ROOT,
+      });
+      const rds = Object.entries(Object.values(metafile.outputs)[0]!.inputs)
+        .filter(
+          ([input, { bytesInOutput }]) =>
+            input.includes('node_modules/@aws-sdk/client-rds/') && bytesInOutput > 0,
+        )
+        .map(([input]) => input.replace(/.*node_modules\/@aws-sdk\/client-rds\//, ''));
+
+      // Assess: the ES build (the CommonJS build is one file defining all 168 commands at load)
+      expect(rds).not.toContain('dist-cjs/index.js');
+      expect(rds).toEqual(
+        expect.arrayContaining(['dist-es/RDSClient.js', 'dist-es/commands/CreateDBSnapshotCommand.js']),
+      );
+      expect(rds).not.toContain('dist-es/commands/RestoreDBInstanceFromDBSnapshotCommand.js');
+      expect(rds).not.toContain('dist-es/commands/DeleteDBInstanceCommand.js');
+      expect(rds.filter((f) => f.startsWith('dist-es/commands/')).length).toBeLessThan(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cold start: the paths that need them still load them, from the bundle', () => {
   it('a bundle signs an IAM token, loads the RDS CA bundle and counts a Parquet file on demand', () => {
     // Prepare: the three on-demand loaders bundled as KbFunction bundles (everything inlined), and
