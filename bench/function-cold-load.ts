@@ -3,11 +3,15 @@
  * target: at most 1.05x), and what `--enable-source-maps` costs at load and on an error path.
  *
  * Each function is bundled with esbuild as KbFunction's NodejsFunction bundles it (everything
- * bundled incl. the SDK, CJS, platform node, the runtime as target, minify, tree-shaking, source
- * maps without sources content). Its baseline is a bundle, built the same way, that imports the
- * same `@aws-sdk/client-*` packages (read from the function bundle's metafile) and creates one
- * client of each at module scope, and nothing else. (Each client package is one CommonJS file, so
- * the function's bundle and the baseline carry the same SDK code, commands included.)
+ * bundled incl. the SDK from its ES builds (`mainFields`, lib/constructs/kb-function-bundling.ts),
+ * CJS, platform node, the runtime as target, minify, tree-shaking, source maps without sources
+ * content). Its baseline is a bundle, built the same way, that imports the same `@aws-sdk/client-*`
+ * packages and the same commands and paginators of them (all read from the function bundle's
+ * metafile), creates one client of each at module scope, and nothing else: the function's bundle
+ * and the baseline carry the same SDK code, and the ratio is what the function adds to it. (Both
+ * are tree-shaken from the SDK's ES builds, so a baseline of the bare clients would carry no
+ * command and charge the function for the SDK code of the calls it makes; `sdkClientsOnly` in
+ * the detail column is that ratio too.)
  *
  * Cold load = the evaluation of the bundle in a fresh `node`: the CPU time (user + system) and
  * wall time the child reads just before and just after its `require`, leaving out Node's own
@@ -34,6 +38,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
+import { KB_FUNCTION_MAIN_FIELDS } from '../lib/constructs/kb-function-bundling';
 import { ENV } from '../lambda/shared/env';
 import { VERIFY_ENV } from '../lambda/shared/verify-settings';
 import { median, type BenchModule, type BenchRow as TableRow } from './measure';
@@ -84,6 +89,7 @@ export function bundleLikeKbFunction(entry: string, outfile: string): Metafile {
     target: TARGET,
     minify: true,
     treeShaking: true,
+    mainFields: [...KB_FUNCTION_MAIN_FIELDS],
     sourcemap: true,
     sourcesContent: false,
     logLevel: 'error',
@@ -105,6 +111,28 @@ export function sdkClientsOf(meta: Metafile): string[] {
     }
   }
   return [...found].sort();
+}
+
+/**
+ * The commands and paginators of each `@aws-sdk/client-*` package whose code is in a bundle's
+ * output, by package, as the package exports them (e.g. client-rds -> DescribeDBInstancesCommand,
+ * paginateDescribeDBInstances).
+ */
+export function sdkExportsOf(meta: Metafile): Map<string, string[]> {
+  const found = new Map<string, Set<string>>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const m =
+        /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\/dist-es\/(commands|pagination)\/(\w+)\.js$/.exec(input);
+      if (!m || bytesInOutput === 0) continue;
+      const name = m[2] === 'commands' ? m[3]! : /^(\w+)Paginator$/.exec(m[3]!)?.[1];
+      if (!name || (m[2] === 'commands' && !name.endsWith('Command'))) continue;
+      const exports = found.get(m[1]!) ?? new Set<string>();
+      exports.add(m[2] === 'commands' ? name : `paginate${name}`);
+      found.set(m[1]!, exports);
+    }
+  }
+  return new Map([...found].map(([pkg, names]) => [pkg, [...names].sort()]));
 }
 
 /** The exported client class of `@aws-sdk/client-<name>`, e.g. client-rds -> RDSClient. */
@@ -257,6 +285,8 @@ interface Built {
   readonly compareFile?: string;
   readonly compareKib?: number;
   readonly baseline: string;
+  /** The bare clients (no command): what the function's calls cost in SDK code shows against it. */
+  readonly clientsOnly: string;
   readonly clients: readonly string[];
   readonly kib: number;
   readonly baselineKib: number;
@@ -267,16 +297,27 @@ function buildAll(dir: string, fns: readonly string[], compareRoot?: string): Bu
     const file = path.join(dir, fn, 'index.js');
     const meta = bundleLikeKbFunction(path.join(ROOT, 'lambda', fn, 'index.ts'), file);
     const clients = sdkClientsOf(meta);
-    const entry = path.join(dir, `baseline-${fn}.ts`);
-    writeFileSync(
-      entry,
-      [
-        ...clients.map((c) => `import { ${clientClass(c)} } from '@aws-sdk/${c}';`),
-        `export const clients = [${clients.map((c) => `new ${clientClass(c)}({})`).join(', ')}];`,
-      ].join('\n'),
-    );
-    const baseline = path.join(dir, `baseline-${fn}`, 'index.js');
-    bundleLikeKbFunction(entry, baseline);
+    const used = sdkExportsOf(meta);
+    const baselineOf = (name: string, withCalls: boolean): string => {
+      const entry = path.join(dir, `${name}-${fn}.ts`);
+      const calls = withCalls ? clients.flatMap((c) => used.get(c) ?? []) : [];
+      writeFileSync(
+        entry,
+        [
+          ...clients.map(
+            (c) =>
+              `import { ${[clientClass(c), ...(withCalls ? (used.get(c) ?? []) : [])].join(', ')} } from '@aws-sdk/${c}';`,
+          ),
+          `export const clients = [${clients.map((c) => `new ${clientClass(c)}({})`).join(', ')}];`,
+          `export const calls = [${calls.join(', ')}];`,
+        ].join('\n'),
+      );
+      const out = path.join(dir, name, fn, 'index.js');
+      bundleLikeKbFunction(entry, out);
+      return out;
+    };
+    const baseline = baselineOf('baseline', true);
+    const clientsOnly = baselineOf('clients-only', false);
     let compareFile: string | undefined;
     if (compareRoot) {
       compareFile = path.join(dir, `compare-${fn}`, 'index.js');
@@ -292,6 +333,7 @@ function buildAll(dir: string, fns: readonly string[], compareRoot?: string): Bu
       file,
       ...(compareFile ? { compareFile, compareKib: statSync(compareFile).size / 1024 } : {}),
       baseline,
+      clientsOnly,
       clients,
       kib: statSync(file).size / 1024,
       baselineKib: statSync(baseline).size / 1024,
@@ -315,8 +357,8 @@ export function functionColdLoadRows(opts: ColdLoadOptions = {}): BenchRow[] {
   try {
     mkdirSync(dir, { recursive: true });
     return buildAll(dir, opts.functions ?? functionDirs(), opts.compareRoot).flatMap((b) => {
-      const files = [b.file, b.baseline, ...(b.compareFile ? [b.compareFile] : [])];
-      const [fn, base, compare] = alternate(
+      const files = [b.file, b.baseline, b.clientsOnly, ...(b.compareFile ? [b.compareFile] : [])];
+      const [fn, base, bare, compare] = alternate(
         files.map((f) => () => childRun(f)),
         runs,
       );
@@ -328,7 +370,8 @@ export function functionColdLoadRows(opts: ColdLoadOptions = {}): BenchRow[] {
           ratio: cpu.median,
           target: COLD_LOAD_TARGET,
           detail:
-            `CPU ${fmt(cpu)}: ${ms(runsOfFn, 'cpuMs')} vs ${ms(base!, 'cpuMs')} ms evaluating vs requiring ${b.clients.join('+')}; ` +
+            `CPU ${fmt(cpu)}: ${ms(runsOfFn, 'cpuMs')} vs ${ms(base!, 'cpuMs')} ms evaluating vs requiring ${b.clients.join('+')} and the commands it sends; ` +
+            `sdkClientsOnly ${pairedRatio(runsOfFn, bare!).median.toFixed(3)}x (${ms(bare!, 'cpuMs')} ms); ` +
             `wall ${wall.median.toFixed(2)}x (IQR ${wall.q1.toFixed(2)}-${wall.q3.toFixed(2)}); ` +
             `bundle ${kib.toFixed(0)} KiB vs ${b.baselineKib.toFixed(0)} KiB; median of ${runs} alternating rounds`,
         };

@@ -3,7 +3,7 @@
  * beside a baseline bundle that only loads the same SDK clients and Powertools.
  *
  * Each function is bundled with esbuild the way KbFunction's NodejsFunction does (bundle
- * everything incl. the SDK, CJS, platform node, target = the synthesized runtime, minify,
+ * everything incl. the SDK from its ES builds, CJS, platform node, target = the synthesized runtime, minify,
  * tree-shaking, source maps without sources content). Cold load = wall time of a fresh `node`
  * process that requires the bundle (module-scope config, clients, Logger and Metrics included),
  * median of RUNS runs, variants interleaved so machine noise hits them alike. Figures are local
@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
+import { KB_FUNCTION_MAIN_FIELDS } from '../lib/constructs/kb-function-bundling';
 import { ENV } from '../lambda/shared/env';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -50,6 +51,7 @@ function bundle(entry: string, outfile: string, target: string): void {
     target,
     minify: true,
     treeShaking: true,
+    mainFields: [...KB_FUNCTION_MAIN_FIELDS],
     sourcemap: true,
     sourcesContent: false,
     logLevel: 'error',

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledgeWildcard, nagArnPrefix } from '../nag';
 import { METRIC_NAMESPACE } from '../../core/metrics-catalog';
 import { deployedFunctionName, serviceNameOf, type KbFunctionName } from '../../core/functions';
+import { KB_FUNCTION_MAIN_FIELDS } from './kb-function-bundling';
 
 /** Repository root: lambda entries and the lock file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -40,7 +41,8 @@ export interface KbFunctionProps {
 
 /**
  * The one Lambda construct every kb-dr function uses: NodejsFunction bundled by the local esbuild
- * (minified, tree-shaken, a source map built but not enabled at runtime; the AWS SDK bundled so its version is the lockfile's),
+ * (minified, tree-shaken, a source map built but not enabled at runtime; the AWS SDK bundled from its ES
+ * builds so its version is the lockfile's and only the commands a function uses are in it),
  * the latest Node.js runtime on ARM64, Powertools settings, its log group, and a role that may
  * write only to that log group. Callers grant everything else explicitly.
  */
@@ -110,10 +112,11 @@ export class KbFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        // No NODE_OPTIONS=--enable-source-maps: Node then parses the 1.8 MB source map at load and maps
-        // every stack it formats: measured +8% on require and 983 ms against 49 ms for the backup
-        // function's first thrown error (bench/function-cold-load.ts). The map still ships in the
-        // asset, to decode a logged stack offline.
+        // No NODE_OPTIONS=--enable-source-maps: Node then parses the source map at load and maps
+        // every stack it formats: measured on the backup bundle (SDK from its ES builds) +28% CPU at
+        // require, and 533 against 249 ms CPU for a process that loads it and answers an invalid
+        // event (bench/function-cold-load.ts). The map still ships in the asset, to decode a logged
+        // stack offline.
         ...props.environment,
       },
       bundling: {
@@ -122,6 +125,8 @@ export class KbFunction extends Construct {
         sourcesContent: false,
         // Bundle the SDK: the function runs the versions the lockfile pins and tests exercised.
         externalModules: [],
+        // The SDK's ES builds, tree-shaken to what the function uses (kb-function-bundling.ts).
+        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
         forceDockerBundling: false,
         format: nodejs.OutputFormat.CJS,
         logLevel: nodejs.LogLevel.ERROR,

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { KB_FUNCTION_MAIN_FIELDS } from '../../lib/constructs/kb-function-bundling';
 import { COLD_START_ENV, modulesLoadedAtColdStart } from './support/cold-start';
 
 const ROOT = resolve(__dirname, '../..');
@@ -64,6 +65,7 @@ describe('cold start: what loads on demand is still tree-shaken', () => {
         format: 'cjs',
         minify: true,
         treeShaking: true,
+        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
         metafile: true,
         logLevel: 'error',
         absWorkingDir: ROOT,
@@ -75,6 +77,45 @@ describe('cold start: what loads on demand is still tree-shaken', () => {
         .map(([input]) => input.replace(/.*node_modules\/hyparquet\//, ''));
       expect(hyparquet).toContain('src/metadata.js');
       expect(hyparquet).not.toContain('src/read.js');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cold start: the AWS SDK is bundled from its ES builds, tree-shaken', () => {
+  it('the backup bundle carries the RDS commands it sends and none of the others', () => {
+    // Prepare / Act: bundled with KbFunction's main fields
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-sdk-'));
+    try {
+      const { metafile } = buildSync({
+        entryPoints: [join(ROOT, 'lambda/backup/index.ts')],
+        outfile: join(dir, 'index.js'),
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        minify: true,
+        treeShaking: true,
+        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
+        metafile: true,
+        logLevel: 'error',
+        absWorkingDir: ROOT,
+      });
+      const rds = Object.entries(Object.values(metafile.outputs)[0]!.inputs)
+        .filter(
+          ([input, { bytesInOutput }]) =>
+            input.includes('node_modules/@aws-sdk/client-rds/') && bytesInOutput > 0,
+        )
+        .map(([input]) => input.replace(/.*node_modules\/@aws-sdk\/client-rds\//, ''));
+
+      // Assess: the ES build (the CommonJS build is one file defining all 168 commands at load)
+      expect(rds).not.toContain('dist-cjs/index.js');
+      expect(rds).toEqual(
+        expect.arrayContaining(['dist-es/RDSClient.js', 'dist-es/commands/CreateDBSnapshotCommand.js']),
+      );
+      expect(rds).not.toContain('dist-es/commands/RestoreDBInstanceFromDBSnapshotCommand.js');
+      expect(rds).not.toContain('dist-es/commands/DeleteDBInstanceCommand.js');
+      expect(rds.filter((f) => f.startsWith('dist-es/commands/')).length).toBeLessThan(10);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -103,6 +144,7 @@ describe('cold start: the paths that need them still load them, from the bundle'
         bundle: true,
         platform: 'node',
         format: 'cjs',
+        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
         logLevel: 'error',
         absWorkingDir: ROOT,
         nodePaths: [join(ROOT, 'node_modules')],

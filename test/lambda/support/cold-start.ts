@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
+import { KB_FUNCTION_MAIN_FIELDS } from '../../../lib/constructs/kb-function-bundling';
 import { VERIFY_ENV } from '../../../lambda/shared/verify-settings';
 import { HANDLER_ENV } from './handlers';
 
@@ -47,6 +48,7 @@ export function modulesLoadedAtColdStart(entry: string, external: readonly strin
       bundle: true,
       platform: 'node',
       format: 'cjs',
+      mainFields: [...KB_FUNCTION_MAIN_FIELDS],
       external: [...external],
       outfile: out,
       logLevel: 'error',
