@@ -18,3 +18,13 @@ const directClients = directClientFolder();
 if (directClients && !(process.env.PATH ?? '').startsWith(`${directClients}:`)) {
   process.env.PATH = `${directClients}:${process.env.PATH ?? ''}`;
 }
+
+// The CDK records a creation stack trace for every resource and annotation it makes (debug
+// metadata in the cloud assembly, never in a template). Under jest every capture goes through
+// jest's source-map support: 0.5-0.8 s of CPU per test file that builds an app. No assertion
+// reads them; `npm run check:synth`'s real `cdk synth` still records them. CDK_CONTEXT_JSON is how
+// the CDK CLI hands context to an app: every app a test builds gets these two keys.
+process.env.CDK_CONTEXT_JSON = JSON.stringify({
+  'aws:cdk:disable-creation-stack-traces': true,
+  'aws:cdk:disable-stack-trace': true,
+});
