@@ -42,19 +42,23 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function main(argv: string[]): Promise<number> {
-  // The lockfile pins the SDK, so its notice about releases after January 2027 needing Node 22
-  // says nothing about this run; the functions themselves run on Node 24.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const program = new Command('drill')
+/** The drill's options, as `npm run drill -- ...` parses them (test/docs/runbook-commands.test.ts asks it too). */
+export function drillProgram(): Command {
+  return new Command('drill')
     .description('Run the kb-dr disaster-recovery drill on an embedded environment (no AWS account needed)')
     .option('--entries <n>', 'Knowledge Base entries to seed', positiveInt, 1000)
     .option(
       '--out <dir>',
       'folder for the Markdown report, the timeline picture and local backups',
       'drill-out',
-    )
-    .parse(argv);
+    );
+}
+
+async function main(argv: string[]): Promise<number> {
+  // The lockfile pins the SDK, so its notice about releases after January 2027 needing Node 22
+  // says nothing about this run; the functions themselves run on Node 24.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const program = drillProgram().parse(argv);
   const opts = program.opts<{ entries: number; out: string }>();
   const outDir = resolve(opts.out);
   console.log(`kb-dr DR drill: ${opts.entries} entries, report in ${outDir}\n`);

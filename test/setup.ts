@@ -1,5 +1,4 @@
 import 'aws-sdk-client-mock-jest';
-import { directClientFolder } from './support/pg-client-path';
 
 // Powertools: human-readable logs and no EMF flush warnings in tests.
 process.env.POWERTOOLS_DEV = 'true';
@@ -13,8 +12,15 @@ process.env.POWERTOOLS_DEV = 'true';
 // (scripts/ci/check-synth.sh reads every plugin's report in validation-report.json).
 process.env.CDK_VALIDATION = 'false';
 
-// PostgreSQL's client programs by name without Debian's pg_wrapper in between (see the module).
-const directClients = directClientFolder();
-if (directClients && !(process.env.PATH ?? '').startsWith(`${directClients}:`)) {
-  process.env.PATH = `${directClients}:${process.env.PATH ?? ''}`;
-}
+// PostgreSQL's client programs by name without Debian's pg_wrapper in between: test/global-setup.ts
+// puts them in front of the PATH once for the whole run (test/support/pg-client-path.ts).
+
+// The CDK records a creation stack trace for every resource and annotation it makes (debug
+// metadata in the cloud assembly, never in a template). Under jest every capture goes through
+// jest's source-map support: 0.5-0.8 s of CPU per test file that builds an app. No assertion
+// reads them; `npm run check:synth`'s real `cdk synth` still records them. CDK_CONTEXT_JSON is how
+// the CDK CLI hands context to an app: every app a test builds gets these two keys.
+process.env.CDK_CONTEXT_JSON = JSON.stringify({
+  'aws:cdk:disable-creation-stack-traces': true,
+  'aws:cdk:disable-stack-trace': true,
+});

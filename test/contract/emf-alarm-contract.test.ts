@@ -20,7 +20,7 @@ import { captureEmf, enableEmf, type EmfDocument } from '../../harness/emf';
 import type { MotoServer } from '../../harness/moto';
 import { sharedMoto } from '../support/shared-services';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
-import { loadPipelineHandlers } from '../support/pipeline-handlers';
+import { coldStart, loadPipelineHandlers } from '../support/pipeline-handlers';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
 import { writeSyntheticExport } from '../support/export-fixtures';
 import { verificationKey, type VerificationRecord } from '../../core/verification';
@@ -97,7 +97,7 @@ beforeAll(async () => {
     // writes), recorded and deleted on the RDS event; then a pass.
     process.env[ENV.dbInstanceId] = INSTANCE;
     let restoreTest!: (event: unknown) => Promise<unknown>;
-    jest.isolateModules(() => {
+    coldStart(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       restoreTest = (require('../../lambda/restore-test/index') as { handler: typeof restoreTest }).handler;
     });

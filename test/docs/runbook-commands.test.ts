@@ -24,7 +24,8 @@ import { VERIFY_RESTORE_EVENT } from '../../lambda/verify-restore/verify-restore
 import { VERIFY_DOCS, verifyRoleSql } from '../../lambda/shared/verify-settings';
 import { DEFAULTS } from '../../lib/config';
 import { FUNCTIONS } from '../../core/functions';
-import { DRILL_STEPS } from '../../drill/index';
+import { CommanderError } from 'commander';
+import { DRILL_STEPS, drillProgram } from '../../drill/index';
 import { docCommands, headingAnchors, type DocCommand } from '../support/doc-commands';
 
 const execFileAsync = promisify(execFile);
@@ -112,19 +113,35 @@ function scriptCommand(path: string): string | undefined {
   return /(?:bin\/kb-dr\.ts|lib\/run-cli\.sh)"?\s+(\w+)\s+"\$@"/.exec(readFileSync(file, 'utf8'))?.[1];
 }
 
-/** Options the drill declares, from its own `--help` (the drill runs on import, so it is asked, not loaded). */
-async function checkDrillArgs(args: readonly string[]): Promise<Verdict> {
-  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-  let help: string;
+/**
+ * What the drill's own option parser (drill/index.ts's `drillProgram`, what `npm run drill` runs)
+ * says about `args`: its `--help` text, or the error it stops with. Asked in this process, as the
+ * CLI's parser is: a spawned drill costs seconds of CPU for the same answer. 'rejects an invalid
+ * drill value' below runs `npm run drill` for real once, and test/drill/preflight.test.ts runs the
+ * drill's entry point with `--entries N --out DIR`.
+ */
+function drillParserSays(args: readonly string[]): { help: string } | { error: string } {
+  let out = '';
+  let err = '';
+  const program = drillProgram()
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => (out += t), writeErr: (t) => (err += t) });
   try {
     // Values are parsed before help is shown, so an invalid value still fails here.
-    ({ stdout: help } = await execFileAsync(tsx, [join(ROOT, 'drill', 'index.ts'), ...args, '--help'], {
-      cwd: ROOT,
-    }));
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return (e.stderr ?? e.message).trim();
+    program.parse([...args, '--help'], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError && e.code === 'commander.helpDisplayed') return { help: out };
+    if (e instanceof CommanderError) return { error: err.trim() || e.message };
+    throw e;
   }
+  return { error: 'the drill did not show its help for --help' };
+}
+
+/** Options the drill declares, from its own `--help`; an invalid value is refused by its parser. */
+function checkDrillArgs(args: readonly string[]): Verdict {
+  const said = drillParserSays(args);
+  if ('error' in said) return said.error;
+  const help = said.help;
   const declared = new Map<string, boolean>();
   for (const m of help.matchAll(/^\s+(?:-\w, )?(--[\w-]+)( [<[])?/gm))
     declared.set(m[1] ?? '', Boolean(m[2]));
@@ -363,7 +380,6 @@ describe('the checker itself', () => {
     ['a script that does not exist', 'scripts/restore-everything.sh --local', /does not exist/],
     ['an npm script that does not exist', 'npm run restore', /no script "restore"/],
     ['an unknown drill option', 'npm run drill -- --entreis 10', /unknown drill option --entreis/],
-    ['an invalid drill value', 'npm run drill -- --entries 0', /must be a whole number/],
     ['an unknown command word', 'rm -rf backups', /neither one of our tools/],
     ['find-backup without a zone', 'npx kb-dr find-backup --before=2026-11-22T14:05', /has no time zone/],
     [
@@ -380,6 +396,22 @@ describe('the checker itself', () => {
     const [cmd] = docCommands('inline', `\`\`\`sh\n${line}\n\`\`\``);
     expect(cmd).toBeDefined();
     expect(await checkCommand(cmd!)).toMatch(reason);
+  });
+
+  it('rejects an invalid drill value', async () => {
+    // Prepare
+    const line = 'npm run drill -- --entries 0';
+    const [cmd] = docCommands('inline', `\`\`\`sh\n${line}\n\`\`\``);
+    // Act: the check, and the command itself (the one real run of `npm run drill` in this file)
+    const verdict = await checkCommand(cmd!);
+    const real = await execFileAsync('npm', ['run', 'drill', '--', '--entries', '0'], { cwd: ROOT }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code?: number; stderr?: string }) => ({ code: err.code, stderr: err.stderr ?? '' }),
+    );
+    // Assess: the in-process parser refuses it with exactly what the real drill prints
+    expect(verdict).toMatch(/must be a whole number/);
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain(verdict);
   });
 
   it('accepts promotion when the production id comes from an export earlier in the block', async () => {

@@ -47,7 +47,7 @@ import {
   TEST_EXPORT_ROLE_ARN,
   TEST_KMS_KEY_ARN,
 } from '../../harness/pipeline-world';
-import { loadPipelineHandlers } from '../support/pipeline-handlers';
+import { coldStart, loadPipelineHandlers } from '../support/pipeline-handlers';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
 
 let moto: MotoServer;
@@ -264,7 +264,7 @@ describe('nightly backup pipeline on moto_server', () => {
     const w = await newWorld();
     process.env[ENV.dbInstanceId] = `${w.instance}-gone`;
     let backup!: typeof BackupHandler;
-    jest.isolateModules(() => {
+    coldStart(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       backup = (require('../../lambda/backup/index') as { handler: typeof BackupHandler }).handler;
     });

@@ -15,6 +15,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { startMoto, type MotoServer } from '../../harness/moto';
 import { startPostgres, type TestPostgres } from '../../harness/postgres';
 
@@ -50,33 +51,46 @@ function record(entry: ServiceRecord): void {
 
 const KEEP_DATABASES = "('template0', 'template1')";
 
-/** Drop what a test file left in the cluster: databases, roles, ALTER SYSTEM settings. */
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Drop what a test file left in the cluster: databases, roles, ALTER SYSTEM settings. Over one
+ * connection (a psql per statement cost about 50 ms of CPU each, a dozen or more per file).
+ */
 async function resetPostgres(pg: TestPostgres): Promise<void> {
-  const others = (
-    await pg.sql('template1', `SELECT datname FROM pg_database WHERE datname NOT IN ${KEEP_DATABASES}`)
-  )
-    .split('\n')
-    .filter(Boolean);
-  // IF EXISTS: work the previous file left running (a test that timed out) may drop its own
-  // databases between the listing and the drop.
-  for (const db of others) {
-    await pg.sql('template1', `DROP DATABASE IF EXISTS "${db.replace(/"/g, '""')}" WITH (FORCE)`);
+  const client = new Client({
+    host: pg.host,
+    port: pg.port,
+    user: pg.user,
+    password: pg.password,
+    database: 'template1',
+  });
+  client.on('error', () => undefined); // a terminated backend is reported by the query that meets it
+  await client.connect();
+  try {
+    const names = async (query: string) =>
+      (await client.query<{ name: string }>(query)).rows.map((r) => r.name);
+    // Each statement on its own (DROP DATABASE refuses a transaction block). IF EXISTS: work the
+    // previous file left running (a test that timed out) may drop its own databases between the
+    // listing and the drop.
+    for (const db of await names(
+      `SELECT datname AS name FROM pg_database WHERE datname NOT IN ${KEEP_DATABASES}`,
+    )) {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
+    }
+    for (const role of await names(
+      `SELECT rolname AS name FROM pg_roles WHERE rolname <> current_user AND rolname NOT LIKE 'pg\\_%'`,
+    )) {
+      await client.query(`DROP OWNED BY ${quoteIdent(role)} CASCADE`);
+      await client.query(`DROP ROLE IF EXISTS ${quoteIdent(role)}`);
+    }
+    // After the roles: a copy of template1 made before would hold what they owned there.
+    await client.query('CREATE DATABASE postgres');
+    await client.query('ALTER SYSTEM RESET ALL');
+    await client.query('SELECT pg_reload_conf()');
+  } finally {
+    await client.end().catch(() => undefined);
   }
-  await pg.sql('template1', 'CREATE DATABASE postgres');
-  const roles = (
-    await pg.sql(
-      'template1',
-      `SELECT rolname FROM pg_roles WHERE rolname <> '${pg.user}' AND rolname NOT LIKE 'pg\\_%'`,
-    )
-  )
-    .split('\n')
-    .filter(Boolean);
-  for (const role of roles) {
-    const quoted = `"${role.replace(/"/g, '""')}"`;
-    await pg.sql('template1', `DROP OWNED BY ${quoted} CASCADE; DROP ROLE IF EXISTS ${quoted}`);
-  }
-  await pg.sql('template1', 'ALTER SYSTEM RESET ALL');
-  await pg.sql('template1', 'SELECT pg_reload_conf()');
 }
 
 /**

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ALARM_NAMES } from '../../../core/metrics-catalog';
 import { BackupAlarms } from '../../../lib/constructs/backup-alarms';
-import { buildTestApp } from '../../../harness/app';
+import { testAppTemplates } from '../../../harness/synth-cache';
 
 function alarmsWith(fraction: number): BackupAlarms {
   const stack = new Stack(new App(), 'AlarmsUnderTest');
@@ -25,11 +25,10 @@ describe('BackupAlarms: KB-EntryCountDrop threshold', () => {
   );
 
   it('uses the configured fraction (kb:entryCountDropFraction) as the threshold and in the description', () => {
-    const { operations } = buildTestApp(
-      { 'aws:cdk:bundling-stacks': [], 'kb:entryCountDropFraction': 0.35 },
-      {},
+    const template = Template.fromJSON(
+      testAppTemplates({ context: { 'aws:cdk:bundling-stacks': [], 'kb:entryCountDropFraction': 0.35 } })
+        .operations,
     );
-    const template = Template.fromStack(operations);
     const alarms = template.findResources('AWS::CloudWatch::Alarm', {
       Properties: { AlarmName: ALARM_NAMES.entryCountDrop },
     });

@@ -8,13 +8,16 @@ import { BackupPipeline, RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE } from '../../../lib
 import { loadConfig } from '../../../lib/config';
 import { PIPELINE_EVENT_IDS } from '../../../core/rds-event';
 import { MANAGED_BY_TAG, SNAPSHOT_PREFIX } from '../../../core/naming';
-import { buildTestApp, TEST_ENV } from '../../../harness/app';
+import { TEST_ENV } from '../../../harness/app';
+import { testAppTemplates } from '../../../harness/synth-cache';
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 // No asset bundling: these tests read the template, not the code (bundling is checked by `npm run check:synth`).
-const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});
-const template = Template.fromStack(operations);
+// The templates are synthesized once for every file that asks for the same app (harness/synth-cache.ts).
+const template = Template.fromJSON(
+  testAppTemplates({ context: { 'aws:cdk:bundling-stacks': [] } }).operations,
+);
 const region = TEST_ENV.region;
 const account = TEST_ENV.account;
 const instanceArn = `arn:aws:rds:${region}:${account}:db:kb-prod`;

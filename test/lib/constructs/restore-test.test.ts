@@ -2,13 +2,16 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { buildTestApp } from '../../../harness/app';
+import { testAppTemplates } from '../../../harness/synth-cache';
 import { RestoreTest } from '../../../lib/constructs/restore-test';
 
-const { operations } = buildTestApp({ 'aws:cdk:bundling-stacks': [] }, {});
-const template = Template.fromStack(operations);
-const off = Template.fromStack(
-  buildTestApp({ 'aws:cdk:bundling-stacks': [], 'kb:restoreTestSchedule': 'off' }, {}).operations,
+// The templates are synthesized once for every file that asks for the same app (harness/synth-cache.ts).
+const template = Template.fromJSON(
+  testAppTemplates({ context: { 'aws:cdk:bundling-stacks': [] } }).operations,
+);
+const off = Template.fromJSON(
+  testAppTemplates({ context: { 'aws:cdk:bundling-stacks': [], 'kb:restoreTestSchedule': 'off' } })
+    .operations,
 );
 
 /** The policy statements of the restore-test function's role. */

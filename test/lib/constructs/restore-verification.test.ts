@@ -4,7 +4,7 @@
  * read-only role (IAM) or read only the configured secret. cdk-nag passes in every mode.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildTestApp } from '../../../harness/app';
+import { testAppTemplates } from '../../../harness/synth-cache';
 import { loadConfig } from '../../../lib/config';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -15,10 +15,9 @@ const VPC = {
 };
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kb-verify-AbCdEf';
 
+/** The operations template; cdk-nag runs in its synth (an unacknowledged finding throws), once per app and sources (harness/synth-cache.ts). */
 function synth(context: Record<string, unknown>) {
-  const built = buildTestApp({ ...NO_BUNDLING, ...context });
-  built.app.synth(); // cdk-nag runs here: an unacknowledged finding throws
-  return Template.fromStack(built.operations);
+  return Template.fromJSON(testAppTemplates({ context: { ...NO_BUNDLING, ...context } }).operations);
 }
 const verifyFn = { FunctionName: 'kb-dr-verify-restore' };
 const statusFn = { FunctionName: 'kb-dr-restore-status' };

@@ -4,19 +4,20 @@ import { ALARM_NAMES, INSTANCE_DIMENSION, METRIC_NAMESPACE } from '../../../core
 import { ENV } from '../../../lambda/shared/env';
 import { RDS_ACTIONS_WITHOUT_RESOURCE_SCOPE } from '../../../lib/constructs/backup-pipeline';
 import { buildTestApp } from '../../../harness/app';
+import { testAppTemplates } from '../../../harness/synth-cache';
 
 describe('OperationsStack', () => {
-  const { operations } = buildTestApp(
-    {
+  // Synthesized once for every run with the same sources (harness/synth-cache.ts).
+  const { operations } = testAppTemplates({
+    context: {
       'kb:alarmEmails': 'oncall@example.com,dba@example.com',
       'kb:backupSchedule': '30 3 * * *',
       'kb:backupTimezone': 'Europe/London',
-      // Bundling changes only the asset hashes asserted nowhere here; test/lib/app.test.ts bundles.
+      // Bundling changes only the asset hashes asserted nowhere here; `npm run check:synth` bundles.
       'aws:cdk:bundling-stacks': [],
     },
-    {},
-  );
-  const template = Template.fromStack(operations);
+  });
+  const template = Template.fromJSON(operations);
 
   describe('on-call topic', () => {
     it('is encrypted with the notification key and refuses non-TLS publishers', () => {
@@ -365,8 +366,9 @@ describe('OperationsStack', () => {
     });
 
     it('provisions no test events and no registry call when they are off', () => {
-      const off = Template.fromStack(
-        buildTestApp({ 'aws:cdk:bundling-stacks': [], 'kb:shareableTestEvents': 'false' }).operations,
+      const off = Template.fromJSON(
+        testAppTemplates({ context: { 'aws:cdk:bundling-stacks': [], 'kb:shareableTestEvents': 'false' } })
+          .operations,
       );
       off.resourceCountIs('AWS::EventSchemas::Schema', 0);
       // Only the protected-instance tag calls remain.
