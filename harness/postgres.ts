@@ -199,16 +199,25 @@ SELECT 'How to ' || md5(g::text),
        CASE WHEN g % 10 = 0 THEN NULL ELSE 'https://kb.example.com/articles/' || g END,
        timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute',
        timestamptz '2026-01-01 00:00:00+00' + g * interval '2 minutes',
-       ARRAY(SELECT round((random() * 2 - 1)::numeric, 6)::real FROM generate_series(1, ${dims}) d WHERE g > 0)
+       ARRAY(SELECT ${sixDecimals('random() * 2 - 1')}::real FROM generate_series(1, ${dims}) d WHERE g > 0)
 FROM generate_series(${from}, ${to}) g;
 ${options.withCache === false ? '' : cacheSql(from, to, dims)}`;
+}
+
+/**
+ * `x` (a double precision expression) rounded to 6 decimals in double precision: the same values
+ * as `round(x::numeric, 6)`, about ten times cheaper (64-dimension seeds spent most of their time
+ * in numeric rounding). `+ 0` turns a negative zero into 0.
+ */
+function sixDecimals(x: string): string {
+  return `(round((${x}) * 1e6) / 1e6 + 0)`;
 }
 
 function cacheSql(from: number, to: number, dims: number): string {
   return `
 INSERT INTO embedding_cache (content_hash, model, embedding)
 SELECT md5('cache' || g), 'text-embedding-3-small',
-       ARRAY(SELECT round(random()::numeric, 6)::real FROM generate_series(1, ${dims}) d WHERE g > 0)
+       ARRAY(SELECT ${sixDecimals('random()')}::real FROM generate_series(1, ${dims}) d WHERE g > 0)
 FROM generate_series(${from}, ${to}) g WHERE g % 4 = 0;`;
 }
 
