@@ -10,16 +10,15 @@
  * timestamps and a `real[]` embedding; `embedding_cache`) and N realistic entries seeded with
  * generate_series in one statement.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { Client, type QueryArrayResult } from 'pg';
 import { describeFailure, runTool } from './process';
 import { findPostgres, pgClientEnv, pgTool, requirePostgres, type PgInstallation } from './toolchain';
 import { freePort } from './moto';
 
-const execFileAsync = promisify(execFile);
 const serverAtImport = findPostgres('server');
 /**
  * Folder of the server programs found at import (see harness/toolchain.ts for the order), or
@@ -59,11 +58,54 @@ function run(cmd: string, args: string[]): void {
   if (failure) throw new Error(failure);
 }
 
+/** Every value as the server's text, as psql prints it (no parsing into numbers, dates, arrays). */
+const TEXT_VALUES = { getTypeParser: () => (value: string) => value };
+
+/**
+ * Run `text` (one or more statements, sent as one simple query, as `psql -c` does) on `database`
+ * over a connection of its own, and return what `psql -X -q -A -t` prints, trimmed: the rows of
+ * every result, one line each, values separated by `|`, NULL as nothing. A client in this process
+ * instead of a psql per call: the suite runs this thousands of times. A failure names the
+ * database and the statement.
+ */
+async function runSql(port: number, database: string, text: string): Promise<string> {
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: SUPERUSER,
+    password: TEST_PASSWORD,
+    database,
+    types: TEXT_VALUES,
+  });
+  client.on('error', () => undefined); // a server going away mid-query rejects the query itself
+  try {
+    await client.connect();
+    const answer = (await client.query({ text, rowMode: 'array' })) as unknown as
+      QueryArrayResult<unknown[]> | QueryArrayResult<unknown[]>[];
+    const results = Array.isArray(answer) ? answer : [answer];
+    return results
+      .flatMap((result) =>
+        result.rows.map((row) => row.map((value) => (value === null ? '' : String(value))).join('|')),
+      )
+      .join('\n')
+      .trim();
+  } catch (err) {
+    const statement = text.trim().replace(/\s+/g, ' ');
+    throw new Error(
+      `SQL on database "${database}" failed: ${(err as Error).message} (${statement.length > 200 ? `${statement.slice(0, 200)}...` : statement})`,
+      { cause: err },
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Start a new cluster. */
 export async function startPostgres(): Promise<TestPostgres> {
   const server = requirePostgres('server');
-  const psql = pgTool(requirePostgres('client'), 'psql');
-  // The CLI runs pg_dump/psql by name: point it at the found ones when they are not on the PATH.
+  // The CLI runs pg_dump/psql: fail here, with the fix, when they are missing; by name, so point it
+  // at the found ones when they are not on the PATH.
+  requirePostgres('client');
   const clientEnv = pgClientEnv();
   const dir = mkdtempSync(join(tmpdir(), 'kb-pg-'));
   const data = join(dir, 'data');
@@ -121,16 +163,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     }
   }
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const baseEnv = { PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: SUPERUSER, PGPASSWORD: TEST_PASSWORD };
 
-  const sql = async (database: string, text: string): Promise<string> => {
-    const { stdout } = await execFileAsync(
-      psql,
-      ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', text],
-      { env: { ...process.env, ...baseEnv }, maxBuffer: 64 * 1024 * 1024 },
-    );
-    return stdout.trim();
-  };
+  const sql = (database: string, text: string): Promise<string> => runSql(port, database, text);
 
   return {
     host: '127.0.0.1',
