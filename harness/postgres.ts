@@ -1,7 +1,8 @@
 /**
- * A throwaway PostgreSQL 15 cluster per test file: initdb into a temp dir, postgres listening on
- * 127.0.0.1 on a free port (password auth, so the CLI's password handling is exercised) with its
- * socket in the same temp dir, stopped by its postmaster PID in afterAll. Runs the server as the
+ * A throwaway PostgreSQL 15 cluster per test file: initdb into a temp dir (under jest, in memory:
+ * see clusterRoot), postgres listening on 127.0.0.1 on a free port (password auth, so the CLI's
+ * password handling is exercised) with its socket in the same temp dir, stopped by its
+ * postmaster PID in afterAll. Runs the server as the
  * `postgres` user when we are root (initdb refuses root). fsync is off: test data is disposable.
  * The programs are found by harness/toolchain.ts (KB_PG_BIN_DIR, pg_config, PATH, Debian,
  * Homebrew, Postgres.app); a missing one fails with the command to install it.
@@ -11,7 +12,17 @@
  * generate_series in one statement.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type QueryArrayResult } from 'pg';
@@ -100,6 +111,32 @@ async function runSql(port: number, database: string, text: string): Promise<str
   }
 }
 
+/** statfs's f_type of a tmpfs (linux/magic.h). */
+const TMPFS_MAGIC = 0x01021994;
+
+/** Whether `dir` is a tmpfs this process can write to. */
+function writableTmpfs(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return statfsSync(dir).type === TMPFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The folder a new cluster's folder goes in: KB_TEST_PG_ROOT when set; under jest, /dev/shm when
+ * it is a writable tmpfs; else the system temp folder (the drill, the benchmarks). The suite
+ * creates and drops hundreds of databases of about 300 files each, and on ext4 the server then
+ * spends much of its time in the kernel looking for free inodes (find_inode_bit,
+ * recently_deleted); on a tmpfs that cost is gone. The data is thrown away either way.
+ */
+function clusterRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KB_TEST_PG_ROOT) return env.KB_TEST_PG_ROOT;
+  if (env.JEST_WORKER_ID !== undefined && writableTmpfs('/dev/shm')) return '/dev/shm';
+  return tmpdir();
+}
+
 /** Start a new cluster. */
 export async function startPostgres(): Promise<TestPostgres> {
   const server = requirePostgres('server');
@@ -107,7 +144,10 @@ export async function startPostgres(): Promise<TestPostgres> {
   // at the found ones when they are not on the PATH.
   requirePostgres('client');
   const clientEnv = pgClientEnv();
-  const dir = mkdtempSync(join(tmpdir(), 'kb-pg-'));
+  const root = clusterRoot();
+  const dir = mkdtempSync(join(root, 'kb-pg-'));
+  // In memory, keep the WAL small (checkpoints are cheap there): 128 MB, not up to 1 GB.
+  const walLimit = writableTmpfs(root) ? ' -c max_wal_size=128MB -c min_wal_size=32MB' : '';
   const data = join(dir, 'data');
   const pwfile = join(dir, 'pwfile');
   writeFileSync(pwfile, `${TEST_PASSWORD}\n`);
@@ -154,7 +194,7 @@ export async function startPostgres(): Promise<TestPostgres> {
         join(dir, 'server.log'),
         '-w',
         '-o',
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off${walLimit}`,
         'start',
       ]);
       break;
