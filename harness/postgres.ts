@@ -23,6 +23,7 @@ import {
   statfsSync,
   writeFileSync,
 } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type QueryArrayResult } from 'pg';
@@ -87,6 +88,10 @@ async function runSql(port: number, database: string, text: string): Promise<str
     password: TEST_PASSWORD,
     database,
     types: TEXT_VALUES,
+    // The socket from node:net as imported here, not pg's own lazy require('net'): under jest a
+    // worker's cluster outlives the test file that started it, and a require made through that
+    // file's torn-down module registry finds nothing.
+    stream: () => new Socket(),
   });
   client.on('error', () => undefined); // a server going away mid-query rejects the query itself
   try {
