@@ -175,19 +175,24 @@ export async function startPostgres(): Promise<TestPostgres> {
     chownSync(pwfile, Number(pw.stdout.trim()), Number(gid.stdout.trim()));
   }
   chmodSync(dir, 0o755);
-  run(pgTool(server, 'initdb'), [
-    '-D',
-    data,
-    '-U',
-    SUPERUSER,
-    '--auth-local=trust',
-    '--auth-host=scram-sha-256',
-    `--pwfile=${pwfile}`,
-    '--no-sync',
-    '-E',
-    'UTF8',
-    '--locale=C.UTF-8',
-  ]);
+  try {
+    run(pgTool(server, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      SUPERUSER,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      `--pwfile=${pwfile}`,
+      '--no-sync',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+    ]);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true }); // nothing runs from it yet
+    throw err;
+  }
   let port = 0;
   for (let attempt = 1; ; attempt += 1) {
     port = await freePort();
