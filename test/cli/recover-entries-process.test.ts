@@ -14,7 +14,11 @@ import { createKbDatabase, kbFingerprint, type TestPostgres } from '../../harnes
 import { sharedPostgres } from '../support/shared-services';
 
 const ROOT = resolve(__dirname, '../..');
-const LOADER = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+/**
+ * The built CLI as the scripts run it (rebuilt first when a source is newer): node on
+ * dist/kb-dr.js, in the process started here (exec), so a signal to it reaches the CLI.
+ */
+const RUN_CLI = join(ROOT, 'scripts', 'lib', 'run-cli.sh');
 
 let pg: TestPostgres;
 let backupFile: string;
@@ -33,7 +37,7 @@ interface Run {
 }
 
 function kbDr(args: string[], database: string): Run {
-  const child = spawn(process.execPath, ['--import', LOADER, join(ROOT, 'bin', 'kb-dr.ts'), ...args], {
+  const child = spawn('bash', [RUN_CLI, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'WARN', ...pg.env(database) },
     stdio: ['ignore', 'pipe', 'pipe'],

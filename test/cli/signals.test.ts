@@ -1,10 +1,15 @@
 /**
  * Real signals to the PID of the script a user started: the CLI runs in that process, stops its
  * pg_dump/psql children, cleans up and leaves production as it was; nothing outlives it.
+ *
+ * A signal must land while pg_dump or psql is copying rows, so those runs use a big backup (of
+ * another database: the file is what makes the load long). Production, which every test
+ * fingerprints before and after, is small, and so is the backup of the runs that must finish.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Client } from 'pg';
 import { tempDir } from '../support/cli-fixtures';
 import { createKbDatabase, kbFingerprint, seedSql, type TestPostgres } from '../../harness/postgres';
 import { sharedPostgres } from '../support/shared-services';
@@ -49,33 +54,67 @@ async function waitFor(what: string, condition: () => Promise<boolean> | boolean
 }
 
 let pg: TestPostgres;
+/** The backup of BIG: loading it takes a few seconds, so a signal arrives during its COPY. */
 let backupFile: string;
+/** A backup of DB itself: small, for the runs that load to the end. */
+let smallBackupFile: string;
+/** The test's own session for the polls (a psql per poll would cost more than what it waits for). */
+let poller: Client;
+/** Production: the database every restore here replaces. */
 const DB = 'kb_sig';
+/** Big enough that pg_dump and psql copy its rows for a few seconds. */
+const BIG = 'kb_sig_big';
+
+/** One number from a query on the `postgres` database, through the test's own session. */
+async function count(sql: string): Promise<number> {
+  return Number((await poller.query<{ n: string }>(sql)).rows[0]?.n);
+}
 
 /** Sessions the CLI's children (pg_dump, psql: application_name kb-dr) still hold. */
 async function kbDrSessions(): Promise<number> {
-  return Number(
-    await pg.sql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kb-dr'"),
+  return count("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'kb-dr'");
+}
+
+/** Back `database` up with the script into a new folder named `label`; returns the file. */
+async function scriptBackup(database: string, label: string): Promise<string> {
+  const dir = tempDir(pg, label);
+  const result = await start('backup-kb.sh', ['--local', `--dir=${dir}`], pg.env(database), dir).done;
+  if (result.code !== 0) throw new Error(result.stderr);
+  return join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.sql.gz'))!,
   );
 }
 
 beforeAll(async () => {
   pg = await sharedPostgres();
-  // Big enough that loading takes a few seconds: the signal arrives during the COPY.
-  await createKbDatabase(pg, DB, 60_000, { dimensions: 64 });
-  const dir = tempDir(pg, 'sigsrc');
-  const made = start('backup-kb.sh', ['--local', `--dir=${dir}`], pg.env(DB), dir);
-  const result = await made.done;
-  if (result.code !== 0) throw new Error(result.stderr);
-  backupFile = join(
-    dir,
-    readdirSync(dir).find((f) => f.endsWith('.sql.gz'))!,
-  );
+  poller = new Client({
+    host: pg.host,
+    port: pg.port,
+    user: pg.user,
+    password: pg.password,
+    database: 'postgres',
+  });
+  await poller.connect();
+  await createKbDatabase(pg, BIG, 60_000, { dimensions: 64 });
+  await createKbDatabase(pg, DB, 300);
+  backupFile = await scriptBackup(BIG, 'sigsrc');
+  smallBackupFile = await scriptBackup(DB, 'sigsmall');
 }, 180_000);
 
 afterAll(async () => {
+  await poller?.end();
   await pg?.stop();
 });
+
+/** Whether psql is copying rows into the scratch database of a restore of DB. */
+async function loading(): Promise<boolean> {
+  return (
+    (await count(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'kb-dr' AND datname LIKE '${DB}_restoring_%' AND query LIKE 'COPY%'`,
+    )) > 0
+  );
+}
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s to the script PID', (signal) => {
   it('during the load stops psql, drops the new database and leaves production as it was', async () => {
@@ -87,14 +126,7 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to the script PID', (signal) =
 
     // Act: signal once psql is copying rows into the new database.
     const run = start('restore-kb.sh', ['--local', `--backup-file=${backupFile}`, '--yes'], pg.env(DB), cwd);
-    await waitFor(
-      'the load',
-      async () =>
-        (await pg.sql(
-          'postgres',
-          `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kb-dr' AND datname LIKE '${DB}_restoring_%' AND query LIKE 'COPY%'`,
-        )) !== '0',
-    );
+    await waitFor('the load', loading);
     process.kill(run.child.pid!, signal);
     const result = await run.done;
 
@@ -122,8 +154,8 @@ describe('a signal during the application stop command', () => {
       KB_APP_START_COMMAND: `echo started >> '${log}'`,
     };
 
-    // Act
-    const run = start('restore-kb.sh', ['--local', `--backup-file=${backupFile}`, '--yes'], env, cwd);
+    // Act: the load finishes (a small backup) and the swap's stop command runs.
+    const run = start('restore-kb.sh', ['--local', `--backup-file=${smallBackupFile}`, '--yes'], env, cwd);
     await waitFor('the stop command', () => existsSync(log));
     process.kill(run.child.pid!, 'SIGINT');
     const result = await run.done;
@@ -139,14 +171,13 @@ describe('a signal during the application stop command', () => {
 describe('SIGTERM to a backup', () => {
   it('stops pg_dump and leaves no file behind', async () => {
     const dir = tempDir(pg, 'sig-backup');
-    const run = start('backup-kb.sh', ['--local', `--dir=${dir}`], pg.env(DB), dir);
+    const run = start('backup-kb.sh', ['--local', `--dir=${dir}`], pg.env(BIG), dir);
     await waitFor(
       'pg_dump copying',
       async () =>
-        (await pg.sql(
-          'postgres',
-          "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kb-dr' AND query LIKE 'COPY%'",
-        )) !== '0',
+        (await count(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'kb-dr' AND query LIKE 'COPY%'",
+        )) > 0,
     );
     process.kill(run.child.pid!, 'SIGTERM');
     const result = await run.done;
@@ -166,14 +197,7 @@ describe('SIGKILL to the script PID during the load', () => {
 
     // Act: kill -9 while psql copies rows into the new database.
     const run = start('restore-kb.sh', ['--local', `--backup-file=${backupFile}`, '--yes'], pg.env(DB), cwd);
-    await waitFor(
-      'the load',
-      async () =>
-        (await pg.sql(
-          'postgres',
-          `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kb-dr' AND datname LIKE '${DB}_restoring_%' AND query LIKE 'COPY%'`,
-        )) !== '0',
-    );
+    await waitFor('the load', loading);
     process.kill(run.child.pid!, 'SIGKILL');
     await run.done;
     // psql sees the end of its input and exits; its session ends with it.
@@ -185,8 +209,13 @@ describe('SIGKILL to the script PID during the load', () => {
     expect(leftover).toHaveLength(1);
     expect((await pg.databases()).filter((d) => d.startsWith(`${DB}_pre_restore_`))).toEqual([]);
 
-    // ...and dropped by the next restore, which completes.
-    const next = start('restore-kb.sh', ['--local', `--backup-file=${backupFile}`, '--yes'], pg.env(DB), cwd);
+    // ...and dropped by the next restore, which completes (of the small backup: any file will do).
+    const next = start(
+      'restore-kb.sh',
+      ['--local', `--backup-file=${smallBackupFile}`, '--yes'],
+      pg.env(DB),
+      cwd,
+    );
     const result = await next.done;
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('dropped the scratch database of an interrupted restore');

@@ -13,13 +13,14 @@ import { createLocalBackup } from '../../../cli/local/backup';
 import { restoreLocalBackup } from '../../../cli/local/restore';
 import { silentLogger } from '../../../cli/shared/logger';
 import { connectionTo, corruptMiddleByte, tempDir } from '../../support/cli-fixtures';
-import { createKbDatabase, kbFingerprint, startPostgres, type TestPostgres } from '../../../harness/postgres';
+import { createKbDatabase, kbFingerprint, type TestPostgres } from '../../../harness/postgres';
+import { sharedPostgres } from '../../support/shared-services';
 
 const ROOT = resolve(__dirname, '../../..');
 let pg: TestPostgres;
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  pg = await sharedPostgres();
 });
 
 afterAll(async () => {
@@ -158,7 +159,8 @@ describe('the restore script under signals and concurrency', () => {
 
   it('two restores at once: the second refuses (exit 2) and the first completes', async () => {
     // Prepare
-    const backup = await backupOf('kb_fast_two', 20000, 'two');
+    // (Small: the gate below, not the size, keeps the first one running.)
+    const backup = await backupOf('kb_fast_two', 2000, 'two');
     await pg.sql('kb_fast_two', 'DELETE FROM knowledge_entries WHERE id > 100');
     // The first holds its lock until told to go on: its application stop command (run before the
     // swap) waits for a file, so a fast load cannot finish before the second one starts.
@@ -178,7 +180,7 @@ describe('the restore script under signals and concurrency', () => {
     expect(secondCode).toBe(2);
     expect(second.stderr()).toMatch(/another kb-dr restore or rollback of kb_fast_two is running/);
     expect(firstCode).toBe(0);
-    expect(Number(await pg.sql('kb_fast_two', 'SELECT count(*) FROM knowledge_entries'))).toBe(20000);
+    expect(Number(await pg.sql('kb_fast_two', 'SELECT count(*) FROM knowledge_entries'))).toBe(2000);
     expect(await scratchOf('kb_fast_two')).toEqual([]);
   });
 });
