@@ -119,11 +119,18 @@ async function runSql(port: number, database: string, text: string): Promise<str
 /** statfs's f_type of a tmpfs (linux/magic.h). */
 const TMPFS_MAGIC = 0x01021994;
 
-/** Whether `dir` is a tmpfs this process can write to. */
+/**
+ * A test cluster in memory needs room for its data and up to 128 MB of WAL, per worker: a small
+ * /dev/shm (a container's default is 64 MB) is not used.
+ */
+const TMPFS_MIN_FREE = 2 * 1024 ** 3;
+
+/** Whether `dir` is a tmpfs this process can write to, with TMPFS_MIN_FREE bytes free. */
 function writableTmpfs(dir: string): boolean {
   try {
     accessSync(dir, constants.W_OK);
-    return statfsSync(dir).type === TMPFS_MAGIC;
+    const fs = statfsSync(dir);
+    return fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize >= TMPFS_MIN_FREE;
   } catch {
     return false;
   }
