@@ -16,9 +16,9 @@
  * Every line it prints starts with "emulated RDS: ". Never imports jest.
  */
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KB_TABLES } from '../lambda/shared/kb-data-checks';
+import { clusterRoot } from './cluster-root';
 import {
   SUPERUSER,
   alive,
@@ -115,7 +115,7 @@ export class RdsDataPlane {
 
   /** Create the folders and start the protected instance with WAL archiving. */
   static async start(options: RdsDataPlaneOptions = {}): Promise<RdsDataPlane> {
-    const root = mkdtempSync(join(tmpdir(), 'kb-rds-emu-'));
+    const root = mkdtempSync(join(clusterRoot(), 'kb-rds-emu-'));
     chmodSync(root, 0o755);
     giveToServerUser(root);
     const password = options.password ?? DEFAULT_PASSWORD;
