@@ -90,9 +90,13 @@ export function appendSettings(dataDir: string, settings: Readonly<Record<string
   appendFileSync(join(dataDir, 'postgresql.conf'), `\n# emulated RDS\n${lines.join('\n')}\n`);
 }
 
-/** initdb a new cluster: superuser `postgres` with `password` over TCP, trust on the local socket. */
-export function initCluster(dataDir: string, pwfile: string): void {
-  runAsServer(pgTool(pgServer(), 'initdb'), [
+/**
+ * initdb's arguments for every throwaway cluster (the emulated RDS instances here, the test
+ * clusters in postgres.ts): superuser `postgres` with the password in `pwfile` over TCP, trust on
+ * the local socket, UTF8, no fsync.
+ */
+export function initdbArgs(dataDir: string, pwfile: string): string[] {
+  return [
     '-D',
     dataDir,
     '-U',
@@ -104,7 +108,12 @@ export function initCluster(dataDir: string, pwfile: string): void {
     '-E',
     'UTF8',
     '--locale=C.UTF-8',
-  ]);
+  ];
+}
+
+/** initdb a new cluster: superuser `postgres` with `password` over TCP, trust on the local socket. */
+export function initCluster(dataDir: string, pwfile: string): void {
+  runAsServer(pgTool(pgServer(), 'initdb'), initdbArgs(dataDir, pwfile));
 }
 
 /** A running cluster. */

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { clusterRoot, writableTmpfs } from './cluster-root';
+import { initdbArgs } from './pg-cluster';
 import { join } from 'node:path';
 import { Client, type QueryArrayResult } from 'pg';
 import { describeFailure, runTool } from './process';
@@ -140,19 +141,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   chmodSync(dir, 0o755);
   try {
-    run(pgTool(server, 'initdb'), [
-      '-D',
-      data,
-      '-U',
-      SUPERUSER,
-      '--auth-local=trust',
-      '--auth-host=scram-sha-256',
-      `--pwfile=${pwfile}`,
-      '--no-sync',
-      '-E',
-      'UTF8',
-      '--locale=C.UTF-8',
-    ]);
+    run(pgTool(server, 'initdb'), initdbArgs(data, pwfile));
   } catch (err) {
     rmSync(dir, { recursive: true, force: true }); // nothing runs from it yet
     throw err;
