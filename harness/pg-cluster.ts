@@ -6,9 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 import { commandLine, describeFailure, runTool } from './process';
 import { pgTool, requirePostgres, type PgInstallation } from './toolchain';
 
@@ -194,9 +194,28 @@ export async function stopPostmaster(pid: number): Promise<void> {
   await waitGone(5_000);
 }
 
-/** A pg client connected over TCP to a cluster (caller ends it). */
-export async function connectTo(port: number, password: string, database = 'postgres'): Promise<Client> {
-  const client = new Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database });
+/**
+ * A pg client connected over TCP to a cluster as its superuser (caller ends it); `options` adds to
+ * the connection's settings (e.g. its type parsers).
+ */
+export async function connectTo(
+  port: number,
+  password: string,
+  database = 'postgres',
+  options: Pick<ClientConfig, 'types'> = {},
+): Promise<Client> {
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: SUPERUSER,
+    password,
+    database,
+    ...options,
+    // The socket from node:net as imported here, not pg's own lazy require('net'): under jest a
+    // worker's shared cluster outlives the test file that started it, and a require made through
+    // that file's torn-down module registry finds nothing.
+    stream: () => new Socket(),
+  });
   client.on('error', () => undefined);
   await client.connect();
   return client;

@@ -13,11 +13,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
-import { clusterRoot, writableTmpfs } from './cluster-root';
-import { initdbArgs } from './pg-cluster';
 import { join } from 'node:path';
-import { Client, type QueryArrayResult } from 'pg';
+import type { Client, QueryArrayResult } from 'pg';
+import { clusterRoot, writableTmpfs } from './cluster-root';
+import { connectTo, initdbArgs } from './pg-cluster';
 import { describeFailure, runTool } from './process';
 import { findPostgres, pgClientEnv, pgTool, requirePostgres, type PgInstallation } from './toolchain';
 import { freePort } from './moto';
@@ -72,21 +71,9 @@ const TEXT_VALUES = { getTypeParser: () => (value: string) => value };
  * database and the statement.
  */
 async function runSql(port: number, database: string, text: string): Promise<string> {
-  const client = new Client({
-    host: '127.0.0.1',
-    port,
-    user: SUPERUSER,
-    password: TEST_PASSWORD,
-    database,
-    types: TEXT_VALUES,
-    // The socket from node:net as imported here, not pg's own lazy require('net'): under jest a
-    // worker's cluster outlives the test file that started it, and a require made through that
-    // file's torn-down module registry finds nothing.
-    stream: () => new Socket(),
-  });
-  client.on('error', () => undefined); // a server going away mid-query rejects the query itself
+  let client: Client | undefined;
   try {
-    await client.connect();
+    client = await connectTo(port, TEST_PASSWORD, database, { types: TEXT_VALUES });
     const answer = (await client.query({ text, rowMode: 'array' })) as unknown as
       QueryArrayResult<unknown[]> | QueryArrayResult<unknown[]>[];
     const results = Array.isArray(answer) ? answer : [answer];
@@ -103,7 +90,7 @@ async function runSql(port: number, database: string, text: string): Promise<str
       { cause: err },
     );
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }
 
