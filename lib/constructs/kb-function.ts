@@ -8,10 +8,22 @@ import { Construct } from 'constructs';
 import { acknowledgeWildcard, nagArnPrefix } from '../nag';
 import { METRIC_NAMESPACE } from '../../core/metrics-catalog';
 import { deployedFunctionName, serviceNameOf, type KbFunctionName } from '../../core/functions';
-import { KB_FUNCTION_MAIN_FIELDS } from './kb-function-bundling';
+import {
+  KB_FUNCTION_MAIN_FIELDS,
+  KB_FUNCTION_SUPPORTED,
+  sidePackageEsbuildArgs,
+  sidePackagesOf,
+} from './kb-function-bundling';
 
 /** Repository root: lambda entries and the lock file are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** The project's esbuild (the one NodejsFunction bundles with), for the side packages' files. */
+const ESBUILD_BIN = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild');
+
+/** `s` as one POSIX shell word. */
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
 
 export interface KbFunctionProps {
   /**
@@ -90,6 +102,7 @@ export class KbFunction extends Construct {
     );
 
     const serviceName = props.serviceName ?? serviceNameOf(props.functionDir);
+    const sidePackages = sidePackagesOf(props.functionDir);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(PROJECT_ROOT, 'lambda', props.functionDir, 'index.ts'),
       handler: 'handler',
@@ -123,10 +136,35 @@ export class KbFunction extends Construct {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        // Bundle the SDK: the function runs the versions the lockfile pins and tests exercised.
-        externalModules: [],
+        // Bundle the SDK: the function runs the versions the lockfile pins and tests exercised. The
+        // packages it loads only on some paths are bundled too, each to its own file in the asset
+        // (kb-function-bundling.ts sidePackagesOf), so a cold start does not parse them.
+        externalModules: [...sidePackages],
+        ...(sidePackages.length > 0
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  sidePackages.map((pkg) =>
+                    [
+                      `cd ${shellQuote(inputDir)} &&`,
+                      shellQuote(ESBUILD_BIN),
+                      ...sidePackageEsbuildArgs(pkg, outputDir).map(shellQuote),
+                    ].join(' '),
+                  ),
+              },
+            }
+          : {}),
         // The SDK's ES builds, tree-shaken to what the function uses (kb-function-bundling.ts).
         mainFields: [...KB_FUNCTION_MAIN_FIELDS],
+        // A side package's `import()` compiled to `require()` (kb-function-bundling.ts KB_FUNCTION_SUPPORTED).
+        esbuildArgs: Object.fromEntries(
+          Object.entries(KB_FUNCTION_SUPPORTED).map(([feature, on]) => [
+            `--supported:${feature}`,
+            String(on),
+          ]),
+        ),
         forceDockerBundling: false,
         format: nodejs.OutputFormat.CJS,
         logLevel: nodejs.LogLevel.ERROR,
