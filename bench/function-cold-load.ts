@@ -119,7 +119,8 @@ export function bundleLikeKbFunction(
     logLevel: 'error',
     metafile: true,
     external: [...sidePackages],
-    supported: { ...KB_FUNCTION_SUPPORTED },
+    // Only with side packages, as KbFunction does.
+    ...(sidePackages.length > 0 ? { supported: { ...KB_FUNCTION_SUPPORTED } } : {}),
     absWorkingDir: ROOT,
     // Baseline entries live in a temp dir: resolve packages from the project.
     nodePaths: [path.join(ROOT, 'node_modules')],

@@ -72,7 +72,8 @@ function bundle(entry: string, outfile: string, target: string, sidePackages: re
     sourcesContent: false,
     logLevel: 'error',
     external: [...sidePackages],
-    supported: { ...KB_FUNCTION_SUPPORTED },
+    // Only with side packages, as KbFunction does.
+    ...(sidePackages.length > 0 ? { supported: { ...KB_FUNCTION_SUPPORTED } } : {}),
     absWorkingDir: ROOT,
     // The baseline entry lives in a temp dir: resolve packages from the project.
     nodePaths: [path.join(ROOT, 'node_modules')],

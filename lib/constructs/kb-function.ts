@@ -142,6 +142,13 @@ export class KbFunction extends Construct {
         externalModules: [...sidePackages],
         ...(sidePackages.length > 0
           ? {
+              // A side package's `import()` compiled to `require()` (kb-function-bundling.ts KB_FUNCTION_SUPPORTED).
+              esbuildArgs: Object.fromEntries(
+                Object.entries(KB_FUNCTION_SUPPORTED).map(([feature, on]) => [
+                  `--supported:${feature}`,
+                  String(on),
+                ]),
+              ),
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
@@ -158,13 +165,6 @@ export class KbFunction extends Construct {
           : {}),
         // The SDK's ES builds, tree-shaken to what the function uses (kb-function-bundling.ts).
         mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-        // A side package's `import()` compiled to `require()` (kb-function-bundling.ts KB_FUNCTION_SUPPORTED).
-        esbuildArgs: Object.fromEntries(
-          Object.entries(KB_FUNCTION_SUPPORTED).map(([feature, on]) => [
-            `--supported:${feature}`,
-            String(on),
-          ]),
-        ),
         forceDockerBundling: false,
         format: nodejs.OutputFormat.CJS,
         logLevel: nodejs.LogLevel.ERROR,
