@@ -5,7 +5,8 @@
  * Each function is bundled with esbuild as KbFunction's NodejsFunction bundles it (everything
  * bundled incl. the SDK from its ES builds (`mainFields`, lib/constructs/kb-function-bundling.ts),
  * CJS, platform node, the runtime as target, minify, tree-shaking, source maps without sources
- * content). Its baseline is a bundle, built the same way, that imports the same `@aws-sdk/client-*`
+ * content; the packages KbFunction ships beside a function's main bundle, kb-function-bundling.ts
+ * sidePackagesOf, go to their own files beside it here too). Its baseline is a bundle, built the same way, that imports the same `@aws-sdk/client-*`
  * packages and the same commands and paginators of them (all read from the function bundle's
  * metafile), creates one client of each at module scope, and nothing else: the function's bundle
  * and the baseline carry the same SDK code, and the ratio is what the function adds to it. (Both
