@@ -107,6 +107,81 @@ describe('cold start: verify-restore ships the PostgreSQL driver and the RDS CA 
   });
 });
 
+describe('cold start: the record schemas are built when a record is read or written, not at load', () => {
+  /** The record schemas, known by their fields. */
+  const isManifest = (keys: string) => keys.includes('snapshotAllocatedBytes');
+  const isVerificationRecord = (keys: string) =>
+    keys.startsWith('version,instanceId,outcome,source,startedAt,verifiedAt');
+  /** The shape keys of every object schema zod builds (its global post-processor sees each schema). */
+  const recordingSchemas = `
+    const built = [];
+    globalThis.__zod_globalConfig = { postProcessor: (s) => { const shape = s._zod.def.shape; if (shape) built.push(Object.keys(shape).join(',')); } };`;
+
+  it.each(['restore-status', 'restore-test', 'verify-restore', 'backup'])(
+    '%s builds neither the manifest nor the verification record schema at load',
+    (fn) => {
+      // Prepare: bundled as KbFunction ships it
+      const dir = mkdtempSync(join(tmpdir(), 'kb-cold-schemas-'));
+      try {
+        const out = join(dir, 'index.js');
+        bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), out, sidePackagesOf(fn));
+        const script = `${recordingSchemas}
+          require(${JSON.stringify(out)});
+          process.stdout.write(JSON.stringify(built));`;
+
+        // Act
+        const built = JSON.parse(
+          execFileSync(process.execPath, ['-e', script], {
+            encoding: 'utf8',
+            env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
+          }),
+        ) as string[];
+
+        // Assess: its event schema was built (the probe works), no record schema was
+        expect(built.length).toBeGreaterThan(0);
+        expect(built.filter(isManifest)).toEqual([]);
+        expect(built.filter(isVerificationRecord)).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('the probe sees a record schema built at first use (control)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-schemas-'));
+    try {
+      const entry = join(dir, 'entry.ts');
+      writeFileSync(
+        entry,
+        [
+          `export { backupManifestSchema } from '${join(ROOT, 'core/manifest')}';`,
+          `export { verificationRecordSchema } from '${join(ROOT, 'core/verification')}';`,
+        ].join('\n'),
+      );
+      const out = join(dir, 'index.js');
+      bundleLikeKbFunction(entry, out);
+      const script = `${recordingSchemas}
+        const m = require(${JSON.stringify(out)});
+        const atLoad = built.length;
+        const same = m.backupManifestSchema() === m.backupManifestSchema() && m.verificationRecordSchema() === m.verificationRecordSchema();
+        process.stdout.write(JSON.stringify({ atLoad, same, built }));`;
+
+      const got = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as {
+        atLoad: number;
+        same: boolean;
+        built: string[];
+      };
+
+      expect(got.atLoad).toBe(0);
+      expect(got.same).toBe(true);
+      expect(got.built.filter(isManifest)).toHaveLength(1);
+      expect(got.built.filter(isVerificationRecord)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cold start: what loads on demand is still tree-shaken', () => {
   it('reconcile bundles the Parquet footer reader, not the rest of hyparquet (a dynamic import of the package would)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-cold-shake-'));
