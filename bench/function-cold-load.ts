@@ -6,9 +6,10 @@
  * bundled incl. the SDK from its ES builds (`mainFields`, lib/constructs/kb-function-bundling.ts),
  * CJS, platform node, the runtime as target, minify, tree-shaking, source maps without sources
  * content; the packages KbFunction ships beside a function's main bundle, kb-function-bundling.ts
- * sidePackagesOf, go to their own files beside it here too). Its baseline is a bundle, built the same way, that imports the same `@aws-sdk/client-*`
- * packages and the same commands and paginators of them (all read from the function bundle's
- * metafile), creates one client of each at module scope, and nothing else: the function's bundle
+ * sidePackagesOf, go to their own files beside it here too). Its baseline is a bundle, built the
+ * same way, that imports the same `@aws-sdk/client-*` packages and the same commands and
+ * paginators of them (all read from the function bundle's metafile), creates one client of each at
+ * module scope, and nothing else: the function's bundle
  * and the baseline carry the same SDK code, and the ratio is what the function adds to it. (Both
  * are tree-shaken from the SDK's ES builds, so a baseline of the bare clients would carry no
  * command and charge the function for the SDK code of the calls it makes; `sdkClientsOnly` in
