@@ -8,31 +8,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { preflight } from '../harness/doctor';
 import type { DrillContext } from './context';
-import { writeReport } from './report';
-import { resultsTable, runSteps, type DrillStep } from './runner';
-import { alarmReplayStep } from './steps/alarm-replay';
-import { localRestoreStep } from './steps/local-restore';
-import { nightStep } from './steps/night';
-import { recoverEntriesStep } from './steps/recover-entries';
-import { restoreStep } from './steps/restore';
-import { restoreTestStep } from './steps/restore-test';
-import { validateStep } from './steps/validate';
-import { verifyRestoreStep } from './steps/verify-restore';
-import { seedStep } from './steps/seed';
-import { targetsStep } from './steps/targets';
-
-export const DRILL_STEPS: readonly DrillStep<DrillContext>[] = [
-  seedStep,
-  nightStep,
-  validateStep,
-  restoreStep,
-  verifyRestoreStep,
-  restoreTestStep,
-  localRestoreStep,
-  recoverEntriesStep,
-  alarmReplayStep,
-  targetsStep,
-];
+import { resultsTable, runSteps } from './runner';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -69,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
   console.log(`prerequisites:\n${ready.text}\n`);
   if (!ready.ok) return 1;
   mkdirSync(outDir, { recursive: true });
+  // The steps (and with them the AWS SDK, the CDK app, the CLI and the functions) load only now:
+  // `--help`, a refused option and a missing prerequisite answer without them.
+  const { DRILL_STEPS } = await import('./steps');
+  const { writeReport } = await import('./report');
 
   const ctx: DrillContext = {
     options: { entries: opts.entries, outDir },

@@ -1,29 +1,14 @@
-import * as path from 'node:path';
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcard, nagArnPrefix } from '../nag';
 import { METRIC_NAMESPACE } from '../../core/metrics-catalog';
 import { deployedFunctionName, serviceNameOf, type KbFunctionName } from '../../core/functions';
-import {
-  KB_FUNCTION_MAIN_FIELDS,
-  KB_FUNCTION_SUPPORTED,
-  sidePackageEsbuildArgs,
-  sidePackagesOf,
-} from './kb-function-bundling';
+import { kbFunctionCode, PROJECT_ROOT } from './kb-function-code';
 
-/** Repository root: lambda entries and the lock file are resolved from here. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-/** The project's esbuild (the one NodejsFunction bundles with), for the side packages' files. */
-const ESBUILD_BIN = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild');
-
-/** `s` as one POSIX shell word. */
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { PROJECT_ROOT };
 
 export interface KbFunctionProps {
   /**
@@ -52,14 +37,15 @@ export interface KbFunctionProps {
 }
 
 /**
- * The one Lambda construct every kb-dr function uses: NodejsFunction bundled by the local esbuild
- * (minified, tree-shaken, a source map built but not enabled at runtime; the AWS SDK bundled from its ES
- * builds so its version is the lockfile's and only the commands a function uses are in it),
+ * The one Lambda construct every kb-dr function uses: a bundle built by the local esbuild
+ * (kb-function-code.ts: one build for every function; minified, tree-shaken, a source map built but
+ * not enabled at runtime; the AWS SDK bundled from its ES builds so its version is the lockfile's
+ * and only the commands a function uses are in it),
  * the latest Node.js runtime on ARM64, Powertools settings, its log group, and a role that may
  * write only to that log group. Callers grant everything else explicitly.
  */
 export class KbFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: KbFunctionProps) {
@@ -102,17 +88,14 @@ export class KbFunction extends Construct {
     );
 
     const serviceName = props.serviceName ?? serviceNameOf(props.functionDir);
-    const sidePackages = sidePackagesOf(props.functionDir);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambda', props.functionDir, 'index.ts'),
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: kbFunctionCode(props.functionDir),
+      handler: 'index.handler',
       ...(props.functionNamePrefix !== undefined
         ? {
             functionName: deployedFunctionName(props.functionNamePrefix, props.functionDir as KbFunctionName),
           }
         : {}),
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       description: props.description,
@@ -131,43 +114,6 @@ export class KbFunction extends Construct {
         // event (bench/function-cold-load.ts). The map still ships in the asset, to decode a logged
         // stack offline.
         ...props.environment,
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the SDK: the function runs the versions the lockfile pins and tests exercised. The
-        // packages it loads only on some paths are bundled too, each to its own file in the asset
-        // (kb-function-bundling.ts sidePackagesOf), so a cold start does not parse them.
-        externalModules: [...sidePackages],
-        ...(sidePackages.length > 0
-          ? {
-              // A side package's `import()` compiled to `require()` (kb-function-bundling.ts KB_FUNCTION_SUPPORTED).
-              esbuildArgs: Object.fromEntries(
-                Object.entries(KB_FUNCTION_SUPPORTED).map(([feature, on]) => [
-                  `--supported:${feature}`,
-                  String(on),
-                ]),
-              ),
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (inputDir: string, outputDir: string) =>
-                  sidePackages.map((pkg) =>
-                    [
-                      `cd ${shellQuote(inputDir)} &&`,
-                      shellQuote(ESBUILD_BIN),
-                      ...sidePackageEsbuildArgs(pkg, outputDir).map(shellQuote),
-                    ].join(' '),
-                  ),
-              },
-            }
-          : {}),
-        // The SDK's ES builds, tree-shaken to what the function uses (kb-function-bundling.ts).
-        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.CJS,
-        logLevel: nodejs.LogLevel.ERROR,
       },
     });
   }

@@ -8,7 +8,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 echo "== cdk synth (cdk-nag AwsSolutions checks run during synth)"
-synth=(npx cdk synth --quiet -o "$out" -c kb:dbInstanceId=kb-ci-check -c kb:alarmEmails=oncall@example.com)
+synth=(node node_modules/aws-cdk/bin/cdk synth --quiet -o "$out" -c kb:dbInstanceId=kb-ci-check -c kb:alarmEmails=oncall@example.com)
 if command -v strace >/dev/null 2>&1; then
   # Synth must never reach for the network (notices, telemetry, version checks, Docker bundling):
   # record every connect() of the whole process tree and fail on any IPv4/IPv6 one.

@@ -19,7 +19,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, setPriority } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -33,6 +33,29 @@ const SEQUENTIAL_ORDER = ['typecheck', 'lint', 'test:unit', 'check:synth'];
 const npm = process.env.npm_execpath
   ? { cmd: process.execPath, args: [process.env.npm_execpath] }
   : { cmd: 'npm', args: [] };
+
+/**
+ * How to run `step`: its package.json script in a shell with node_modules/.bin first on the PATH,
+ * which is what `npm run` does for a script without pre/post scripts, without starting npm (about
+ * 0.7 s of CPU per step). A step with a pre or post script goes through `npm run`.
+ */
+function stepCommand(step) {
+  const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
+  const script = scripts[step];
+  if (
+    typeof script !== 'string' ||
+    scripts[`pre${step}`] !== undefined ||
+    scripts[`post${step}`] !== undefined
+  ) {
+    return { cmd: npm.cmd, args: [...npm.args, 'run', '--silent', step], env: process.env };
+  }
+  const bin = join(ROOT, 'node_modules', '.bin');
+  return {
+    cmd: '/bin/sh',
+    args: ['-c', script],
+    env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, npm_lifecycle_event: step },
+  };
+}
 
 /** CPU seconds (user + system) of this process's finished children, from /proc (Linux); else null. */
 function childrenCpuSeconds() {
@@ -52,7 +75,8 @@ const round1 = (n) => Math.round(n * 10) / 10;
 if (process.argv[2] === '--step') {
   const [, , , step, cpuFile] = process.argv;
   const cpu0 = childrenCpuSeconds();
-  const run = spawnSync(npm.cmd, [...npm.args, 'run', '--silent', step], { cwd: ROOT, stdio: 'inherit' });
+  const { cmd, args, env } = stepCommand(step);
+  const run = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env });
   const cpu1 = childrenCpuSeconds();
   writeFileSync(cpuFile, JSON.stringify(cpu0 === null || cpu1 === null ? null : round1(cpu1 - cpu0)));
   process.exit(run.status ?? 1);

@@ -25,7 +25,8 @@ import { VERIFY_DOCS, verifyRoleSql } from '../../lambda/shared/verify-settings'
 import { DEFAULTS } from '../../lib/config';
 import { FUNCTIONS } from '../../core/functions';
 import { CommanderError } from 'commander';
-import { DRILL_STEPS, drillProgram } from '../../drill/index';
+import { drillProgram } from '../../drill/index';
+import { DRILL_STEPS } from '../../drill/steps';
 import { docCommands, headingAnchors, type DocCommand } from '../support/doc-commands';
 
 const execFileAsync = promisify(execFile);
