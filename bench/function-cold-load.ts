@@ -5,9 +5,11 @@
  * Each function is bundled with esbuild as KbFunction's NodejsFunction bundles it (everything
  * bundled incl. the SDK from its ES builds (`mainFields`, lib/constructs/kb-function-bundling.ts),
  * CJS, platform node, the runtime as target, minify, tree-shaking, source maps without sources
- * content). Its baseline is a bundle, built the same way, that imports the same `@aws-sdk/client-*`
- * packages and the same commands and paginators of them (all read from the function bundle's
- * metafile), creates one client of each at module scope, and nothing else: the function's bundle
+ * content; the packages KbFunction ships beside a function's main bundle, kb-function-bundling.ts
+ * sidePackagesOf, go to their own files beside it here too). Its baseline is a bundle, built the
+ * same way, that imports the same `@aws-sdk/client-*` packages and the same commands and
+ * paginators of them (all read from the function bundle's metafile), creates one client of each at
+ * module scope, and nothing else: the function's bundle
  * and the baseline carry the same SDK code, and the ratio is what the function adds to it. (Both
  * are tree-shaken from the SDK's ES builds, so a baseline of the bare clients would carry no
  * command and charge the function for the SDK code of the calls it makes; `sdkClientsOnly` in
@@ -33,19 +35,25 @@
  * [--compare <other checkout>]` (`--compare` measures that checkout's functions in the same rounds,
  * for before/after figures taken under one machine state).
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
-import { KB_FUNCTION_MAIN_FIELDS } from '../lib/constructs/kb-function-bundling';
+import {
+  KB_FUNCTION_MAIN_FIELDS,
+  KB_FUNCTION_SUPPORTED,
+  KB_FUNCTION_TARGET,
+  sidePackageEsbuildArgs,
+  sidePackagesOf,
+} from '../lib/constructs/kb-function-bundling';
 import { ENV } from '../lambda/shared/env';
 import { VERIFY_ENV } from '../lambda/shared/verify-settings';
 import { median, type BenchModule, type BenchRow as TableRow } from './measure';
 
 const ROOT = path.resolve(__dirname, '..');
 /** KbFunction's runtime (lib/constructs/kb-function.ts: NODEJS_24_X) as an esbuild target. */
-const TARGET = 'node24';
+const TARGET = KB_FUNCTION_TARGET;
 /** The issue's target: a function's cold load over its SDK clients' bare load. */
 export const COLD_LOAD_TARGET = 1.05;
 
@@ -78,8 +86,26 @@ export function functionDirs(): string[] {
     .sort();
 }
 
-/** Bundle `entry` with KbFunction's esbuild options; returns the bundle's metafile. */
-export function bundleLikeKbFunction(entry: string, outfile: string): Metafile {
+/**
+ * Bundle `entry` with KbFunction's esbuild options; returns the main bundle's metafile. With
+ * `sidePackages` (kb-function-bundling.ts sidePackagesOf: what KbFunction ships beside that
+ * function's main bundle), those stay out of the main bundle and each is bundled to its file
+ * beside it by the same esbuild command KbFunction runs.
+ */
+export function bundleLikeKbFunction(
+  entry: string,
+  outfile: string,
+  sidePackages: readonly string[] = [],
+): Metafile {
+  for (const pkg of sidePackages)
+    execFileSync(
+      path.join(ROOT, 'node_modules', '.bin', 'esbuild'),
+      sidePackageEsbuildArgs(pkg, path.dirname(outfile)),
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
   const result = buildSync({
     entryPoints: [entry],
     outfile,
@@ -94,6 +120,9 @@ export function bundleLikeKbFunction(entry: string, outfile: string): Metafile {
     sourcesContent: false,
     logLevel: 'error',
     metafile: true,
+    external: [...sidePackages],
+    // Only with side packages, as KbFunction does.
+    ...(sidePackages.length > 0 ? { supported: { ...KB_FUNCTION_SUPPORTED } } : {}),
     absWorkingDir: ROOT,
     // Baseline entries live in a temp dir: resolve packages from the project.
     nodePaths: [path.join(ROOT, 'node_modules')],
@@ -295,7 +324,7 @@ interface Built {
 function buildAll(dir: string, fns: readonly string[], compareRoot?: string): Built[] {
   return fns.map((fn) => {
     const file = path.join(dir, fn, 'index.js');
-    const meta = bundleLikeKbFunction(path.join(ROOT, 'lambda', fn, 'index.ts'), file);
+    const meta = bundleLikeKbFunction(path.join(ROOT, 'lambda', fn, 'index.ts'), file, sidePackagesOf(fn));
     const clients = sdkClientsOf(meta);
     const used = sdkExportsOf(meta);
     const baselineOf = (name: string, withCalls: boolean): string => {
@@ -321,7 +350,11 @@ function buildAll(dir: string, fns: readonly string[], compareRoot?: string): Bu
     let compareFile: string | undefined;
     if (compareRoot) {
       compareFile = path.join(dir, `compare-${fn}`, 'index.js');
-      const compareMeta = bundleLikeKbFunction(path.join(compareRoot, 'lambda', fn, 'index.ts'), compareFile);
+      const compareMeta = bundleLikeKbFunction(
+        path.join(compareRoot, 'lambda', fn, 'index.ts'),
+        compareFile,
+        comparedSidePackages(compareRoot, fn),
+      );
       const compareClients = sdkClientsOf(compareMeta);
       if (compareClients.join() !== clients.join())
         throw new Error(
@@ -339,6 +372,15 @@ function buildAll(dir: string, fns: readonly string[], compareRoot?: string): Bu
       baselineKib: statSync(baseline).size / 1024,
     };
   });
+}
+
+/** What `compareRoot`'s KbFunction ships beside `fn`'s main bundle (nothing, before side packages existed). */
+function comparedSidePackages(compareRoot: string, fn: string): readonly string[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the other checkout's module, read at run time
+  const other = require(path.join(compareRoot, 'lib/constructs/kb-function-bundling')) as {
+    sidePackagesOf?: (fn: string) => readonly string[];
+  };
+  return other.sidePackagesOf?.(fn) ?? [];
 }
 
 function runsOf(opts: ColdLoadOptions): number {

@@ -9,12 +9,17 @@
  * median of RUNS runs, variants interleaved so machine noise hits them alike. Figures are local
  * and relative: compare the columns, not the absolute milliseconds, with Lambda's.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { KB_FUNCTION_MAIN_FIELDS } from '../lib/constructs/kb-function-bundling';
+import {
+  KB_FUNCTION_MAIN_FIELDS,
+  KB_FUNCTION_SUPPORTED,
+  sidePackageEsbuildArgs,
+  sidePackagesOf,
+} from '../lib/constructs/kb-function-bundling';
 import { ENV } from '../lambda/shared/env';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -39,9 +44,20 @@ interface Variant {
   readonly label: string;
   readonly entry: string;
   readonly outfile: string;
+  /** Packages KbFunction ships beside this bundle (kb-function-bundling.ts sidePackagesOf). */
+  readonly sidePackages?: readonly string[];
 }
 
-function bundle(entry: string, outfile: string, target: string): void {
+function bundle(entry: string, outfile: string, target: string, sidePackages: readonly string[] = []): void {
+  for (const pkg of sidePackages)
+    execFileSync(
+      path.join(ROOT, 'node_modules', '.bin', 'esbuild'),
+      sidePackageEsbuildArgs(pkg, path.dirname(outfile)),
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
   buildSync({
     entryPoints: [entry],
     outfile,
@@ -55,6 +71,9 @@ function bundle(entry: string, outfile: string, target: string): void {
     sourcemap: true,
     sourcesContent: false,
     logLevel: 'error',
+    external: [...sidePackages],
+    // Only with side packages, as KbFunction does.
+    ...(sidePackages.length > 0 ? { supported: { ...KB_FUNCTION_SUPPORTED } } : {}),
     absWorkingDir: ROOT,
     // The baseline entry lives in a temp dir: resolve packages from the project.
     nodePaths: [path.join(ROOT, 'node_modules')],
@@ -135,9 +154,10 @@ async function main(): Promise<void> {
         label: fn,
         entry: path.join(ROOT, 'lambda', fn, 'index.ts'),
         outfile: path.join(dir, fn, 'index.js'),
+        sidePackages: sidePackagesOf(fn),
       })),
     ];
-    for (const v of variants) bundle(v.entry, v.outfile, target);
+    for (const v of variants) bundle(v.entry, v.outfile, target, v.sidePackages);
     const nodeOnly = path.join(dir, 'empty.js');
     writeFileSync(nodeOnly, '');
 

@@ -12,7 +12,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { AccessDeniedError, awsErrorCode, CorruptManifestError, isNotFound } from '../../core/errors';
 import { translateAwsError } from './aws-errors';
 import { classifyFault } from './fault-class';
-import { BackupManifestSchema, parseManifest, type BackupManifest } from '../../core/manifest';
+import { backupManifestSchema, parseManifest, type BackupManifest } from '../../core/manifest';
 import { MANIFESTS_S3_PREFIX, manifestKey, sameInstanceId } from '../../core/naming';
 import { listObjects } from './s3-objects';
 
@@ -87,7 +87,7 @@ async function writeManifest(
   manifest: BackupManifest,
   onlyIfAbsent: boolean,
 ): Promise<void> {
-  const body = JSON.stringify(BackupManifestSchema.parse(manifest), null, 2);
+  const body = JSON.stringify(backupManifestSchema().parse(manifest), null, 2);
   await loc.s3.send(
     new PutObjectCommand({
       Bucket: loc.bucket,
@@ -145,7 +145,7 @@ async function storedIs(loc: ManifestLocation, manifest: BackupManifest): Promis
     if (err instanceof CorruptManifestError) return false;
     throw err;
   }
-  return stored !== undefined && isDeepStrictEqual(stored, BackupManifestSchema.parse(manifest));
+  return stored !== undefined && isDeepStrictEqual(stored, backupManifestSchema().parse(manifest));
 }
 
 /** The snapshot ids that have a manifest, oldest first (ids sort by time). */

@@ -15,7 +15,7 @@ import {
   RestoreTestRecordSchema,
   type RestoreTestRecord,
 } from '../../core/restore-test';
-import { verificationKey, VerificationRecordSchema, type VerificationRecord } from '../../core/verification';
+import { verificationKey, verificationRecordSchema, type VerificationRecord } from '../../core/verification';
 import { translateAwsError } from './aws-errors';
 import { listObjects } from './s3-objects';
 
@@ -135,7 +135,7 @@ export async function readVerification(loc: RecordLocation, instanceId: string):
   } catch {
     return { state: 'corrupt', detail: `s3://${loc.bucket}/${key} is not valid JSON` };
   }
-  const parsed = VerificationRecordSchema.safeParse(json);
+  const parsed = verificationRecordSchema().safeParse(json);
   if (!parsed.success)
     return {
       state: 'corrupt',

@@ -6,7 +6,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, isNotFound } from '../../core/errors';
-import { VerificationRecordSchema, verificationKey, type VerificationRecord } from '../../core/verification';
+import { verificationRecordSchema, verificationKey, type VerificationRecord } from '../../core/verification';
 import { translateAwsError } from './aws-errors';
 
 export interface VerificationLocation {
@@ -40,7 +40,7 @@ export async function readVerification(
   } catch {
     return { kind: 'corrupt', reason: `s3://${loc.bucket}/${key} is not valid JSON` };
   }
-  const parsed = VerificationRecordSchema.safeParse(json);
+  const parsed = verificationRecordSchema().safeParse(json);
   return parsed.success
     ? { kind: 'record', record: parsed.data }
     : { kind: 'corrupt', reason: `s3://${loc.bucket}/${key} is not a valid verification record` };
@@ -61,7 +61,7 @@ export async function writeVerification(
       new PutObjectCommand({
         Bucket: loc.bucket,
         Key: key,
-        Body: JSON.stringify(VerificationRecordSchema.parse(record), null, 2),
+        Body: JSON.stringify(verificationRecordSchema().parse(record), null, 2),
         ContentType: 'application/json',
         ServerSideEncryption: 'aws:kms',
         SSEKMSKeyId: loc.kmsKeyArn,

@@ -17,6 +17,7 @@
  * it, into a temporary folder removed when the process exits; each function's files are copied from
  * there into the folder CDK stages.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -24,7 +25,12 @@ import { DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync, type BuildOptions } from 'esbuild';
 import { FUNCTIONS } from '../../core/functions';
-import { KB_FUNCTION_MAIN_FIELDS } from './kb-function-bundling';
+import {
+  KB_FUNCTION_MAIN_FIELDS,
+  KB_FUNCTION_SUPPORTED,
+  sidePackageEsbuildArgs,
+  sidePackagesOf,
+} from './kb-function-bundling';
 
 /** Repository root: lambda entries are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -76,6 +82,32 @@ export function buildBundles(entries: Readonly<Record<string, string>>, outdir: 
   });
 }
 
+/**
+ * Bundle a function with side packages (kb-function-bundling.ts sidePackagesOf) on its own: the
+ * side packages stay out of its bundle (`import()` of them compiled to `require()`), and each is
+ * bundled to its own file beside it, `<name>/node_modules/<pkg>/index.js`, where the bundle finds it.
+ */
+function buildWithSidePackages(
+  name: string,
+  entry: string,
+  sidePackages: readonly string[],
+  outdir: string,
+): void {
+  buildSync({
+    ...kbFunctionBuildOptions(),
+    entryPoints: [{ in: entry, out: `${name}/index` }],
+    outdir,
+    external: [...sidePackages],
+    supported: { ...KB_FUNCTION_SUPPORTED },
+  });
+  for (const pkg of sidePackages)
+    execFileSync(
+      path.join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'),
+      sidePackageEsbuildArgs(pkg, path.join(outdir, name)),
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+}
+
 function requireEntry(functionDir: string): void {
   if (!existsSync(kbFunctionEntry(functionDir))) {
     throw new Error(
@@ -100,7 +132,10 @@ export function builtKbFunction(functionDir: string): string {
   );
   const outdir = mkdtempSync(path.join(tmpdir(), 'kb-dr-functions-'));
   process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
-  buildBundles(Object.fromEntries(wanted.map((fn) => [fn, kbFunctionEntry(fn)])), outdir);
+  const shared = wanted.filter((fn) => sidePackagesOf(fn).length === 0);
+  buildBundles(Object.fromEntries(shared.map((fn) => [fn, kbFunctionEntry(fn)])), outdir);
+  for (const fn of wanted.filter((f) => sidePackagesOf(f).length > 0))
+    buildWithSidePackages(fn, kbFunctionEntry(fn), sidePackagesOf(fn), outdir);
   for (const fn of wanted) built.set(fn, path.join(outdir, fn));
   return path.join(outdir, functionDir);
 }

