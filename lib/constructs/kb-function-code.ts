@@ -28,6 +28,7 @@ import { FUNCTIONS } from '../../core/functions';
 import {
   KB_FUNCTION_MAIN_FIELDS,
   KB_FUNCTION_SUPPORTED,
+  KB_FUNCTION_TARGET,
   sidePackageEsbuildArgs,
   sidePackagesOf,
 } from './kb-function-bundling';
@@ -35,8 +36,7 @@ import {
 /** Repository root: lambda entries are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-/** KbFunction's runtime (lib/constructs/kb-function.ts: NODEJS_24_X) as an esbuild target. */
-export const KB_FUNCTION_TARGET = 'node24';
+export { KB_FUNCTION_TARGET };
 
 /**
  * esbuild's options for every function: what NodejsFunction passed (`--bundle --target=node24
@@ -121,21 +121,26 @@ const built = new Map<string, string>();
 
 /**
  * Build `functionDir`, and with it every catalog function (core/functions.ts) not built yet in this
- * process, in one build; returns the folder holding its index.js and index.js.map.
+ * process that builds the same way: the functions without side packages in one build; a function
+ * with side packages on its own (its externals are its own). Returns the folder holding its
+ * index.js and index.js.map.
  */
 export function builtKbFunction(functionDir: string): string {
   const done = built.get(functionDir);
   if (done) return done;
   requireEntry(functionDir);
-  const wanted = [...new Set([functionDir, ...FUNCTIONS])].filter(
-    (fn) => !built.has(fn) && existsSync(kbFunctionEntry(fn)),
-  );
+  const sidePackages = sidePackagesOf(functionDir);
+  const wanted =
+    sidePackages.length > 0
+      ? [functionDir]
+      : [...new Set([functionDir, ...FUNCTIONS])].filter(
+          (fn) => !built.has(fn) && sidePackagesOf(fn).length === 0 && existsSync(kbFunctionEntry(fn)),
+        );
   const outdir = mkdtempSync(path.join(tmpdir(), 'kb-dr-functions-'));
   process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
-  const shared = wanted.filter((fn) => sidePackagesOf(fn).length === 0);
-  buildBundles(Object.fromEntries(shared.map((fn) => [fn, kbFunctionEntry(fn)])), outdir);
-  for (const fn of wanted.filter((f) => sidePackagesOf(f).length > 0))
-    buildWithSidePackages(fn, kbFunctionEntry(fn), sidePackagesOf(fn), outdir);
+  if (sidePackages.length > 0)
+    buildWithSidePackages(functionDir, kbFunctionEntry(functionDir), sidePackages, outdir);
+  else buildBundles(Object.fromEntries(wanted.map((fn) => [fn, kbFunctionEntry(fn)])), outdir);
   for (const fn of wanted) built.set(fn, path.join(outdir, fn));
   return path.join(outdir, functionDir);
 }
