@@ -35,16 +35,15 @@
  * [--compare <other checkout>]` (`--compare` measures that checkout's functions in the same rounds,
  * for before/after figures taken under one machine state).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
 import {
-  KB_FUNCTION_MAIN_FIELDS,
-  KB_FUNCTION_SUPPORTED,
+  buildSidePackages,
   KB_FUNCTION_TARGET,
-  sidePackageEsbuildArgs,
+  kbFunctionBuildOptions,
   sidePackagesOf,
 } from '../lib/constructs/kb-function-bundling';
 import { ENV } from '../lambda/shared/env';
@@ -97,36 +96,16 @@ export function bundleLikeKbFunction(
   outfile: string,
   sidePackages: readonly string[] = [],
 ): Metafile {
-  for (const pkg of sidePackages)
-    execFileSync(
-      path.join(ROOT, 'node_modules', '.bin', 'esbuild'),
-      sidePackageEsbuildArgs(pkg, path.dirname(outfile)),
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+  buildSidePackages(sidePackages, path.dirname(outfile));
   const result = buildSync({
+    ...kbFunctionBuildOptions(sidePackages),
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: TARGET,
-    minify: true,
-    treeShaking: true,
-    mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-    sourcemap: true,
-    sourcesContent: false,
-    logLevel: 'error',
     metafile: true,
-    external: [...sidePackages],
-    // Only with side packages, as KbFunction does.
-    ...(sidePackages.length > 0 ? { supported: { ...KB_FUNCTION_SUPPORTED } } : {}),
-    absWorkingDir: ROOT,
     // Baseline entries live in a temp dir: resolve packages from the project.
     nodePaths: [path.join(ROOT, 'node_modules')],
   });
+  if (!result.metafile) throw new Error(`esbuild wrote no metafile for ${entry}`);
   return result.metafile;
 }
 

@@ -9,15 +9,14 @@
  * median of RUNS runs, variants interleaved so machine noise hits them alike. Figures are local
  * and relative: compare the columns, not the absolute milliseconds, with Lambda's.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import {
-  KB_FUNCTION_MAIN_FIELDS,
-  KB_FUNCTION_SUPPORTED,
-  sidePackageEsbuildArgs,
+  buildSidePackages,
+  kbFunctionBuildOptions,
   sidePackagesOf,
 } from '../lib/constructs/kb-function-bundling';
 import { ENV } from '../lambda/shared/env';
@@ -49,32 +48,12 @@ interface Variant {
 }
 
 function bundle(entry: string, outfile: string, target: string, sidePackages: readonly string[] = []): void {
-  for (const pkg of sidePackages)
-    execFileSync(
-      path.join(ROOT, 'node_modules', '.bin', 'esbuild'),
-      sidePackageEsbuildArgs(pkg, path.dirname(outfile)),
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+  buildSidePackages(sidePackages, path.dirname(outfile));
   buildSync({
+    ...kbFunctionBuildOptions(sidePackages),
+    target,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target,
-    minify: true,
-    treeShaking: true,
-    mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-    sourcemap: true,
-    sourcesContent: false,
-    logLevel: 'error',
-    external: [...sidePackages],
-    // Only with side packages, as KbFunction does.
-    ...(sidePackages.length > 0 ? { supported: { ...KB_FUNCTION_SUPPORTED } } : {}),
-    absWorkingDir: ROOT,
     // The baseline entry lives in a temp dir: resolve packages from the project.
     nodePaths: [path.join(ROOT, 'node_modules')],
   });

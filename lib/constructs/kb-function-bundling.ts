@@ -3,6 +3,8 @@
  * start, in a file free of CDK imports so the cold-load bench and the cold-start tests bundle a
  * function exactly as it ships.
  */
+import * as path from 'node:path';
+import { buildSync, type BuildOptions } from 'esbuild';
 
 /**
  * `module` first: the AWS SDK's ES builds (`dist-es`), which esbuild tree-shakes down to the
@@ -52,23 +54,44 @@ export function sidePackageFile(pkg: string): string {
   return `node_modules/${pkg}/index.js`;
 }
 
+/** Repository root: where entries and packages resolve from. */
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
 /**
- * The esbuild command-line arguments (after the binary) that bundle side package `pkg` into the
- * asset at `outputDir`, as the main bundle is built (CJS, minified, the same main fields and
- * target, a source map without sources content). Run from the project root, where `pkg` resolves.
+ * esbuild's options for a function's main bundle, minus its entry and output: bundled with the SDK
+ * (the versions the lockfile pins and the tests exercised) except `sidePackages`, CJS for Node 24,
+ * minified, the main fields above, and a source map without sources content (it ships beside the
+ * bundle to decode a logged stack offline, but is not enabled at run time: kb-function.ts says why).
+ * With side packages, `import()` is compiled to `require()` (KB_FUNCTION_SUPPORTED). KbFunction
+ * (kb-function-code.ts), the cold-load benches and the cold-start tests all build with these.
  */
-export function sidePackageEsbuildArgs(pkg: string, outputDir: string): string[] {
-  return [
-    pkg,
-    '--bundle',
-    '--platform=node',
-    '--format=cjs',
-    `--target=${KB_FUNCTION_TARGET}`,
-    '--minify',
-    `--main-fields=${KB_FUNCTION_MAIN_FIELDS.join(',')}`,
-    '--sourcemap',
-    '--sources-content=false',
-    '--log-level=error',
-    `--outfile=${outputDir}/${sidePackageFile(pkg)}`,
-  ];
+export function kbFunctionBuildOptions(sidePackages: readonly string[] = []): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: KB_FUNCTION_TARGET,
+    minify: true,
+    treeShaking: true,
+    mainFields: [...KB_FUNCTION_MAIN_FIELDS],
+    sourcemap: true,
+    sourcesContent: false,
+    logLevel: 'error',
+    absWorkingDir: PROJECT_ROOT,
+    external: [...sidePackages],
+    ...(sidePackages.length > 0 ? { supported: { ...KB_FUNCTION_SUPPORTED } } : {}),
+  };
+}
+
+/**
+ * Bundle each of `sidePackages` to its own file in `dir` (the folder of the main bundle that loads
+ * them), at sidePackageFile(pkg), with the main bundle's options.
+ */
+export function buildSidePackages(sidePackages: readonly string[], dir: string): void {
+  for (const pkg of sidePackages)
+    buildSync({
+      ...kbFunctionBuildOptions(),
+      entryPoints: [pkg],
+      outfile: path.join(dir, sidePackageFile(pkg)),
+    });
 }

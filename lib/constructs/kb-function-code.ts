@@ -17,51 +17,19 @@
  * it, into a temporary folder removed when the process exits; each function's files are copied from
  * there into the folder CDK stages.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { buildSync, type BuildOptions } from 'esbuild';
+import { buildSync } from 'esbuild';
 import { FUNCTIONS } from '../../core/functions';
-import {
-  KB_FUNCTION_MAIN_FIELDS,
-  KB_FUNCTION_SUPPORTED,
-  KB_FUNCTION_TARGET,
-  sidePackageEsbuildArgs,
-  sidePackagesOf,
-} from './kb-function-bundling';
+import { buildSidePackages, kbFunctionBuildOptions, sidePackagesOf } from './kb-function-bundling';
 
 /** Repository root: lambda entries are resolved from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-export { KB_FUNCTION_TARGET };
-
-/**
- * esbuild's options for every function: what NodejsFunction passed (`--bundle --target=node24
- * --platform=node --format=cjs --minify --sourcemap --sources-content=false --log-level=error
- * --main-fields=module,main`, no external module), minus the output paths.
- */
-export function kbFunctionBuildOptions(): BuildOptions {
-  return {
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: KB_FUNCTION_TARGET,
-    minify: true,
-    // Bundle the SDK too: the function runs the versions the lockfile pins and tests exercised.
-    external: [],
-    // The SDK's ES builds, tree-shaken to what the function uses (kb-function-bundling.ts).
-    mainFields: [...KB_FUNCTION_MAIN_FIELDS],
-    // A source map ships beside the bundle (to decode a logged stack offline) but is not enabled
-    // at run time (kb-function.ts says why).
-    sourcemap: true,
-    sourcesContent: false,
-    logLevel: 'error',
-    absWorkingDir: PROJECT_ROOT,
-  };
-}
+export { kbFunctionBuildOptions };
 
 /** The entry of `functionDir`: lambda/<functionDir>/index.ts, exporting `handler`. */
 export function kbFunctionEntry(functionDir: string): string {
@@ -94,18 +62,11 @@ function buildWithSidePackages(
   outdir: string,
 ): void {
   buildSync({
-    ...kbFunctionBuildOptions(),
+    ...kbFunctionBuildOptions(sidePackages),
     entryPoints: [{ in: entry, out: `${name}/index` }],
     outdir,
-    external: [...sidePackages],
-    supported: { ...KB_FUNCTION_SUPPORTED },
   });
-  for (const pkg of sidePackages)
-    execFileSync(
-      path.join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'),
-      sidePackageEsbuildArgs(pkg, path.join(outdir, name)),
-      { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+  buildSidePackages(sidePackages, path.join(outdir, name));
 }
 
 function requireEntry(functionDir: string): void {
