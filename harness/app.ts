@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp, type KbDrApp } from '../lib/app';
+import { TEST_APP_CONTEXT, TEST_ENV } from './app-defaults';
 
 const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;
 };
 
-export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
+export { TEST_APP_CONTEXT, TEST_ENV };
 
 /**
  * Build the app with cdk.json context plus `context`, and only the given KB_* variables (not the
@@ -22,6 +23,6 @@ export function buildTestApp(
   env: NodeJS.ProcessEnv = {},
   stackEnv: { readonly account: string; readonly region: string } = TEST_ENV,
 ): KbDrApp {
-  const app = new App({ context: { ...cdkJson.context, 'kb:dbInstanceId': 'kb-prod', ...context } });
+  const app = new App({ context: { ...cdkJson.context, ...TEST_APP_CONTEXT, ...context } });
   return buildApp({ app, env, stackEnv });
 }

@@ -27,6 +27,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
+import { TEST_APP_CONTEXT, TEST_ENV } from './app-defaults';
 import type { KbDrApp } from '../lib/app';
 import type * as TestApp from './app';
 
@@ -114,7 +115,13 @@ export function synthCacheKey(inputs: TestAppInputs = {}): string {
   return createHash('sha256')
     .update(synthInputsHash())
     .update(
-      canonical({ context: inputs.context ?? {}, env: inputs.env ?? {}, stackEnv: inputs.stackEnv ?? null }),
+      // As buildTestApp fills them in: a test naming a default (kb:dbInstanceId kb-prod, TEST_ENV)
+      // asks for the same app as one that leaves it out, and shares its file.
+      canonical({
+        context: { ...TEST_APP_CONTEXT, ...inputs.context },
+        env: inputs.env ?? {},
+        stackEnv: inputs.stackEnv ?? TEST_ENV,
+      }),
     )
     .digest('hex')
     .slice(0, 32);

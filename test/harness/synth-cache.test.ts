@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TEST_ENV } from '../../harness/app-defaults';
 import { SYNTH_CACHE_DIR_ENV, synthCacheKey, testAppTemplates } from '../../harness/synth-cache';
 
 let dir: string;
@@ -29,6 +30,21 @@ describe('synthCacheKey', () => {
     expect(synthCacheKey({ context: { a: 1, b: [2] }, env: {} })).toBe(
       synthCacheKey({ context: { b: [2], a: 1 } }),
     );
+  });
+
+  it("names the same file when a test spells out buildTestApp's defaults (kb:dbInstanceId kb-prod, TEST_ENV)", () => {
+    const plain = synthCacheKey({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(synthCacheKey({ context: { 'aws:cdk:bundling-stacks': [], 'kb:dbInstanceId': 'kb-prod' } })).toBe(
+      plain,
+    );
+    expect(synthCacheKey({ context: { 'aws:cdk:bundling-stacks': [] }, stackEnv: TEST_ENV })).toBe(plain);
+    // Another instance, or none at all, is another app.
+    expect(
+      synthCacheKey({ context: { 'aws:cdk:bundling-stacks': [], 'kb:dbInstanceId': 'kb-other' } }),
+    ).not.toBe(plain);
+    expect(
+      synthCacheKey({ context: { 'aws:cdk:bundling-stacks': [], 'kb:dbInstanceId': undefined } }),
+    ).not.toBe(plain);
   });
 
   it('names another file when the context, the environment or the account/region differ', () => {
