@@ -55,7 +55,7 @@ export function sidePackageFile(pkg: string): string {
 }
 
 /** Repository root: where entries and packages resolve from. */
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /**
  * esbuild's options for a function's main bundle, minus its entry and output: bundled with the SDK

@@ -24,12 +24,14 @@ import { DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 import { FUNCTIONS } from '../../core/functions';
-import { buildSidePackages, kbFunctionBuildOptions, sidePackagesOf } from './kb-function-bundling';
+import {
+  buildSidePackages,
+  kbFunctionBuildOptions,
+  PROJECT_ROOT,
+  sidePackagesOf,
+} from './kb-function-bundling';
 
-/** Repository root: lambda entries are resolved from here. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-
-export { kbFunctionBuildOptions };
+export { PROJECT_ROOT };
 
 /** The entry of `functionDir`: lambda/<functionDir>/index.ts, exporting `handler`. */
 export function kbFunctionEntry(functionDir: string): string {
@@ -39,34 +41,23 @@ export function kbFunctionEntry(functionDir: string): string {
 /**
  * Bundle each of `entries` (output name -> entry file) on its own, in one esbuild build, into
  * `outdir`/<name>/index.js (+ .map). No code splitting: a module two entries import is in both
- * bundles, so each bundle is what a build of its entry alone would write.
+ * bundles, so each bundle is what a build of its entry alone would write. `sidePackages`
+ * (kb-function-bundling.ts sidePackagesOf) stay out of the bundles (`import()` of them compiled to
+ * `require()`), and each is bundled to its own file beside every bundle,
+ * `<name>/node_modules/<pkg>/index.js`, where the bundle finds it.
  */
-export function buildBundles(entries: Readonly<Record<string, string>>, outdir: string): void {
+export function buildBundles(
+  entries: Readonly<Record<string, string>>,
+  outdir: string,
+  sidePackages: readonly string[] = [],
+): void {
   buildSync({
-    ...kbFunctionBuildOptions(),
+    ...kbFunctionBuildOptions(sidePackages),
     entryPoints: Object.entries(entries).map(([name, entry]) => ({ in: entry, out: `${name}/index` })),
     outdir,
     splitting: false,
   });
-}
-
-/**
- * Bundle a function with side packages (kb-function-bundling.ts sidePackagesOf) on its own: the
- * side packages stay out of its bundle (`import()` of them compiled to `require()`), and each is
- * bundled to its own file beside it, `<name>/node_modules/<pkg>/index.js`, where the bundle finds it.
- */
-function buildWithSidePackages(
-  name: string,
-  entry: string,
-  sidePackages: readonly string[],
-  outdir: string,
-): void {
-  buildSync({
-    ...kbFunctionBuildOptions(sidePackages),
-    entryPoints: [{ in: entry, out: `${name}/index` }],
-    outdir,
-  });
-  buildSidePackages(sidePackages, path.join(outdir, name));
+  for (const name of Object.keys(entries)) buildSidePackages(sidePackages, path.join(outdir, name));
 }
 
 function requireEntry(functionDir: string): void {
@@ -99,9 +90,7 @@ export function builtKbFunction(functionDir: string): string {
         );
   const outdir = mkdtempSync(path.join(tmpdir(), 'kb-dr-functions-'));
   process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
-  if (sidePackages.length > 0)
-    buildWithSidePackages(functionDir, kbFunctionEntry(functionDir), sidePackages, outdir);
-  else buildBundles(Object.fromEntries(wanted.map((fn) => [fn, kbFunctionEntry(fn)])), outdir);
+  buildBundles(Object.fromEntries(wanted.map((fn) => [fn, kbFunctionEntry(fn)])), outdir, sidePackages);
   for (const fn of wanted) built.set(fn, path.join(outdir, fn));
   return path.join(outdir, functionDir);
 }
@@ -112,7 +101,7 @@ export function builtKbFunction(functionDir: string): string {
  */
 export function kbFunctionCode(functionDir: string): lambda.Code {
   requireEntry(functionDir);
-  return lambda.Code.fromAsset(path.join(PROJECT_ROOT, 'lambda', functionDir), {
+  return lambda.Code.fromAsset(path.dirname(kbFunctionEntry(functionDir)), {
     bundling: {
       local: {
         tryBundle(outputDir: string): boolean {
