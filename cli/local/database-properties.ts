@@ -4,8 +4,7 @@
  * replaces and gives them to the new one, so the restored database behaves like the old one
  * (sort order, the application role's CONNECT, its settings).
  */
-import { quoteIdent, quoteLiteral, type PgConnection } from './connection';
-import { psqlScalar } from './psql';
+import { quoteIdent, quoteLiteral } from './connection';
 
 export interface DatabaseAclEntry {
   /** null: PUBLIC. */
@@ -42,30 +41,25 @@ const LIST_SETTINGS = new Set([
   'local_preload_libraries',
 ]);
 
-/** Read the properties of `database`; undefined when it does not exist. */
-export async function readDatabaseProperties(
-  conn: PgConnection,
-  database: string,
-): Promise<DatabaseProperties | undefined> {
-  const json = await psqlScalar(
-    conn,
-    `SELECT json_build_object(
-       'owner', pg_get_userbyid(d.datdba),
-       'encoding', pg_encoding_to_char(d.encoding),
-       'provider', d.datlocprovider::text,
-       'collate', d.datcollate,
-       'ctype', d.datctype,
-       'iculocale', d.daticulocale,
-       'acl', CASE WHEN d.datacl IS NULL THEN NULL ELSE coalesce((SELECT json_agg(json_build_object(
+/**
+ * SQL: the properties of the pg_database row `d` as a json object ({@link DatabaseProperties}),
+ * for a query on the maintenance database that names pg_database `d` (e.g. databases.ts
+ * lookBeforeRestore, which reads them with everything else a restore needs in one query).
+ */
+export function databasePropertiesJson(d: string): string {
+  return `json_build_object(
+       'owner', pg_get_userbyid(${d}.datdba),
+       'encoding', pg_encoding_to_char(${d}.encoding),
+       'provider', ${d}.datlocprovider::text,
+       'collate', ${d}.datcollate,
+       'ctype', ${d}.datctype,
+       'iculocale', ${d}.daticulocale,
+       'acl', CASE WHEN ${d}.datacl IS NULL THEN NULL ELSE coalesce((SELECT json_agg(json_build_object(
                 'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
-                'privilege', a.privilege_type, 'grantable', a.is_grantable)) FROM aclexplode(d.datacl) a), '[]'::json) END,
+                'privilege', a.privilege_type, 'grantable', a.is_grantable)) FROM aclexplode(${d}.datacl) a), '[]'::json) END,
        'settings', coalesce((SELECT json_agg(json_build_object('role', r.rolname, 'config', s.setconfig))
                   FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
-                  WHERE s.setdatabase = d.oid), '[]'::json))
-     FROM pg_database d WHERE d.datname = ${quoteLiteral(database)};`,
-    { database: conn.maintenanceDatabase, operation: `read the properties of database ${database}` },
-  );
-  return json ? (JSON.parse(json) as DatabaseProperties) : undefined;
+                  WHERE s.setdatabase = ${d}.oid), '[]'::json))`;
 }
 
 /** `CREATE DATABASE` options reproducing encoding, locale provider and collation (and owner). */

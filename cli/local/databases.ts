@@ -1,11 +1,14 @@
 /**
- * The database operations of a local restore and rollback, each one psql call on the
- * maintenance database: exists, create (kb-dr's scratch), drop, swap (two renames and the
- * comments in one transaction), list the databases kb-dr kept, and the checks the swap needs.
+ * The database operations of a local restore and rollback, each one psql call: what the server
+ * holds before a restore or rollback (one query on the maintenance database: the live database's
+ * comment and properties, the privileges the swap needs, the databases kb-dr kept or left behind,
+ * the roles), the entries of a database (one call into it), create (kb-dr's scratch), drop, and the
+ * swap (two renames and the comments in one transaction). Each psql call is a process and a
+ * connection (about 20-40 ms of CPU between client and server), so what can be read together is.
  */
 import { GuardRailError, KbDrError, ValidationError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
-import { createOptions, type DatabaseProperties } from './database-properties';
+import { createOptions, databasePropertiesJson, type DatabaseProperties } from './database-properties';
 import { LOCAL_ENV, quoteIdent, quoteLiteral, type PgConnection } from './connection';
 import { psqlQuery, psqlScalar } from './psql';
 
@@ -56,18 +59,27 @@ export interface LiveState {
 
 export async function readLiveState(conn: PgConnection, database: string): Promise<LiveState> {
   if (!(await databaseExists(conn, database))) return { exists: false, entries: undefined };
-  // Two statements, not one CASE: PostgreSQL resolves every table a statement names before it runs,
-  // so a single query would fail on the very disaster a restore is for (the table dropped).
-  const exists = await psqlScalar(conn, "SELECT to_regclass('public.knowledge_entries') IS NOT NULL;", {
-    database,
-    operation: 'look up the current knowledge_entries table',
-  });
-  if (exists !== 't') return { exists: true, entries: undefined };
-  const count = await psqlScalar(conn, 'SELECT count(*) FROM public.knowledge_entries;', {
-    database,
-    operation: 'count current entries',
-  });
-  return { exists: true, entries: count === undefined ? undefined : Number(count) };
+  return { exists: true, entries: await countEntries(conn, database) };
+}
+
+/**
+ * Rows of public.knowledge_entries in `database` (which exists); undefined when the table is
+ * missing. One psql call: whether the table exists, then (psql's `\if`) the count. Two
+ * statements, not one CASE: PostgreSQL resolves every table a statement names before it runs, so a
+ * single query would fail on the very disaster a restore is for (the table dropped).
+ */
+export async function countEntries(conn: PgConnection, database: string): Promise<number | undefined> {
+  const count = await psqlScalar(
+    conn,
+    [
+      "SELECT to_regclass('public.knowledge_entries') IS NOT NULL AS kb_dr_has_entries \\gset",
+      '\\if :kb_dr_has_entries',
+      'SELECT count(*) FROM public.knowledge_entries;',
+      '\\endif',
+    ].join('\n'),
+    { database, operation: `count the entries of ${database}` },
+  );
+  return count === undefined ? undefined : Number(count);
 }
 
 export function describeLive(state: LiveState): string {
@@ -112,17 +124,6 @@ export function parseMarker(comment: string | null | undefined): KeptMarker | un
     // not ours
   }
   return undefined;
-}
-
-export async function databaseComment(conn: PgConnection, name: string): Promise<string | null> {
-  const rows = await psqlQuery(
-    conn,
-    `SELECT shobj_description(oid, 'pg_database') IS NULL, encode(convert_to(coalesce(shobj_description(oid, 'pg_database'), ''), 'UTF8'), 'hex') FROM pg_database WHERE datname = ${quoteLiteral(name)};`,
-    { database: conn.maintenanceDatabase, operation: `read the comment of ${name}` },
-  );
-  const row = rows[0];
-  // Hex: a comment may hold newlines, which psql's row output cannot carry.
-  return !row || row[0] === 't' ? null : Buffer.from(row[1] ?? '', 'hex').toString('utf8');
 }
 
 export interface SwapPlan {
@@ -217,71 +218,81 @@ const SCRATCH_MARKER = 'kb-dr scratch database of a restore in progress';
 
 /**
  * Drop the scratch databases of restores of `target` that were killed (kill -9) before they could
- * clean up. Safe because the caller holds the restore lock of `target`: no other restore of it is
- * running, and only databases kb-dr marked as its scratch are dropped.
+ * clean up (`names`: {@link RestoreLook}.leftoverScratch). Safe because the caller holds the
+ * restore lock of `target`: no other restore of it is running, and only databases kb-dr marked as
+ * its scratch are listed.
  */
 export async function dropLeftoverScratch(
   conn: PgConnection,
-  target: string,
+  names: readonly string[],
   logger: CliLogger,
 ): Promise<void> {
-  const pattern = `${target.replace(/[\\%_]/g, (c) => `\\${c}`)}\\_restoring\\_%`;
-  const rows = await psqlQuery(
-    conn,
-    `SELECT datname FROM pg_database WHERE datname LIKE ${quoteLiteral(pattern)} AND shobj_description(oid, 'pg_database') = ${quoteLiteral(SCRATCH_MARKER)};`,
-    { database: conn.maintenanceDatabase, operation: 'look for scratch databases of interrupted restores' },
-  );
-  for (const [name] of rows) {
-    if (!name) continue;
+  for (const name of names) {
     await dropDatabase(conn, name);
     logger.info('dropped the scratch database of an interrupted restore', { database: name });
   }
 }
 
+/** A LIKE pattern for the names `target` followed by `suffix` and anything. */
+function namesLike(target: string, suffix: string): string {
+  const escape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+  return `${escape(target)}${escape(suffix)}%`;
+}
+
+/** What the swap needs of the restoring role, read by {@link swapCheckJson}. */
+export interface SwapCheck {
+  readonly user: string;
+  readonly superuser: boolean;
+  readonly createdb: boolean;
+  readonly signalBackend: boolean;
+  /** It owns `target` (or `target` does not exist). */
+  readonly owner: boolean;
+  /** Sessions on `target` it could not end without pg_signal_backend, as `user, user`; '' if none. */
+  readonly others: string;
+  /** Sessions on `target` only a superuser can end; '' if none. */
+  readonly superSessions: string;
+}
+
+/** SQL (maintenance database): the {@link SwapCheck} of `target` as json; null if current_user has no pg_roles row. */
+function swapCheckJson(target: string): string {
+  const sessionsOf = (who: string) =>
+    `coalesce((SELECT string_agg(DISTINCT coalesce(s.usename, s.backend_type), ', ') FROM pg_stat_activity s
+       LEFT JOIN pg_roles sr ON sr.oid = s.usesysid
+       WHERE s.datname = ${quoteLiteral(target)} AND s.pid <> pg_backend_pid() AND (${who})), '')`;
+  return `(SELECT json_build_object(
+       'user', current_user, 'superuser', r.rolsuper, 'createdb', r.rolcreatedb,
+       'signalBackend', pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'),
+       'owner', coalesce((SELECT pg_has_role(current_user, d.datdba, 'MEMBER') FROM pg_database d WHERE d.datname = ${quoteLiteral(target)}), true),
+       'others', ${sessionsOf(`s.usesysid IS NULL OR sr.rolsuper OR NOT pg_has_role(current_user, s.usesysid, 'MEMBER')`)},
+       'superSessions', ${sessionsOf('s.usesysid IS NULL OR sr.rolsuper')})
+     FROM pg_roles r WHERE r.rolname = current_user)`;
+}
+
 /**
  * The swap renames the live database (owner with CREATEDB, or superuser) and ends the sessions
- * connected to it (superuser, or pg_signal_backend for other non-superuser roles). Check that
- * before the load, not after it, and say exactly what is missing.
+ * connected to it (superuser, or pg_signal_backend for other non-superuser roles). Checked before
+ * the load, not after it: the refusal, saying exactly what is missing, or undefined.
  */
-export async function checkCanSwap(conn: PgConnection, target: string): Promise<void> {
-  const row = (
-    await psqlQuery(
-      conn,
-      `SELECT current_user, r.rolsuper, r.rolcreatedb, pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'),
-              coalesce((SELECT pg_has_role(current_user, d.datdba, 'MEMBER') FROM pg_database d WHERE d.datname = ${quoteLiteral(target)}), true),
-              coalesce((SELECT string_agg(DISTINCT coalesce(s.usename, s.backend_type), ', ') FROM pg_stat_activity s
-                 LEFT JOIN pg_roles sr ON sr.oid = s.usesysid
-                 WHERE s.datname = ${quoteLiteral(target)} AND s.pid <> pg_backend_pid()
-                   AND (s.usesysid IS NULL OR sr.rolsuper OR NOT pg_has_role(current_user, s.usesysid, 'MEMBER'))), ''),
-              coalesce((SELECT string_agg(DISTINCT coalesce(s.usename, s.backend_type), ', ') FROM pg_stat_activity s
-                 LEFT JOIN pg_roles sr ON sr.oid = s.usesysid
-                 WHERE s.datname = ${quoteLiteral(target)} AND s.pid <> pg_backend_pid()
-                   AND (s.usesysid IS NULL OR sr.rolsuper)), '')
-         FROM pg_roles r WHERE r.rolname = current_user;`,
-      { database: conn.maintenanceDatabase, operation: 'check the privileges the swap needs' },
-    )
-  )[0];
-  if (!row) return;
-  const [user, superuser, createdb, signalBackend, owner, others, superSessions] = row;
-  if (superuser === 't') return;
+export function swapRefusal(check: SwapCheck | null, target: string): GuardRailError | undefined {
+  if (!check || check.superuser) return undefined;
+  const user = quoteIdent(check.user);
   const missing: string[] = [];
-  if (owner !== 't' || createdb !== 't')
+  if (!check.owner || !check.createdb)
     missing.push(
-      `to rename ${target} it must own it and have CREATEDB (\`ALTER DATABASE ${quoteIdent(target)} OWNER TO ${quoteIdent(user!)}; ALTER ROLE ${quoteIdent(user!)} CREATEDB;\`)`,
+      `to rename ${target} it must own it and have CREATEDB (\`ALTER DATABASE ${quoteIdent(target)} OWNER TO ${user}; ALTER ROLE ${user} CREATEDB;\`)`,
     );
-  const blocking = signalBackend === 't' ? superSessions : others;
+  const blocking = check.signalBackend ? check.superSessions : check.others;
   if (blocking)
     missing.push(
-      `to end the sessions connected to ${target} (now: ${blocking}) it needs pg_signal_backend (\`GRANT pg_signal_backend TO ${quoteIdent(user!)};\`), and superuser for superuser or autovacuum sessions`,
+      `to end the sessions connected to ${target} (now: ${blocking}) it needs pg_signal_backend (\`GRANT pg_signal_backend TO ${user};\`), and superuser for superuser or autovacuum sessions`,
     );
-  if (missing.length > 0) {
-    throw new GuardRailError(
-      `${user} cannot swap the restored database in: ${missing.join('; ')}; nothing was changed`,
-      {
-        hint: `run the restore as a superuser (${LOCAL_ENV.user}) or grant what is listed`,
-      },
-    );
-  }
+  if (missing.length === 0) return undefined;
+  return new GuardRailError(
+    `${check.user} cannot swap the restored database in: ${missing.join('; ')}; nothing was changed`,
+    {
+      hint: `run the restore as a superuser (${LOCAL_ENV.user}) or grant what is listed`,
+    },
+  );
 }
 
 export interface KeptDatabase {
@@ -289,37 +300,110 @@ export interface KeptDatabase {
   readonly marker: KeptMarker;
 }
 
-/**
- * The databases kb-dr kept when it restored over `conn.database` (marked by their comment),
- * newest first, and the `<name>_pre_restore_*` names it did not mark (ignored).
- */
-export async function listPreRestoreDatabases(
+/** SQL (maintenance database): json of the live database `name`: its comment; null if it does not exist. */
+function liveDatabaseJson(name: string, withProperties: boolean): string {
+  return `(SELECT json_build_object('comment', shobj_description(d.oid, 'pg_database')${
+    withProperties ? `, 'properties', ${databasePropertiesJson('d')}` : ''
+  }) FROM pg_database d WHERE d.datname = ${quoteLiteral(name)})`;
+}
+
+/** One query on the maintenance database whose single row is one json value; that value, parsed. */
+async function readJson<T>(
   conn: PgConnection,
-): Promise<{ kept: KeptDatabase[]; unmarked: string[] }> {
-  const pattern = `${conn.database.replace(/[\\%_]/g, (c) => `\\${c}`)}\\_pre\\_restore\\_%`;
-  const rows = await psqlQuery(
+  fields: Record<string, string>,
+  operation: string,
+): Promise<T> {
+  const object = Object.entries(fields)
+    .map(([key, sql]) => `${quoteLiteral(key)}, ${sql}`)
+    .join(',\n  ');
+  const json = await psqlScalar(conn, `SELECT json_build_object(\n  ${object});`, {
+    database: conn.maintenanceDatabase,
+    operation,
+  });
+  if (json === undefined) throw new Error(`psql gave no answer to the query to ${operation}`);
+  return JSON.parse(json) as T;
+}
+
+/** What a restore needs to know of the server before it loads anything, read in one query. */
+export interface RestoreLook {
+  /** The live database; undefined when it does not exist yet. */
+  readonly target: { readonly comment: string | null; readonly properties: DatabaseProperties } | undefined;
+  /** The name the live database would be kept under is taken. */
+  readonly keepTaken: boolean;
+  /** The roles of the server; undefined when not asked for (a portable restore needs none). */
+  readonly roles: ReadonlySet<string> | undefined;
+  /** What the swap needs of the restoring role; null if current_user has no pg_roles row. */
+  readonly swap: SwapCheck | null;
+  /** kb-dr's scratch databases of killed restores of the target, to drop under the restore lock. */
+  readonly leftoverScratch: readonly string[];
+}
+
+export async function lookBeforeRestore(
+  conn: PgConnection,
+  plan: { readonly target: string; readonly keep: string; readonly roles: boolean },
+): Promise<RestoreLook> {
+  const { target, keep } = plan;
+  const look = await readJson<{
+    target: RestoreLook['target'] | null;
+    keepTaken: boolean;
+    roles: string[] | null;
+    swap: SwapCheck | null;
+    leftoverScratch: string[] | null;
+  }>(
     conn,
-    `SELECT datname, shobj_description(oid, 'pg_database') IS NULL, coalesce(replace(replace(shobj_description(oid, 'pg_database'), E'\\n', ' '), E'\\x1f', ' '), '') FROM pg_database WHERE datname LIKE ${quoteLiteral(pattern)} ORDER BY datname DESC;`,
-    { database: conn.maintenanceDatabase, operation: 'list kept pre-restore databases' },
+    {
+      target: liveDatabaseJson(target, true),
+      keepTaken: `EXISTS (SELECT FROM pg_database WHERE datname = ${quoteLiteral(keep)})`,
+      roles: plan.roles ? '(SELECT json_agg(rolname) FROM pg_roles)' : 'NULL',
+      swap: swapCheckJson(target),
+      leftoverScratch: `(SELECT json_agg(datname ORDER BY datname) FROM pg_database WHERE datname LIKE ${quoteLiteral(namesLike(target, '_restoring_'))} AND shobj_description(oid, 'pg_database') = ${quoteLiteral(SCRATCH_MARKER)})`,
+    },
+    `look at ${target} and the server before restoring`,
+  );
+  return {
+    target: look.target ?? undefined,
+    keepTaken: look.keepTaken,
+    roles: plan.roles ? new Set(look.roles ?? []) : undefined,
+    swap: look.swap,
+    leftoverScratch: look.leftoverScratch ?? [],
+  };
+}
+
+export interface KeptDatabase {
+  readonly name: string;
+  readonly marker: KeptMarker;
+}
+
+/** What a rollback needs to know of the server, read in one query. */
+export interface RollbackLook {
+  /** The databases kb-dr kept when it restored over the live one (marked by their comment), newest first. */
+  readonly kept: readonly KeptDatabase[];
+  /** `<name>_pre_restore_*` databases kb-dr did not mark (ignored). */
+  readonly unmarked: readonly string[];
+  /** The live database; undefined when it does not exist. */
+  readonly target: { readonly comment: string | null } | undefined;
+}
+
+export async function lookBeforeRollback(conn: PgConnection): Promise<RollbackLook> {
+  const target = conn.database;
+  const look = await readJson<{
+    target: { comment: string | null } | null;
+    preRestore: { name: string; comment: string | null }[] | null;
+  }>(
+    conn,
+    {
+      target: liveDatabaseJson(target, false),
+      preRestore: `(SELECT json_agg(json_build_object('name', datname, 'comment', shobj_description(oid, 'pg_database')) ORDER BY datname DESC) FROM pg_database WHERE datname LIKE ${quoteLiteral(namesLike(target, '_pre_restore_'))})`,
+    },
+    `look at ${target} and the databases kept by kb-dr before rolling back`,
   );
   const kept: KeptDatabase[] = [];
   const unmarked: string[] = [];
-  for (const [name, isNull, comment] of rows) {
-    if (!name) continue;
-    const marker = isNull === 't' ? undefined : parseMarker(comment);
-    if (marker && marker.kind === 'pre-restore' && marker.database === conn.database)
-      kept.push({ name, marker });
+  for (const { name, comment } of look.preRestore ?? []) {
+    const marker = parseMarker(comment);
+    if (marker && marker.kind === 'pre-restore' && marker.database === target) kept.push({ name, marker });
     else unmarked.push(name);
   }
   kept.sort((a, b) => b.marker.keptAt.localeCompare(a.marker.keptAt));
-  return { kept, unmarked };
-}
-
-/** The roles this server has (a restore that keeps owners and grants needs each the dump names). */
-export async function serverRoles(conn: PgConnection): Promise<Set<string>> {
-  const rows = await psqlQuery(conn, 'SELECT rolname FROM pg_roles;', {
-    database: conn.maintenanceDatabase,
-    operation: 'list the roles of the server',
-  });
-  return new Set(rows.map((r) => r[0] ?? '').filter(Boolean));
+  return { kept, unmarked, target: look.target ?? undefined };
 }

@@ -18,25 +18,24 @@ import type { CliLogger } from '../shared/logger';
 import { AppCommandError, runAppCommand } from './app-control';
 import { LOCAL_ENV, describeConnection, describeServer, quoteIdent, type PgConnection } from './connection';
 import {
-  checkCanSwap,
   checkIdentifierLength,
+  countEntries,
   createScratchDatabase,
-  databaseComment,
-  databaseExists,
   describeLive,
   dropDatabase,
   dropLeftoverScratch,
-  listPreRestoreDatabases,
+  lookBeforeRestore,
+  lookBeforeRollback,
   markerComment,
   preRestoreName,
   readLiveState,
   restoreWorkName,
   rolledBackName,
-  serverRoles,
   swapDatabases,
+  swapRefusal,
   type LiveState,
 } from './databases';
-import { applyPropertiesSql, readDatabaseProperties } from './database-properties';
+import { applyPropertiesSql } from './database-properties';
 import { loadDump, verifyRestored } from './load-dump';
 import { acquireRestoreLock } from './lock';
 import { InterruptedError, psqlQuery } from './psql';
@@ -44,7 +43,6 @@ import { checkFile, type ValidationReport } from './validate';
 
 export {
   MARKER_PREFIX,
-  listPreRestoreDatabases,
   markerComment,
   parseMarker,
   preRestoreName,
@@ -225,15 +223,6 @@ export async function restoreLocalBackup(options: RestoreOptions): Promise<Resto
   }
 }
 
-/** Await all of `promises`; the first rejection in list order (not in time) is thrown. */
-async function settledInOrder<T extends readonly unknown[]>(promises: {
-  readonly [K in keyof T]: Promise<T[K]>;
-}): Promise<T> {
-  const settled = await Promise.allSettled(promises);
-  for (const s of settled) if (s.status === 'rejected') throw s.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
-
 interface RestorePlan {
   readonly file: string;
   readonly pre: Awaited<ReturnType<typeof checkFile>>;
@@ -249,23 +238,22 @@ async function restoreLocked(options: RestoreOptions, plan: RestorePlan): Promis
   const { file, pre, target, work, keep, at, started } = plan;
   const portable = options.portable ?? false;
 
-  // 2. Read-only look at the server: independent reads, run at once (each is a psql start);
-  // a failure is reported as if they had run one after the other.
-  const [before, comment, targetProps, knownRoles, , keepTaken] = await settledInOrder([
-    readLiveState(conn, target),
-    databaseComment(conn, target),
-    readDatabaseProperties(conn, target),
-    portable ? Promise.resolve(undefined) : serverRoles(conn),
-    checkCanSwap(conn, target),
-    databaseExists(conn, keep),
-  ] as const);
+  // 2. Read-only look at the server: one query on the maintenance database, then the live
+  // database's entries (one call into it).
+  const look = await lookBeforeRestore(conn, { target, keep, roles: !portable });
+  const before: LiveState = look.target
+    ? { exists: true, entries: await countEntries(conn, target) }
+    : { exists: false, entries: undefined };
   const targetExists = before.exists;
-  const targetComment = targetExists ? comment : null;
-  const props = targetExists ? targetProps : undefined;
-  if (keepTaken) {
+  const targetComment = look.target?.comment ?? null;
+  const props = look.target?.properties;
+  const knownRoles = look.roles;
+  const cannotSwap = swapRefusal(look.swap, target);
+  if (cannotSwap) throw cannotSwap;
+  if (look.keepTaken) {
     throw new GuardRailError(`database ${keep} already exists`, { hint: 'wait a second and retry' });
   }
-  await dropLeftoverScratch(conn, target, logger);
+  await dropLeftoverScratch(conn, look.leftoverScratch, logger);
 
   // 3. Load into a new database, validating the file in the same pass; the live one is not touched.
   logger.info('restoring into a new database', { database: describeConnection(conn, work), file });
@@ -437,8 +425,9 @@ async function rollbackLocked(options: RollbackOptions, setAside: string): Promi
   const { conn, logger } = options;
   const target = conn.database;
   const at = (options.now ?? (() => new Date()))();
-  const { kept: candidates, unmarked } = await listPreRestoreDatabases(conn);
-  const kept = candidates[0];
+  const look = await lookBeforeRollback(conn);
+  const kept = look.kept[0];
+  const { unmarked } = look;
   if (!kept) {
     throw new NotFoundError(
       `no database kept by a kb-dr restore of ${target} on ${describeServer(conn)}; nothing to roll back` +
@@ -448,9 +437,14 @@ async function rollbackLocked(options: RollbackOptions, setAside: string): Promi
       },
     );
   }
-  const keptState = await readLiveState(conn, kept.name);
-  const current = await readLiveState(conn, target);
-  const currentComment = current.exists ? await databaseComment(conn, target) : null;
+  // The kept database was just listed; the live one was looked at in the same query.
+  const [keptEntries, currentEntries] = await Promise.all([
+    countEntries(conn, kept.name),
+    look.target ? countEntries(conn, target) : Promise.resolve(undefined),
+  ]);
+  const keptState: LiveState = { exists: true, entries: keptEntries };
+  const current: LiveState = { exists: look.target !== undefined, entries: currentEntries };
+  const currentComment = look.target?.comment ?? null;
   const question =
     `Roll ${target} on ${describeServer(conn)} (${describeLive(current)}) back to ${kept.name}: ` +
     `the ${target} kept at ${kept.marker.keptAt} before restoring ${kept.marker.replacedBy} (${describeLive(keptState)})? ` +

@@ -290,6 +290,71 @@ describe('rollbackLocalRestore', () => {
     expect(await databasesLike('kb_rb_pre_restore_')).toEqual([]);
   });
 
+  it("restores and rolls back a database whose name holds a quote, % and _, and never takes another database's kept or scratch copies for its own", async () => {
+    // Prepare: names that an unescaped LIKE pattern (kb_o'r%_x_...) would match, one marked as
+    // kb-dr's scratch database of a killed restore, one as a kept database; and a comment with the
+    // characters psql's row output cannot carry.
+    const name = "kb_o'r%_x";
+    const strayScratch = "kb_o'rZZ_x_restoring_20990101_000000_000";
+    const strayKept = "kb_o'rZZ_x_pre_restore_20990101_000000_000";
+    const hostileComment = 'the Knowledge Base\nsecond line\x1f "quoted" \\ it\'s ünïcode';
+    await createKbDatabase(pg, name, 12);
+    // The same text as an SQL escape string literal.
+    await pg.sql(
+      'postgres',
+      `COMMENT ON DATABASE "${name}" IS E'the Knowledge Base\\nsecond line\\x1f "quoted" \\\\ it''s ünïcode'`,
+    );
+    await pg.sql('postgres', `CREATE DATABASE "${strayScratch}"`);
+    await pg.sql(
+      'postgres',
+      `COMMENT ON DATABASE "${strayScratch}" IS 'kb-dr scratch database of a restore in progress'`,
+    );
+    await pg.sql('postgres', `CREATE DATABASE "${strayKept}"`);
+    const strayMarker = `kb-dr kept database ${JSON.stringify({ kind: 'pre-restore', database: name, keptAt: '2099-01-01T00:00:00.000Z', replacedBy: '/nowhere.sql.gz', comment: null })}`;
+    await pg.sql('postgres', `COMMENT ON DATABASE "${strayKept}" IS '${strayMarker.replace(/'/g, "''")}'`);
+    const atBackup = await kbFingerprint(pg, name);
+    const backup = await backupOf(name, tempDir(pg, 'odd-name'), '2026-11-22T01:00:00Z');
+    await pg.sql(name, 'DROP TABLE knowledge_entries CASCADE');
+
+    // Act: nothing of its own to roll back yet; then restore and roll back.
+    const early = rollbackLocalRestore({ conn: connectionTo(pg, name), logger: silentLogger, confirm: yes });
+    await expect(early).rejects.toBeInstanceOf(NotFoundError);
+    await expect(early).rejects.not.toThrow(/ZZ/);
+    const restored = await restoreLocalBackup({
+      conn: connectionTo(pg, name),
+      file: backup.path,
+      logger: silentLogger,
+      confirm: yes,
+    });
+    const afterRestore = await pg.sql(
+      'postgres',
+      `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`,
+    );
+    yes.mockClear();
+    const rolledBack = await rollbackLocalRestore({
+      conn: connectionTo(pg, name),
+      logger: silentLogger,
+      confirm: yes,
+    });
+
+    // Assess: the restore took the data and the comment; the rollback put back the database
+    // without its table, said so, and the look at the server read the comment back exactly.
+    expect(restored.entriesRestored).toBe(12);
+    expect(afterRestore).toBe(hostileComment);
+    expect(rolledBack.restoredFrom).toBe(restored.previousDatabase);
+    expect(yes).toHaveBeenCalledWith(
+      expect.stringMatching(/\(12 entries\) back to .*\(no knowledge_entries table\)/),
+    );
+    expect(
+      await pg.sql(
+        'postgres',
+        `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`,
+      ),
+    ).toBe(hostileComment);
+    expect(await kbFingerprint(pg, rolledBack.setAsideAs!)).toBe(atBackup);
+    expect(await pg.databases()).toEqual(expect.arrayContaining([strayScratch, strayKept]));
+  });
+
   it('says there is nothing to roll back when no restore happened', async () => {
     await createKbDatabase(pg, 'kb_never', 5);
     const confirm = jest.fn(async () => true);
