@@ -195,22 +195,25 @@ export async function stopPostmaster(pid: number): Promise<void> {
 }
 
 /**
- * A pg client connected over TCP to a cluster as its superuser (caller ends it); `options` adds to
- * the connection's settings (e.g. its type parsers).
+ * A pg client connected to a cluster as its superuser (caller ends it): over TCP, or with
+ * `options.socketDir` over the cluster's Unix socket in that folder (local connections are trusted:
+ * no password exchange, for the harness's own queries); `options` adds to the connection's settings
+ * (e.g. its type parsers).
  */
 export async function connectTo(
   port: number,
   password: string,
   database = 'postgres',
-  options: Pick<ClientConfig, 'types'> = {},
+  options: Pick<ClientConfig, 'types'> & { readonly socketDir?: string } = {},
 ): Promise<Client> {
+  const { socketDir, ...settings } = options;
   const client = new Client({
-    host: '127.0.0.1',
+    host: socketDir ?? '127.0.0.1',
     port,
     user: SUPERUSER,
     password,
     database,
-    ...options,
+    ...settings,
     // The socket from node:net as imported here, not pg's own lazy require('net'): under jest a
     // worker's shared cluster outlives the test file that started it, and a require made through
     // that file's torn-down module registry finds nothing.

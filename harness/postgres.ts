@@ -67,13 +67,14 @@ const TEXT_VALUES = { getTypeParser: () => (value: string) => value };
  * Run `text` (one or more statements, sent as one simple query, as `psql -c` does) on `database`
  * over a connection of its own, and return what `psql -X -q -A -t` prints, trimmed: the rows of
  * every result, one line each, values separated by `|`, NULL as nothing. A client in this process
- * instead of a psql per call: the suite runs this thousands of times. A failure names the
- * database and the statement.
+ * instead of a psql per call, over the cluster's Unix socket in `socketDir` (trusted, no password
+ * exchange; the code under test connects over TCP with its password): the suite runs this
+ * thousands of times. A failure names the database and the statement.
  */
-async function runSql(port: number, database: string, text: string): Promise<string> {
+async function runSql(port: number, socketDir: string, database: string, text: string): Promise<string> {
   let client: Client | undefined;
   try {
-    client = await connectTo(port, TEST_PASSWORD, database, { types: TEXT_VALUES });
+    client = await connectTo(port, TEST_PASSWORD, database, { types: TEXT_VALUES, socketDir });
     const answer = (await client.query({ text, rowMode: 'array' })) as unknown as
       QueryArrayResult<unknown[]> | QueryArrayResult<unknown[]>[];
     const results = Array.isArray(answer) ? answer : [answer];
@@ -154,7 +155,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
 
-  const sql = (database: string, text: string): Promise<string> => runSql(port, database, text);
+  const sql = (database: string, text: string): Promise<string> => runSql(port, dir, database, text);
 
   return {
     host: '127.0.0.1',
