@@ -3,9 +3,27 @@
  * Each caller gets its own server process, stopped by PID, so suites can run in parallel.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { describeStartError } from './process';
-import { requirePythonTool } from './toolchain';
+import { currentSearchEnv, requirePythonTool, scriptInterpreter, type SearchEnv } from './toolchain';
+
+/** moto's own server with its access log off and its module list read once (see the file). */
+const LAUNCHER = join(__dirname, 'moto-server.py');
+
+/**
+ * How to start moto_server: through {@link LAUNCHER} with the Python that runs moto_server's
+ * script, else (that Python unknown, e.g. a compiled wrapper) moto_server itself.
+ */
+export function motoCommand(
+  motoServer: string,
+  args: readonly string[],
+  se: SearchEnv = currentSearchEnv(),
+): { cmd: string; args: string[] } {
+  const python = existsSync(LAUNCHER) ? scriptInterpreter(motoServer, se) : undefined;
+  return python ? { cmd: python, args: [LAUNCHER, ...args] } : { cmd: motoServer, args: [...args] };
+}
 
 export interface MotoServer {
   /** e.g. http://127.0.0.1:45123 */
@@ -66,9 +84,9 @@ export async function startMoto(options: { applyToProcessEnv?: boolean } = {}): 
   const moto = requirePythonTool('moto_server');
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const args = ['-H', '127.0.0.1', '-p', String(port)];
-  const command = [moto.path, ...args].join(' ');
-  const child = spawn(moto.path, args, {
+  const run = motoCommand(moto.path, ['-H', '127.0.0.1', '-p', String(port)]);
+  const command = [run.cmd, ...run.args].join(' ');
+  const child = spawn(run.cmd, run.args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: false,
   });

@@ -1,0 +1,95 @@
+/**
+ * How the harness starts moto: moto's own server through harness/moto-server.py (access log off,
+ * module list read once) with the Python of moto_server's script, else moto_server itself; and
+ * the server it starts answers the SDK as moto does while writing no line per request.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePort, motoCommand } from '../../harness/moto';
+import { requirePythonTool } from '../../harness/toolchain';
+import { fakeMachine, fakeTool, type FakeMachine } from '../support/fake-tools';
+
+let m: FakeMachine;
+beforeEach(() => {
+  m = fakeMachine();
+});
+afterEach(() => m.remove());
+
+describe('motoCommand', () => {
+  it("runs the launcher with the Python named by moto_server's #! line, with the same arguments", () => {
+    // Prepare
+    const python = fakeTool(join(m.base, 'python3.11'), 'exit 0');
+    const moto = join(m.bin, 'moto_server');
+    writeFileSync(moto, `#!${python}\nfrom moto.server import main\n`, { mode: 0o755 });
+
+    // Act
+    const run = motoCommand(moto, ['-H', '127.0.0.1', '-p', '5123'], m.se());
+
+    // Assess
+    expect(run.cmd).toBe(python);
+    expect(run.args).toEqual([
+      join(__dirname, '../../harness/moto-server.py'),
+      '-H',
+      '127.0.0.1',
+      '-p',
+      '5123',
+    ]);
+  });
+
+  it('runs moto_server itself when no Python can be told from it (a compiled or shell wrapper)', () => {
+    const moto = fakeTool(join(m.bin, 'moto_server'), 'exec /opt/moto/bin/server "$@"');
+
+    const run = motoCommand(moto, ['-p', '5123'], m.se());
+
+    expect(run).toEqual({ cmd: moto, args: ['-p', '5123'] });
+  });
+});
+
+describe('the launcher, on the installed moto', () => {
+  it('answers the SDK as moto does and writes no access-log line; SIGTERM stops it', async () => {
+    // Prepare
+    const port = await freePort();
+    const endpoint = `http://127.0.0.1:${port}`;
+    const run = motoCommand(requirePythonTool('moto_server').path, ['-H', '127.0.0.1', '-p', String(port)]);
+    const child = spawn(run.cmd, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const s3 = new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    try {
+      for (let i = 0; ; i += 1) {
+        const up = await fetch(`${endpoint}/moto-api/`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) break;
+        if (i > 300) throw new Error(`the launcher did not answer: ${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+
+      // Act: requests routed by service (the cached module list) before and after a reset.
+      await s3.send(new CreateBucketCommand({ Bucket: 'kb-launcher-a' }));
+      const first = await s3.send(new ListBucketsCommand({}));
+      await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      await s3.send(new CreateBucketCommand({ Bucket: 'kb-launcher-b' }));
+      const second = await s3.send(new ListBucketsCommand({}));
+
+      // Assess
+      expect(first.Buckets?.map((b) => b.Name)).toEqual(['kb-launcher-a']);
+      expect(second.Buckets?.map((b) => b.Name)).toEqual(['kb-launcher-b']);
+    } finally {
+      s3.destroy();
+      child.kill('SIGTERM');
+    }
+    await exited;
+    expect(output).not.toMatch(/"(GET|PUT|POST) \//);
+  });
+});
