@@ -1,7 +1,8 @@
 /**
  * Jest globalSetup: names the folder where workers record the PostgreSQL clusters and moto
- * servers they start (test/support/shared-services.ts), so test/global-teardown.ts stops them all,
- * and puts PostgreSQL's client programs themselves in front of the PATH.
+ * servers they start (test/support/shared-services.ts), so test/global-teardown.ts stops them all;
+ * gives the run a temp folder of its own (TMPDIR), which test/global-teardown.ts removes; and puts
+ * PostgreSQL's client programs themselves in front of the PATH.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,18 @@ import { join } from 'node:path';
 import { directClientFolder } from './support/pg-client-path';
 import { SERVICES_ENV } from './support/shared-services';
 
+/** The run's own temp folder, which the workers and what they start see as TMPDIR. */
+export const RUN_TMPDIR_ENV = 'KB_JEST_TMPDIR';
+
 export default function globalSetup(): void {
   // Workers are started after this and inherit these variables (a file run in band shares them).
   process.env[SERVICES_ENV] = mkdtempSync(join(tmpdir(), 'kb-jest-services-'));
+  // What the tests and the programs they run leave in the temp folder (cdk.out folders of every
+  // synthesis, fake machines, bundles, a killed process's files) goes with the run, not into the
+  // developer's /tmp run after run. Node's os.tmpdir() and mkdtemp(1) read TMPDIR.
+  const runTmp = mkdtempSync(join(tmpdir(), 'kb-jest-tmp-'));
+  process.env[RUN_TMPDIR_ENV] = runTmp;
+  process.env.TMPDIR = runTmp;
   // PostgreSQL's client programs by name without Debian's pg_wrapper in between (see the module).
   // Found once here: looking them up costs each test file a pg_config (itself a wrapper) and a
   // pg_dump --version.

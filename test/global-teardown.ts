@@ -1,9 +1,11 @@
 /**
  * Jest globalTeardown: stops every PostgreSQL cluster and moto server the workers started
- * (test/support/shared-services.ts) and removes their folders.
+ * (test/support/shared-services.ts) and removes their folders, then the run's temp folder
+ * (test/global-setup.ts).
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUN_TMPDIR_ENV } from './global-setup';
 import { SERVICES_ENV, type ServiceRecord } from './support/shared-services';
 
 function alive(pid: number): boolean {
@@ -23,6 +25,12 @@ async function stopPid(pid: number, signal: NodeJS.Signals): Promise<void> {
 }
 
 export default async function globalTeardown(): Promise<void> {
+  await stopServices();
+  const runTmp = process.env[RUN_TMPDIR_ENV];
+  if (runTmp) rmSync(runTmp, { recursive: true, force: true });
+}
+
+async function stopServices(): Promise<void> {
   const registry = process.env[SERVICES_ENV];
   if (!registry || !existsSync(registry)) return;
   const records = readdirSync(registry)
