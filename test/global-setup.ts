@@ -4,7 +4,7 @@
  * gives the run a temp folder of its own (TMPDIR), which test/global-teardown.ts removes; and puts
  * PostgreSQL's client programs themselves in front of the PATH.
  */
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { directClientFolder } from './support/pg-client-path';
@@ -20,6 +20,8 @@ export default function globalSetup(): void {
   // synthesis, fake machines, bundles, a killed process's files) goes with the run, not into the
   // developer's /tmp run after run. Node's os.tmpdir() and mkdtemp(1) read TMPDIR.
   const runTmp = mkdtempSync(join(tmpdir(), 'kb-jest-tmp-'));
+  // As /tmp itself (mkdtemp makes it 0700): the clusters' server user reads and writes here too.
+  chmodSync(runTmp, 0o1777);
   process.env[RUN_TMPDIR_ENV] = runTmp;
   process.env.TMPDIR = runTmp;
   // PostgreSQL's client programs by name without Debian's pg_wrapper in between (see the module).
