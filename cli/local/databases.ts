@@ -197,8 +197,6 @@ export async function dropDatabase(conn: PgConnection, name: string): Promise<vo
 /**
  * Create `name` like the live database (encoding, collation, owner unless portable), marked by its
  * comment as kb-dr's scratch database, so a later restore may drop it if this one is killed.
- * One psql call: each statement still commits on its own (CREATE DATABASE cannot run in a
- * transaction), and ON_ERROR_STOP leaves no unmarked database behind a failed CREATE.
  */
 export async function createScratchDatabase(
   conn: PgConnection,
@@ -206,10 +204,25 @@ export async function createScratchDatabase(
   like: DatabaseProperties | undefined,
   portable: boolean,
 ): Promise<void> {
-  const options = like ? ` ${createOptions(like, !portable)}` : '';
+  await createMarkedDatabase(conn, name, SCRATCH_MARKER, like ? createOptions(like, !portable) : '');
+}
+
+/**
+ * Create `name` (from template0, with `options` for CREATE DATABASE) and give it the comment
+ * `marker`, by which kb-dr later knows it as its own. One psql call: each statement still commits
+ * on its own (CREATE DATABASE cannot run in a transaction), ON_ERROR_STOP leaves no unmarked
+ * database behind a failed CREATE, and psql has the whole script before it starts, so the CLI
+ * dying in between does not stop the COMMENT.
+ */
+export async function createMarkedDatabase(
+  conn: PgConnection,
+  name: string,
+  marker: string,
+  options = '',
+): Promise<void> {
   await psqlQuery(
     conn,
-    `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0${options};\nCOMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(SCRATCH_MARKER)};`,
+    `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0${options ? ` ${options}` : ''};\nCOMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(marker)};`,
     { database: conn.maintenanceDatabase, operation: `create database ${name}` },
   );
 }
@@ -234,7 +247,7 @@ export async function dropLeftoverScratch(
 }
 
 /** A LIKE pattern for the names `target` followed by `suffix` and anything. */
-function namesLike(target: string, suffix: string): string {
+export function namesLike(target: string, suffix: string): string {
   const escape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
   return `${escape(target)}${escape(suffix)}%`;
 }

@@ -10,7 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { KbDrError, ValidationError } from '../../core/errors';
 import type { CliLogger } from '../shared/logger';
-import { childEnv, LOCAL_ENV, quoteIdent, quoteLiteral, type PgConnection } from './connection';
+import { childEnv, LOCAL_ENV, quoteLiteral, type PgConnection } from './connection';
+import { createMarkedDatabase, dropDatabase, namesLike } from './databases';
 import { DumpContentError, DumpScanner, HashingStream } from './dump-scanner';
 import { startSession } from './copy-sessions';
 import { PgCommandError, translatePgFailure } from './pg-errors';
@@ -35,28 +36,14 @@ export function recoverScratchName(database: string, at: Date): string {
   return name;
 }
 
-/** Create the scratch database, marked as kb-dr's. */
+/** Create the scratch database, marked as kb-dr's (one psql call, databases.ts). */
 export async function createScratchDatabase(conn: PgConnection, name: string): Promise<void> {
-  await psqlQuery(conn, `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0;`, {
-    database: conn.maintenanceDatabase,
-    operation: `create the scratch database ${name}`,
-  });
-  await psqlQuery(
-    conn,
-    `COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(RECOVER_SCRATCH_MARKER)};`,
-    {
-      database: conn.maintenanceDatabase,
-      operation: `mark the scratch database ${name}`,
-    },
-  );
+  await createMarkedDatabase(conn, name, RECOVER_SCRATCH_MARKER);
 }
 
 /** Drop a scratch database (sessions still connected are ended). */
 export async function dropScratchDatabase(conn: PgConnection, name: string): Promise<void> {
-  await psqlQuery(conn, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE);`, {
-    database: conn.maintenanceDatabase,
-    operation: `drop the scratch database ${name}`,
-  });
+  await dropDatabase(conn, name);
 }
 
 /**
@@ -69,10 +56,9 @@ export async function dropLeftoverScratchDatabases(
   target: string,
   logger: CliLogger,
 ): Promise<string[]> {
-  const pattern = `${target.replace(/[\\%_]/g, (c) => `\\${c}`)}\\_recover\\_%`;
   const rows = await psqlQuery(
     conn,
-    `SELECT datname FROM pg_database WHERE datname LIKE ${quoteLiteral(pattern)} AND shobj_description(oid, 'pg_database') = ${quoteLiteral(RECOVER_SCRATCH_MARKER)} ORDER BY 1;`,
+    `SELECT datname FROM pg_database WHERE datname LIKE ${quoteLiteral(namesLike(target, '_recover_'))} AND shobj_description(oid, 'pg_database') = ${quoteLiteral(RECOVER_SCRATCH_MARKER)} ORDER BY 1;`,
     { database: conn.maintenanceDatabase, operation: 'look for scratch databases of interrupted recoveries' },
   );
   const dropped: string[] = [];
