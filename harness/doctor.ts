@@ -96,8 +96,9 @@ const nodeCheck: Check = {
   label: 'Node.js',
   neededBy: ['drill', 'tests', 'deploy'],
   run(ctx) {
-    const major = Number(/^v?(\d+)/.exec(ctx.nodeVersion)?.[1] ?? 0);
-    return major >= MINIMUM.node
+    const [major = 0, minor = 0] = (/^v?(\d+)\.(\d+)/.exec(ctx.nodeVersion) ?? []).slice(1).map(Number);
+    const [needMajor = 0, needMinor = 0] = MINIMUM.node.split('.').map(Number);
+    return major > needMajor || (major === needMajor && minor >= needMinor)
       ? pass(`${ctx.nodeVersion} (${MINIMUM.node} or newer needed)`)
       : fail(`${ctx.nodeVersion} is older than ${MINIMUM.node}`, hintFor('node', ctx.se));
   },

@@ -5,7 +5,8 @@
 
 /** Oldest versions the drill, the tests and a deploy work with. */
 export const MINIMUM = {
-  node: 20,
+  /** 20.6: `node --import` (cdk.json starts the app with `node --import tsx`). */
+  node: '20.6',
   postgresMajor: 15,
   moto: '5.0.0',
   cfnLint: '1.0.0',

@@ -62,20 +62,27 @@ describe('npm run doctor on a machine without the prerequisites', () => {
     expect(line('cfn-lint')).toMatch(/^FAIL .*fix: pip install 'cfn-lint>=1\.0\.0' or pipx install cfn-lint/);
     expect(line('strace')).toMatch(/^WARN .*fix: install strace/);
     expect(line('AWS (optional)')).toMatch(/^WARN .*only --rds commands and deploys need them/);
-    expect(line('Node.js')).toMatch(/^PASS {2}Node\.js +v20\.11\.1 \(20 or newer needed\)$/);
+    expect(line('Node.js')).toMatch(/^PASS {2}Node\.js +v20\.11\.1 \(20\.6 or newer needed\)$/);
     expect(out).toContain(
       'doctor: 2 PASS, 3 WARN, 5 FAIL; missing for the drill or the tests: PostgreSQL server, PostgreSQL client, PostgreSQL cluster, moto_server, cfn-lint.',
     );
     expect(out).not.toMatch(/null|undefined/);
   });
 
-  it('fails an old Node.js with how to get a newer one', () => {
-    const r = byId(runChecks(ctx({}, { nodeVersion: 'v18.19.0' }), 'drill'));
-    expect(r.node).toMatchObject({
-      status: 'FAIL',
-      found: 'v18.19.0 is older than 20',
-      fix: 'install Node.js 20 or newer (https://nodejs.org/, or nvm install 22)',
-    });
+  it.each(['v18.19.0', 'v20.5.1', 'v20.0.0', 'garbage'])(
+    'fails Node.js %s with how to get a newer one',
+    (v) => {
+      const r = byId(runChecks(ctx({}, { nodeVersion: v }), 'drill'));
+      expect(r.node).toMatchObject({
+        status: 'FAIL',
+        found: `${v} is older than 20.6`,
+        fix: 'install Node.js 20.6 or newer (https://nodejs.org/, or nvm install 22)',
+      });
+    },
+  );
+
+  it.each(['v20.6.0', 'v20.20.2', 'v22.1.0', 'v100.0.0'])('passes Node.js %s', (v) => {
+    expect(byId(runChecks(ctx({}, { nodeVersion: v }), 'drill')).node).toMatchObject({ status: 'PASS' });
   });
 });
 

@@ -364,8 +364,8 @@ describe('install lines for the platform in use', () => {
       'macos',
       'strace is Linux-only; on macOS the synth check runs without its network trace (CI runs it)',
     ],
-    ['node', 'linux', 'install Node.js 20 or newer (https://nodejs.org/, or nvm install 22)'],
-    ['node', 'macos', 'brew install node@22 (Node.js 20 or newer), or use nvm: nvm install 22'],
+    ['node', 'linux', 'install Node.js 20.6 or newer (https://nodejs.org/, or nvm install 22)'],
+    ['node', 'macos', 'brew install node@22 (Node.js 20.6 or newer), or use nvm: nvm install 22'],
   ];
   it.each(hints)('%s on %s: %s', (what, platform, line) => {
     expect(installHint(what, platform)).toBe(line);
