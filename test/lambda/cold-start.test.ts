@@ -129,6 +129,9 @@ describe('cold start: the record schemas are built when a record is read or writ
   const isManifest = (keys: string) => keys.includes('snapshotAllocatedBytes');
   const isVerificationRecord = (keys: string) =>
     keys.startsWith('version,instanceId,outcome,source,startedAt,verifiedAt');
+  const isRestoreTestRecord = (keys: string) =>
+    keys.startsWith('version,instanceId,protectedInstanceId,kind');
+  const isRdsEventSchema = (keys: string) => keys === 'source,detail-type,time,detail';
   /** The shape keys of every object schema zod builds (its global post-processor sees each schema). */
   const recordingSchemas = `
     const built = [];
@@ -158,6 +161,30 @@ describe('cold start: the record schemas are built when a record is read or writ
     },
   );
 
+  it.each(['restore-test', 'reconcile', 'verify-restore'])(
+    '%s builds neither the RDS event schema nor the restore-test record schema at load',
+    (fn) => {
+      // Prepare: bundled as KbFunction ships it
+      const { out } = bundleOf(fn);
+      const script = `${recordingSchemas}
+        require(${JSON.stringify(out)});
+        process.stdout.write(JSON.stringify(built));`;
+
+      // Act
+      const built = JSON.parse(
+        execFileSync(process.execPath, ['-e', script], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
+        }),
+      ) as string[];
+
+      // Assess: some schema was built (the probe works), neither of these
+      expect(built.length).toBeGreaterThan(0);
+      expect(built.filter(isRdsEventSchema)).toEqual([]);
+      expect(built.filter(isRestoreTestRecord)).toEqual([]);
+    },
+  );
+
   it('the probe sees a record schema built at first use (control)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kb-cold-schemas-'));
     try {
@@ -167,6 +194,8 @@ describe('cold start: the record schemas are built when a record is read or writ
         [
           `export { backupManifestSchema } from '${join(ROOT, 'core/manifest')}';`,
           `export { verificationRecordSchema } from '${join(ROOT, 'core/verification')}';`,
+          `export { restoreTestRecordSchema } from '${join(ROOT, 'core/restore-test')}';`,
+          `export { rdsEventSchema } from '${join(ROOT, 'core/rds-event')}';`,
         ].join('\n'),
       );
       const out = join(dir, 'index.js');
@@ -174,7 +203,8 @@ describe('cold start: the record schemas are built when a record is read or writ
       const script = `${recordingSchemas}
         const m = require(${JSON.stringify(out)});
         const atLoad = built.length;
-        const same = m.backupManifestSchema() === m.backupManifestSchema() && m.verificationRecordSchema() === m.verificationRecordSchema();
+        const same = ['backupManifestSchema', 'verificationRecordSchema', 'restoreTestRecordSchema', 'rdsEventSchema']
+          .every((f) => m[f]() === m[f]());
         process.stdout.write(JSON.stringify({ atLoad, same, built }));`;
 
       const got = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as {
@@ -187,6 +217,8 @@ describe('cold start: the record schemas are built when a record is read or writ
       expect(got.same).toBe(true);
       expect(got.built.filter(isManifest)).toHaveLength(1);
       expect(got.built.filter(isVerificationRecord)).toHaveLength(1);
+      expect(got.built.filter(isRestoreTestRecord)).toHaveLength(1);
+      expect(got.built.filter(isRdsEventSchema)).toHaveLength(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
