@@ -7,6 +7,7 @@
 import * as z from 'zod/mini';
 import './zod-english';
 import { isKbSnapshotId, snapshotIdForExportTask } from './naming';
+import { onFirstUse } from './on-first-use';
 
 export const PIPELINE_EVENT_IDS = {
   snapshotCreated: 'RDS-EVENT-0042',
@@ -43,12 +44,8 @@ function buildRdsEventSchema() {
   });
 }
 
-let eventSchema: ReturnType<typeof buildRdsEventSchema> | undefined;
-
 /** The schema of an RDS EventBridge event (loose: RDS may add fields), built once, on first use. */
-export function rdsEventSchema(): ReturnType<typeof buildRdsEventSchema> {
-  return (eventSchema ??= buildRdsEventSchema());
-}
+export const rdsEventSchema = onFirstUse(buildRdsEventSchema);
 
 export type RdsEvent = z.infer<ReturnType<typeof buildRdsEventSchema>>;
 

@@ -8,6 +8,7 @@
 import * as z from 'zod/mini';
 import './zod-english';
 import { KbDrError, type KbDrErrorOptions } from './errors';
+import { onFirstUse } from './on-first-use';
 
 export const RESTORE_TEST_RECORD_VERSION = 1 as const;
 
@@ -72,12 +73,8 @@ function buildRestoreTestRecordSchema() {
   });
 }
 
-let recordSchema: ReturnType<typeof buildRestoreTestRecordSchema> | undefined;
-
 /** The restore-test record's schema (strict), built once, on first use. */
-export function restoreTestRecordSchema(): ReturnType<typeof buildRestoreTestRecordSchema> {
-  return (recordSchema ??= buildRestoreTestRecordSchema());
-}
+export const restoreTestRecordSchema = onFirstUse(buildRestoreTestRecordSchema);
 
 export type RestoreTestRecord = z.infer<ReturnType<typeof buildRestoreTestRecordSchema>>;
 
