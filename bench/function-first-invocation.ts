@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../lambda/shared/clients';
 import { bundleLikeKbFunction } from '../bench/function-cold-load';
 import { sidePackagesOf } from '../lib/constructs/kb-function-bundling';
 import { startMoto } from '../harness/moto';
@@ -41,15 +42,11 @@ const CASES: { fn: string; label: string; event: unknown }[] = [
 
 async function main(): Promise<void> {
   if (!other) throw new Error('usage: npx tsx bench/function-first-invocation.ts <other checkout> [rounds]');
-  const moto = await startMoto();
+  const moto = await startMoto({ applyToProcessEnv: true });
   let dir: string | undefined;
   try {
-    const s3 = new S3Client({
-      endpoint: moto.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    });
+    // The project's own S3 client, pointed at moto by the environment startMoto applies.
+    const s3 = createS3Client();
     await s3.send(new CreateBucketCommand({ Bucket: 'kb-bench-bucket' }));
     const env = {
       PATH: process.env.PATH ?? '',
