@@ -8,13 +8,9 @@
 import * as z from 'zod/mini';
 import './zod-english';
 import { KbDrError, type KbDrErrorOptions } from './errors';
+import { onFirstUse } from './on-first-use';
 
 export const RESTORE_TEST_RECORD_VERSION = 1 as const;
-
-const isoTime = z.iso.datetime({ offset: true });
-const count = z.int().check(z.nonnegative());
-const nonNegative = z.number().check(z.nonnegative());
-const nonEmpty = z.string().check(z.minLength(1));
 
 /** Why a test failed, in one word the alarm description and the CLI can show. */
 export const RESTORE_TEST_FAILURES = [
@@ -30,41 +26,57 @@ export const RESTORE_TEST_FAILURES = [
   'instance-gone',
 ] as const;
 
-export const RestoreTestRecordSchema = z.strictObject({
-  version: z.literal(RESTORE_TEST_RECORD_VERSION),
-  /** The test instance, `kb-restore-test-YYYYMMDD-HHMM`. */
-  instanceId: nonEmpty,
-  /** The protected instance whose backup was restored. */
-  protectedInstanceId: nonEmpty,
-  kind: z.enum(['snapshot', 'pitr']),
-  /** The backup restored: the snapshot id (snapshot test) or the restore time (PITR test). */
-  backup: z.strictObject({
-    snapshotId: z.optional(nonEmpty),
-    targetTime: z.optional(isoTime),
-  }),
-  outcome: z.enum(['PASS', 'FAIL']),
-  failure: z.optional(z.strictObject({ reason: z.enum(RESTORE_TEST_FAILURES), detail: z.string() })),
-  requestedAt: isoTime,
-  availableAt: z.optional(isoTime),
-  verifiedAt: z.optional(isoTime),
-  /** Seconds from the restore request to the instance available. */
-  secondsToAvailable: z.optional(nonNegative),
-  /** Seconds from the restore request to the verification done: the RTO of this database at its size. */
-  secondsToVerified: z.optional(nonNegative),
-  /** Entries read from the restored database, and the backup's recorded counts. */
-  entries: z.optional(
-    z.strictObject({
-      restored: z.optional(z.strictObject({ knowledge_entries: count, embedding_cache: count })),
-      backup: z.optional(z.strictObject({ knowledge_entries: count, embedding_cache: count })),
-    }),
-  ),
-  /** The verification record's one-line summary, verbatim. */
-  verificationSummary: z.optional(z.string()),
-  instanceClass: z.optional(z.string()),
-  recordedAt: isoTime,
-});
+/**
+ * Built on first use ({@link restoreTestRecordSchema}): only the invocations that parse or write a
+ * record need it (not a refused event, nor one whose test has no record yet: a 404 parses nothing),
+ * and building it at load cost every restore-test cold start about 2-3 ms of CPU
+ * (bench/function-cold-load.ts).
+ */
+function buildRestoreTestRecordSchema() {
+  const isoTime = z.iso.datetime({ offset: true });
+  const count = z.int().check(z.nonnegative());
+  const nonNegative = z.number().check(z.nonnegative());
+  const nonEmpty = z.string().check(z.minLength(1));
 
-export type RestoreTestRecord = z.infer<typeof RestoreTestRecordSchema>;
+  return z.strictObject({
+    version: z.literal(RESTORE_TEST_RECORD_VERSION),
+    /** The test instance, `kb-restore-test-YYYYMMDD-HHMM`. */
+    instanceId: nonEmpty,
+    /** The protected instance whose backup was restored. */
+    protectedInstanceId: nonEmpty,
+    kind: z.enum(['snapshot', 'pitr']),
+    /** The backup restored: the snapshot id (snapshot test) or the restore time (PITR test). */
+    backup: z.strictObject({
+      snapshotId: z.optional(nonEmpty),
+      targetTime: z.optional(isoTime),
+    }),
+    outcome: z.enum(['PASS', 'FAIL']),
+    failure: z.optional(z.strictObject({ reason: z.enum(RESTORE_TEST_FAILURES), detail: z.string() })),
+    requestedAt: isoTime,
+    availableAt: z.optional(isoTime),
+    verifiedAt: z.optional(isoTime),
+    /** Seconds from the restore request to the instance available. */
+    secondsToAvailable: z.optional(nonNegative),
+    /** Seconds from the restore request to the verification done: the RTO of this database at its size. */
+    secondsToVerified: z.optional(nonNegative),
+    /** Entries read from the restored database, and the backup's recorded counts. */
+    entries: z.optional(
+      z.strictObject({
+        restored: z.optional(z.strictObject({ knowledge_entries: count, embedding_cache: count })),
+        backup: z.optional(z.strictObject({ knowledge_entries: count, embedding_cache: count })),
+      }),
+    ),
+    /** The verification record's one-line summary, verbatim. */
+    verificationSummary: z.optional(z.string()),
+    instanceClass: z.optional(z.string()),
+    recordedAt: isoTime,
+  });
+}
+
+/** The restore-test record's schema (strict), built once, on first use. */
+export const restoreTestRecordSchema = onFirstUse(buildRestoreTestRecordSchema);
+
+export type RestoreTestRecord = z.infer<ReturnType<typeof buildRestoreTestRecordSchema>>;
 
 /** A stored restore-test record that is not valid JSON or not the schema. */
 export class CorruptRestoreTestRecordError extends KbDrError {
@@ -92,7 +104,7 @@ export function parseRestoreTestRecord(text: string, source: string): RestoreTes
       cause,
     });
   }
-  const result = RestoreTestRecordSchema.safeParse(json);
+  const result = restoreTestRecordSchema().safeParse(json);
   if (!result.success) {
     throw new CorruptRestoreTestRecordError(
       `restore-test record ${source} is malformed: ${z.prettifyError(result.error)}`,

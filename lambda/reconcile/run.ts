@@ -4,7 +4,7 @@
  * payload or `{}` runs a pass; anything else is refused before any AWS call.
  */
 import { KbDrError, ValidationError } from '../../core/errors';
-import { isRdsEvent, RdsEventSchema } from '../../core/rds-event';
+import { isRdsEvent, rdsEventSchema } from '../../core/rds-event';
 import type { PipelineConfig, PipelineDeps } from '../shared/backup-pipeline';
 import { eventProblem } from '../shared/handler-response';
 import {
@@ -38,7 +38,7 @@ function refuse(problem: string, field?: string): ValidationError {
 /** An RDS event selects the event path (refused without its detail); a pass event a pass. */
 export function parseReconcileInput(event: unknown): ReconcileInput {
   if (isRdsEvent(event)) {
-    const parsed = RdsEventSchema.safeParse(event);
+    const parsed = rdsEventSchema().safeParse(event);
     if (!parsed.success) {
       throw new ValidationError('RDS event has no detail; nothing was changed', 'detail', {
         hint: 'the EventBridge rule should forward the whole event',

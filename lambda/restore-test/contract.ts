@@ -9,7 +9,7 @@
  */
 import * as z from 'zod/mini';
 import { ValidationError } from '../../core/errors';
-import { eventTime, isRdsEvent, RdsEventSchema } from '../../core/rds-event';
+import { eventTime, isRdsEvent, rdsEventSchema } from '../../core/rds-event';
 import { eventProblem, type EventReader } from '../shared/handler-response';
 
 export const RestoreTestEventSchema = z.strictObject({
@@ -46,7 +46,7 @@ export type RestoreTestInput =
 /** An RDS event advances the instance it names; `{"action": "start"}` starts a test; else a pass. */
 export function readRestoreTestEvent(event: unknown): RestoreTestInput {
   if (isRdsEvent(event)) {
-    const parsed = RdsEventSchema.safeParse(event);
+    const parsed = rdsEventSchema().safeParse(event);
     const id = parsed.success
       ? (parsed.data.detail.SourceIdentifier ?? parsed.data.detail.SourceArn?.split(':db:')[1])
       : undefined;

@@ -12,7 +12,7 @@ import { RESTORE_TESTS_S3_PREFIX, restoreTestRecordKey } from '../../core/naming
 import {
   CorruptRestoreTestRecordError,
   parseRestoreTestRecord,
-  RestoreTestRecordSchema,
+  restoreTestRecordSchema,
   type RestoreTestRecord,
 } from '../../core/restore-test';
 import { verificationKey, verificationRecordSchema, type VerificationRecord } from '../../core/verification';
@@ -63,7 +63,7 @@ export async function putRestoreTestRecordOnce(
       new PutObjectCommand({
         Bucket: loc.bucket,
         Key: key,
-        Body: `${JSON.stringify(RestoreTestRecordSchema.parse(record), null, 2)}\n`,
+        Body: `${JSON.stringify(restoreTestRecordSchema().parse(record), null, 2)}\n`,
         ContentType: 'application/json',
         ServerSideEncryption: 'aws:kms',
         SSEKMSKeyId: loc.kmsKeyArn,
@@ -78,7 +78,7 @@ export async function putRestoreTestRecordOnce(
       throw translateAwsError(err, { operation: `write restore-test record s3://${loc.bucket}/${key}` });
     try {
       const stored = await getRestoreTestRecord(loc, record.instanceId);
-      return stored !== undefined && isDeepStrictEqual(stored, RestoreTestRecordSchema.parse(record));
+      return stored !== undefined && isDeepStrictEqual(stored, restoreTestRecordSchema().parse(record));
     } catch (readErr) {
       if (readErr instanceof CorruptRestoreTestRecordError) return false;
       throw readErr;

@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import '../../core/zod-english';
 import { ValidationError } from '../../core/errors';
-import { isRdsEvent, RdsEventSchema } from '../../core/rds-event';
+import { isRdsEvent, rdsEventSchema } from '../../core/rds-event';
 import type { VerificationRecord } from '../../core/verification';
 import { parseEvent, type EventReader, type EventSpec } from '../shared/handler-response';
 
@@ -48,7 +48,7 @@ export type VerifyRestoreInput =
  */
 export function readVerifyRestoreEvent(event: unknown): VerifyRestoreInput {
   if (isRdsEvent(event)) {
-    const parsed = RdsEventSchema.safeParse(event);
+    const parsed = rdsEventSchema().safeParse(event);
     const id = parsed.success
       ? (parsed.data.detail.SourceIdentifier ?? parsed.data.detail.SourceArn?.split(':db:')[1])
       : undefined;

@@ -129,32 +129,38 @@ describe('cold start: the record schemas are built when a record is read or writ
   const isManifest = (keys: string) => keys.includes('snapshotAllocatedBytes');
   const isVerificationRecord = (keys: string) =>
     keys.startsWith('version,instanceId,outcome,source,startedAt,verifiedAt');
+  const isRestoreTestRecord = (keys: string) =>
+    keys.startsWith('version,instanceId,protectedInstanceId,kind');
+  const isRdsEventSchema = (keys: string) => keys === 'source,detail-type,time,detail';
   /** The shape keys of every object schema zod builds (its global post-processor sees each schema). */
   const recordingSchemas = `
     const built = [];
     globalThis.__zod_globalConfig = { postProcessor: (s) => { const shape = s._zod.def.shape; if (shape) built.push(Object.keys(shape).join(',')); } };`;
 
-  it.each(['restore-status', 'restore-test', 'verify-restore', 'backup'])(
-    '%s builds neither the manifest nor the verification record schema at load',
+  /** The shape keys of the object schemas `fn`'s bundle builds while it loads. */
+  function schemasBuiltAtLoad(fn: string): string[] {
+    const { out } = bundleOf(fn);
+    const script = `${recordingSchemas}
+      require(${JSON.stringify(out)});
+      process.stdout.write(JSON.stringify(built));`;
+    return JSON.parse(
+      execFileSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
+      }),
+    ) as string[];
+  }
+
+  it.each(['restore-status', 'restore-test', 'verify-restore', 'backup', 'reconcile'])(
+    '%s builds none of the record schemas nor the RDS event schema at load',
     (fn) => {
-      // Prepare: bundled as KbFunction ships it
-      const { out } = bundleOf(fn);
-      const script = `${recordingSchemas}
-        require(${JSON.stringify(out)});
-        process.stdout.write(JSON.stringify(built));`;
+      // Prepare / Act: bundled as KbFunction ships it, loaded in a fresh node
+      const built = schemasBuiltAtLoad(fn);
 
-      // Act
-      const built = JSON.parse(
-        execFileSync(process.execPath, ['-e', script], {
-          encoding: 'utf8',
-          env: { PATH: process.env.PATH ?? '', ...COLD_START_ENV },
-        }),
-      ) as string[];
-
-      // Assess: its event schema was built (the probe works), no record schema was
+      // Assess: its event schema was built (the probe works); none that only some invocations need
       expect(built.length).toBeGreaterThan(0);
-      expect(built.filter(isManifest)).toEqual([]);
-      expect(built.filter(isVerificationRecord)).toEqual([]);
+      for (const onlySome of [isManifest, isVerificationRecord, isRestoreTestRecord, isRdsEventSchema])
+        expect(built.filter(onlySome)).toEqual([]);
     },
   );
 
@@ -167,6 +173,8 @@ describe('cold start: the record schemas are built when a record is read or writ
         [
           `export { backupManifestSchema } from '${join(ROOT, 'core/manifest')}';`,
           `export { verificationRecordSchema } from '${join(ROOT, 'core/verification')}';`,
+          `export { restoreTestRecordSchema } from '${join(ROOT, 'core/restore-test')}';`,
+          `export { rdsEventSchema } from '${join(ROOT, 'core/rds-event')}';`,
         ].join('\n'),
       );
       const out = join(dir, 'index.js');
@@ -174,7 +182,8 @@ describe('cold start: the record schemas are built when a record is read or writ
       const script = `${recordingSchemas}
         const m = require(${JSON.stringify(out)});
         const atLoad = built.length;
-        const same = m.backupManifestSchema() === m.backupManifestSchema() && m.verificationRecordSchema() === m.verificationRecordSchema();
+        const same = ['backupManifestSchema', 'verificationRecordSchema', 'restoreTestRecordSchema', 'rdsEventSchema']
+          .every((f) => m[f]() === m[f]());
         process.stdout.write(JSON.stringify({ atLoad, same, built }));`;
 
       const got = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as {
@@ -187,6 +196,8 @@ describe('cold start: the record schemas are built when a record is read or writ
       expect(got.same).toBe(true);
       expect(got.built.filter(isManifest)).toHaveLength(1);
       expect(got.built.filter(isVerificationRecord)).toHaveLength(1);
+      expect(got.built.filter(isRestoreTestRecord)).toHaveLength(1);
+      expect(got.built.filter(isRdsEventSchema)).toHaveLength(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
