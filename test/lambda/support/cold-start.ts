@@ -34,15 +34,21 @@ export interface ColdStartLoads {
 }
 
 /**
- * The module requests `require`d while `entry` (relative to the project root, or absolute) loads,
- * bundled with `external` left out of the bundle.
+ * The module requests `require`d while each of `entries` (name -> entry, relative to the project
+ * root or absolute) loads, bundled with `external` left out of the bundle: one esbuild build for
+ * all of them (each its own bundle), each loaded in a fresh node.
  */
-export function modulesLoadedAtColdStart(entry: string, external: readonly string[]): ColdStartLoads {
+export function modulesLoadedAtColdStart(
+  entries: Readonly<Record<string, string>>,
+  external: readonly string[],
+): Record<string, ColdStartLoads> {
   const dir = mkdtempSync(join(tmpdir(), 'kb-cold-'));
   try {
-    const out = join(dir, 'index.js');
     buildSync({
-      entryPoints: [resolve(ROOT, entry)],
+      entryPoints: Object.entries(entries).map(([name, entry]) => ({
+        in: resolve(ROOT, entry),
+        out: `${name}/index`,
+      })),
       absWorkingDir: ROOT,
       nodePaths: [join(ROOT, 'node_modules')],
       bundle: true,
@@ -50,22 +56,27 @@ export function modulesLoadedAtColdStart(entry: string, external: readonly strin
       format: 'cjs',
       mainFields: [...KB_FUNCTION_MAIN_FIELDS],
       external: [...external],
-      outfile: out,
+      outdir: dir,
       logLevel: 'error',
     });
-    const probe = `
+    return Object.fromEntries(
+      Object.keys(entries).map((name) => {
+        const probe = `
       const M = require('module'); const load = M._load; const seen = [];
       M._load = function (r, ...a) { seen.push(r); return load.call(this, r, ...a); };
       let error;
-      try { require(${JSON.stringify(out)}); } catch (e) { error = String(e && e.message); }
+      try { require(${JSON.stringify(join(dir, name, 'index.js'))}); } catch (e) { error = String(e && e.message); }
       process.stdout.write(JSON.stringify({ loaded: seen, error }));`;
-    return JSON.parse(
-      execFileSync(process.execPath, ['-e', probe], {
-        encoding: 'utf8',
-        // The bundle is in a temp dir: its external packages resolve from the project.
-        env: { PATH: process.env.PATH ?? '', NODE_PATH: join(ROOT, 'node_modules'), ...COLD_START_ENV },
+        const loads = JSON.parse(
+          execFileSync(process.execPath, ['-e', probe], {
+            encoding: 'utf8',
+            // The bundle is in a temp dir: its external packages resolve from the project.
+            env: { PATH: process.env.PATH ?? '', NODE_PATH: join(ROOT, 'node_modules'), ...COLD_START_ENV },
+          }),
+        ) as ColdStartLoads;
+        return [name, loads];
       }),
-    ) as ColdStartLoads;
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
