@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import './zod-english';
 import { CorruptManifestError } from './errors';
+import { onFirstUse } from './on-first-use';
 
 export const MANIFEST_VERSION = 1;
 
@@ -75,12 +76,8 @@ function buildBackupManifestSchema() {
   });
 }
 
-let manifestSchema: ReturnType<typeof buildBackupManifestSchema> | undefined;
-
 /** The manifest's schema (strict), built once, on first use. */
-export function backupManifestSchema(): ReturnType<typeof buildBackupManifestSchema> {
-  return (manifestSchema ??= buildBackupManifestSchema());
-}
+export const backupManifestSchema = onFirstUse(buildBackupManifestSchema);
 
 export type BackupManifest = z.infer<ReturnType<typeof buildBackupManifestSchema>>;
 

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import './zod-english';
+import { onFirstUse } from './on-first-use';
 
 export const VERIFICATION_VERSION = 1;
 export const VERIFICATIONS_S3_PREFIX = 'verifications';
@@ -56,12 +57,8 @@ function buildVerificationRecordSchema() {
   });
 }
 
-let recordSchema: ReturnType<typeof buildVerificationRecordSchema> | undefined;
-
 /** The verification record's schema (strict), built once, on first use. */
-export function verificationRecordSchema(): ReturnType<typeof buildVerificationRecordSchema> {
-  return (recordSchema ??= buildVerificationRecordSchema());
-}
+export const verificationRecordSchema = onFirstUse(buildVerificationRecordSchema);
 
 export type VerificationRecord = z.infer<ReturnType<typeof buildVerificationRecordSchema>>;
 

@@ -211,8 +211,9 @@ export async function createScratchDatabase(
  * Create `name` (from template0, with `options` for CREATE DATABASE) and give it the comment
  * `marker`, by which kb-dr later knows it as its own. One psql call: each statement still commits
  * on its own (CREATE DATABASE cannot run in a transaction), ON_ERROR_STOP leaves no unmarked
- * database behind a failed CREATE, and psql has the whole script before it starts, so the CLI
- * dying in between does not stop the COMMENT.
+ * database behind a failed CREATE, and the whole script is in psql's input before it runs, so a
+ * kill -9 of the CLI alone between the two statements does not stop the COMMENT (a signal to
+ * psql itself still can).
  */
 export async function createMarkedDatabase(
   conn: PgConnection,
@@ -333,7 +334,11 @@ async function readJson<T>(
     database: conn.maintenanceDatabase,
     operation,
   });
-  if (json === undefined) throw new Error(`psql gave no answer to the query to ${operation}`);
+  if (json === undefined) {
+    throw new KbDrError(`psql printed no answer when asked to ${operation}; nothing was changed`, {
+      hint: 'run the command again; if it repeats, check that psql and the server work (psql --version, the server log)',
+    });
+  }
   return JSON.parse(json) as T;
 }
 
@@ -380,11 +385,6 @@ export async function lookBeforeRestore(
     swap: look.swap,
     leftoverScratch: look.leftoverScratch ?? [],
   };
-}
-
-export interface KeptDatabase {
-  readonly name: string;
-  readonly marker: KeptMarker;
 }
 
 /** What a rollback needs to know of the server, read in one query. */

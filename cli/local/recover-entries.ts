@@ -27,13 +27,13 @@ import type { KbConnectionConfig } from '../../lambda/shared/kb-data-checks';
 import type { CliLogger } from '../shared/logger';
 import { parseLocalBackupName } from './backup-files';
 import { LOCAL_ENV, describeConnection, quoteIdent, type PgConnection } from './connection';
+import { dropDatabase } from './databases';
 import { acquireRestoreLock } from './lock';
 import { InterruptedError } from './psql';
 import { describeSelection, selectionColumns, selectionWhere, type Selection } from './recovery-selection';
 import {
   createScratchDatabase,
   dropLeftoverScratchDatabases,
-  dropScratchDatabase,
   loadBackupInto,
   recoverScratchName,
 } from './scratch-database';
@@ -676,7 +676,7 @@ export async function recoverEntries(options: RecoverOptions): Promise<RecoverRe
     await live?.end().catch(() => undefined);
     if (scratchCreated && scratchName) {
       try {
-        await dropScratchDatabase(liveConn, scratchName);
+        await dropDatabase(liveConn, scratchName);
         scratchDropped = true;
       } catch (err) {
         logger.error('could not drop the scratch database; drop it by hand', {

@@ -41,11 +41,6 @@ export async function createScratchDatabase(conn: PgConnection, name: string): P
   await createMarkedDatabase(conn, name, RECOVER_SCRATCH_MARKER);
 }
 
-/** Drop a scratch database (sessions still connected are ended). */
-export async function dropScratchDatabase(conn: PgConnection, name: string): Promise<void> {
-  await dropDatabase(conn, name);
-}
-
 /**
  * Drop the scratch databases of recoveries of `target` that were killed before they could clean
  * up; returns their names. The caller holds the restore lock of `target`, so none is in use, and
@@ -64,7 +59,7 @@ export async function dropLeftoverScratchDatabases(
   const dropped: string[] = [];
   for (const [name] of rows) {
     if (!name) continue;
-    await dropScratchDatabase(conn, name);
+    await dropDatabase(conn, name);
     logger.warn('dropped the scratch database an interrupted recovery left behind', { database: name });
     dropped.push(name);
   }
