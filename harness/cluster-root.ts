@@ -2,8 +2,9 @@
  * Where throwaway PostgreSQL clusters live: test clusters (postgres.ts) and the emulated RDS data
  * plane's instances and snapshots (rds-data-plane.ts).
  */
-import { accessSync, constants, statfsSync } from 'node:fs';
+import { accessSync, constants, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { dirname, resolve } from 'node:path';
 
 /** statfs's f_type of a tmpfs (linux/magic.h). */
 const TMPFS_MAGIC = 0x01021994;
@@ -36,5 +37,32 @@ export function writableTmpfs(dir: string): boolean {
 export function clusterRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.KB_TEST_PG_ROOT) return env.KB_TEST_PG_ROOT;
   if (env.JEST_WORKER_ID !== undefined && writableTmpfs('/dev/shm')) return '/dev/shm';
-  return tmpdir();
+  return serverTmpdir();
+}
+
+/**
+ * Whether a PostgreSQL server we start can reach `dir`. Run as root, the servers run as the
+ * `postgres` user (initdb refuses root), which needs search permission (o+x) on `dir` and every
+ * folder above it; run as anyone else, the servers run as that user. A folder that cannot be read
+ * counts as unreachable.
+ */
+export function serverCanReach(dir: string, asRoot: boolean = process.getuid?.() === 0): boolean {
+  if (!asRoot) return true;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (dirname(d) === d) return true;
+  }
+}
+
+/**
+ * The system temp folder, for what a server we start reads (its cluster, a test CA, a fake
+ * program), or /tmp when the server could not reach it: a root's TMPDIR made with `mktemp -d` is
+ * 0700, and the `postgres` user then fails with "Permission denied" on a file it was given.
+ */
+export function serverTmpdir(asRoot: boolean = process.getuid?.() === 0, dir: string = tmpdir()): string {
+  return serverCanReach(dir, asRoot) ? dir : '/tmp';
 }

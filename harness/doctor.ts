@@ -6,7 +6,7 @@
  * the `drill` subset first (`preflight`) and stops before step 1 when one fails.
  */
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { serverTmpdir } from './cluster-root';
 import { join, resolve } from 'node:path';
 import { MINIMUM } from './install-hints';
 import { describeFailure, runTool } from './process';
@@ -170,7 +170,7 @@ const clusterCheck: Check = {
       asRoot
         ? runTool('runuser', ['-u', 'postgres', '--', cmd, ...args], { env })
         : runTool(cmd, args, { env });
-    const dir = mkdtempSync(join(tmpdir(), 'kb-doctor-pg-'));
+    const dir = mkdtempSync(join(serverTmpdir(), 'kb-doctor-pg-'));
     try {
       if (ids) chownSync(dir, ids.uid, ids.gid);
       chmodSync(dir, 0o755);

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { serverTmpdir } from './cluster-root';
 import { join } from 'node:path';
 import { giveToServerUser } from './pg-cluster';
 
@@ -25,7 +25,7 @@ export interface TestCa {
 
 /** Make a CA and a server certificate for `dnsNames` (wildcards allowed) and 127.0.0.1. */
 export function makeTestCa(dnsNames: readonly string[]): TestCa {
-  const dir = mkdtempSync(join(tmpdir(), 'kb-test-ca-'));
+  const dir = mkdtempSync(join(serverTmpdir(), 'kb-test-ca-'));
   chmodSync(dir, 0o755);
   const openssl = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });

@@ -7,6 +7,7 @@
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serverTmpdir } from '../harness/cluster-root';
 import { directClientFolder } from './support/pg-client-path';
 import { SERVICES_ENV } from './support/shared-services';
 
@@ -19,8 +20,9 @@ export default function globalSetup(): void {
   // What the tests and the programs they run leave in the temp folder (cdk.out folders of every
   // synthesis, fake machines, bundles, a killed process's files) goes with the run, not into the
   // developer's /tmp run after run. Node's os.tmpdir() and mkdtemp(1) read TMPDIR.
-  const runTmp = mkdtempSync(join(tmpdir(), 'kb-jest-tmp-'));
-  // As /tmp itself (mkdtemp makes it 0700): the clusters' server user reads and writes here too.
+  // Under a folder the clusters' server user can reach (not a root's 0700 TMPDIR), and as /tmp
+  // itself (mkdtemp makes it 0700): that user reads and writes here too (test CA, fake programs).
+  const runTmp = mkdtempSync(join(serverTmpdir(), 'kb-jest-tmp-'));
   chmodSync(runTmp, 0o1777);
   process.env[RUN_TMPDIR_ENV] = runTmp;
   process.env.TMPDIR = runTmp;

@@ -1,5 +1,7 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { clusterRoot, writableTmpfs } from '../../harness/cluster-root';
+import { join } from 'node:path';
+import { clusterRoot, serverCanReach, serverTmpdir, writableTmpfs } from '../../harness/cluster-root';
 
 describe('clusterRoot', () => {
   it('takes KB_TEST_PG_ROOT first, under jest or not', () => {
@@ -23,5 +25,42 @@ describe('writableTmpfs', () => {
 
   it('is false for a file system that is not a tmpfs', () => {
     expect(writableTmpfs('/proc')).toBe(false);
+  });
+});
+
+describe('serverCanReach and serverTmpdir (as root, the servers run as postgres)', () => {
+  let parent: string;
+  beforeEach(() => {
+    parent = mkdtempSync(join(tmpdir(), 'kb-reach-'));
+    chmodSync(parent, 0o755);
+  });
+  afterEach(() => {
+    rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('a folder under a 0700 one (a root TMPDIR from mktemp -d) is out of reach, even when 1777 itself', () => {
+    const closed = join(parent, 'closed');
+    const open = join(closed, 'open');
+    mkdirSync(open, { recursive: true });
+    chmodSync(closed, 0o700);
+    chmodSync(open, 0o1777);
+
+    expect(serverCanReach(open, true)).toBe(false);
+    expect(serverCanReach(closed, true)).toBe(false);
+    expect(serverCanReach(parent, true)).toBe(true);
+    // Not root: the server runs as us, and reaches whatever we reach.
+    expect(serverCanReach(open, false)).toBe(true);
+  });
+
+  it('a folder that does not exist is out of reach', () => {
+    expect(serverCanReach(join(parent, 'missing'), true)).toBe(false);
+  });
+
+  it('falls back to /tmp only when TMPDIR is out of reach', () => {
+    const closed = join(parent, 'closed');
+    mkdirSync(closed, { mode: 0o700 });
+    expect(serverTmpdir(true, closed)).toBe('/tmp');
+    expect(serverTmpdir(false, closed)).toBe(closed);
+    expect(serverTmpdir(true, parent)).toBe(parent);
   });
 });
