@@ -1,4 +1,6 @@
-import 'aws-sdk-client-mock-jest';
+// aws-sdk-client-mock-jest's matchers (toHaveReceivedCommand...) are imported by the test files that
+// use them, not here: loading it (sinon and the mock library) cost every other test file about
+// 90 ms of CPU.
 
 // Powertools: human-readable logs and no EMF flush warnings in tests.
 process.env.POWERTOOLS_DEV = 'true';

@@ -2,6 +2,7 @@
  * The real restore handlers against moto_server: restore by id and `latest`, status through to
  * available, point-in-time inside and outside the window, promote (and its rollback).
  */
+import 'aws-sdk-client-mock-jest';
 import { createServer, request as httpRequest } from 'node:http';
 import {
   CreateDBInstanceCommand,

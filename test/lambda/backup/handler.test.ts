@@ -2,6 +2,7 @@
  * The backup handler as Lambda runs it: a refused event calls nothing and emits nothing (unless it
  * is a refused schedule: a missed night), the metrics the logic stored are flushed once.
  */
+import 'aws-sdk-client-mock-jest';
 import {
   CreateDBSnapshotCommand,
   DBSnapshotNotFoundFault,

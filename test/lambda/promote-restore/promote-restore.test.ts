@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-jest';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import {

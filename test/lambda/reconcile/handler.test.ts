@@ -2,6 +2,7 @@
  * The reconcile handler as Lambda runs it: an RDS event advances one snapshot, the schedule's
  * payload (or `{}`) runs a pass, anything else is refused before any AWS call.
  */
+import 'aws-sdk-client-mock-jest';
 import {
   DescribeDBSnapshotsCommand,
   DescribeExportTasksCommand,

@@ -2,6 +2,7 @@
  * The restore-test handler as Lambda runs it: its three kinds of event are read by the contract,
  * a refused event is thrown before any AWS call and emits nothing, a pass flushes its two metrics.
  */
+import 'aws-sdk-client-mock-jest';
 import {
   DescribeDBInstancesCommand,
   RDSClient,

@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-jest';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AccessDeniedError, AwsOperationError, CorruptManifestError } from '../../../core/errors';

@@ -3,6 +3,7 @@
  * the periodic pass (`{"pass": true}`), and a console event; a bad event is answered as
  * `{ok: false}` before any call, and emits nothing.
  */
+import 'aws-sdk-client-mock-jest';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
