@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describeStartError } from './process';
 import { currentSearchEnv, requirePythonTool, scriptInterpreter, type SearchEnv } from './toolchain';
@@ -80,7 +80,18 @@ async function waitUntilUp(
  * when it is missing, fails with the command to install it.
  * Pass `applyToProcessEnv: true` to point this process's SDK clients at it.
  */
-export async function startMoto(options: { applyToProcessEnv?: boolean } = {}): Promise<MotoServer> {
+export async function startMoto(
+  options: {
+    applyToProcessEnv?: boolean;
+    /**
+     * Once it is up, the server does not keep this process running (its process and stderr pipe
+     * are unref'd): for a server that outlives the code that started it and is stopped by its pid,
+     * as jest's per-worker moto is by the global teardown. Without it a jest worker could not exit
+     * on its own at the end of the run and was force-exited. @default false
+     */
+    outlivesEventLoop?: boolean;
+  } = {},
+): Promise<MotoServer> {
   const moto = requirePythonTool('moto_server');
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
@@ -114,6 +125,10 @@ export async function startMoto(options: { applyToProcessEnv?: boolean } = {}): 
     AWS_SESSION_TOKEN: 'testing',
   };
   if (options.applyToProcessEnv) Object.assign(process.env, env);
+  if (options.outlivesEventLoop) {
+    child.unref();
+    (child.stderr as Socket | null)?.unref();
+  }
   const pid = child.pid ?? -1;
   return {
     endpoint,

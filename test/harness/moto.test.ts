@@ -93,3 +93,38 @@ describe('the launcher, on the installed moto', () => {
     expect(output).not.toMatch(/"(GET|PUT|POST) \//);
   });
 });
+
+describe('startMoto', () => {
+  it('with outlivesEventLoop, lets the process that started it exit on its own (a jest worker at the end of the run) while moto runs on', async () => {
+    // Prepare: a process that starts moto so and does nothing else; an unref'd timer tells whether
+    // it is still running 5 s later (its loop held by something)
+    const script = `
+      const { startMoto } = require(${JSON.stringify(join(__dirname, '../../harness/moto'))});
+      startMoto({ outlivesEventLoop: true }).then((m) => {
+        process.stdout.write(JSON.stringify({ pid: m.pid, endpoint: m.endpoint }) + '\\n');
+        setTimeout(() => { process.stdout.write('still running\\n'); process.exit(0); }, 5000).unref();
+      });`;
+
+    // Act
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+      child.on('error', reject);
+      child.on('close', () => resolve(text));
+    });
+    const started = JSON.parse(out.split('\n')[0]!) as { pid: number; endpoint: string };
+    let status: number;
+    try {
+      status = (await fetch(`${started.endpoint}/moto-api/data.json`)).status;
+    } finally {
+      process.kill(started.pid, 'SIGTERM');
+    }
+
+    // Assess: the process ended before the timer; the server it left still answers
+    expect(out).not.toContain('still running');
+    expect(status).toBe(200);
+  });
+});

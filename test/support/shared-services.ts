@@ -132,7 +132,8 @@ export async function sharedMoto(options: { applyToProcessEnv?: boolean } = {}):
   const services = workerServices();
   if (!services) return startMoto(options);
   const first = !services.moto;
-  services.moto ??= startMoto().then((moto) => {
+  // Stopped by its pid in the global teardown: it must not keep the worker from exiting.
+  services.moto ??= startMoto({ outlivesEventLoop: true }).then((moto) => {
     record({ kind: 'moto', pid: moto.pid });
     return moto;
   });
