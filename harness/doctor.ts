@@ -96,7 +96,14 @@ const nodeCheck: Check = {
   label: 'Node.js',
   neededBy: ['drill', 'tests', 'deploy'],
   run(ctx) {
-    const [major = 0, minor = 0] = (/^v?(\d+)\.(\d+)/.exec(ctx.nodeVersion) ?? []).slice(1).map(Number);
+    const read = /^v?(\d+)\.(\d+)/.exec(ctx.nodeVersion);
+    if (!read) {
+      return fail(
+        `could not read a version from ${JSON.stringify(ctx.nodeVersion)} (${MINIMUM.node} or newer needed)`,
+        hintFor('node', ctx.se),
+      );
+    }
+    const [major, minor] = [Number(read[1]), Number(read[2])];
     const [needMajor = 0, needMinor = 0] = MINIMUM.node.split('.').map(Number);
     return major > needMajor || (major === needMajor && minor >= needMinor)
       ? pass(`${ctx.nodeVersion} (${MINIMUM.node} or newer needed)`)

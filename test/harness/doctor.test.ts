@@ -69,17 +69,23 @@ describe('npm run doctor on a machine without the prerequisites', () => {
     expect(out).not.toMatch(/null|undefined/);
   });
 
-  it.each(['v18.19.0', 'v20.5.1', 'v20.0.0', 'garbage'])(
-    'fails Node.js %s with how to get a newer one',
-    (v) => {
-      const r = byId(runChecks(ctx({}, { nodeVersion: v }), 'drill'));
-      expect(r.node).toMatchObject({
-        status: 'FAIL',
-        found: `${v} is older than 20.6`,
-        fix: 'install Node.js 20.6 or newer (https://nodejs.org/, or nvm install 22)',
-      });
-    },
-  );
+  it.each(['v18.19.0', 'v20.5.1', 'v20.0.0'])('fails Node.js %s with how to get a newer one', (v) => {
+    const r = byId(runChecks(ctx({}, { nodeVersion: v }), 'drill'));
+    expect(r.node).toMatchObject({
+      status: 'FAIL',
+      found: `${v} is older than 20.6`,
+      fix: 'install Node.js 20.6 or newer (https://nodejs.org/, or nvm install 22)',
+    });
+  });
+
+  it.each(['garbage', '', 'v', 'v20'])('fails Node.js version %j as unreadable, with how to get one', (v) => {
+    const r = byId(runChecks(ctx({}, { nodeVersion: v }), 'drill'));
+    expect(r.node).toMatchObject({
+      status: 'FAIL',
+      found: `could not read a version from ${JSON.stringify(v)} (20.6 or newer needed)`,
+      fix: 'install Node.js 20.6 or newer (https://nodejs.org/, or nvm install 22)',
+    });
+  });
 
   it.each(['v20.6.0', 'v20.20.2', 'v22.1.0', 'v100.0.0'])('passes Node.js %s', (v) => {
     expect(byId(runChecks(ctx({}, { nodeVersion: v }), 'drill')).node).toMatchObject({ status: 'PASS' });
