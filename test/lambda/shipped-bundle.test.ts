@@ -5,39 +5,29 @@
  * S3 (REST XML) calls the functions make, not only to load.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { DescribeDBSnapshotsCommand, DescribeExportTasksCommand } from '@aws-sdk/client-rds';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { bundleLikeKbFunction } from '../../bench/function-cold-load';
-import { sidePackagesOf } from '../../lib/constructs/kb-function-bundling';
 import { exportTaskIdFor, snapshotIdFor } from '../../core/naming';
 import type { MotoServer } from '../../harness/moto';
 import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-world';
 import { rdsSnapshotEvent } from '../../harness/rds-events';
 import { clients } from '../support/moto-seed';
 import { sharedMoto } from '../support/shared-services';
+import { functionBundle, type SharedBundle } from './support/function-bundles';
 
-const ROOT = resolve(__dirname, '../..');
 let moto: MotoServer;
-let dir: string;
 
 beforeAll(async () => {
   moto = await sharedMoto();
-  dir = mkdtempSync(join(tmpdir(), 'kb-shipped-'));
 });
 
 afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
   await moto.stop();
 });
 
-/** `lambda/<fn>/index.ts` bundled as KbFunction bundles it (with its side packages); returns the bundle's path. */
-function shippedBundle(fn: string): string {
-  const outfile = join(dir, fn, 'index.js');
-  bundleLikeKbFunction(join(ROOT, 'lambda', fn, 'index.ts'), outfile, sidePackagesOf(fn));
-  return outfile;
+/** `lambda/<fn>/index.ts` bundled as KbFunction bundles it (shared with the run's other files); the bundle's path. */
+function shippedBundle(fn: SharedBundle): string {
+  return functionBundle(fn).out;
 }
 
 describe('shipped bundles (SDK from its ES builds) on moto_server', () => {
