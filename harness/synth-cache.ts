@@ -14,20 +14,10 @@
  * `Template.fromStack(stack).toJSON()` returns), e.g. for `Template.fromJSON`.
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TEST_APP_CONTEXT, TEST_ENV } from './app-defaults';
+import { onceAcrossProcesses } from './once-across-processes';
 import type { KbDrApp } from '../lib/app';
 import type * as TestApp from './app';
 
@@ -43,7 +33,6 @@ const SOURCE_FILES = [
 ];
 /** Where the templates are kept (override for tests of this module). */
 export const SYNTH_CACHE_DIR_ENV = 'KB_SYNTH_CACHE_DIR';
-const LOCK_WAIT_MS = 300_000;
 
 /** A synthesized CloudFormation template, as JSON (what `Template.toJSON()` returns). */
 export interface TemplateJson {
@@ -127,19 +116,6 @@ export function synthCacheKey(inputs: TestAppInputs = {}): string {
     .slice(0, 32);
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readTemplates(file: string): AppTemplates | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as AppTemplates;
@@ -161,42 +137,6 @@ function synthesize(inputs: TestAppInputs): AppTemplates {
   };
 }
 
-/** Try to create the lock file; false when another live process holds it. */
-function takeLock(lock: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSafe(lock));
-      // A lock whose writer died (or that is still empty after a minute) is taken over.
-      const stale = holder > 0 ? !alive(holder) : Date.now() - mtime(lock) > 60_000;
-      if (!stale) return false;
-      rmSync(lock, { force: true });
-    }
-  }
-  return false;
-}
-
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function mtime(file: string): number {
-  try {
-    return statSync(file).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Both templates of `buildTestApp(context, env, stackEnv)`, synthesized by the first caller for the
  * current sources and read from the cache by every later one.
@@ -208,23 +148,15 @@ export function testAppTemplates(inputs: TestAppInputs = {}): AppTemplates {
   const cached = readTemplates(file);
   if (cached) return cached;
   mkdirSync(dir, { recursive: true });
-  const lock = join(dir, `${key}.lock`);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  while (!takeLock(lock)) {
-    sleepSync(100);
-    const ready = readTemplates(file);
-    if (ready) return ready;
-    if (Date.now() > deadline) return synthesize(inputs); // never wait forever on a stuck holder
-  }
-  try {
-    const again = readTemplates(file); // written between our miss and our lock
-    if (again) return again;
-    const templates = synthesize(inputs);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(templates));
-    renameSync(tmp, file); // readers see the whole file or none
-    return templates;
-  } finally {
-    rmSync(lock, { force: true });
-  }
+  return onceAcrossProcesses(
+    join(dir, `${key}.lock`),
+    () => readTemplates(file),
+    () => {
+      const templates = synthesize(inputs);
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(templates));
+      renameSync(tmp, file); // readers see the whole file or none
+      return templates;
+    },
+  );
 }

@@ -6,25 +6,17 @@
  * s of CPU per function; the two files built their own.
  *
  * The run's copy lives in the run's temp folder (test/global-setup.ts), which the global teardown
- * removes. One worker builds at a time (a lock folder holding its pid); a worker asking meanwhile
- * waits for that build, and takes the lock over if the builder died. Outside this jest config (no
- * run folder) a file builds its own, removed when it exits.
+ * removes. One worker builds at a time and the others wait for its build
+ * (harness/once-across-processes.ts). Outside this jest config (no run folder) a file builds its
+ * own, removed when it exits.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { sidePackagesOf } from '../../../lib/constructs/kb-function-bundling';
 import { buildBundles } from '../../../lib/constructs/kb-function-code';
+import { onceAcrossProcesses } from '../../../harness/once-across-processes';
 import { RUN_TMPDIR_ENV } from '../../global-setup';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -73,32 +65,6 @@ function buildInto(dir: string): void {
   writeFileSync(join(dir, METAFILES), JSON.stringify(metafiles));
 }
 
-/**
- * Whether the process holding `lock` is gone (it died while building): its pid is not running, or
- * it never wrote its pid and the lock is older than a few seconds.
- */
-export function builderGone(lock: string): boolean {
-  let pid = NaN;
-  try {
-    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
-  } catch {
-    // not written yet (or the lock went meanwhile)
-  }
-  if (!Number.isInteger(pid) || pid <= 0) {
-    try {
-      return Date.now() - statSync(lock).mtimeMs > 10_000;
-    } catch {
-      return false; // the lock went meanwhile: look again
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH'; // EPERM: running, someone else's
-  }
-}
-
 /** The folder holding every shared bundle, built on first use in this run. */
 function bundlesDir(): string {
   const runTmp = process.env[RUN_TMPDIR_ENV];
@@ -109,27 +75,19 @@ function bundlesDir(): string {
     return own;
   }
   const shared = join(runTmp, 'kb-function-bundles');
-  // One builder at a time: the others wait for its folder rather than build the same again.
-  const lock = `${shared}.lock`;
-  for (;;) {
-    if (existsSync(join(shared, METAFILES))) break;
+  const complete = () => (existsSync(join(shared, METAFILES)) ? shared : undefined);
+  return onceAcrossProcesses(`${shared}.lock`, complete, () => {
+    const mine = mkdtempSync(`${shared}.making-`);
+    buildInto(mine);
     try {
-      mkdirSync(lock);
-    } catch {
-      if (builderGone(lock)) rmSync(lock, { recursive: true, force: true });
-      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-      continue;
-    }
-    try {
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      const mine = mkdtempSync(`${shared}.making-`);
-      buildInto(mine);
       renameSync(mine, shared);
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
+    } catch (err) {
+      // Made meanwhile by a waiter that gave up waiting: theirs is as good as ours.
+      rmSync(mine, { recursive: true, force: true });
+      if (!complete()) throw err;
     }
-  }
-  return shared;
+    return shared;
+  });
 }
 
 /** `fn`'s bundle as KbFunction builds it, shared by every test file of the run. */
