@@ -22,7 +22,13 @@ export default function globalSetup(): void {
   // developer's /tmp run after run. Node's os.tmpdir() and mkdtemp(1) read TMPDIR.
   // Under a folder the clusters' server user can reach (not a root's 0700 TMPDIR), and as /tmp
   // itself (mkdtemp makes it 0700): that user reads and writes here too (test CA, fake programs).
-  const runTmp = mkdtempSync(join(serverTmpdir(), 'kb-jest-tmp-'));
+  const parent = serverTmpdir();
+  if (parent !== tmpdir()) {
+    console.warn(
+      `kb-dr tests: TMPDIR ${tmpdir()} is not reachable by the postgres user the test clusters run as (it or a folder above it lacks o+x), so the run's temp folder goes under ${parent}`,
+    );
+  }
+  const runTmp = mkdtempSync(join(parent, 'kb-jest-tmp-'));
   chmodSync(runTmp, 0o1777);
   process.env[RUN_TMPDIR_ENV] = runTmp;
   process.env.TMPDIR = runTmp;
