@@ -1,12 +1,16 @@
 /**
  * Jest globalTeardown: stops every PostgreSQL cluster and moto server the workers started
  * (test/support/shared-services.ts) and removes their folders, then the run's temp folder
- * (test/global-setup.ts).
+ * (test/global-setup.ts), and prunes the V8 code cache (test/support/code-cache-prune.js).
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUN_TMPDIR_ENV } from './global-setup';
 import { SERVICES_ENV, type ServiceRecord } from './support/shared-services';
+
+// The jest runtime's V8 code cache (plain JS: jest loads the runtime itself).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { pruneCodeCache } = require('./support/code-cache-prune') as { pruneCodeCache: () => string[] };
 
 function alive(pid: number): boolean {
   try {
@@ -28,6 +32,7 @@ export default async function globalTeardown(): Promise<void> {
   await stopServices();
   const runTmp = process.env[RUN_TMPDIR_ENV];
   if (runTmp) rmSync(runTmp, { recursive: true, force: true });
+  pruneCodeCache();
 }
 
 async function stopServices(): Promise<void> {

@@ -18,7 +18,9 @@ const { join } = require('node:path');
 const vm = require('node:vm');
 const Runtime = require('jest-runtime').default;
 
-const DIR = join(__dirname, '..', '..', 'node_modules', '.cache', 'kb-dr', 'v8-code-cache', process.version);
+const { CODE_CACHE_ROOT } = require('./code-cache-prune');
+
+const DIR = join(CODE_CACHE_ROOT, process.version);
 /** Caches this worker has read or made, by key. */
 const memory = new Map();
 /** The module jest is compiling right now (set only around jest's own call). */
