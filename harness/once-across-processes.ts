@@ -9,7 +9,7 @@
 import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 /** How long a waiter waits for the holder of the lock before making the thing itself. */
-export const LOCK_WAIT_MS = 300_000;
+const LOCK_WAIT_MS = 300_000;
 
 /** A lock without a pid in it is taken over once it is this old (its writer died before writing). */
 const EMPTY_LOCK_STALE_MS = 60_000;
@@ -39,11 +39,11 @@ function readFileSafe(file: string): string {
  * Whether the lock file `lock` is stale: its holder's pid is not running, or it holds no pid and is
  * older than a minute. A lock that went meanwhile is not stale (look again).
  */
-export function lockIsStale(lock: string, now = Date.now()): boolean {
+export function lockIsStale(lock: string): boolean {
   const holder = Number(readFileSafe(lock));
   if (Number.isInteger(holder) && holder > 0) return !alive(holder);
   try {
-    return now - statSync(lock).mtimeMs > EMPTY_LOCK_STALE_MS;
+    return Date.now() - statSync(lock).mtimeMs > EMPTY_LOCK_STALE_MS;
   } catch {
     return false;
   }

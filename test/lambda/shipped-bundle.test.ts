@@ -13,7 +13,7 @@ import { createProtectedInstance, pipelineEnv } from '../../harness/pipeline-wor
 import { rdsSnapshotEvent } from '../../harness/rds-events';
 import { clients } from '../support/moto-seed';
 import { sharedMoto } from '../support/shared-services';
-import { functionBundle, type SharedBundle } from './support/function-bundles';
+import { functionBundle } from './support/function-bundles';
 
 let moto: MotoServer;
 
@@ -24,11 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await moto.stop();
 });
-
-/** `lambda/<fn>/index.ts` bundled as KbFunction bundles it (shared with the run's other files); the bundle's path. */
-function shippedBundle(fn: SharedBundle): string {
-  return functionBundle(fn).out;
-}
 
 describe('shipped bundles (SDK from its ES builds) on moto_server', () => {
   it('backup requests the night snapshot and reconcile starts its export', async () => {
@@ -41,7 +36,7 @@ describe('shipped bundles (SDK from its ES builds) on moto_server', () => {
     const time = new Date(Date.now() - 60_000);
     time.setUTCMilliseconds(0);
     const snapshotId = snapshotIdFor(time);
-    const [backup, reconcile] = [shippedBundle('backup'), shippedBundle('reconcile')];
+    const [backup, reconcile] = [functionBundle('backup').out, functionBundle('reconcile').out];
     const script = `
       const backup = require(${JSON.stringify(backup)}), reconcile = require(${JSON.stringify(reconcile)});
       (async () => {
