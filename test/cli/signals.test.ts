@@ -54,7 +54,7 @@ async function waitFor(what: string, condition: () => Promise<boolean> | boolean
 }
 
 let pg: TestPostgres;
-/** The backup of BIG: loading it takes a few seconds, so a signal arrives during its COPY. */
+/** The backup of BIG: its load copies rows long enough for a signal to arrive during its COPY. */
 let backupFile: string;
 /** A backup of DB itself: small, for the runs that load to the end. */
 let smallBackupFile: string;
@@ -62,7 +62,13 @@ let smallBackupFile: string;
 let poller: Client;
 /** Production: the database every restore here replaces. */
 const DB = 'kb_sig';
-/** Big enough that pg_dump and psql copy its rows for a few seconds. */
+/**
+ * Big enough that psql and pg_dump copy its rows for far longer than a poll takes to see the COPY
+ * and the test to send the signal (25 ms polls). Measured with 10 ms polls, idle machine: at 25,000
+ * entries the restore's COPY lasted 0.59-0.67 s and the backup's 1.64-1.67 s; beside two busy loops
+ * 0.92 and 2.5 s, and this file passed 5 runs out of 5 there. (At 60,000, the size this used to
+ * be: 1.6 and 3.8 s, and the file cost 16 CPU-s instead of 11.)
+ */
 const BIG = 'kb_sig_big';
 
 /** One number from a query on the `postgres` database, through the test's own session. */
@@ -96,7 +102,7 @@ beforeAll(async () => {
     database: 'postgres',
   });
   await poller.connect();
-  await createKbDatabase(pg, BIG, 60_000, { dimensions: 64 });
+  await createKbDatabase(pg, BIG, 25_000, { dimensions: 64 });
   await createKbDatabase(pg, DB, 300);
   backupFile = await scriptBackup(BIG, 'sigsrc');
   smallBackupFile = await scriptBackup(DB, 'sigsmall');
