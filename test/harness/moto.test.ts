@@ -6,10 +6,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort, motoCommand } from '../../harness/moto';
 import { requirePythonTool } from '../../harness/toolchain';
 import { fakeMachine, fakeTool, type FakeMachine } from '../support/fake-tools';
+import { sharedMoto } from '../support/shared-services';
 
 let m: FakeMachine;
 beforeEach(() => {
@@ -91,6 +93,54 @@ describe('the launcher, on the installed moto', () => {
     }
     await exited;
     expect(output).not.toMatch(/"(GET|PUT|POST) \//);
+  });
+});
+
+describe('the launcher serves one request at a time', () => {
+  it('of many concurrent creates of one RDS instance id, one succeeds and the others meet DBInstanceAlreadyExists, as in RDS', async () => {
+    // Prepare: moto's backends check that an id is free, then store it, without a lock of their
+    // own; the product relies on RDS refusing the second create (restore-test's two schedules).
+    const moto = await sharedMoto();
+    const rds = new RDSClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    const create = () =>
+      rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: 'kb-concurrent-create',
+          Engine: 'postgres',
+          DBInstanceClass: 'db.t3.micro',
+          AllocatedStorage: 20,
+          MasterUsername: 'kb',
+          MasterUserPassword: 'not-a-real-password',
+        }),
+      );
+    try {
+      // Act: rounds of simultaneous creates, moto wiped between rounds
+      const outcomes: string[] = [];
+      for (let round = 0; round < 5; round += 1) {
+        const settled = await Promise.allSettled(Array.from({ length: 8 }, create));
+        outcomes.push(
+          settled
+            .map((r) => (r.status === 'fulfilled' ? 'created' : (r.reason as Error).name))
+            .sort()
+            .join(','),
+        );
+        const { DBInstances } = await rds.send(new DescribeDBInstancesCommand({}));
+        expect(DBInstances?.filter((i) => i.DBInstanceIdentifier === 'kb-concurrent-create')).toHaveLength(1);
+        await moto.reset();
+      }
+
+      // Assess
+      const expected = ['created', ...Array<string>(7).fill('DBInstanceAlreadyExistsFault')].sort().join(',');
+      expect(outcomes).toEqual(Array<string>(5).fill(expected));
+    } finally {
+      rds.destroy();
+      await moto.stop();
+    }
   });
 });
 
