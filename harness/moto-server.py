@@ -12,8 +12,9 @@ with three changes.
   one RDS instance could both pass the check, or the loser could get an error RDS never gives
   (DBSnapshotAlreadyExists for a DB instance create). RDS refuses the second create of a name, and
   the product relies on that (restore-test: the same schedule delivered twice at once); with one
-  request at a time moto answers as RDS does. No moto handler waits on another request to this
-  server, so the lock cannot deadlock.
+  request at a time moto answers as RDS does. A handler that waited on another request to this
+  server would deadlock here; none of the services the harness uses (RDS, S3, KMS, CloudWatch,
+  SNS, Secrets Manager) does: the whole suite and the drill run with the lock.
 
 Run with the Python that runs moto_server (harness/toolchain.ts scriptInterpreter); harness/moto.ts
 falls back to moto_server itself when that is unknown or this file cannot patch what it expects.
