@@ -1,10 +1,13 @@
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { startMoto, type MotoServer } from '../../harness/moto';
+import type { MotoServer } from '../../harness/moto';
+import { sharedMoto } from '../support/shared-services';
 
 describe('moto_server test support', () => {
   let moto: MotoServer;
   beforeAll(async () => {
-    moto = await startMoto();
+    // The worker's moto_server (harness/moto.ts startMoto, started once per worker): a server of
+    // its own would cost a second start (about 1.3 CPU-s) for the same check.
+    moto = await sharedMoto();
   });
   afterAll(async () => {
     await moto.stop();
