@@ -1,7 +1,8 @@
 /**
  * How the harness starts moto: moto's own server through harness/moto-server.py (access log off,
- * module list read once) with the Python of moto_server's script, else moto_server itself; and
- * the server it starts answers the SDK as moto does while writing no line per request.
+ * module list read once, one request at a time) with the Python of moto_server's script, else
+ * moto_server itself; the server it starts answers the SDK as moto does while writing no line per
+ * request, and refuses the second of two simultaneous creates of one name as RDS does.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
