@@ -37,7 +37,7 @@ if callable(_list_of_moto_modules):
     moto.backends.list_of_moto_modules = _modules
 
 _dispatcher = getattr(werkzeug_app, "DomainDispatcherApplication", None)
-if _dispatcher is not None and callable(getattr(_dispatcher, "__call__", None)):
+if _dispatcher is not None:
     _one_at_a_time = threading.Lock()
     _dispatch = _dispatcher.__call__
 
